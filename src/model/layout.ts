@@ -1,0 +1,98 @@
+/**
+ * The weight layout of the BiLSTM-CRF — written down once, here. The kernels (assembly/), the runtime
+ * network (src/model/network.ts), the trainer (src/train/) and the model file all follow this file.
+ *
+ * Shapes are row-major. B = sentences in a lockstep batch, T = time steps, K = tags.
+ *
+ *   input x_t = concat(embed.char[charId_t], embed.word[wordId_t])               [In0 = charDim + wordDim]
+ *   for each BiLSTM layer l (hidden H_l), for dir in {fw, bw}:
+ *     gates_t = W_ih · x_t + W_hh · h_{t-1} + bias                             [4H] (bias = b_ih + b_hh)
+ *     rows of W_ih / W_hh / bias are gate-major, PyTorch and Keras order:
+ *       [0,H) input i · [H,2H) forget f · [2H,3H) cell candidate g · [3H,4H) output o
+ *     i, f, o = sigmoid(·); g = tanh(·); c_t = f*c_{t-1} + i*g; h_t = o*tanh(c_t); h_0 = c_0 = 0
+ *     bw runs t = T-1 … 0 over the same sentence (each sentence's own length, never padding)
+ *     layer output y_t = concat(h_fw_t, h_bw_t)                                  [2H_l] = input of layer l+1
+ *   emissions e_t = dense.w · y_t + dense.b                                      [K]
+ *   CRF: score(y) = start[y_0] + Σ_t e_t[y_t] + Σ_{t>0} trans[y_{t-1}, y_t] + end[y_{T-1}]
+ *   (crf=false: softmax over e_t, the "BiLSTM" baseline; crf.* tensors absent)
+ *
+ * Quantised tensors (int8-per-row): a 2-D tensor NAME may be stored as dtype 'i8' with a companion
+ * f32 tensor `NAME.scale` of shape [rows]; row r = q[r, :] * scale[r] (symmetric, scale = max|row| / 127).
+ */
+
+export interface Architecture {
+  /** number of characters in the char vocabulary (index 0 = <pad>, 1 = <unk>) */
+  charVocab: number;
+  /** char embedding size; 0 disables char embeddings (the "no char embeddings" ablation) */
+  charDim: number;
+  /** number of words in the word vocabulary (index 0 = <pad>, 1 = <unk>) */
+  wordVocab: number;
+  /** word embedding size; 0 disables word embeddings */
+  wordDim: number;
+  /** hidden size of each BiLSTM layer, bottom first: the paper uses [128, 64]; [] = no LSTM */
+  lstm: number[];
+  /** number of tags K (labels in header.tags.labels) */
+  tags: number;
+  /** linear-chain CRF on top (true) or per-step softmax (false) */
+  crf: boolean;
+}
+
+export type DType = 'f32' | 'i8' | 'i32';
+
+export interface TensorSpec {
+  name: string;
+  shape: number[];
+  /** may be stored as int8 with a per-row `.scale` companion */
+  quantizable: boolean;
+}
+
+export const DIRECTIONS = ['fw', 'bw'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+
+export function inputSize(a: Architecture): number {
+  return a.charDim + a.wordDim;
+}
+
+/** Input size of BiLSTM layer l. */
+export function lstmInputSize(a: Architecture, l: number): number {
+  return l === 0 ? inputSize(a) : 2 * a.lstm[l - 1];
+}
+
+/** Size of the vector fed to the dense projection. */
+export function denseInputSize(a: Architecture): number {
+  return a.lstm.length === 0 ? inputSize(a) : 2 * a.lstm[a.lstm.length - 1];
+}
+
+export const lstmName = (l: number, dir: Direction, part: 'w_ih' | 'w_hh' | 'bias') => `lstm.${l}.${dir}.${part}`;
+
+/** Every tensor the architecture needs, with its shape, in file order. */
+export function tensorSpecs(a: Architecture): TensorSpec[] {
+  const specs: TensorSpec[] = [];
+  if (a.charDim > 0) specs.push({ name: 'embed.char', shape: [a.charVocab, a.charDim], quantizable: true });
+  if (a.wordDim > 0) specs.push({ name: 'embed.word', shape: [a.wordVocab, a.wordDim], quantizable: true });
+  a.lstm.forEach((h, l) => {
+    const inp = lstmInputSize(a, l);
+    for (const dir of DIRECTIONS) {
+      specs.push({ name: lstmName(l, dir, 'w_ih'), shape: [4 * h, inp], quantizable: true });
+      specs.push({ name: lstmName(l, dir, 'w_hh'), shape: [4 * h, h], quantizable: true });
+      specs.push({ name: lstmName(l, dir, 'bias'), shape: [4 * h], quantizable: false });
+    }
+  });
+  specs.push({ name: 'dense.w', shape: [a.tags, denseInputSize(a)], quantizable: true });
+  specs.push({ name: 'dense.b', shape: [a.tags], quantizable: false });
+  if (a.crf) {
+    specs.push({ name: 'crf.trans', shape: [a.tags, a.tags], quantizable: false });
+    specs.push({ name: 'crf.start', shape: [a.tags], quantizable: false });
+    specs.push({ name: 'crf.end', shape: [a.tags], quantizable: false });
+  }
+  return specs;
+}
+
+/** The paper's reference architecture (used by the benchmark): emb 50+50, BiLSTM 128 + 64, 11 tags. */
+export const PAPER_ARCHITECTURE: Omit<Architecture, 'charVocab' | 'wordVocab'> = {
+  charDim: 50,
+  wordDim: 50,
+  lstm: [128, 64],
+  tags: 11,
+  crf: true,
+};
