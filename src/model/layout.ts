@@ -96,3 +96,13 @@ export const PAPER_ARCHITECTURE: Omit<Architecture, 'charVocab' | 'wordVocab'> =
   tags: 11,
   crf: true,
 };
+
+/** One tensor in memory. `data.length` = product of `shape`. */
+export type TensorData = Float32Array | Int8Array | Int32Array;
+export interface Tensor {
+  dtype: DType;
+  shape: number[];
+  data: TensorData;
+}
+/** name → tensor, the names of tensorSpecs() (plus `NAME.scale` for int8 tensors). */
+export type Weights = Map<string, Tensor>;
