@@ -1,0 +1,248 @@
+/**
+ * The tagging API as one Hono app, host-neutral: the Worker (worker.ts) and the Node server
+ * (node-server.ts) only wire a model source and settings into createApp().
+ *
+ *   POST /v1/tag        { text } | { documents: [{ id, text }] } + options → entities
+ *   GET  /v1/model      the model in use: name, version, sha256, tag set, metrics
+ *   GET  /healthz       liveness + whether a model is loaded
+ *   GET  /openapi.json  OpenAPI 3 description, generated from the request schemas
+ *   GET  /              a page to paste a record and see its entities highlighted
+ *
+ * Errors are always { error: { code, message } } with the right status; no stack traces; no text from
+ * the request ever reaches a log line or an error message.
+ */
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { openApiDocument } from './openapi.js';
+import { renderPage } from './page.js';
+import { tagRequestSchema, validate } from './schemas.js';
+
+/** What the app needs from a tagger (src/tagger.ts implements it). */
+export interface TaggerLike {
+  tag(text: string, options?: TagCallOptions): { entities: unknown[]; paths?: unknown[] };
+}
+export interface TagCallOptions {
+  offsets?: 'utf16' | 'codepoint';
+  scores?: boolean;
+  kbest?: number;
+  consistency?: boolean;
+}
+
+/** The model being served and where it came from. */
+export interface ServedModel {
+  tagger: TaggerLike;
+  /** SHA-256 (hex) of the model file: the model's content id. */
+  sha256: string;
+  name: string;
+  version: string;
+  labels: string[];
+  metrics?: unknown;
+  source: string;
+}
+
+export interface Limits {
+  /** largest request body accepted, in bytes (413 above) */
+  maxBodyBytes: number;
+  /** most documents in one request (413 above) */
+  maxDocuments: number;
+  /** most characters (UTF-16 code units) in one document (413 above) */
+  maxCharsPerDocument: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxBodyBytes: 1_000_000,
+  maxDocuments: 100,
+  maxCharsPerDocument: 100_000,
+};
+
+export interface AppOptions {
+  /** Resolves the model to use for this request (the host caches and swaps it). */
+  model: () => Promise<ServedModel>;
+  /** When set, every /v1/* request needs `Authorization: Bearer <token>`. */
+  authToken?: string;
+  limits?: Partial<Limits>;
+  /** Allowed CORS origins: '*' for any, a list, or none (no CORS headers). */
+  corsOrigins?: '*' | string[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 404 | 405 | 413 | 415 | 500 | 503,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Compares two strings in time that depends only on their lengths, not on where they differ. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const ea = new TextEncoder().encode(a);
+  const eb = new TextEncoder().encode(b);
+  let diff = ea.length ^ eb.length;
+  const n = Math.max(ea.length, eb.length);
+  for (let i = 0; i < n; i++) diff |= (ea[i] ?? 0) ^ (eb[i] ?? 0);
+  return diff === 0;
+}
+
+/** Reads a request body as text, refusing it as soon as it grows past `max` bytes. */
+async function readBodyLimited(req: Request, max: number): Promise<string> {
+  const declared = Number(req.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > max) {
+    throw new ApiError(413, 'body_too_large', `request body is ${declared} bytes; the limit (maxBodyBytes) is ${max}`);
+  }
+  if (!req.body) return '';
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      throw new ApiError(413, 'body_too_large', `request body exceeds the limit (maxBodyBytes) of ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(all);
+  } catch {
+    throw new ApiError(400, 'invalid_encoding', 'request body is not valid UTF-8');
+  }
+}
+
+interface TagRequest {
+  text?: string;
+  documents?: { id?: string; text: string }[];
+  options?: TagCallOptions;
+}
+
+function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+export function createApp(opts: AppOptions): Hono {
+  const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
+    // Unknown failure: log its kind only (never the request's text), answer without a stack.
+    console.error(`internal error: ${err instanceof Error ? err.name : typeof err}`);
+    return c.json(errorBody('internal', 'internal error'), 500);
+  });
+  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+
+  if (opts.corsOrigins) {
+    const origins = opts.corsOrigins;
+    app.use('*', async (c, next) => {
+      const origin = c.req.header('origin');
+      const allowed = origin && (origins === '*' || origins.includes(origin)) ? (origins === '*' ? '*' : origin) : null;
+      if (c.req.method === 'OPTIONS') {
+        if (!allowed) return c.body(null, 204);
+        return c.body(null, 204, {
+          'access-control-allow-origin': allowed,
+          'access-control-allow-methods': 'GET, POST, OPTIONS',
+          'access-control-allow-headers': 'authorization, content-type',
+          'access-control-max-age': '86400',
+          vary: 'origin',
+        });
+      }
+      await next();
+      if (allowed) {
+        c.res.headers.set('access-control-allow-origin', allowed);
+        c.res.headers.append('vary', 'origin');
+      }
+    });
+  }
+
+  const auth = async (c: Context, next: () => Promise<void>) => {
+    if (opts.authToken) {
+      const header = c.req.header('authorization') ?? '';
+      const m = /^Bearer (.+)$/.exec(header);
+      if (!m || !constantTimeEqual(m[1], opts.authToken)) {
+        c.header('www-authenticate', 'Bearer');
+        throw new ApiError(401, 'unauthorized', 'a valid "Authorization: Bearer <token>" header is required');
+      }
+    }
+    await next();
+  };
+  app.use('/v1/*', auth);
+
+  app.get('/healthz', async (c) => {
+    try {
+      const m = await opts.model();
+      return c.json({ status: 'ok', model: { sha256: m.sha256, source: m.source } });
+    } catch {
+      return c.json({ status: 'unavailable', model: null }, 503);
+    }
+  });
+
+  app.get('/openapi.json', (c) => c.json(openApiDocument(limits)));
+  app.get('/', (c) => c.html(renderPage({ mode: 'api' })));
+
+  app.get('/v1/model', async (c) => {
+    const m = await loadModel(opts);
+    return c.json({ name: m.name, version: m.version, sha256: m.sha256, labels: m.labels, metrics: m.metrics ?? null, source: m.source });
+  });
+
+  app.post('/v1/tag', async (c) => {
+    const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+    if (type !== 'application/json') {
+      throw new ApiError(415, 'unsupported_media_type', `content-type must be application/json, got ${type ? JSON.stringify(type) : 'none'}`);
+    }
+    const raw = await readBodyLimited(c.req.raw, limits.maxBodyBytes);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      throw new ApiError(400, 'invalid_json', 'request body is not valid JSON');
+    }
+    const issues = validate(body, tagRequestSchema);
+    if (issues.length) {
+      throw new ApiError(400, 'invalid_request', issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    }
+    const req = body as TagRequest;
+    if ((req.text === undefined) === (req.documents === undefined)) {
+      throw new ApiError(400, 'invalid_request', 'give exactly one of "text" or "documents"');
+    }
+    const docs = req.documents ?? [{ text: req.text as string }];
+    if (docs.length > limits.maxDocuments) {
+      throw new ApiError(413, 'too_many_documents', `${docs.length} documents; the limit (maxDocuments) is ${limits.maxDocuments}`);
+    }
+    docs.forEach((d, i) => {
+      if (d.text.length > limits.maxCharsPerDocument) {
+        throw new ApiError(413, 'document_too_long', `document ${i} has ${d.text.length} characters; the limit (maxCharsPerDocument) is ${limits.maxCharsPerDocument}`);
+      }
+    });
+    const m = await loadModel(opts);
+    const options: TagCallOptions = { offsets: 'utf16', scores: true, kbest: 1, consistency: true, ...req.options };
+    const results = docs.map((d) => {
+      const r = m.tagger.tag(d.text, options);
+      return { ...(d.id !== undefined ? { id: d.id } : {}), entities: r.entities, ...(r.paths ? { paths: r.paths } : {}) };
+    });
+    const model = { name: m.name, version: m.version, sha256: m.sha256 };
+    return req.documents ? c.json({ model, documents: results }) : c.json({ model, ...results[0] });
+  });
+
+  app.all('/v1/tag', () => {
+    throw new ApiError(405, 'method_not_allowed', 'use POST /v1/tag');
+  });
+
+  return app;
+}
+
+async function loadModel(opts: AppOptions): Promise<ServedModel> {
+  try {
+    return await opts.model();
+  } catch {
+    throw new ApiError(503, 'model_unavailable', 'no model could be loaded');
+  }
+}
