@@ -1,0 +1,3 @@
+export * from './entities.js';
+export * from './conlleval.js';
+export * from './report.js';

@@ -1,0 +1,54 @@
+import { CORPUS_FORMATS } from '../../../corpus/index.js';
+import { readCorpus, writeCorpus } from '../../../io/corpus-io.js';
+import { EXIT_OK, UsageError, formatOption, out, parseCommandArgs, type Command } from '../command.js';
+import { ensureWritable, entityCount, reportIssues } from '../shared.js';
+
+const usage = `Usage: cner convert [--from FMT] --to FMT INPUT OUTPUT
+
+Converts a corpus between formats. Formats: ${CORPUS_FORMATS.join(', ')}.
+  ccks   CCKS 2017 folders (<section>/<id>.txtoriginal.txt + <id>.txt, end inclusive)
+  yidu   Yidu-S4K JSON lines (originalText, entities[label_type, start_pos, end_pos])
+  bio    two-column character BIO text (-DOCSTART- <id> lines; whitespace written as \\uXXXX)
+  jsonl  JSON lines {"id","text","entities":[{"start","end","type","text"}]}
+  brat   BRAT standoff folder (<id>.txt + <id>.ann)
+ccks and brat are written as folders, the others as one file.
+
+Options:
+  --from FMT     input format (default: detected from INPUT)
+  --to FMT       output format (required)
+  --lenient      list misaligned spans on stderr and skip them instead of failing
+  --no-doc-ids   bio output: leave out the -DOCSTART- <id> lines (the plain paper format; ids are lost)
+  --force        write even if OUTPUT exists
+  -h, --help     show this help`;
+
+export const convertCommand: Command = {
+  name: 'convert',
+  summary: 'convert a corpus between ccks, yidu, bio, jsonl and brat',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(
+      argv,
+      {
+        from: { type: 'string' },
+        to: { type: 'string' },
+        lenient: { type: 'boolean' },
+        'no-doc-ids': { type: 'boolean' },
+        force: { type: 'boolean' },
+      },
+      { min: 2, max: 2, names: 'INPUT OUTPUT' },
+    );
+    const from = formatOption(values, 'from');
+    const to = formatOption(values, 'to');
+    if (!to) throw new UsageError('option --to is required');
+    const [input, output] = positionals;
+    await ensureWritable(output, values.force === true);
+    const read = await readCorpus(input, { format: from, strict: values.lenient !== true });
+    reportIssues(read.issues, input);
+    const written = await writeCorpus(output, read.docs, { format: to, docIds: values['no-doc-ids'] !== true });
+    out(
+      `converted ${read.docs.length} documents (${entityCount(read.docs)} entities) from ${read.format} to ${to}: ` +
+        `${read.files} file${read.files === 1 ? '' : 's'} read, ${written.files} written`,
+    );
+    return EXIT_OK;
+  },
+};

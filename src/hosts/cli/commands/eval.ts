@@ -1,0 +1,66 @@
+import { conllevalDocs, evaluateEntities, formatConlleval, formatEntityReport, type PairBy } from '../../../eval/index.js';
+import { readCorpus } from '../../../io/corpus-io.js';
+import { EXIT_OK, UsageError, formatOption, out, parseCommandArgs, requireOption, stringOption, type Command } from '../command.js';
+import { entityCount, reportIssues } from '../shared.js';
+
+const usage = `Usage: cner eval --gold G --pred P [--json] [--relaxed]
+
+Scores predicted entities against gold entities: strict (exact span and type) and relaxed (overlapping span,
+same type) precision, recall and F1 — per type, micro and macro — a type confusion matrix and an error breakdown
+(type, boundary, boundary+type, missed, spurious). G and P may be in any corpus format (detected, or named).
+Documents pair by id, or by position when the ids differ (e.g. Yidu files); paired texts must be identical.
+
+Options:
+  --gold PATH          gold corpus (required)
+  --pred PATH          predicted corpus (required)
+  --gold-format FMT    format of the gold corpus (default: detected)
+  --pred-format FMT    format of the predicted corpus (default: detected)
+  --json               print the full report as JSON instead of tables
+  --relaxed            add the relaxed scores to the table (the JSON always has both)
+  --conlleval          also score per-character BIO tags with conlleval semantics
+  --pair-by MODE       auto (default), id or order
+  --lenient            list misaligned spans on stderr and skip them instead of failing
+  -h, --help           show this help`;
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'score predictions against gold entities (strict/relaxed P/R/F1, confusion, errors)',
+  usage,
+  async run(argv) {
+    const { values } = parseCommandArgs(
+      argv,
+      {
+        gold: { type: 'string' },
+        pred: { type: 'string' },
+        'gold-format': { type: 'string' },
+        'pred-format': { type: 'string' },
+        json: { type: 'boolean' },
+        relaxed: { type: 'boolean' },
+        conlleval: { type: 'boolean' },
+        'pair-by': { type: 'string' },
+        lenient: { type: 'boolean' },
+      },
+      { min: 0, max: 0, names: 'no positional arguments' },
+    );
+    const goldPath = requireOption(values, 'gold');
+    const predPath = requireOption(values, 'pred');
+    const pairBy = (stringOption(values, 'pair-by') ?? 'auto') as PairBy;
+    if (!['auto', 'id', 'order'].includes(pairBy)) throw new UsageError(`option --pair-by: expected auto, id or order, got '${pairBy}'`);
+    const strict = values.lenient !== true;
+    const gold = await readCorpus(goldPath, { format: formatOption(values, 'gold-format'), strict });
+    const pred = await readCorpus(predPath, { format: formatOption(values, 'pred-format'), strict });
+    reportIssues(gold.issues, goldPath);
+    reportIssues(pred.issues, predPath);
+
+    const report = evaluateEntities(gold.docs, pred.docs, { pairBy });
+    const conll = values.conlleval === true ? conllevalDocs(gold.docs, pred.docs, { pairBy }) : undefined;
+    if (values.json === true) {
+      const side = (p: string, r: typeof gold) => ({ path: p, format: r.format, docs: r.docs.length, entities: entityCount(r.docs) });
+      out(JSON.stringify({ gold: side(goldPath, gold), pred: side(predPath, pred), ...report, ...(conll ? { conlleval: conll } : {}) }, null, 2));
+    } else {
+      out(formatEntityReport(report, { relaxed: values.relaxed === true }));
+      if (conll) out('conlleval (per-character BIO tags)\n' + formatConlleval(conll));
+    }
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,10 @@
+/** Every CLI command, in the order `cner --help` lists them. Add a command by appending its module here. */
+import type { Command } from '../command.js';
+import { convertCommand } from './convert.js';
+import { splitCommand } from './split.js';
+import { evalCommand } from './eval.js';
+import embedCommand from './embed.js';
+import publishCommand from './publish.js';
+import rollbackCommand from './rollback.js';
+
+export const commands: Command[] = [convertCommand, splitCommand, evalCommand, embedCommand, publishCommand, rollbackCommand];

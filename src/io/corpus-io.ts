@@ -1,0 +1,262 @@
+/**
+ * Reading and writing corpora on disk, in any supported format (Node only; the parsers themselves are the pure
+ * functions in src/corpus/).
+ *
+ * Layouts:
+ * - ccks  — a folder (searched recursively) of `<section>/<id>.txtoriginal.txt` + `<id>.txt`, or one
+ *           `.txtoriginal.txt` file (its annotation file beside it). Written as `<out>/<section>/<id>...`.
+ * - brat  — a folder (recursive) of `<id>.txt` + `<id>.ann`, or one `.ann`/`.txt` file of such a pair.
+ * - yidu, jsonl, bio — one file, or a folder whose files (sorted by name, recursively) are read in turn:
+ *           jsonl reads `*.jsonl`, yidu `*.txt`/`*.jsonl`/`*.json`, bio `*.bio`/`*.txt`/`*.conll`/`*.tsv`.
+ *           Written as one file.
+ * Auto-detection: by file names first (`.txtoriginal.txt` → ccks, `.ann` → brat), then by the first non-blank
+ * line of the (first) data file: a JSON object with "originalText" → yidu, with "text" → jsonl; a
+ * `-DOCSTART-` line or a `<char> <tag>` line → bio.
+ *
+ * Files are decoded as strict UTF-8 (an invalid byte is an error naming the file). CCKS and BRAT texts are kept
+ * byte-exact, including a BOM if one were present; the line formats skip a leading BOM.
+ * Issues from all files are collected before the strict/lenient policy is applied, so one error lists them all.
+ */
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  CCKS_ANN_SUFFIX,
+  CCKS_TEXT_SUFFIX,
+  CORPUS_FORMATS,
+  assertFileSafeId,
+  formatBio,
+  formatBratAnn,
+  formatCcksDoc,
+  formatJsonl,
+  formatYidu,
+  parseBio,
+  parseBrat,
+  parseCcksDoc,
+  parseJsonl,
+  parseYidu,
+  settle,
+  type CorpusFormat,
+  type CorpusIssue,
+  type Doc,
+  type ParseResult,
+} from '../corpus/index.js';
+
+export interface ReadCorpusOptions {
+  /** The format; detected from the path when absent. */
+  format?: CorpusFormat;
+  /** true (default): throw one CorpusError listing every issue; false: return issues, skip bad spans. */
+  strict?: boolean;
+}
+
+export interface CorpusRead extends ParseResult {
+  format: CorpusFormat;
+  /** Number of files read. */
+  files: number;
+}
+
+export interface WriteCorpusOptions {
+  format: CorpusFormat;
+  /** bio only: write `-DOCSTART- <id>` lines (default true). */
+  docIds?: boolean;
+}
+
+const LINE_FORMAT_EXTENSIONS: Record<'yidu' | 'jsonl' | 'bio', string[]> = {
+  jsonl: ['.jsonl'],
+  yidu: ['.txt', '.jsonl', '.json'],
+  bio: ['.bio', '.txt', '.conll', '.tsv'],
+};
+
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Reads a file as strict UTF-8, keeping a BOM if there is one. */
+export async function readUtf8(file: string): Promise<string> {
+  const bytes = await readFile(file);
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw new Error(`${file}: not valid UTF-8`);
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every regular, non-hidden file under `dir`, recursively, sorted by path (UTF-16 code units). */
+export async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    const entries = await readdir(d, { withFileTypes: true });
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) out.push(p);
+    }
+  };
+  await walk(dir);
+  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Format of a line-based file from its first non-blank line, or undefined. */
+export function sniffContent(content: string): 'yidu' | 'jsonl' | 'bio' | undefined {
+  const body = content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
+  const first = body.split('\n').find((l) => l.trim() !== '')?.replace(/\r$/, '');
+  if (first === undefined) return undefined;
+  if (first.trimStart().startsWith('{')) {
+    try {
+      const record = JSON.parse(first) as Record<string, unknown>;
+      if (typeof record.originalText === 'string') return 'yidu';
+      if (typeof record.text === 'string') return 'jsonl';
+    } catch {
+      return undefined;
+    }
+    return undefined;
+  }
+  if (first.startsWith('-DOCSTART-') || /^\S+[ \t]+(O|[BI]-\S+)$/.test(first)) return 'bio';
+  return undefined;
+}
+
+/** Detects the format of a corpus path (file or folder); throws when it cannot tell. */
+export async function detectFormat(p: string): Promise<CorpusFormat> {
+  const info = await stat(p);
+  const files = info.isDirectory() ? await listFiles(p) : [p];
+  if (files.some((f) => f.endsWith(CCKS_TEXT_SUFFIX))) return 'ccks';
+  if (files.some((f) => f.endsWith('.ann'))) return 'brat';
+  if (!info.isDirectory() && p.endsWith('.txt') && (await exists(p.slice(0, -4) + '.ann'))) return 'brat';
+  const candidates = files.filter((f) => ['.jsonl', '.json', '.txt', '.bio', '.conll', '.tsv'].includes(path.extname(f)) || !info.isDirectory());
+  for (const f of candidates.slice(0, 1)) {
+    const found = sniffContent(await readUtf8(f));
+    if (found) return found;
+  }
+  throw new Error(`cannot detect the corpus format of ${p}; name it (one of ${CORPUS_FORMATS.join(', ')})`);
+}
+
+/** Reads a corpus from a file or folder. */
+export async function readCorpus(p: string, options: ReadCorpusOptions = {}): Promise<CorpusRead> {
+  const format = options.format ?? (await detectFormat(p));
+  const info = await stat(p);
+  const root = info.isDirectory() ? p : path.dirname(p);
+  const label = (f: string) => path.relative(root, f) || path.basename(f);
+  const docs: Doc[] = [];
+  const issues: CorpusIssue[] = [];
+  let files = 0;
+  const take = (r: ParseResult) => {
+    docs.push(...r.docs);
+    issues.push(...r.issues);
+  };
+
+  if (format === 'ccks' || format === 'brat') {
+    const all = info.isDirectory() ? await listFiles(p) : [p];
+    const textSuffix = format === 'ccks' ? CCKS_TEXT_SUFFIX : '.txt';
+    const annOf = (t: string) => (format === 'ccks' ? t.slice(0, -CCKS_TEXT_SUFFIX.length) + CCKS_ANN_SUFFIX : t.slice(0, -4) + '.ann');
+    let texts: string[];
+    if (info.isDirectory()) {
+      texts = all.filter((f) => f.endsWith(textSuffix));
+      // annotation files whose text file is missing
+      const textSet = new Set(texts);
+      const anns = format === 'ccks' ? all.filter((f) => f.endsWith(CCKS_ANN_SUFFIX) && !f.endsWith(CCKS_TEXT_SUFFIX)) : all.filter((f) => f.endsWith('.ann'));
+      for (const a of anns) {
+        const t = format === 'ccks' ? a.slice(0, -CCKS_ANN_SUFFIX.length) + CCKS_TEXT_SUFFIX : a.slice(0, -4) + '.txt';
+        if (!textSet.has(t)) issues.push({ file: label(a), message: 'annotation file without its text file' });
+      }
+    } else {
+      texts = [p.endsWith('.ann') ? p.slice(0, -4) + '.txt' : p];
+    }
+    for (const t of texts) {
+      const id = path.basename(t).slice(0, -textSuffix.length);
+      const a = annOf(t);
+      if (!(await exists(a))) {
+        issues.push({ file: label(t), docId: id, message: 'annotation file missing (document skipped)' });
+        continue;
+      }
+      const [text, ann] = await Promise.all([readUtf8(t), readUtf8(a)]);
+      files += 2;
+      take(format === 'ccks' ? parseCcksDoc(id, text, ann, { strict: false, file: label(a) }) : parseBrat(id, text, ann, { strict: false, file: label(a) }));
+    }
+    docs.sort(compareDocIds);
+  } else {
+    const exts = LINE_FORMAT_EXTENSIONS[format];
+    const list = info.isDirectory() ? (await listFiles(p)).filter((f) => exts.includes(path.extname(f))) : [p];
+    for (const f of list) {
+      const content = await readUtf8(f);
+      files++;
+      const opts = { strict: false, file: label(f) };
+      take(format === 'yidu' ? parseYidu(content, opts) : format === 'jsonl' ? parseJsonl(content, opts) : parseBio(content, opts));
+    }
+  }
+
+  const seen = new Set<string>();
+  const unique: Doc[] = [];
+  for (const d of docs) {
+    if (seen.has(d.id)) issues.push({ file: label(p), docId: d.id, message: 'duplicate document id across files (later one skipped)' });
+    else {
+      seen.add(d.id);
+      unique.push(d);
+    }
+  }
+  const result = settle({ docs: unique, issues }, { strict: options.strict });
+  return { ...result, format, files };
+}
+
+/** Order of one-file-per-document corpora: ids `<prefix>-<n>` by prefix then number, others by code units. */
+function compareDocIds(a: Doc, b: Doc): number {
+  const ma = /^(.+)-(\d+)$/.exec(a.id);
+  const mb = /^(.+)-(\d+)$/.exec(b.id);
+  if (ma && mb && ma[1] === mb[1]) return Number(ma[2]) - Number(mb[2]);
+  const x = ma ? ma[1] : a.id;
+  const y = mb ? mb[1] : b.id;
+  return x < y ? -1 : x > y ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Writes documents to a path in a format (folders for ccks and brat, one file otherwise). Returns the files written. */
+export async function writeCorpus(p: string, docs: readonly Doc[], options: WriteCorpusOptions): Promise<{ files: number }> {
+  const { format } = options;
+  if (!(CORPUS_FORMATS as readonly string[]).includes(format)) {
+    throw new Error(`unknown corpus format ${JSON.stringify(format)}; expected one of ${CORPUS_FORMATS.join(', ')}`);
+  }
+  const ids = new Set<string>();
+  for (const d of docs) {
+    if (ids.has(d.id)) throw new Error(`cannot write: duplicate document id ${d.id}`);
+    ids.add(d.id);
+  }
+  if (format === 'ccks' || format === 'brat') {
+    let files = 0;
+    const made = new Set<string>();
+    for (const d of docs) {
+      assertFileSafeId(d.id, format);
+      let writes: Array<[string, string]>;
+      if (format === 'ccks') {
+        const f = formatCcksDoc(d);
+        writes = [
+          [path.join(p, f.textPath), f.text],
+          [path.join(p, f.annotationPath), f.annotations],
+        ];
+      } else {
+        writes = [
+          [path.join(p, `${d.id}.txt`), d.text],
+          [path.join(p, `${d.id}.ann`), formatBratAnn(d)],
+        ];
+      }
+      for (const [file, content] of writes) {
+        const dir = path.dirname(file);
+        if (!made.has(dir)) {
+          await mkdir(dir, { recursive: true });
+          made.add(dir);
+        }
+        await writeFile(file, content, 'utf8');
+        files++;
+      }
+    }
+    return { files };
+  }
+  const content = format === 'yidu' ? formatYidu(docs) : format === 'jsonl' ? formatJsonl(docs) : formatBio(docs, { docIds: options.docIds });
+  await mkdir(path.dirname(path.resolve(p)), { recursive: true });
+  await writeFile(p, content, 'utf8');
+  return { files: 1 };
+}
