@@ -1,0 +1,146 @@
+/**
+ * Characters and words → ids. The trainer and the tagger both use this file, so features cannot drift.
+ *
+ * Vocabularies are string arrays with index 0 = '<pad>' and 1 = '<unk>' (as stored in the model header).
+ * Lookups never return 0 or 1 for a real token that happens to spell '<pad>' / '<unk>': specials are not
+ * looked up by name, an unknown token is 1 and 0 only ever means padding.
+ */
+
+export const PAD = '<pad>';
+export const UNK = '<unk>';
+export const PAD_ID = 0;
+export const UNK_ID = 1;
+
+export interface Vocabulary {
+  /** normalised code points; [0] = '<pad>', [1] = '<unk>' */
+  chars: string[];
+  /** normalised words from the segmenter; [0] = '<pad>', [1] = '<unk>' */
+  words: string[];
+}
+
+export interface VocabOptions {
+  /** keep tokens seen at least this often (default 1) */
+  minCount?: number;
+  /** at most this many entries INCLUDING <pad> and <unk> (default unlimited) */
+  maxSize?: number;
+}
+
+/**
+ * ['<pad>', '<unk>', …tokens by descending count, ties by UTF-16 code-unit order]. Deterministic for a
+ * given multiset of tokens. Tokens equal to '<pad>'/'<unk>' and empty strings are not added.
+ */
+export function buildVocab(tokens: Iterable<string>, options: VocabOptions = {}): string[] {
+  if (tokens === null || typeof (tokens as Iterable<string>)?.[Symbol.iterator] !== 'function') {
+    throw new TypeError(`buildVocab: expected an iterable of strings, got ${tokens === null ? 'null' : typeof tokens}`);
+  }
+  const minCount = options.minCount ?? 1;
+  const maxSize = options.maxSize ?? Infinity;
+  if (!Number.isInteger(minCount) || minCount < 1) {
+    throw new RangeError(`buildVocab: minCount must be an integer ≥ 1, got ${String(minCount)}`);
+  }
+  if (maxSize !== Infinity && (!Number.isInteger(maxSize) || maxSize < 2)) {
+    throw new RangeError(`buildVocab: maxSize must be an integer ≥ 2 (it counts <pad> and <unk>), got ${String(maxSize)}`);
+  }
+  const counts = new Map<string, number>();
+  let k = 0;
+  for (const t of tokens) {
+    if (typeof t !== 'string') throw new TypeError(`buildVocab: token ${k} is ${t === null ? 'null' : typeof t}, expected a string`);
+    k++;
+    if (t.length === 0 || t === PAD || t === UNK) continue;
+    counts.set(t, (counts.get(t) ?? 0) + 1);
+  }
+  const kept = [...counts].filter(([, c]) => c >= minCount);
+  kept.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const vocab = [PAD, UNK];
+  for (const [t] of kept) {
+    if (vocab.length >= maxSize) break;
+    vocab.push(t);
+  }
+  return vocab;
+}
+
+/** A vocabulary ready for lookups. */
+export interface VocabLookup {
+  chars: ReadonlyMap<string, number>;
+  words: ReadonlyMap<string, number>;
+}
+
+/** Index a vocabulary (checks its shape: <pad>, <unk> first, then distinct non-empty strings). */
+export function createLookup(vocab: Vocabulary): VocabLookup {
+  if (!vocab || typeof vocab !== 'object') throw new TypeError(`createLookup: expected { chars, words }, got ${typeof vocab}`);
+  return { chars: indexVocab('chars', vocab.chars), words: indexVocab('words', vocab.words) };
+}
+
+function indexVocab(what: string, list: unknown): Map<string, number> {
+  if (!Array.isArray(list)) throw new TypeError(`vocabulary ${what}: expected an array of strings, got ${typeof list}`);
+  if (list.length < 2 || list[0] !== PAD || list[1] !== UNK) {
+    throw new RangeError(`vocabulary ${what}: entries 0 and 1 must be '${PAD}' and '${UNK}'`);
+  }
+  const map = new Map<string, number>();
+  for (let i = 2; i < list.length; i++) {
+    const t = list[i];
+    if (typeof t !== 'string' || t.length === 0) {
+      throw new TypeError(`vocabulary ${what}[${i}]: expected a non-empty string, got ${typeof t}`);
+    }
+    if (map.has(t) || t === PAD || t === UNK) throw new RangeError(`vocabulary ${what}[${i}] duplicates an earlier entry`);
+    map.set(t, i);
+  }
+  return map;
+}
+
+export interface SentenceFeatures {
+  /** [T] char id of each token */
+  charIds: Int32Array;
+  /** [T] id of the word (from the segmenter) that contains each token */
+  wordIds: Int32Array;
+}
+
+/**
+ * Features of one sentence: `tokens` are its normalised code points (one per position), `words` the
+ * segmenter's words, which must concatenate to tokens.join('').
+ */
+export function featurize(tokens: readonly string[], words: readonly string[], lookup: VocabLookup): SentenceFeatures {
+  if (!Array.isArray(tokens)) throw new TypeError(`featurize: tokens must be an array of strings, got ${typeof tokens}`);
+  if (!Array.isArray(words)) throw new TypeError(`featurize: words must be an array of strings, got ${typeof words}`);
+  if (!lookup || !(lookup.chars instanceof Map) || !(lookup.words instanceof Map)) {
+    throw new TypeError('featurize: expected a lookup from createLookup(vocab)');
+  }
+  const T = tokens.length;
+  const charIds = new Int32Array(T); // [T]
+  const wordIds = new Int32Array(T); // [T]
+  for (let t = 0; t < T; t++) charIds[t] = lookup.chars.get(tokens[t]) ?? UNK_ID;
+  let pos = 0;
+  for (let w = 0; w < words.length; w++) {
+    const word = words[w];
+    if (typeof word !== 'string') throw new TypeError(`featurize: word ${w} is ${typeof word}, expected a string`);
+    const id = lookup.words.get(word) ?? UNK_ID;
+    // walk the word's code points against the tokens, so a segmenter that splits differently is caught
+    let u = 0;
+    while (u < word.length) {
+      const tok = tokens[pos];
+      if (tok === undefined || !word.startsWith(tok, u)) {
+        throw new RangeError(
+          `featurize: the words do not concatenate to the tokens (word ${w}, token ${pos} of ${T})`,
+        );
+      }
+      wordIds[pos++] = id;
+      u += tok.length;
+    }
+  }
+  if (pos !== T) throw new RangeError(`featurize: the words cover ${pos} of ${T} tokens`);
+  return { charIds, wordIds };
+}
+
+/** Anything with the segmenter's cut (src/segment: createSegmenter(spec)). */
+export interface WordCutter {
+  cut(text: string): string[];
+}
+
+/**
+ * Features of one normalised sentence: its words come from `segmenter.cut(tokens.join(''))`. This is the one
+ * function both the trainer and the tagger call per sentence.
+ */
+export function featurizeSentence(tokens: readonly string[], segmenter: WordCutter, lookup: VocabLookup): SentenceFeatures {
+  if (!Array.isArray(tokens)) throw new TypeError(`featurizeSentence: tokens must be an array of strings, got ${typeof tokens}`);
+  return featurize(tokens, segmenter.cut(tokens.join('')), lookup);
+}

@@ -1,0 +1,637 @@
+/**
+ * The public runtime.
+ *
+ *   const tagger = await createTagger({ model: bytes, kernels: wasmModuleOrBytes });
+ *   const { entities } = tagger.tag(text);            // [{ type, start, end, text, score }]
+ *
+ * Flow per text: split the ORIGINAL string into sentences (src/text/sentences.ts; the terminators are the
+ * same before and after normalisation) → normalise each sentence code point by code point (offset map kept)
+ * → trim whitespace (taggableSentences, which the trainer uses too) → segment + featurize the sentence →
+ * cut sentences longer than `maxSentence` tokens into overlapping windows of their features → network emissions (all sentences of all texts in lockstep batches) → Viterbi (k-best on
+ * request) → BIO → spans (conlleval) → entity scores → consistency check → offsets into the ORIGINAL string
+ * (UTF-16 code units by default, code points on request); entity.text = original.slice(start, end) with
+ * UTF-16 offsets.
+ *
+ * Entity score: the model's probability that the text holds exactly this entity — P(y_s = B-X, or y_s = I-X
+ * after a non-X tag; y_{s+1..e-1} = I-X; y_e ≠ I-X), i.e. the probability mass of all tag paths whose
+ * conlleval decoding contains the span [s, e) with type X. Computed exactly from the CRF forward–backward
+ * lattice (f64, in JS) of the sentence; for crf=false models the same formula over the per-step softmax.
+ * For a sentence cut into windows the entity is scored in the window that contains it farthest from the
+ * window edges; an entity that no single window contains gets the minimum over its positions of the
+ * marginal of its tag (an upper bound).
+ *
+ * k-best: `paths` are the k most probable taggings of the whole text, best first: per sentence the k best
+ * CRF paths (kernel k-best), combined across sentences (sentences are independent, so a text path's
+ * probability is the product of its sentences'). For windowed sentences the windows' paths are combined
+ * the same way (an approximation: windows are treated as independent).
+ */
+
+import { type ModelFile, type ModelHeader, checkHeader, readModel } from './model/format.js';
+import { loadKernels } from './model/kernels.js';
+import { type Network, createNetwork } from './model/network.js';
+import { createSegmenter, type Segmenter } from './segment/index.js';
+import { type VocabLookup, createLookup, featurizeSentence } from './features/index.js';
+import type { NormalizeOptions } from './text/normalize.js';
+import { type Span, splitWindows, taggableSentences, windowOwners } from './text/sentences.js';
+import { tagIdsToSpans, tagTypes, type TagSpan } from './tags/bio.js';
+import { type ConsistencyTable, applyConsistency } from './consistency/index.js';
+import type { Architecture } from './model/layout.js';
+
+export interface TaggerSource {
+  /** the model file's bytes, or a ModelFile from readModel() */
+  model: Uint8Array | ArrayBuffer | ModelFile;
+  /** build/kernels.wasm: a compiled module or its bytes */
+  kernels: WebAssembly.Module | ArrayBuffer | Uint8Array;
+}
+
+export interface TagOptions {
+  /** units of start/end: UTF-16 code units (default, JavaScript string offsets) or code points */
+  offsets?: 'utf16' | 'codepoint';
+  /** also return the k most probable taggings of the text as `paths` (1 ≤ k ≤ 64) */
+  kbest?: number;
+  /** apply the model's consistency table (default true; no effect when the model has none) */
+  consistency?: boolean;
+  /** compute entity scores (default true); false leaves `score` out and skips the forward–backward pass */
+  scores?: boolean;
+  /** sentences longer than this many code points are tagged in overlapping windows (default 256) */
+  maxSentence?: number;
+}
+
+export interface Entity {
+  type: string;
+  /** offset of the first character in the original text (units per options.offsets) */
+  start: number;
+  /** offset after the last character (exclusive) */
+  end: number;
+  /** the original text of the entity: original.slice(start, end) in UTF-16 units */
+  text: string;
+  /** probability of the entity under the model, in [0, 1] (absent with scores: false) */
+  score?: number;
+  /** set when the consistency check changed the type */
+  corrected?: true;
+  /** the model's type before the consistency check changed it */
+  originalType?: string;
+}
+
+export interface TaggedPath {
+  /** probability of this tagging of the whole text (product over sentences) */
+  score: number;
+  /** natural log of score (stays informative when score underflows) */
+  logProb: number;
+  entities: Entity[];
+}
+
+export interface TagResult {
+  entities: Entity[];
+  /** with options.kbest: the best taggings, best first; paths[0].entities equals entities */
+  paths?: TaggedPath[];
+}
+
+export interface TaggerInfo {
+  name: string;
+  version: string;
+  created: string;
+  /** SHA-256 of the model file: its content id */
+  sha256: string;
+  /** tag labels, labels[0] = 'O' */
+  labels: string[];
+  /** entity types */
+  types: string[];
+  architecture: Architecture;
+  quantization: string;
+  segmenter: string;
+  /** whether the model carries a consistency table */
+  consistency: boolean;
+  /** header.training.metrics, or null */
+  metrics: Record<string, unknown> | null;
+}
+
+export interface Tagger {
+  readonly info: TaggerInfo;
+  /** the full model header */
+  readonly header: ModelHeader;
+  tag(text: string, options?: TagOptions): TagResult;
+  /** tag() for many texts; their sentences run through the network together */
+  tagMany(texts: readonly string[], options?: TagOptions): TagResult[];
+}
+
+export const DEFAULT_MAX_SENTENCE = 256;
+export const MAX_KBEST = 64;
+/** sentences are sent to the network in groups of about this many tokens (bounds memory on huge inputs) */
+const CHUNK_TOKENS = 16384;
+
+export async function createTagger(source: TaggerSource): Promise<Tagger> {
+  if (!source || typeof source !== 'object') {
+    throw new TypeError(`createTagger: expected { model, kernels }, got ${source === null ? 'null' : typeof source}`);
+  }
+  const file = toModelFile(source.model);
+  if (source.kernels === undefined || source.kernels === null) {
+    throw new TypeError('createTagger: kernels is missing (expected build/kernels.wasm as a WebAssembly.Module, ArrayBuffer or Uint8Array)');
+  }
+  const kernels = await loadKernels(source.kernels);
+  const network = createNetwork(kernels, file.header.architecture, file.weights);
+  return new TaggerImpl(file, network);
+}
+
+function toModelFile(model: unknown): ModelFile {
+  if (model instanceof Uint8Array || model instanceof ArrayBuffer) return readModel(model);
+  if (model && typeof model === 'object' && 'header' in model && 'weights' in model) {
+    const m = model as ModelFile;
+    if (!(m.weights instanceof Map)) throw new TypeError('createTagger: model.weights must be a Map (a ModelFile from readModel)');
+    checkHeader(m.header);
+    return m;
+  }
+  throw new TypeError(
+    `createTagger: model must be the model file's bytes (Uint8Array or ArrayBuffer) or a ModelFile, got ${describe(model)}`,
+  );
+}
+
+// ───────────────────────────────────────── decoding helpers (exported for tests) ─────────────────────────────────────────
+
+/** CRF parameters of a model (crf=false: zero transitions over log-softmax emissions). */
+export interface CrfParams {
+  crf: boolean;
+  K: number;
+  trans: Float64Array; // [K × K]
+  start: Float64Array; // [K]
+  end: Float64Array; // [K]
+}
+
+/**
+ * The forward–backward lattice of one sentence, scaled (Rabiner): the forward values are
+ * alpha[t, y] = log Σ_{paths y_0..y_t = y} exp(score) = log(aHat[t, y]) + aLog[t], the backward values
+ * beta[t, y] = log Σ_{continuations after t | y_t = y} exp(score, end included) = log(bHat[t, y]) + bLog[t].
+ * Each row of aHat and bHat sums to 1, so nothing overflows or underflows for any sentence length.
+ */
+export interface Lattice {
+  T: number;
+  K: number;
+  p: CrfParams;
+  /** log potentials (the emissions, or their log-softmax for crf=false)  [T × K] */
+  em: Float64Array;
+  /** exp(trans - transMax)  [K × K] */
+  expTrans: Float64Array;
+  transMax: number;
+  aHat: Float64Array; // [T × K]
+  aLog: Float64Array; // [T]
+  bHat: Float64Array; // [T × K]
+  bLog: Float64Array; // [T]
+  logZ: number;
+}
+
+/** Forward–backward over one emission matrix [T × K] (T ≥ 1). */
+export function forwardBackward(em32: Float32Array, T: number, p: CrfParams): Lattice {
+  const K = p.K;
+  if (!Number.isInteger(T) || T < 1 || em32.length !== T * K) {
+    throw new RangeError(`forwardBackward: expected T ≥ 1 and T × K = ${T} × ${K} emissions, got ${em32.length}`);
+  }
+  const em = new Float64Array(T * K); // [T × K]
+  for (let i = 0; i < T * K; i++) em[i] = em32[i];
+  if (!p.crf) {
+    for (let t = 0; t < T; t++) {
+      const o = t * K;
+      let m = -Infinity;
+      for (let y = 0; y < K; y++) m = Math.max(m, em[o + y]);
+      let z = 0;
+      for (let y = 0; y < K; y++) z += Math.exp(em[o + y] - m);
+      const lse = m + Math.log(z);
+      for (let y = 0; y < K; y++) em[o + y] -= lse;
+    }
+  }
+  let transMax = -Infinity;
+  for (let i = 0; i < K * K; i++) transMax = Math.max(transMax, p.trans[i]);
+  const expTrans = new Float64Array(K * K); // [K × K]
+  for (let i = 0; i < K * K; i++) expTrans[i] = Math.exp(p.trans[i] - transMax);
+  const psi = new Float64Array(T * K); // exp(em - rowMax)  [T × K]
+  const rowMax = new Float64Array(T); // [T]
+  for (let t = 0; t < T; t++) {
+    let m = -Infinity;
+    for (let y = 0; y < K; y++) m = Math.max(m, em[t * K + y]);
+    rowMax[t] = m;
+    for (let y = 0; y < K; y++) psi[t * K + y] = Math.exp(em[t * K + y] - m);
+  }
+  const aHat = new Float64Array(T * K);
+  const aLog = new Float64Array(T);
+  const bHat = new Float64Array(T * K);
+  const bLog = new Float64Array(T);
+  // forward
+  {
+    let m = -Infinity;
+    for (let y = 0; y < K; y++) m = Math.max(m, p.start[y] + em[y]);
+    let c = 0;
+    for (let y = 0; y < K; y++) c += aHat[y] = Math.exp(p.start[y] + em[y] - m);
+    for (let y = 0; y < K; y++) aHat[y] /= c;
+    aLog[0] = m + Math.log(c);
+  }
+  for (let t = 1; t < T; t++) {
+    const prev = (t - 1) * K;
+    const cur = t * K;
+    let c = 0;
+    for (let y = 0; y < K; y++) {
+      let s = 0;
+      for (let x = 0; x < K; x++) s += aHat[prev + x] * expTrans[x * K + y];
+      c += aHat[cur + y] = s * psi[cur + y];
+    }
+    for (let y = 0; y < K; y++) aHat[cur + y] /= c;
+    aLog[t] = aLog[t - 1] + transMax + rowMax[t] + Math.log(c);
+  }
+  // backward
+  {
+    let m = -Infinity;
+    for (let y = 0; y < K; y++) m = Math.max(m, p.end[y]);
+    const last = (T - 1) * K;
+    let c = 0;
+    for (let y = 0; y < K; y++) c += bHat[last + y] = Math.exp(p.end[y] - m);
+    for (let y = 0; y < K; y++) bHat[last + y] /= c;
+    bLog[T - 1] = m + Math.log(c);
+  }
+  for (let t = T - 2; t >= 0; t--) {
+    const next = (t + 1) * K;
+    const cur = t * K;
+    let c = 0;
+    for (let y = 0; y < K; y++) {
+      let s = 0;
+      for (let x = 0; x < K; x++) s += expTrans[y * K + x] * psi[next + x] * bHat[next + x];
+      c += bHat[cur + y] = s;
+    }
+    for (let y = 0; y < K; y++) bHat[cur + y] /= c;
+    bLog[t] = bLog[t + 1] + transMax + rowMax[t + 1] + Math.log(c);
+  }
+  // log Z = log Σ_y alpha[T-1, y] + end[y]
+  let z = 0;
+  let endMax = -Infinity;
+  for (let y = 0; y < K; y++) endMax = Math.max(endMax, p.end[y]);
+  for (let y = 0; y < K; y++) z += aHat[(T - 1) * K + y] * Math.exp(p.end[y] - endMax);
+  const logZ = aLog[T - 1] + endMax + Math.log(z);
+  return { T, K, p, em, expTrans, transMax, aHat, aLog, bHat, bLog, logZ };
+}
+
+/**
+ * log P(the conlleval decoding contains exactly the entity [s, e) with tags B = bId, I = iId), see the
+ * module comment. 0 ≤ s < e ≤ T.
+ */
+export function entityLogProb(lat: Lattice, s: number, e: number, bId: number, iId: number): number {
+  const { K, em, expTrans, transMax, aHat, aLog, bHat, bLog, p } = lat;
+  const trans = p.trans;
+  // at s: B-X, or I-X whose previous tag is not of type X
+  let vB = Math.log(aHat[s * K + bId]) + aLog[s];
+  let vI: number;
+  if (s === 0) vI = p.start[iId] + em[iId];
+  else {
+    let sum = 0;
+    for (let x = 0; x < K; x++) if (x !== bId && x !== iId) sum += aHat[(s - 1) * K + x] * expTrans[x * K + iId];
+    vI = Math.log(sum) + transMax + aLog[s - 1] + em[s * K + iId];
+  }
+  // inside: I-X
+  for (let t = s + 1; t < e; t++) {
+    vI = logAdd(vB + trans[bId * K + iId], vI + trans[iId * K + iId]) + em[t * K + iId];
+    vB = -Infinity;
+  }
+  // after: anything but I-X, or the end of the sentence
+  const close = (last: number): number => {
+    if (e === lat.T) return p.end[last];
+    let m = -Infinity;
+    for (let y = 0; y < K; y++) m = Math.max(m, em[e * K + y]);
+    let sum = 0;
+    for (let y = 0; y < K; y++) {
+      if (y !== iId) sum += expTrans[last * K + y] * Math.exp(em[e * K + y] - m) * bHat[e * K + y];
+    }
+    return Math.log(sum) + transMax + m + bLog[e];
+  };
+  const total = logAdd(vB === -Infinity ? -Infinity : vB + close(bId), vI + close(iId));
+  return Math.min(0, total - lat.logZ);
+}
+
+/** log P(y_t = y) from a lattice. */
+export function logMarginal(lat: Lattice, t: number, y: number): number {
+  const i = t * lat.K + y;
+  return Math.min(0, Math.log(lat.aHat[i] * lat.bHat[i]) + lat.aLog[t] + lat.bLog[t] - lat.logZ);
+}
+
+function logAdd(a: number, b: number): number {
+  if (a === -Infinity) return b;
+  if (b === -Infinity) return a;
+  return a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
+}
+
+// ───────────────────────────────────────── the tagger ─────────────────────────────────────────
+
+interface ResolvedOptions {
+  codepoints: boolean;
+  kbest: number; // 0 = no paths
+  consistency: boolean;
+  scores: boolean;
+  maxSentence: number;
+  overlap: number;
+}
+
+/** One sentence on its way through the network. */
+interface SentenceJob {
+  text: number;
+  /** code-point offset of the first token in the original text */
+  cpStart: number;
+  /** UTF-16 offset in the original text of each token, plus the end  [n + 1] */
+  offsets: Int32Array;
+  /** windows over the sentence's n tokens (one when n ≤ maxSentence) */
+  windows: Span[];
+  charIds: Int32Array; // [n]
+  wordIds: Int32Array; // [n]
+}
+
+/** Per sentence: its entities (final form, before consistency) and, for k-best, its candidate taggings. */
+interface SentenceResult {
+  entities: Entity[];
+  candidates: { logProb: number; entities: Entity[] }[];
+}
+
+class TaggerImpl implements Tagger {
+  readonly info: TaggerInfo;
+  readonly header: ModelHeader;
+  private readonly network: Network;
+  private readonly segmenter: Segmenter;
+  private readonly lookup: VocabLookup;
+  private readonly labels: string[];
+  private readonly crf: CrfParams;
+  private readonly table: ConsistencyTable | null;
+  private readonly normalization: NormalizeOptions;
+  /** tag ids of B-X and I-X by type */
+  private readonly bio: Map<string, { b: number; i: number }>;
+
+  constructor(file: ModelFile, network: Network) {
+    const h = file.header;
+    this.header = h;
+    this.network = network;
+    this.segmenter = createSegmenter(h.segmenter);
+    this.lookup = createLookup(h.vocab);
+    this.labels = [...h.tags.labels];
+    this.normalization = h.normalization;
+    this.table = h.consistency ?? null;
+    const K = h.architecture.tags;
+    const f64 = (name: string, n: number) => {
+      const t = file.weights.get(name);
+      return t ? Float64Array.from(t.data as Float32Array) : new Float64Array(n);
+    };
+    this.crf = {
+      crf: h.architecture.crf,
+      K,
+      trans: h.architecture.crf ? f64('crf.trans', K * K) : new Float64Array(K * K),
+      start: h.architecture.crf ? f64('crf.start', K) : new Float64Array(K),
+      end: h.architecture.crf ? f64('crf.end', K) : new Float64Array(K),
+    };
+    this.bio = new Map();
+    this.labels.forEach((l, id) => {
+      if (l === 'O') return;
+      const type = l.slice(2);
+      const entry = this.bio.get(type) ?? { b: -1, i: -1 };
+      if (l[0] === 'B') entry.b = id;
+      else entry.i = id;
+      this.bio.set(type, entry);
+    });
+    const metrics = h.training && typeof h.training === 'object' ? (h.training.metrics ?? null) : null;
+    this.info = Object.freeze({
+      name: h.name,
+      version: h.version,
+      created: h.created,
+      get sha256(): string {
+        return file.sha256; // computed on first use (a pass over the whole file)
+      },
+      labels: [...this.labels],
+      types: tagTypes(this.labels),
+      architecture: { ...h.architecture, lstm: [...h.architecture.lstm] },
+      quantization: h.quantization?.scheme ?? 'none',
+      segmenter: h.segmenter.kind,
+      consistency: this.table !== null,
+      metrics: metrics as Record<string, unknown> | null,
+    });
+  }
+
+  tag(text: string, options?: TagOptions): TagResult {
+    if (typeof text !== 'string') throw new TypeError(`tag: expected text to be a string, got ${describe(text)}`);
+    return this.tagMany([text], options)[0];
+  }
+
+  tagMany(texts: readonly string[], options?: TagOptions): TagResult[] {
+    if (!Array.isArray(texts)) throw new TypeError(`tagMany: expected an array of strings, got ${describe(texts)}`);
+    texts.forEach((t, i) => {
+      if (typeof t !== 'string') throw new TypeError(`tagMany: texts[${i}] must be a string, got ${describe(t)}`);
+    });
+    const opts = resolveOptions(options);
+    const perText: SentenceResult[][] = texts.map(() => []);
+    let pending: SentenceJob[] = [];
+    let pendingTokens = 0;
+    const flush = () => {
+      if (pending.length === 0) return;
+      const results = this.runJobs(pending, texts, opts);
+      pending.forEach((job, j) => perText[job.text].push(results[j]));
+      pending = [];
+      pendingTokens = 0;
+    };
+    texts.forEach((original, ti) => {
+      for (const sentence of taggableSentences(original, this.normalization)) {
+        const { charIds, wordIds } = featurizeSentence(sentence.tokens, this.segmenter, this.lookup);
+        const n = sentence.tokens.length;
+        const windows = splitWindows({ start: 0, end: n }, opts.maxSentence, opts.overlap);
+        pending.push({ text: ti, cpStart: sentence.cpStart, offsets: sentence.offsets, windows, charIds, wordIds });
+        pendingTokens += n;
+        if (pendingTokens >= CHUNK_TOKENS) flush();
+      }
+    });
+    flush();
+    return perText.map((sentences) => this.finish(sentences, opts));
+  }
+
+  /** Emissions for every window of every job in one network call, then decoding per sentence. */
+  private runJobs(jobs: SentenceJob[], texts: readonly string[], opts: ResolvedOptions): SentenceResult[] {
+    const charIds: Int32Array[] = [];
+    const wordIds: Int32Array[] = [];
+    for (const job of jobs) {
+      for (const w of job.windows) {
+        charIds.push(job.charIds.subarray(w.start, w.end));
+        wordIds.push(job.wordIds.subarray(w.start, w.end));
+      }
+    }
+    const ems = this.network.emissions({ charIds, wordIds });
+    let at = 0;
+    return jobs.map((job) => {
+      const mine = ems.slice(at, at + job.windows.length);
+      at += job.windows.length;
+      return this.decodeSentence(job, mine, texts[job.text], opts);
+    });
+  }
+
+  private decodeSentence(job: SentenceJob, ems: Float32Array[], original: string, opts: ResolvedOptions): SentenceResult {
+    const L = job.charIds.length;
+    const windows = job.windows;
+    const needLattice = opts.scores || opts.kbest > 0;
+    const lattices: (Lattice | null)[] = [];
+    const bests: Int32Array[] = [];
+    const kbests: { logProb: number; path: Int32Array }[][] = [];
+    windows.forEach((w, wi) => {
+      const T = w.end - w.start;
+      const em = ems[wi]; // [T × K]
+      const lat = needLattice ? forwardBackward(em, T, this.crf) : null;
+      lattices.push(lat);
+      if (opts.kbest > 0) {
+        const paths = this.network.kbest(em, T, opts.kbest);
+        kbests.push(paths.map((p) => ({ logProb: Math.min(0, p.score - (lat as Lattice).logZ), path: p.path })));
+        bests.push(paths[0].path);
+      } else {
+        bests.push(this.network.viterbi(em, T).path);
+      }
+    });
+    const owners = windows.length === 1 ? null : windowOwners({ start: 0, end: L }, windows);
+    const merge = (paths: Int32Array[]): Int32Array => {
+      if (owners === null) return paths[0];
+      const tags = new Int32Array(L); // [L]
+      for (let p = 0; p < L; p++) tags[p] = paths[owners[p]][p - windows[owners[p]].start];
+      return tags;
+    };
+    const toEntities = (tags: Int32Array): Entity[] =>
+      tagIdsToSpans(tags, this.labels).map((s) => this.entity(job, s, tags, lattices, owners, original, opts));
+
+    const best = merge(bests);
+    const entities = toEntities(best);
+    const candidates: SentenceResult['candidates'] = [];
+    if (opts.kbest > 0) {
+      // combine the windows' k-best lists: best sums first (keeping 2k, as different window paths can merge
+      // into the same tagging), then deduplicate by the merged tagging
+      type Pick = { pick: number; prev: Pick | null };
+      let combos: { logProb: number; node: Pick | null }[] = [{ logProb: 0, node: null }];
+      const keep = windows.length === 1 ? opts.kbest : 2 * opts.kbest;
+      for (let wi = 0; wi < windows.length; wi++) {
+        const next: typeof combos = [];
+        for (const c of combos) kbests[wi].forEach((p, pi) => next.push({ logProb: c.logProb + p.logProb, node: { pick: pi, prev: c.node } }));
+        next.sort((a, b) => b.logProb - a.logProb);
+        combos = next.slice(0, keep);
+      }
+      const bestKey = best.join(',');
+      const seen = new Set<string>();
+      for (const c of combos) {
+        const picks: number[] = [];
+        for (let n = c.node; n !== null; n = n.prev) picks.push(n.pick);
+        picks.reverse();
+        const tags = merge(picks.map((pi, wi) => kbests[wi][pi].path));
+        const key = tags.join(',');
+        if (seen.has(key)) continue;
+        seen.add(key);
+        candidates.push({ logProb: c.logProb, entities: key === bestKey ? entities : toEntities(tags) });
+        if (candidates.length === opts.kbest) break;
+      }
+    }
+    return { entities, candidates };
+  }
+
+  /** One entity: score from the lattice, offsets into the original text. */
+  private entity(
+    job: SentenceJob,
+    s: TagSpan,
+    tags: Int32Array,
+    lattices: (Lattice | null)[],
+    owners: Int32Array | null,
+    original: string,
+    opts: ResolvedOptions,
+  ): Entity {
+    const u16Start = job.offsets[s.start];
+    const u16End = job.offsets[s.end];
+    const e: Entity = {
+      type: s.type,
+      start: opts.codepoints ? job.cpStart + s.start : u16Start,
+      end: opts.codepoints ? job.cpStart + s.end : u16End,
+      text: original.slice(u16Start, u16End),
+    };
+    if (opts.scores) e.score = Math.exp(this.scoreSpan(s, tags, lattices as Lattice[], job.windows, owners));
+    return e;
+  }
+
+  private scoreSpan(s: TagSpan, tags: Int32Array, lattices: Lattice[], windows: Span[], owners: Int32Array | null): number {
+    const ids = this.bio.get(s.type) as { b: number; i: number };
+    if (owners === null) return entityLogProb(lattices[0], s.start, s.end, ids.b, ids.i);
+    let bestW = -1;
+    let bestD = -1;
+    windows.forEach((w, wi) => {
+      if (w.start <= s.start && s.end <= w.end) {
+        const d = Math.min(s.start - w.start, w.end - s.end);
+        if (d > bestD) {
+          bestD = d;
+          bestW = wi;
+        }
+      }
+    });
+    if (bestW >= 0) {
+      const w = windows[bestW];
+      return entityLogProb(lattices[bestW], s.start - w.start, s.end - w.start, ids.b, ids.i);
+    }
+    let min = 0;
+    for (let p = s.start; p < s.end; p++) {
+      const w = windows[owners[p]];
+      min = Math.min(min, logMarginal(lattices[owners[p]], p - w.start, tags[p]));
+    }
+    return min;
+  }
+
+  /** Consistency check and k-best combination across the sentences of one text. */
+  private finish(sentences: SentenceResult[], opts: ResolvedOptions): TagResult {
+    const check = (list: Entity[]): Entity[] =>
+      opts.consistency && this.table !== null
+        ? applyConsistency(list, this.table, { normalization: this.normalization })
+        : list;
+    const result: TagResult = { entities: check(sentences.flatMap((s) => s.entities)) };
+    if (opts.kbest > 0) {
+      // top-k sums over independent sentences, pairwise (exact: the top k of a sum only use top-k prefixes)
+      type Choice = { pick: number; prev: Choice | null };
+      let combos: { logProb: number; node: Choice | null }[] = [{ logProb: 0, node: null }];
+      for (const s of sentences) {
+        const next: typeof combos = [];
+        for (const c of combos) s.candidates.forEach((cand, pi) => next.push({ logProb: c.logProb + cand.logProb, node: { pick: pi, prev: c.node } }));
+        next.sort((a, b) => b.logProb - a.logProb);
+        combos = next.slice(0, opts.kbest);
+      }
+      result.paths = combos.map((c) => {
+        const picks: number[] = [];
+        for (let n = c.node; n !== null; n = n.prev) picks.push(n.pick);
+        picks.reverse();
+        const entities = check(sentences.flatMap((s, si) => s.candidates[picks[si]].entities));
+        return { score: Math.exp(c.logProb), logProb: c.logProb, entities };
+      });
+    }
+    return result;
+  }
+}
+
+function resolveOptions(options: TagOptions | undefined): ResolvedOptions {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new TypeError(`tag options: expected an object, got ${describe(options)}`);
+  }
+  const o = options ?? {};
+  if (o.offsets !== undefined && o.offsets !== 'utf16' && o.offsets !== 'codepoint') {
+    throw new RangeError(`tag options.offsets: expected 'utf16' or 'codepoint', got ${JSON.stringify(String(o.offsets))}`);
+  }
+  for (const key of ['consistency', 'scores'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') {
+      throw new TypeError(`tag options.${key}: expected a boolean, got ${describe(o[key])}`);
+    }
+  }
+  if (o.kbest !== undefined && (!Number.isInteger(o.kbest) || o.kbest < 1 || o.kbest > MAX_KBEST)) {
+    throw new RangeError(`tag options.kbest: expected an integer in [1, ${MAX_KBEST}], got ${String(o.kbest)}`);
+  }
+  if (o.maxSentence !== undefined && (!Number.isInteger(o.maxSentence) || o.maxSentence < 1 || o.maxSentence > 1_000_000)) {
+    throw new RangeError(`tag options.maxSentence: expected an integer in [1, 1000000], got ${String(o.maxSentence)}`);
+  }
+  const maxSentence = o.maxSentence ?? DEFAULT_MAX_SENTENCE;
+  return {
+    codepoints: o.offsets === 'codepoint',
+    kbest: o.kbest ?? 0,
+    consistency: o.consistency ?? true,
+    scores: o.scores ?? true,
+    maxSentence,
+    overlap: Math.min(32, Math.floor(maxSentence / 4)),
+  };
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v;
+}

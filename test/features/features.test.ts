@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { buildVocab, createLookup, featurize, UNK_ID } from '../../src/features/index.js';
+
+describe('buildVocab', () => {
+  it('puts <pad>, <unk> first, then tokens by count and code units', () => {
+    expect(buildVocab(['b', 'a', 'c', 'a', 'b', 'a', 'd'])).toEqual(['<pad>', '<unk>', 'a', 'b', 'c', 'd']);
+  });
+  it('applies minCount and maxSize (which counts the two specials)', () => {
+    const toks = ['x', 'x', 'x', 'y', 'y', 'z'];
+    expect(buildVocab(toks, { minCount: 2 })).toEqual(['<pad>', '<unk>', 'x', 'y']);
+    expect(buildVocab(toks, { maxSize: 3 })).toEqual(['<pad>', '<unk>', 'x']);
+    expect(buildVocab([], {})).toEqual(['<pad>', '<unk>']);
+  });
+  it('never adds the specials or empty strings as tokens', () => {
+    expect(buildVocab(['<pad>', '<unk>', '', 'a'])).toEqual(['<pad>', '<unk>', 'a']);
+  });
+  it('refuses bad options and non-strings', () => {
+    expect(() => buildVocab(['a'], { minCount: 0 })).toThrow(/minCount/);
+    expect(() => buildVocab(['a'], { maxSize: 1 })).toThrow(/maxSize/);
+    expect(() => buildVocab([1 as unknown as string])).toThrow(/token 0/);
+    expect(() => buildVocab(3 as unknown as string[])).toThrow(TypeError);
+  });
+});
+
+describe('featurize', () => {
+  const lookup = createLookup({
+    chars: ['<pad>', '<unk>', '右', '下', '腹', '痛', '😀'],
+    words: ['<pad>', '<unk>', '右下腹', '痛', '<pad>x'],
+  });
+
+  it('gives each character its char id and the id of the word containing it', () => {
+    const f = featurize(['右', '下', '腹', '痛', '吗'], ['右下腹', '痛', '吗'], lookup);
+    expect([...f.charIds]).toEqual([2, 3, 4, 5, UNK_ID]);
+    expect([...f.wordIds]).toEqual([2, 2, 2, 3, UNK_ID]);
+  });
+
+  it('counts a surrogate pair as one position', () => {
+    const f = featurize(['😀', '痛'], ['😀痛'], lookup);
+    expect([...f.charIds]).toEqual([6, 5]);
+    expect([...f.wordIds]).toEqual([UNK_ID, UNK_ID]);
+  });
+
+  it('never maps a token spelled like a special to a special id', () => {
+    const f = featurize(Array.from('<pad>'), ['<pad>'], lookup);
+    expect([...f.wordIds]).toEqual([UNK_ID, UNK_ID, UNK_ID, UNK_ID, UNK_ID]);
+  });
+
+  it('refuses words that do not concatenate to the tokens', () => {
+    expect(() => featurize(['右', '下'], ['右'], lookup)).toThrow(/cover 1 of 2/);
+    expect(() => featurize(['右', '下'], ['右下腹'], lookup)).toThrow(/do not concatenate/);
+    expect(() => featurize(['右', '下'], ['下右'], lookup)).toThrow(/do not concatenate/);
+  });
+
+  it('refuses a malformed vocabulary', () => {
+    expect(() => createLookup({ chars: ['<unk>', '<pad>'], words: ['<pad>', '<unk>'] })).toThrow(/entries 0 and 1/);
+    expect(() => createLookup({ chars: ['<pad>', '<unk>', 'a', 'a'], words: ['<pad>', '<unk>'] })).toThrow(/duplicates/);
+  });
+});

@@ -1,0 +1,377 @@
+import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import {
+  ALIGNMENT,
+  FORMAT_VERSION,
+  MAGIC,
+  type ModelFormatErrorCode,
+  type ModelHeader,
+  ModelFormatError,
+  PREAMBLE_BYTES,
+  type TensorEntry,
+  encodeModelSections,
+  readModel,
+  writeModel,
+} from '../../src/model/format.js';
+import type { Tensor, Weights } from '../../src/model/layout.js';
+import { randomModel } from '../helpers/random-model.js';
+
+/** The error code readModel throws for these bytes (fails the test when it does not throw). */
+function codeOf(bytes: Uint8Array, read = readModel): ModelFormatErrorCode {
+  try {
+    read(bytes);
+  } catch (e) {
+    if (e instanceof ModelFormatError) return e.code;
+    throw e;
+  }
+  throw new Error('expected readModel to refuse the file');
+}
+
+function writeCode(header: ModelHeader, weights: Weights): ModelFormatErrorCode {
+  try {
+    writeModel(header, weights);
+  } catch (e) {
+    if (e instanceof ModelFormatError) return e.code;
+    throw e;
+  }
+  throw new Error('expected writeModel to refuse');
+}
+
+/** Sections of a file as written (offsets in the preamble). */
+function sections(bytes: Uint8Array) {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = dv.getUint32(16, true);
+  const tableLength = dv.getUint32(20, true);
+  const payloadOffset = dv.getUint32(24, true);
+  const payloadLength = dv.getUint32(32, true);
+  const dec = new TextDecoder();
+  const header = JSON.parse(dec.decode(bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength)));
+  const table: TensorEntry[] = JSON.parse(
+    dec.decode(bytes.subarray(PREAMBLE_BYTES + headerLength, PREAMBLE_BYTES + headerLength + tableLength)),
+  );
+  const payload = bytes.slice(payloadOffset, payloadOffset + payloadLength);
+  return { headerLength, tableLength, payloadOffset, payloadLength, header, table, payload };
+}
+
+/** Re-assemble with valid checksums after editing header / table / payload. */
+function reassemble(
+  bytes: Uint8Array,
+  edit: (s: { header: any; table: TensorEntry[]; payload: Uint8Array }) => { header?: any; table?: any; payload?: Uint8Array } | void,
+): Uint8Array {
+  const s = sections(bytes);
+  const out = edit(s) ?? {};
+  const header = out.header ?? s.header;
+  const table = out.table ?? s.table;
+  return encodeModelSections({
+    header: typeof header === 'string' ? header : JSON.stringify(header),
+    table: typeof table === 'string' ? table : JSON.stringify(table),
+    payload: out.payload ?? s.payload,
+  });
+}
+
+/** A file built from a header and tensors without writeModel's checks. */
+function rawFile(header: unknown, tensors: [string, Tensor][]): Uint8Array {
+  const table: TensorEntry[] = [];
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    table.push({ name, dtype: t.dtype, shape: t.shape, offset, length: t.data.byteLength });
+    offset = Math.ceil((offset + t.data.byteLength) / ALIGNMENT) * ALIGNMENT;
+  }
+  const end = table.length ? table[table.length - 1].offset + table[table.length - 1].length : 0;
+  const payload = new Uint8Array(end);
+  tensors.forEach(([, t], i) => payload.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), table[i].offset));
+  return encodeModelSections({ header: JSON.stringify(header), table: JSON.stringify(table), payload });
+}
+
+describe('model file round trip', () => {
+  it('reads back exactly what was written (f32), with extra header fields kept', () => {
+    const m = randomModel({ extra: { license: 'test-only', notes: { a: [1, 2, 3] } } });
+    const file = readModel(m.bytes);
+    expect(file.header).toEqual(m.header);
+    expect(file.header.license).toBe('test-only');
+    expect([...file.weights.keys()].sort()).toEqual([...m.weights.keys()].sort());
+    for (const [name, t] of m.weights) {
+      const got = file.weights.get(name)!;
+      expect(got.dtype, name).toBe(t.dtype);
+      expect(got.shape, name).toEqual(t.shape);
+      expect(got.data, name).toEqual(t.data);
+    }
+    expect(file.sha256).toBe(createHash('sha256').update(m.bytes).digest('hex'));
+  });
+
+  it('reads back int8 tensors with their scales', () => {
+    const m = randomModel({ int8: true, seed: 5 });
+    const file = readModel(m.bytes);
+    const w = file.weights.get('lstm.0.fw.w_ih')!;
+    expect(w.dtype).toBe('i8');
+    expect(w.data).toEqual(m.weights.get('lstm.0.fw.w_ih')!.data);
+    expect(file.weights.get('lstm.0.fw.w_ih.scale')!.data).toEqual(m.weights.get('lstm.0.fw.w_ih.scale')!.data);
+    expect(file.weights.get('lstm.0.fw.bias')!.dtype).toBe('f32');
+  });
+
+  it('is deterministic and follows the documented layout', () => {
+    const a = randomModel({ seed: 9 }).bytes;
+    const b = randomModel({ seed: 9 }).bytes;
+    expect(a).toEqual(b);
+    expect(a.subarray(0, 8)).toEqual(MAGIC);
+    expect(new TextDecoder().decode(a.subarray(0, 8))).toBe('CNERMODL');
+    const dv = new DataView(a.buffer);
+    expect(dv.getUint32(8, true)).toBe(FORMAT_VERSION);
+    expect(dv.getUint32(12, true)).toBe(ALIGNMENT);
+    const s = sections(a);
+    expect(s.payloadOffset % ALIGNMENT).toBe(0);
+    expect(s.payloadOffset + s.payloadLength).toBe(a.length);
+    for (const e of s.table) expect((s.payloadOffset + e.offset) % ALIGNMENT, e.name).toBe(0);
+    expect(Buffer.from(a.subarray(40, 72)).toString('hex')).toBe(createHash('sha256').update(s.payload).digest('hex'));
+    const meta = createHash('sha256').update(a.subarray(0, 72)).update(a.subarray(104, s.payloadOffset)).digest('hex');
+    expect(Buffer.from(a.subarray(72, 104)).toString('hex')).toBe(meta);
+    // the table lists tensors in layout order, each i8 tensor followed by its scale
+    const q = sections(randomModel({ int8: true }).bytes).table.map((e) => e.name);
+    expect(q.indexOf('embed.char.scale')).toBe(q.indexOf('embed.char') + 1);
+  });
+
+  it('accepts an ArrayBuffer and a Uint8Array at an odd offset (copying unaligned tensors)', () => {
+    const m = randomModel({ seed: 2 });
+    const ab = m.bytes.slice().buffer;
+    expect(readModel(ab).header).toEqual(m.header);
+    const shifted = new Uint8Array(m.bytes.length + 3);
+    shifted.set(m.bytes, 3);
+    const file = readModel(shifted.subarray(3));
+    expect(file.weights.get('dense.w')!.data).toEqual(m.weights.get('dense.w')!.data);
+    expect(file.sha256).toBe(readModel(m.bytes).sha256);
+  });
+
+  it('keeps aux.* tensors of any dtype', () => {
+    const m = randomModel();
+    const weights = new Map(m.weights);
+    weights.set('aux.ids', { dtype: 'i32', shape: [3], data: new Int32Array([7, -1, 2]) });
+    const file = readModel(writeModel(m.header, weights));
+    expect(file.weights.get('aux.ids')!.data).toEqual(new Int32Array([7, -1, 2]));
+  });
+
+  it('refuses input that is not bytes with a TypeError', () => {
+    expect(() => readModel('CNERMODL' as unknown as Uint8Array)).toThrow(TypeError);
+    expect(() => readModel(null as unknown as Uint8Array)).toThrow(/Uint8Array/);
+  });
+});
+
+describe('corrupted files are refused with the right code', () => {
+  const good = randomModel({ seed: 11 }).bytes;
+  const s = sections(good);
+
+  it('a truncated file, cut at every byte', () => {
+    for (let len = 0; len < good.length; len++) {
+      expect(codeOf(good.subarray(0, len)), `cut at ${len}`).toBe('TRUNCATED');
+    }
+  });
+
+  it('trailing bytes', () => {
+    const longer = new Uint8Array(good.length + 1);
+    longer.set(good);
+    expect(codeOf(longer)).toBe('BAD_LAYOUT');
+  });
+
+  it('a changed byte in every region', () => {
+    const regions: Array<[string, number, number, ModelFormatErrorCode[]]> = [
+      ['magic', 0, 8, ['BAD_MAGIC']],
+      ['version', 8, 12, ['UNSUPPORTED_VERSION']],
+      ['alignment', 12, 16, ['BAD_LAYOUT']],
+      ['lengths and payload offset', 16, 40, ['BAD_LAYOUT', 'TRUNCATED', 'CHECKSUM']],
+      ['payload digest', 40, 72, ['CHECKSUM']],
+      ['header digest', 72, 104, ['CHECKSUM']],
+      ['header JSON', 104, 104 + s.headerLength, ['CHECKSUM']],
+      ['tensor table', 104 + s.headerLength, 104 + s.headerLength + s.tableLength, ['CHECKSUM']],
+      ['padding', 104 + s.headerLength + s.tableLength, s.payloadOffset, ['CHECKSUM']],
+      ['payload', s.payloadOffset, good.length, ['CHECKSUM']],
+    ];
+    for (const [name, from, to, codes] of regions) {
+      const step = Math.max(1, Math.floor((to - from) / 40));
+      for (let p = from; p < to; p += step) {
+        for (const mask of [0x01, 0x80, 0xff]) {
+          const bad = good.slice();
+          bad[p] ^= mask;
+          expect(codes, `${name}: byte ${p} ^ ${mask}`).toContain(codeOf(bad));
+        }
+      }
+    }
+    // the payload digest names the payload, the header digest the rest
+    const p = good.slice();
+    p[s.payloadOffset + 5] ^= 1;
+    expect(() => readModel(p)).toThrow(/payload checksum/);
+    const h = good.slice();
+    h[110] ^= 1;
+    expect(() => readModel(h)).toThrow(/header checksum/);
+  });
+
+  it('a file that is not a model at all', () => {
+    expect(codeOf(new TextEncoder().encode('{"name": "not a model"} and some more bytes to be long enough'))).toBe('BAD_MAGIC');
+    expect(codeOf(new Uint8Array(200))).toBe('BAD_MAGIC');
+  });
+
+  it('another format version', () => {
+    const v2 = encodeModelSections({ header: JSON.stringify(s.header), table: JSON.stringify(s.table), payload: s.payload, version: 2 });
+    expect(codeOf(v2)).toBe('UNSUPPORTED_VERSION');
+    const v0 = encodeModelSections({ header: JSON.stringify(s.header), table: JSON.stringify(s.table), payload: s.payload, version: 0 });
+    expect(codeOf(v0)).toBe('UNSUPPORTED_VERSION');
+    expect(() => readModel(v2)).toThrow(/version 2/);
+  });
+
+  it('a misaligned payload offset', () => {
+    const f = encodeModelSections({
+      header: JSON.stringify(s.header),
+      table: JSON.stringify(s.table),
+      payload: s.payload,
+      payloadOffset: s.payloadOffset + 4,
+    });
+    expect(codeOf(f)).toBe('BAD_LAYOUT');
+  });
+
+  it('a header that is not JSON, not UTF-8, not an object, or lacks a field', () => {
+    expect(codeOf(reassemble(good, () => ({ header: '{"name": "x",' })))).toBe('BAD_HEADER');
+    const notUtf8 = encodeModelSections({ header: new Uint8Array([0x7b, 0xff, 0x7d]), table: JSON.stringify(s.table), payload: s.payload });
+    expect(codeOf(notUtf8)).toBe('BAD_HEADER');
+    expect(codeOf(reassemble(good, () => ({ header: '[1, 2]' })))).toBe('BAD_HEADER');
+    for (const field of ['name', 'version', 'created', 'architecture', 'vocab', 'tags', 'normalization', 'segmenter']) {
+      const bytes = reassemble(good, ({ header }) => {
+        delete header[field];
+        return { header };
+      });
+      expect(codeOf(bytes), `without ${field}`).toBe('BAD_HEADER');
+    }
+    const cases: Array<[string, (h: any) => void]> = [
+      ['architecture.lstm not an array', (h) => (h.architecture.lstm = 3)],
+      ['architecture.crf not a boolean', (h) => (h.architecture.crf = 'yes')],
+      ['architecture.charDim negative', (h) => (h.architecture.charDim = -1)],
+      ['tags.scheme not BIO', (h) => (h.tags.scheme = 'BIOES')],
+      ['vocab.chars holds a number', (h) => (h.vocab.chars[3] = 5)],
+      ['normalization.lowercase a string', (h) => (h.normalization.lowercase = 'no')],
+      ['segmenter kind unknown', (h) => (h.segmenter = { kind: 'hmm' })],
+      ['consistency malformed', (h) => (h.consistency = { version: 1, entries: { x: { BODY: -1 } } })],
+      ['quantization scheme unknown', (h) => (h.quantization = { scheme: 'int4' })],
+    ];
+    for (const [what, edit] of cases) {
+      const bytes = reassemble(good, ({ header }) => {
+        edit(header);
+        return { header };
+      });
+      expect(codeOf(bytes), what).toBe('BAD_HEADER');
+    }
+  });
+
+  it('vocabularies and labels that do not fit the architecture', () => {
+    const cases: Array<[string, (h: any) => void]> = [
+      ['one char too many', (h) => h.vocab.chars.push('☃')],
+      ['one word too few', (h) => h.vocab.words.pop()],
+      ['no <pad> first', (h) => (h.vocab.chars[0] = 'x')],
+      ['duplicate char', (h) => (h.vocab.chars[3] = h.vocab.chars[2])],
+      ['label count', (h) => h.tags.labels.pop()],
+      ['labels[0] not O', (h) => h.tags.labels.reverse()],
+      ['malformed label', (h) => (h.tags.labels[1] = 'BODY')],
+      ['B without I', (h) => (h.tags.labels[2] = 'I-OTHER')],
+    ];
+    for (const [what, edit] of cases) {
+      const bytes = reassemble(good, ({ header }) => {
+        edit(header);
+        return { header };
+      });
+      expect(codeOf(bytes), what).toBe('VOCAB_MISMATCH');
+    }
+  });
+
+  it('an inconsistent tensor table', () => {
+    const cases: Array<[string, (t: any[]) => void]> = [
+      ['not JSON', () => undefined],
+      ['duplicate name', (t) => (t[1].name = t[0].name)],
+      ['overlap', (t) => (t[1].offset = t[0].offset)],
+      ['out of bounds', (t) => (t[t.length - 1].offset += 64 * 1000)],
+      ['misaligned', (t) => (t[1].offset += 4)],
+      ['shape product ≠ byte length', (t) => (t[0].shape = [t[0].shape[0], t[0].shape[1] + 1])],
+      ['length ≠ shape product', (t) => (t[0].length -= 4)],
+      ['unknown dtype', (t) => (t[0].dtype = 'f16')],
+      ['negative offset', (t) => (t[0].offset = -64)],
+      ['fractional shape', (t) => (t[0].shape = [1.5, 2])],
+      ['row not an object', (t) => (t[0] = 'embed.char')],
+      ['not an array', (t) => t.splice(0)],
+    ];
+    for (const [what, edit] of cases) {
+      const bytes = reassemble(good, ({ table }) => {
+        if (what === 'not JSON') return { table: '[{"name":' };
+        if (what === 'not an array') return { table: '{"embed.char": {}}' };
+        edit(table);
+        return { table };
+      });
+      expect(codeOf(bytes), what).toBe('BAD_TENSOR_TABLE');
+    }
+  });
+
+  it('tensors missing, extra, of the wrong shape or dtype for the architecture', () => {
+    const m = randomModel({ seed: 4 });
+    const list = (): [string, Tensor][] => [...m.weights];
+    expect(readModel(rawFile(m.header, list())).header.name).toBe(m.header.name);
+
+    expect(codeOf(rawFile(m.header, list().filter(([n]) => n !== 'crf.trans')))).toBe('TENSOR_MISMATCH');
+    expect(codeOf(rawFile(m.header, [...list(), ['extra.thing', { dtype: 'f32', shape: [1], data: new Float32Array(1) }]]))).toBe(
+      'TENSOR_MISMATCH',
+    );
+    // wrong shape: the header's architecture says a different LSTM size
+    const other = randomModel({ seed: 4, arch: { lstm: [6, 4] } });
+    expect(codeOf(rawFile(m.header, [...other.weights]))).toBe('TENSOR_MISMATCH');
+    // dense.w transposed
+    const transposed = list().map(([n, t]): [string, Tensor] => (n === 'dense.w' ? [n, { ...t, shape: [...t.shape].reverse() }] : [n, t]));
+    expect(codeOf(rawFile(m.header, transposed))).toBe('TENSOR_MISMATCH');
+    // an architecture without a CRF does not take CRF tensors
+    expect(codeOf(rawFile({ ...m.header, architecture: { ...m.header.architecture, crf: false } }, list()))).toBe('TENSOR_MISMATCH');
+    // i32 where f32 is needed
+    const asI32 = list().map(([n, t]): [string, Tensor] =>
+      n === 'dense.b' ? [n, { dtype: 'i32', shape: t.shape, data: new Int32Array(t.data.length) }] : [n, t],
+    );
+    expect(codeOf(rawFile(m.header, asI32))).toBe('TENSOR_MISMATCH');
+
+    const q = randomModel({ seed: 4, int8: true });
+    const qlist = (): [string, Tensor][] => [...q.weights];
+    expect(readModel(rawFile(q.header, qlist())).weights.size).toBe(q.weights.size);
+    expect(codeOf(rawFile(q.header, qlist().filter(([n]) => n !== 'dense.w.scale')))).toBe('TENSOR_MISMATCH');
+    const badScale = qlist().map(([n, t]): [string, Tensor] => (n === 'dense.w.scale' ? [n, { ...t, shape: [t.shape[0] - 1], data: t.data.subarray(1) }] : [n, t]));
+    expect(codeOf(rawFile(q.header, badScale))).toBe('TENSOR_MISMATCH');
+    // int8 on a tensor that may not be quantised (a bias)
+    const i8Bias = qlist().map(([n, t]): [string, Tensor] =>
+      n === 'dense.b' ? [n, { dtype: 'i8', shape: t.shape, data: new Int8Array(t.data.length) }] : [n, t],
+    );
+    expect(codeOf(rawFile(q.header, i8Bias))).toBe('TENSOR_MISMATCH');
+    // int8 tensors under quantization.scheme 'none'
+    expect(codeOf(rawFile({ ...q.header, quantization: { scheme: 'none' } }, qlist()))).toBe('TENSOR_MISMATCH');
+  });
+
+  it('non-finite weights', () => {
+    const m = randomModel({ seed: 4 });
+    const nan = [...m.weights].map(([n, t]): [string, Tensor] => {
+      if (n !== 'crf.trans') return [n, t];
+      const data = new Float32Array(t.data as Float32Array);
+      data[3] = NaN;
+      return [n, { ...t, data }];
+    });
+    expect(codeOf(rawFile(m.header, nan))).toBe('BAD_TENSOR_VALUES');
+    expect(writeCode(m.header, new Map(nan))).toBe('BAD_TENSOR_VALUES');
+  });
+});
+
+describe('writeModel checks its input like readModel', () => {
+  const m = randomModel({ seed: 6 });
+  it('refuses a wrong shape, a missing tensor, a data/shape mismatch, a bad header', () => {
+    const w1 = new Map(m.weights);
+    w1.set('dense.b', { dtype: 'f32', shape: [99], data: new Float32Array(99) });
+    expect(writeCode(m.header, w1)).toBe('TENSOR_MISMATCH');
+    const w2 = new Map(m.weights);
+    w2.delete('embed.word');
+    expect(writeCode(m.header, w2)).toBe('TENSOR_MISMATCH');
+    const w3 = new Map(m.weights);
+    w3.set('dense.b', { dtype: 'f32', shape: [m.header.architecture.tags], data: new Float32Array(1) });
+    expect(writeCode(m.header, w3)).toBe('TENSOR_MISMATCH');
+    const w4 = new Map(m.weights);
+    w4.set('dense.b', { dtype: 'f32', shape: [m.header.architecture.tags], data: new Int32Array(m.header.architecture.tags) as any });
+    expect(writeCode(m.header, w4)).toBe('TENSOR_MISMATCH');
+    expect(writeCode({ ...m.header, name: 3 as unknown as string }, m.weights)).toBe('BAD_HEADER');
+    expect(writeCode({ ...m.header, tags: { scheme: 'BIO', labels: ['O'] } }, m.weights)).toBe('VOCAB_MISMATCH');
+    expect(() => writeModel(m.header, {} as Weights)).toThrow(TypeError);
+  });
+});
