@@ -3,7 +3,7 @@
 //   assembly/train.ts -> build/train.wasm     (training: backward passes, optimiser), when present
 //   assembly/embed.ts -> build/embed.wasm     (word2vec / GloVe pre-training), when present
 // Flags (see ../shared/TOOLCHAIN.md): --enable simd, --runtime stub, --use abort= (no imports at all),
-// -O3 for speed, --noAssert off so bounds checks inside kernels stay only where written explicitly.
+// -O3 for speed, --noAssert (the TS wrappers validate shapes and ids before any kernel call).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,0 +1,236 @@
+// Matrix products Y = X · Wᵀ + b, W = [N × K] (rows = output units, layout.ts), stored PACKED in panels:
+//
+//   f32 panel layout: rows are taken 4 at a time (panel p = rows 4p … 4p+3, rows past N are zero) and
+//     interleaved in chunks of 4 along K:  P[p][c] = [W[4p][4c..4c+3], W[4p+1][4c..], W[4p+2][4c..], W[4p+3][4c..]]
+//     → one panel is K·16 bytes, panels follow each other: P is ⌈N/4⌉·K·16 bytes.
+//   int8 panel layout: the same with chunks of 8 along K: P[p][c] = [W[4p][8c..8c+7], …, W[4p+3][8c..]]
+//     → one panel is K·4 bytes; row scales ws[⌈N/4⌉·4] (zero past N).
+//   (src/model/kernels.ts: packPanelsF32 / packPanelsI8 build these from row-major matrices.)
+//
+//   matmul_f32(Y, ldy, X, ldx, P, bias, M, N, K): Y[m, n] = Σ_k X[m, k]·W[n, k] + bias[n]
+//   matmul_q8(Y, ldy, Xq, ldx, xs, P, ws, bias, M, N, K): Y[m, n] = (Σ_k Xq[m, k]·Wq[n, k])·xs[m]·ws[n] + bias[n]
+//     Xq i16 [M × K] with per-row scales xs (quantize_rows); the i32 sums are exact.
+//
+// K % 8 == 0 (zero padding); X rows 16-byte aligned; strides ld* in elements; bias (if not 0) and ws must
+// have ⌈N/4⌉·4 readable floats. Micro-kernel: 2 rows of X × 1 panel (4 outputs each), 8 (f32) / 16 (i16)
+// values of K per iteration, horizontal sums at the end. X is tiled in ~16 KB chunks (kept in L1) while
+// every panel passes over the chunk.
+
+// @ts-ignore: decorator
+@inline
+function hsum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  // [Σa0, Σa1, Σa2, Σa3]
+  const s01 = f32x4.add(f32x4.shuffle(a0, a1, 0, 4, 1, 5), f32x4.shuffle(a0, a1, 2, 6, 3, 7));
+  const s23 = f32x4.add(f32x4.shuffle(a2, a3, 0, 4, 1, 5), f32x4.shuffle(a2, a3, 2, 6, 3, 7));
+  return f32x4.add(f32x4.shuffle(s01, s23, 0, 1, 4, 5), f32x4.shuffle(s01, s23, 2, 3, 6, 7));
+}
+
+// @ts-ignore: decorator
+@inline
+function hsum4i(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const s01 = i32x4.add(i32x4.shuffle(a0, a1, 0, 4, 1, 5), i32x4.shuffle(a0, a1, 2, 6, 3, 7));
+  const s23 = i32x4.add(i32x4.shuffle(a2, a3, 0, 4, 1, 5), i32x4.shuffle(a2, a3, 2, 6, 3, 7));
+  return i32x4.add(i32x4.shuffle(s01, s23, 0, 1, 4, 5), i32x4.shuffle(s01, s23, 2, 3, 6, 7));
+}
+
+/** Stores the first `n` (1…4) lanes of v at p. */
+// @ts-ignore: decorator
+@inline
+function storeLanes(p: usize, v: v128, n: i32): void {
+  if (n >= 4) {
+    v128.store(p, v);
+  } else {
+    store<f32>(p, f32x4.extract_lane(v, 0));
+    if (n > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+    if (n > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+  }
+}
+
+// @ts-ignore: decorator
+@inline const CHUNK_BYTES: i32 = 16384;
+
+/** Y[M × N] = X[M × K] · Wᵀ + bias, W packed f32 panels at P. */
+export function matmul_f32(Y: usize, ldy: i32, X: usize, ldx: i32, P: usize, bias: usize, M: i32, N: i32, K: i32): void {
+  const kb = <usize>K << 2; //        bytes of K floats
+  const sx = <usize>ldx << 2;
+  const sy = <usize>ldy << 2;
+  const panelBytes = <usize>K << 4;
+  const panels = (N + 3) >> 2;
+  let mc = CHUNK_BYTES / max(K << 2, 1);
+  mc = max(2, mc & ~1);
+  for (let m0 = 0; m0 < M; m0 += mc) {
+    const m1 = min(M, m0 + mc);
+    for (let p = 0; p < panels; p++) {
+      const w0 = P + <usize>p * panelBytes;
+      const n = p << 2;
+      const valid = min(4, N - n);
+      const bv = bias != 0 ? v128.load(bias + (<usize>n << 2)) : f32x4.splat(0);
+      let m = m0;
+      for (; m + 2 <= m1; m += 2) {
+        let x0 = X + <usize>m * sx;
+        let x1 = x0 + sx;
+        let w = w0;
+        const end = x0 + kb;
+        let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
+        let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0), a13 = f32x4.splat(0);
+        while (x0 < end) {
+          const u = v128.load(x0);
+          const v = v128.load(x1);
+          let t = v128.load(w);
+          a00 = f32x4.add(a00, f32x4.mul(u, t));
+          a10 = f32x4.add(a10, f32x4.mul(v, t));
+          t = v128.load(w, 16);
+          a01 = f32x4.add(a01, f32x4.mul(u, t));
+          a11 = f32x4.add(a11, f32x4.mul(v, t));
+          t = v128.load(w, 32);
+          a02 = f32x4.add(a02, f32x4.mul(u, t));
+          a12 = f32x4.add(a12, f32x4.mul(v, t));
+          t = v128.load(w, 48);
+          a03 = f32x4.add(a03, f32x4.mul(u, t));
+          a13 = f32x4.add(a13, f32x4.mul(v, t));
+          x0 += 16;
+          x1 += 16;
+          w += 64;
+        }
+        const y0 = Y + <usize>m * sy + (<usize>n << 2);
+        storeLanes(y0, f32x4.add(hsum4(a00, a01, a02, a03), bv), valid);
+        storeLanes(y0 + sy, f32x4.add(hsum4(a10, a11, a12, a13), bv), valid);
+      }
+      if (m < m1) {
+        let x0 = X + <usize>m * sx;
+        let w = w0;
+        const end = x0 + kb;
+        let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
+        while (x0 < end) {
+          const u0 = v128.load(x0);
+          a00 = f32x4.add(a00, f32x4.mul(u0, v128.load(w)));
+          a01 = f32x4.add(a01, f32x4.mul(u0, v128.load(w, 16)));
+          a02 = f32x4.add(a02, f32x4.mul(u0, v128.load(w, 32)));
+          a03 = f32x4.add(a03, f32x4.mul(u0, v128.load(w, 48)));
+          x0 += 16;
+          w += 64;
+        }
+        storeLanes(Y + <usize>m * sy + (<usize>n << 2), f32x4.add(hsum4(a00, a01, a02, a03), bv), valid);
+      }
+    }
+  }
+}
+
+/** Y[M × N] = dequant(Xq · Wqᵀ) + bias, Wq packed int8 panels at P with row scales ws. */
+export function matmul_q8(
+  Y: usize, ldy: i32, X: usize, ldx: i32, xs: usize, P: usize, ws: usize, bias: usize, M: i32, N: i32, K: i32,
+): void {
+  const kb = <usize>K << 1; //        bytes of K i16 values
+  const sx = <usize>ldx << 1;
+  const sy = <usize>ldy << 2;
+  const panelBytes = <usize>K << 2;
+  const panels = (N + 3) >> 2;
+  let mc = CHUNK_BYTES / max(K << 1, 1);
+  mc = max(2, mc & ~1);
+  for (let m0 = 0; m0 < M; m0 += mc) {
+    const m1 = min(M, m0 + mc);
+    for (let p = 0; p < panels; p++) {
+      const w0 = P + <usize>p * panelBytes;
+      const n = p << 2;
+      const valid = min(4, N - n);
+      const bv = bias != 0 ? v128.load(bias + (<usize>n << 2)) : f32x4.splat(0);
+      const wsv = v128.load(ws + (<usize>n << 2));
+      let m = m0;
+      for (; m + 2 <= m1; m += 2) {
+        let x0 = X + <usize>m * sx;
+        let x1 = x0 + sx;
+        let w = w0;
+        const end = x0 + kb;
+        let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a02 = i32x4.splat(0), a03 = i32x4.splat(0);
+        let a10 = i32x4.splat(0), a11 = i32x4.splat(0), a12 = i32x4.splat(0), a13 = i32x4.splat(0);
+        while (x0 < end) {
+          const u = v128.load(x0);
+          const v = v128.load(x1);
+          let t = v128.load8x8_s(w);
+          a00 = i32x4.add(a00, i32x4.dot_i16x8_s(u, t));
+          a10 = i32x4.add(a10, i32x4.dot_i16x8_s(v, t));
+          t = v128.load8x8_s(w, 8);
+          a01 = i32x4.add(a01, i32x4.dot_i16x8_s(u, t));
+          a11 = i32x4.add(a11, i32x4.dot_i16x8_s(v, t));
+          t = v128.load8x8_s(w, 16);
+          a02 = i32x4.add(a02, i32x4.dot_i16x8_s(u, t));
+          a12 = i32x4.add(a12, i32x4.dot_i16x8_s(v, t));
+          t = v128.load8x8_s(w, 24);
+          a03 = i32x4.add(a03, i32x4.dot_i16x8_s(u, t));
+          a13 = i32x4.add(a13, i32x4.dot_i16x8_s(v, t));
+          x0 += 16;
+          x1 += 16;
+          w += 32;
+        }
+        const y0 = Y + <usize>m * sy + (<usize>n << 2);
+        const s0 = f32x4.mul(wsv, v128.load32_splat(xs + (<usize>m << 2)));
+        const s1 = f32x4.mul(wsv, v128.load32_splat(xs + (<usize>m << 2), 4));
+        storeLanes(y0, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(hsum4i(a00, a01, a02, a03)), s0), bv), valid);
+        storeLanes(y0 + sy, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(hsum4i(a10, a11, a12, a13)), s1), bv), valid);
+      }
+      if (m < m1) {
+        let x0 = X + <usize>m * sx;
+        let w = w0;
+        const end = x0 + kb;
+        let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a02 = i32x4.splat(0), a03 = i32x4.splat(0);
+        while (x0 < end) {
+          const u0 = v128.load(x0);
+          a00 = i32x4.add(a00, i32x4.dot_i16x8_s(u0, v128.load8x8_s(w)));
+          a01 = i32x4.add(a01, i32x4.dot_i16x8_s(u0, v128.load8x8_s(w, 8)));
+          a02 = i32x4.add(a02, i32x4.dot_i16x8_s(u0, v128.load8x8_s(w, 16)));
+          a03 = i32x4.add(a03, i32x4.dot_i16x8_s(u0, v128.load8x8_s(w, 24)));
+          x0 += 16;
+          w += 32;
+        }
+        const s0 = f32x4.mul(wsv, v128.load32_splat(xs + (<usize>m << 2)));
+        storeLanes(
+          Y + <usize>m * sy + (<usize>n << 2),
+          f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(hsum4i(a00, a01, a02, a03)), s0), bv),
+          valid,
+        );
+      }
+    }
+  }
+}
+
+/** Largest activation code qmax such that K products of |q| ≤ qmax with |w| ≤ 127 never overflow i32. */
+export function q_max(K: i32): i32 {
+  const lim = <i32>(<f64>2147483647 / (<f64>127 * <f64>max(K, 1)));
+  return min(32767, lim);
+}
+
+/**
+ * Per-row symmetric quantisation of activations: Xq[m, k] = round(X[m, k] / xs[m]), xs[m] = max|X[m, :]| / qmax
+ * (qmax = q_max(Kp)). X f32 [M × K] row stride ldx; Xq i16 [M × Kp] row stride ldq, columns K..Kp-1 zeroed.
+ * K % 4 == 0, Kp % 8 == 0, Kp ≥ K.
+ */
+export function quantize_rows(Xq: usize, ldq: i32, xs: usize, X: usize, ldx: i32, M: i32, K: i32, Kp: i32): void {
+  const qmax = <f32>q_max(Kp);
+  for (let m = 0; m < M; m++) {
+    const x = X + (<usize>m * <usize>ldx << 2);
+    const q = Xq + (<usize>m * <usize>ldq << 1);
+    let mx = f32x4.splat(0);
+    for (let k = 0; k < K; k += 4) mx = f32x4.pmax(mx, f32x4.abs(v128.load(x + (<usize>k << 2))));
+    mx = f32x4.pmax(mx, f32x4.shuffle(mx, mx, 2, 3, 0, 1));
+    const amax = max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1));
+    const scale: f32 = amax > 0 ? amax / qmax : 0;
+    const inv = f32x4.splat(amax > 0 ? qmax / amax : 0);
+    store<f32>(xs + (<usize>m << 2), scale);
+    // round to nearest by adding 1.5·2^23 (|x·inv| ≤ qmax < 2^22): the low mantissa bits hold the integer
+    const magic = f32x4.splat(12582912.0);
+    const mbits = i32x4.splat(0x4b400000);
+    let k = 0;
+    for (; k + 8 <= K; k += 8) {
+      const lo = i32x4.sub(f32x4.add(f32x4.mul(v128.load(x + (<usize>k << 2)), inv), magic), mbits);
+      const hi = i32x4.sub(f32x4.add(f32x4.mul(v128.load(x + (<usize>k << 2), 16), inv), magic), mbits);
+      v128.store(q + (<usize>k << 1), i16x8.narrow_i32x4_s(lo, hi));
+    }
+    if (k < K) {
+      // K % 8 == 4: last four values, then zero padding
+      const lo = i32x4.sub(f32x4.add(f32x4.mul(v128.load(x + (<usize>k << 2)), inv), magic), mbits);
+      v128.store(q + (<usize>k << 1), i16x8.narrow_i32x4_s(lo, i32x4.splat(0)));
+      k += 8;
+    }
+    for (; k < Kp; k += 8) v128.store(q + (<usize>k << 1), i32x4.splat(0));
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Loads build/kernels.wasm (assembly/index.ts — its ABI is documented at the top of that file) and gives
+ * typed access to its exports and memory. Platform-neutral: the caller supplies the module or its bytes
+ * (Node: readFile; workerd: `import mod from './kernels.wasm'`; browsers: fetch + arrayBuffer).
+ *
+ * Memory growth detaches `memory.buffer`: the view helpers below always build a fresh view, so take views
+ * AFTER the last alloc() of a computation and do not keep them across calls that may allocate.
+ */
+
+/** Raw exports of kernels.wasm (pointers are byte offsets, returned as i32: read with `>>> 0`). */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  abi_version(): number;
+  alloc(bytes: number): number;
+  mark(): number;
+  reset(mark: number): void;
+  zero(ptr: number, bytes: number): void;
+  embed_f32(out: number, ldo: number, col: number, ids: number, R: number, table: number, dim: number): void;
+  embed_i8(
+    out: number, ldo: number, col: number, ids: number, R: number, table: number, scales: number, dim: number,
+  ): void;
+  zero_cols(out: number, ldo: number, R: number, c0: number, c1: number): void;
+  /** W packed with packPanelsF32; bias (or 0) has ⌈N/4⌉·4 floats */
+  matmul_f32(Y: number, ldy: number, X: number, ldx: number, P: number, bias: number, M: number, N: number, K: number): void;
+  /** Wq packed with packPanelsI8, ws (row scales) and bias (or 0) have ⌈N/4⌉·4 floats */
+  matmul_q8(
+    Y: number, ldy: number, Xq: number, ldx: number, xs: number, P: number, ws: number, bias: number,
+    M: number, N: number, K: number,
+  ): void;
+  quantize_rows(Xq: number, ldq: number, xs: number, X: number, ldx: number, M: number, K: number, Kp: number): void;
+  q_max(K: number): number;
+  lstm_work_bytes(B: number, Hp: number): number;
+  lstm_dir(
+    G: number, Y: number, ldy: number, yoff: number, Hp: number, Whh: number, whhScale: number,
+    rowStart: number, lens: number, B: number, T: number, reverse: number, work: number,
+  ): void;
+  viterbi_work_bytes(T: number, K: number): number;
+  viterbi(
+    em: number, T: number, K: number, trans: number, start: number, end: number, work: number, outPath: number,
+  ): number;
+  marginals_work_bytes(T: number, K: number): number;
+  marginals(
+    em: number, T: number, K: number, trans: number, start: number, end: number, work: number, out: number,
+  ): number;
+  kbest_work_bytes(T: number, K: number, k: number): number;
+  kbest(
+    em: number, T: number, K: number, trans: number, start: number, end: number, k: number,
+    work: number, outPaths: number, outScores: number,
+  ): number;
+  log_softmax(em: number, T: number, K: number, out: number): void;
+  softmax(em: number, T: number, K: number, out: number): void;
+}
+
+export const KERNEL_ABI_VERSION = 2;
+
+const REQUIRED_EXPORTS: (keyof KernelExports)[] = [
+  'memory', 'abi_version', 'alloc', 'mark', 'reset', 'zero', 'embed_f32', 'embed_i8', 'zero_cols',
+  'matmul_f32', 'matmul_q8', 'quantize_rows', 'q_max', 'lstm_work_bytes', 'lstm_dir', 'viterbi_work_bytes',
+  'viterbi', 'marginals_work_bytes', 'marginals', 'kbest_work_bytes', 'kbest', 'log_softmax', 'softmax',
+];
+
+export interface Kernels {
+  readonly exports: KernelExports;
+  readonly memory: WebAssembly.Memory;
+  /** 16-byte aligned allocation; throws when wasm memory cannot grow. Detaches earlier views. */
+  alloc(bytes: number): number;
+  /** allocate and copy `data` in; returns the pointer */
+  allocCopy(data: Float32Array | Int32Array | Int8Array | Int16Array | Float64Array): number;
+  mark(): number;
+  reset(mark: number): void;
+  /** fresh views on the current memory buffer */
+  f32(ptr: number, length: number): Float32Array;
+  f64(ptr: number, length: number): Float64Array;
+  i32(ptr: number, length: number): Int32Array;
+  i16(ptr: number, length: number): Int16Array;
+  i8(ptr: number, length: number): Int8Array;
+}
+
+/**
+ * Instantiates the kernels (asynchronously: browsers refuse synchronous compilation of large modules).
+ * `source`: a compiled WebAssembly.Module, or the bytes of build/kernels.wasm.
+ */
+export async function loadKernels(source: WebAssembly.Module | ArrayBuffer | Uint8Array): Promise<Kernels> {
+  let instance: WebAssembly.Instance;
+  if (source instanceof WebAssembly.Module) {
+    instance = await WebAssembly.instantiate(source, {});
+  } else if (source instanceof ArrayBuffer || source instanceof Uint8Array) {
+    if (source.byteLength === 0) throw new Error('loadKernels: the kernel bytes are empty (expected build/kernels.wasm)');
+    const result = await WebAssembly.instantiate(source as BufferSource, {});
+    instance = result.instance;
+  } else {
+    throw new TypeError(
+      `loadKernels: expected a WebAssembly.Module, ArrayBuffer or Uint8Array, got ${describe(source)}`,
+    );
+  }
+  return wrapInstance(instance);
+}
+
+/** Wraps an already instantiated kernels module (checks its exports and ABI version). */
+export function wrapInstance(instance: WebAssembly.Instance): Kernels {
+  const ex = instance.exports as unknown as KernelExports;
+  const missing = REQUIRED_EXPORTS.filter((name) => !(name in ex));
+  if (missing.length > 0) {
+    throw new Error(`loadKernels: the module lacks the kernel exports ${missing.join(', ')} (is it build/kernels.wasm?)`);
+  }
+  const abi = ex.abi_version();
+  if (abi !== KERNEL_ABI_VERSION) {
+    throw new Error(`loadKernels: kernel ABI version ${abi}, this wrapper expects ${KERNEL_ABI_VERSION}; rebuild the kernels`);
+  }
+  const memory = ex.memory;
+  const alloc = (bytes: number): number => {
+    if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`alloc: bytes must be a non-negative integer, got ${bytes}`);
+    if (bytes > 0xfff0_0000) throw new RangeError(`alloc: ${bytes} bytes exceed the 4 GiB wasm32 address space`);
+    const p = ex.alloc(bytes) >>> 0;
+    if (p === 0) {
+      throw new RangeError(
+        `kernels: out of wasm memory allocating ${bytes} bytes (memory is ${memory.buffer.byteLength} bytes); use smaller batches`,
+      );
+    }
+    return p;
+  };
+  return {
+    exports: ex,
+    memory,
+    alloc,
+    allocCopy(data) {
+      const p = alloc(data.byteLength);
+      new Uint8Array(memory.buffer, p, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      return p;
+    },
+    mark: () => ex.mark() >>> 0,
+    reset: (m: number) => ex.reset(m),
+    f32: (ptr, length) => new Float32Array(memory.buffer, ptr, length),
+    f64: (ptr, length) => new Float64Array(memory.buffer, ptr, length),
+    i32: (ptr, length) => new Int32Array(memory.buffer, ptr, length),
+    i16: (ptr, length) => new Int16Array(memory.buffer, ptr, length),
+    i8: (ptr, length) => new Int8Array(memory.buffer, ptr, length),
+  };
+}
+
+/**
+ * Packs a row-major f32 matrix W [N × K] (K % 8 == 0) into the kernels' panel layout (assembly/matmul.ts):
+ * rows 4 at a time, interleaved in chunks of 4 along K; rows past N are zero. Returns ⌈N/4⌉·4·K floats.
+ */
+export function packPanelsF32(w: Float32Array, N: number, K: number): Float32Array {
+  checkPack(w.length, N, K);
+  const panels = Math.ceil(N / 4);
+  const out = new Float32Array(panels * 4 * K);
+  for (let n = 0; n < N; n++) {
+    const p = n >> 2;
+    const r = n & 3;
+    for (let k = 0; k < K; k++) out[p * 4 * K + (k >> 2) * 16 + r * 4 + (k & 3)] = w[n * K + k];
+  }
+  return out;
+}
+
+/** The int8 panel layout: rows 4 at a time, interleaved in chunks of 8 along K. Returns ⌈N/4⌉·4·K bytes. */
+export function packPanelsI8(w: Int8Array, N: number, K: number): Int8Array {
+  checkPack(w.length, N, K);
+  const panels = Math.ceil(N / 4);
+  const out = new Int8Array(panels * 4 * K);
+  for (let n = 0; n < N; n++) {
+    const p = n >> 2;
+    const r = n & 3;
+    for (let k = 0; k < K; k++) out[p * 4 * K + (k >> 3) * 32 + r * 8 + (k & 7)] = w[n * K + k];
+  }
+  return out;
+}
+
+function checkPack(length: number, N: number, K: number): void {
+  if (!Number.isInteger(N) || N < 1 || !Number.isInteger(K) || K < 8 || K % 8 !== 0) {
+    throw new RangeError(`pack: expected N ≥ 1 and K a positive multiple of 8, got N=${N} K=${K}`);
+  }
+  if (length !== N * K) throw new RangeError(`pack: matrix has ${length} values, expected N × K = ${N * K}`);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v;
+}

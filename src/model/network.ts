@@ -1,0 +1,568 @@
+/**
+ * The BiLSTM-CRF forward pass and CRF decoding on the wasm kernels (assembly/, ABI in assembly/index.ts).
+ *
+ *   const net = createNetwork(kernels, arch, weights);          // weights: layout.ts names, f32 or i8 + .scale
+ *   const ems = net.emissions({ charIds, wordIds });             // per sentence Float32Array [T × K]
+ *   const { path, score } = net.viterbi(ems[0], T);
+ *
+ * Weights are validated against tensorSpecs(arch) and copied into wasm memory once, re-laid as the kernel
+ * ABI wants (K dimensions padded to 8, LSTM units padded to Hp = roundUp(H, 8), gate blocks at q·Hp).
+ * emissions() sorts the sentences by length and runs them in lockstep batches (compact time-major rows,
+ * see assembly/lstm.ts); padding never changes a result: a batch gives exactly what one-at-a-time gives.
+ *
+ * crf=false models (per-step softmax): viterbi/kbest decode log-softmax(emissions) with zero transitions
+ * (so viterbi = per-step argmax, score = the path's log-probability), marginals = softmax, logZ = 0.
+ *
+ * Memory: the weights stay in the Kernels instance's wasm memory for its lifetime (wasm memory never
+ * shrinks); every call frees its scratch (mark/reset) before returning. Several networks may share one
+ * Kernels instance; to drop a model's weights, drop its Kernels instance (loadKernels again for the next).
+ * Calls are synchronous and must not interleave on one Kernels instance (JS is single-threaded: fine).
+ */
+
+import {
+  type Architecture,
+  type Tensor,
+  type Weights,
+  DIRECTIONS,
+  inputSize,
+  lstmName,
+  tensorSpecs,
+} from './layout.js';
+import { type Kernels, packPanelsF32, packPanelsI8 } from './kernels.js';
+
+export interface SentenceBatch {
+  /** per sentence, one char id per position; its length is the sentence length T */
+  charIds: Int32Array[];
+  /** per sentence, one word id per position (same length as charIds); may be [] when wordDim = 0 */
+  wordIds: Int32Array[];
+}
+
+export interface ScoredPath {
+  path: Int32Array;
+  score: number;
+}
+
+export interface NetworkOptions {
+  /** sentences per lockstep batch (default 32) */
+  batchSize?: number;
+  /** at most this many characters in one batch (default 8192; a longer sentence runs alone) */
+  maxBatchChars?: number;
+}
+
+export interface Network {
+  readonly arch: Architecture;
+  /** true when any weight matrix is int8 */
+  readonly quantized: boolean;
+  /** Per sentence, the emission matrix [T × K] row-major (the dense layer output; logits for crf=false). */
+  emissions(batch: SentenceBatch): Float32Array[];
+  /** Best tag path of one sentence and its score (crf=false: per-step argmax, score = Σ log-softmax). */
+  viterbi(em: Float32Array, T: number): ScoredPath;
+  /** viterbi() over many sentences; T of each = em.length / K. */
+  viterbiBatch(ems: Float32Array[]): ScoredPath[];
+  /** Posterior marginals P(y_t = k) [T × K] and log Z (crf=false: softmax, logZ = 0). */
+  marginals(em: Float32Array, T: number): { marginals: Float32Array; logZ: number };
+  /** The k best distinct paths, best first (fewer when K^T < k). */
+  kbest(em: Float32Array, T: number, k: number): ScoredPath[];
+  /** Per-step softmax of the emissions [T × K]. */
+  softmax(em: Float32Array, T: number): Float32Array;
+  /** Per-step argmax of the emissions [T]. */
+  argmax(em: Float32Array, T: number): Int32Array;
+}
+
+const PAD = 8;
+const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
+
+/**
+ * A weight matrix in wasm memory: rows × ld (ld = K, padded). Matrices for matmul are packed in panels
+ * (assembly/matmul.ts), embedding tables are plain row-major. f32 (scale = 0) or i8 with f32 row scales.
+ */
+interface Placed {
+  ptr: number;
+  scale: number;
+  rows: number;
+  ld: number;
+}
+
+interface LayerPlan {
+  H: number;
+  Hp: number;
+  /** padded input width (K of W_ih) */
+  inP: number;
+  wih: Placed[]; // [fw, bw]
+  whh: Placed[];
+  bias: number[]; // f32 [4Hp] pointers
+}
+
+// ---------------------------------------------------------------- validation
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+function checkInt(what: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw new Error(`architecture: ${what} must be an integer ≥ ${min}, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** Checks the architecture's numbers; throws naming the bad field. */
+export function validateArchitecture(arch: Architecture): void {
+  if (arch === null || typeof arch !== 'object') throw new TypeError('architecture: expected an object');
+  checkInt('charDim', arch.charDim, 0);
+  checkInt('wordDim', arch.wordDim, 0);
+  if (arch.charDim + arch.wordDim === 0) throw new Error('architecture: charDim + wordDim must be > 0');
+  if (arch.charDim > 0) checkInt('charVocab', arch.charVocab, 1);
+  if (arch.wordDim > 0) checkInt('wordVocab', arch.wordVocab, 1);
+  if (!Array.isArray(arch.lstm)) throw new Error(`architecture: lstm must be an array of hidden sizes, got ${typeof arch.lstm}`);
+  arch.lstm.forEach((h, l) => checkInt(`lstm[${l}]`, h, 1));
+  checkInt('tags', arch.tags, 1);
+  if (typeof arch.crf !== 'boolean') throw new Error(`architecture: crf must be a boolean, got ${typeof arch.crf}`);
+}
+
+/**
+ * Checks that every tensor of tensorSpecs(arch) is present with the right shape and dtype (f32, or i8 with
+ * an f32 NAME.scale of shape [rows] for quantizable tensors) and holds finite values.
+ */
+export function validateWeights(arch: Architecture, weights: Weights): void {
+  if (!(weights instanceof Map)) throw new TypeError(`weights: expected a Map of name → tensor, got ${typeof weights}`);
+  for (const spec of tensorSpecs(arch)) {
+    const t = weights.get(spec.name);
+    if (t === undefined) {
+      throw new Error(`weights: tensor "${spec.name}" is missing (expected f32 ${shapeText(spec.shape)})`);
+    }
+    if (!Array.isArray(t.shape) || t.shape.length !== spec.shape.length || t.shape.some((d, i) => d !== spec.shape[i])) {
+      throw new Error(
+        `weights: tensor "${spec.name}" has shape ${shapeText(t.shape ?? [])}, expected ${shapeText(spec.shape)}`,
+      );
+    }
+    const n = spec.shape.reduce((a, b) => a * b, 1);
+    if (t.dtype === 'f32') {
+      if (!(t.data instanceof Float32Array)) throw new Error(`weights: tensor "${spec.name}" is dtype f32 but its data is not a Float32Array`);
+    } else if (t.dtype === 'i8') {
+      if (!spec.quantizable) throw new Error(`weights: tensor "${spec.name}" must be f32, got i8 (only 2-D weight matrices may be int8)`);
+      if (!(t.data instanceof Int8Array)) throw new Error(`weights: tensor "${spec.name}" is dtype i8 but its data is not an Int8Array`);
+      const s = weights.get(`${spec.name}.scale`);
+      const rows = spec.shape[0];
+      if (s === undefined) throw new Error(`weights: int8 tensor "${spec.name}" has no "${spec.name}.scale" (expected f32 [${rows}])`);
+      if (s.dtype !== 'f32' || !(s.data instanceof Float32Array)) {
+        throw new Error(`weights: "${spec.name}.scale" must be f32, got ${s.dtype}`);
+      }
+      if (s.shape.length !== 1 || s.shape[0] !== rows || s.data.length !== rows) {
+        throw new Error(`weights: "${spec.name}.scale" has shape ${shapeText(s.shape)}, expected [${rows}]`);
+      }
+      checkFinite(`${spec.name}.scale`, s.data);
+    } else {
+      throw new Error(`weights: tensor "${spec.name}" has dtype ${String(t.dtype)}, expected f32${spec.quantizable ? ' or i8' : ''}`);
+    }
+    if (t.data.length !== n) {
+      throw new Error(`weights: tensor "${spec.name}" holds ${t.data.length} values, its shape ${shapeText(spec.shape)} needs ${n}`);
+    }
+    if (t.dtype === 'f32') checkFinite(spec.name, t.data as Float32Array);
+  }
+}
+
+function checkFinite(name: string, data: Float32Array): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) throw new Error(`weights: tensor "${name}" has a non-finite value at flat index ${i}`);
+  }
+}
+
+// ---------------------------------------------------------------- the network
+
+export function createNetwork(kernels: Kernels, arch: Architecture, weights: Weights, options: NetworkOptions = {}): Network {
+  validateArchitecture(arch);
+  validateWeights(arch, weights);
+  const batchSize = options.batchSize ?? 32;
+  const maxBatchChars = options.maxBatchChars ?? 8192;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`createNetwork: batchSize must be an integer ≥ 1, got ${batchSize}`);
+  if (!Number.isInteger(maxBatchChars) || maxBatchChars < 1) {
+    throw new Error(`createNetwork: maxBatchChars must be an integer ≥ 1, got ${maxBatchChars}`);
+  }
+  return new WasmNetwork(kernels, arch, weights, batchSize, maxBatchChars);
+}
+
+class WasmNetwork implements Network {
+  readonly arch: Architecture;
+  readonly quantized: boolean;
+  private readonly k: Kernels;
+  private readonly K: number;
+  private readonly in0: number;
+  private readonly in0P: number;
+  private readonly charTable: Placed | null;
+  private readonly wordTable: Placed | null;
+  private readonly layers: LayerPlan[];
+  private readonly dense: Placed;
+  private readonly denseBias: number;
+  /** CRF tensors (zeros for crf=false) */
+  private readonly trans: number;
+  private readonly start: number;
+  private readonly end: number;
+
+  constructor(
+    kernels: Kernels, arch: Architecture, weights: Weights,
+    private readonly batchSize: number, private readonly maxBatchChars: number,
+  ) {
+    this.k = kernels;
+    this.arch = { ...arch, lstm: [...arch.lstm] };
+    this.K = arch.tags;
+    this.in0 = inputSize(arch);
+    this.in0P = roundUp(this.in0, PAD);
+    this.quantized = tensorSpecs(arch).some((s) => weights.get(s.name)?.dtype === 'i8');
+    const get = (name: string): Tensor => weights.get(name) as Tensor;
+    const id = (i: number): number => i;
+
+    this.charTable = arch.charDim > 0 ? this.placeTable(weights, 'embed.char') : null;
+    this.wordTable = arch.wordDim > 0 ? this.placeTable(weights, 'embed.word') : null;
+
+    // columns of a layer input: layer 0 = the embeddings (identity); above = [h_fw | h_bw] with padded halves
+    let inP = this.in0P;
+    let colMap: (c: number) => number = id;
+    this.layers = [];
+    arch.lstm.forEach((H, l) => {
+      const Hp = roundUp(H, PAD);
+      const gateRow = (r: number): number => Math.floor(r / H) * Hp + (r % H);
+      const plan: LayerPlan = { H, Hp, inP, wih: [], whh: [], bias: [] };
+      for (const dir of DIRECTIONS) {
+        plan.wih.push(this.placeMatrix(weights, lstmName(l, dir, 'w_ih'), 4 * Hp, gateRow, inP, colMap));
+        plan.whh.push(this.placeMatrix(weights, lstmName(l, dir, 'w_hh'), 4 * Hp, gateRow, Hp, id));
+        const b = get(lstmName(l, dir, 'bias')).data as Float32Array;
+        const bp = new Float32Array(4 * Hp); // f32 [4Hp], padded units 0
+        for (let r = 0; r < 4 * H; r++) bp[gateRow(r)] = b[r];
+        plan.bias.push(kernels.allocCopy(bp));
+      }
+      this.layers.push(plan);
+      inP = 2 * Hp;
+      colMap = (c: number) => (c < H ? c : Hp + (c - H));
+    });
+    this.dense = this.placeMatrix(weights, 'dense.w', this.K, id, inP, colMap);
+    const db = new Float32Array(roundUp(this.K, 4)); // f32 [K] + zeros up to a whole panel
+    db.set(get('dense.b').data as Float32Array);
+    this.denseBias = kernels.allocCopy(db);
+    if (arch.crf) {
+      this.trans = kernels.allocCopy(get('crf.trans').data as Float32Array);
+      this.start = kernels.allocCopy(get('crf.start').data as Float32Array);
+      this.end = kernels.allocCopy(get('crf.end').data as Float32Array);
+    } else {
+      this.trans = kernels.allocCopy(new Float32Array(this.K * this.K));
+      this.start = kernels.allocCopy(new Float32Array(this.K));
+      this.end = kernels.allocCopy(new Float32Array(this.K));
+    }
+  }
+
+  /** Embedding table as is: f32 [V × dim] or i8 [V × dim] + scales [V]. */
+  private placeTable(weights: Weights, name: string): Placed {
+    const t = weights.get(name) as Tensor;
+    const [rows, cols] = t.shape;
+    if (t.dtype === 'i8') {
+      const scale = this.k.allocCopy((weights.get(`${name}.scale`) as Tensor).data as Float32Array);
+      return { ptr: this.k.allocCopy(t.data as Int8Array), scale, rows, ld: cols };
+    }
+    return { ptr: this.k.allocCopy(t.data as Float32Array), scale: 0, rows, ld: cols };
+  }
+
+  /** A 2-D weight re-laid into [rowsOut × colsOut] (zero padding) at rowMap(r), colMap(c). */
+  private placeMatrix(
+    weights: Weights, name: string, rowsOut: number, rowMap: (r: number) => number,
+    colsOut: number, colMap: (c: number) => number,
+  ): Placed {
+    const t = weights.get(name) as Tensor;
+    const [rows, cols] = t.shape;
+    const cmap = new Int32Array(cols);
+    for (let c = 0; c < cols; c++) cmap[c] = colMap(c);
+    if (t.dtype === 'i8') {
+      const src = t.data as Int8Array;
+      const srcScale = (weights.get(`${name}.scale`) as Tensor).data as Float32Array;
+      const q = new Int8Array(rowsOut * colsOut); //    i8  [rowsOut × colsOut]
+      const s = new Float32Array(roundUp(rowsOut, 4)); // f32 [rowsOut] (zero up to a whole panel)
+      for (let r = 0; r < rows; r++) {
+        const o = rowMap(r) * colsOut;
+        for (let c = 0; c < cols; c++) q[o + cmap[c]] = src[r * cols + c];
+        s[rowMap(r)] = srcScale[r];
+      }
+      const scale = this.k.allocCopy(s);
+      return { ptr: this.k.allocCopy(packPanelsI8(q, rowsOut, colsOut)), scale, rows: rowsOut, ld: colsOut };
+    }
+    const src = t.data as Float32Array;
+    const w = new Float32Array(rowsOut * colsOut); // f32 [rowsOut × colsOut]
+    for (let r = 0; r < rows; r++) {
+      const o = rowMap(r) * colsOut;
+      for (let c = 0; c < cols; c++) w[o + cmap[c]] = src[r * cols + c];
+    }
+    return { ptr: this.k.allocCopy(packPanelsF32(w, rowsOut, colsOut)), scale: 0, rows: rowsOut, ld: colsOut };
+  }
+
+  // ------------------------------------------------------------ emissions
+
+  emissions(batch: SentenceBatch): Float32Array[] {
+    const n = this.validateBatch(batch);
+    const lengths = batch.charIds.map((c) => c.length);
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);
+    const out: Float32Array[] = new Array(n);
+    for (let s = 0; s < n; s++) if (lengths[s] === 0) out[s] = new Float32Array(0);
+    let i = 0; // empty sentences sort last
+    while (i < n && lengths[order[i]] > 0) {
+      let j = i;
+      let chars = 0;
+      while (j < n && j - i < this.batchSize && lengths[order[j]] > 0 && (j === i || chars + lengths[order[j]] <= this.maxBatchChars)) {
+        chars += lengths[order[j]];
+        j++;
+      }
+      const members = order.slice(i, j);
+      const results = this.runBatch(members.map((s) => batch.charIds[s]), members.map((s) => batch.wordIds[s]));
+      members.forEach((s, b) => (out[s] = results[b]));
+      i = j;
+    }
+    return out;
+  }
+
+  private validateBatch(batch: SentenceBatch): number {
+    if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.charIds)) {
+      throw new TypeError('emissions: expected { charIds: Int32Array[], wordIds: Int32Array[] }');
+    }
+    const n = batch.charIds.length;
+    const words = this.arch.wordDim > 0;
+    if (!Array.isArray(batch.wordIds)) throw new TypeError('emissions: wordIds must be an array of Int32Array');
+    if (words && batch.wordIds.length !== n) {
+      throw new Error(`emissions: ${n} sentences of charIds but ${batch.wordIds.length} of wordIds`);
+    }
+    const { charVocab, wordVocab, charDim } = this.arch;
+    for (let s = 0; s < n; s++) {
+      const c = batch.charIds[s];
+      if (!(c instanceof Int32Array)) throw new TypeError(`emissions: charIds[${s}] must be an Int32Array`);
+      if (charDim > 0) checkIds('charIds', s, c, charVocab, 'char');
+      if (words) {
+        const w = batch.wordIds[s];
+        if (!(w instanceof Int32Array)) throw new TypeError(`emissions: wordIds[${s}] must be an Int32Array`);
+        if (w.length !== c.length) {
+          throw new Error(`emissions: sentence ${s} has ${c.length} char ids but ${w.length} word ids`);
+        }
+        checkIds('wordIds', s, w, wordVocab, 'word');
+      }
+    }
+    return n;
+  }
+
+  /** One lockstep batch; sentences sorted by length, longest first, all non-empty. */
+  private runBatch(charIds: Int32Array[], wordIds: Int32Array[]): Float32Array[] {
+    const k = this.k;
+    const ex = k.exports;
+    const B = charIds.length;
+    const lens = charIds.map((c) => c.length); // descending
+    const T = lens[0];
+    // rowStart[t] = first row of step t; nAct(t) = sentences with len > t (a prefix)
+    const rowStart = new Int32Array(T + 1);
+    for (let t = 0, b = B; t < T; t++) {
+      while (b > 0 && lens[b - 1] <= t) b--;
+      rowStart[t + 1] = rowStart[t] + b;
+    }
+    const R = rowStart[T];
+    const mark = k.mark();
+    try {
+      // ---- allocations that the inputs need (views are taken after them)
+      const pRowStart = k.alloc(4 * (T + 1));
+      const pLens = k.alloc(4 * B);
+      const pCids = k.alloc(4 * R); //             i32 [R]
+      const pWids = k.alloc(4 * R); //             i32 [R]
+      const ldx0 = this.in0P;
+      const X0 = k.alloc(4 * R * ldx0); //         f32 [R × In0p]
+      k.i32(pRowStart, T + 1).set(rowStart);
+      k.i32(pLens, B).set(lens);
+      const cids = k.i32(pCids, R);
+      const wids = k.i32(pWids, R);
+      for (let b = 0; b < B; b++) {
+        const c = charIds[b];
+        const w = this.arch.wordDim > 0 ? wordIds[b] : null;
+        for (let t = 0; t < lens[b]; t++) {
+          const row = rowStart[t] + b;
+          cids[row] = c[t];
+          wids[row] = w === null ? 0 : w[t];
+        }
+      }
+      // ---- embeddings → X0 [R × In0p]
+      const { charDim, wordDim } = this.arch;
+      if (this.charTable) this.gather(X0, ldx0, 0, pCids, R, this.charTable, charDim);
+      if (this.wordTable) this.gather(X0, ldx0, charDim, pWids, R, this.wordTable, wordDim);
+      ex.zero_cols(X0, ldx0, R, charDim + wordDim, ldx0);
+
+      // ---- BiLSTM layers (one G buffer, sized for the widest layer, serves every layer and direction)
+      let x = X0;
+      let ldx = ldx0;
+      let maxHp = 0;
+      for (const L of this.layers) maxHp = Math.max(maxHp, L.Hp);
+      const work = this.layers.length > 0 ? k.alloc(ex.lstm_work_bytes(B, maxHp) >>> 0) : 0;
+      const G = this.layers.length > 0 ? k.alloc(4 * R * 4 * maxHp) : 0; // f32 [R × 4Hp]
+      for (const L of this.layers) {
+        const Y = k.alloc(4 * R * 2 * L.Hp); //    f32 [R × 2Hp]  [h_fw | h_bw]
+        const xq = this.needsQuant(L.wih) ? this.quantize(x, ldx, R) : null;
+        for (let d = 0; d < 2; d++) {
+          this.project(G, 4 * L.Hp, x, ldx, xq, L.wih[d], L.bias[d], R); // G = x · W_ihᵀ + b
+          ex.lstm_dir(G, Y, 2 * L.Hp, d * L.Hp, L.Hp, L.whh[d].ptr, L.whh[d].scale, pRowStart, pLens, B, T, d, work);
+        }
+        x = Y;
+        ldx = 2 * L.Hp;
+      }
+      // ---- dense → Em [R × K]
+      const K = this.K;
+      const Em = k.alloc(4 * R * K);
+      const xq = this.dense.scale !== 0 ? this.quantize(x, ldx, R) : null;
+      this.project(Em, K, x, ldx, xq, this.dense, this.denseBias, R);
+
+      const em = k.f32(Em, R * K);
+      return lens.map((len, b) => {
+        const o = new Float32Array(len * K); // [T × K]
+        for (let t = 0; t < len; t++) {
+          const src = (rowStart[t] + b) * K;
+          for (let j = 0; j < K; j++) o[t * K + j] = em[src + j];
+        }
+        return o;
+      });
+    } finally {
+      k.reset(mark);
+    }
+  }
+
+  private gather(X: number, ldx: number, col: number, ids: number, R: number, table: Placed, dim: number): void {
+    if (table.scale !== 0) this.k.exports.embed_i8(X, ldx, col, ids, R, table.ptr, table.scale, dim);
+    else this.k.exports.embed_f32(X, ldx, col, ids, R, table.ptr, dim);
+  }
+
+  private needsQuant(ws: Placed[]): boolean {
+    return ws.some((w) => w.scale !== 0);
+  }
+
+  /** i16 copy of X [R × ld] with per-row scales, for the int8 matrix products. */
+  private quantize(X: number, ld: number, R: number): { q: number; s: number } {
+    const q = this.k.alloc(2 * R * ld);
+    const s = this.k.alloc(4 * R);
+    this.k.exports.quantize_rows(q, ld, s, X, ld, R, ld, ld);
+    return { q, s };
+  }
+
+  /** Y[R × N] = X · Wᵀ + b, with the f32 or the int8 kernel as W is stored. */
+  private project(Y: number, ldy: number, X: number, ldx: number, xq: { q: number; s: number } | null, W: Placed, bias: number, R: number): void {
+    if (W.scale !== 0) {
+      const q = xq as { q: number; s: number };
+      this.k.exports.matmul_q8(Y, ldy, q.q, ldx, q.s, W.ptr, W.scale, bias, R, W.rows, W.ld);
+    } else {
+      this.k.exports.matmul_f32(Y, ldy, X, ldx, W.ptr, bias, R, W.rows, W.ld);
+    }
+  }
+
+  // ------------------------------------------------------------ CRF decoding
+
+  private checkEm(fn: string, em: Float32Array, T: number): void {
+    if (!(em instanceof Float32Array)) throw new TypeError(`${fn}: em must be a Float32Array`);
+    if (!Number.isInteger(T) || T < 0) throw new Error(`${fn}: T must be an integer ≥ 0, got ${T}`);
+    if (em.length !== T * this.K) {
+      throw new Error(`${fn}: em has ${em.length} values, expected T × K = ${T} × ${this.K} = ${T * this.K}`);
+    }
+  }
+
+  /** Copies em into wasm (as log-softmax for crf=false); returns its pointer. Call inside mark/reset. */
+  private placeEm(em: Float32Array, T: number): number {
+    const p = this.k.allocCopy(em);
+    if (!this.arch.crf) this.k.exports.log_softmax(p, T, this.K, p);
+    return p;
+  }
+
+  viterbi(em: Float32Array, T: number): ScoredPath {
+    this.checkEm('viterbi', em, T);
+    if (T === 0) return { path: new Int32Array(0), score: 0 };
+    const k = this.k;
+    const mark = k.mark();
+    try {
+      const p = this.placeEm(em, T);
+      const work = k.alloc(k.exports.viterbi_work_bytes(T, this.K) >>> 0);
+      const out = k.alloc(4 * T);
+      const score = k.exports.viterbi(p, T, this.K, this.trans, this.start, this.end, work, out);
+      return { path: k.i32(out, T).slice(), score };
+    } finally {
+      k.reset(mark);
+    }
+  }
+
+  viterbiBatch(ems: Float32Array[]): ScoredPath[] {
+    if (!Array.isArray(ems)) throw new TypeError('viterbiBatch: expected an array of Float32Array');
+    return ems.map((em, s) => {
+      if (!(em instanceof Float32Array) || em.length % this.K !== 0) {
+        throw new Error(`viterbiBatch: ems[${s}] must be a Float32Array whose length is a multiple of K = ${this.K}`);
+      }
+      return this.viterbi(em, em.length / this.K);
+    });
+  }
+
+  marginals(em: Float32Array, T: number): { marginals: Float32Array; logZ: number } {
+    this.checkEm('marginals', em, T);
+    if (T === 0) return { marginals: new Float32Array(0), logZ: 0 };
+    if (!this.arch.crf) return { marginals: this.softmax(em, T), logZ: 0 };
+    const k = this.k;
+    const mark = k.mark();
+    try {
+      const p = this.placeEm(em, T);
+      const work = k.alloc(k.exports.marginals_work_bytes(T, this.K) >>> 0);
+      const out = k.alloc(4 * T * this.K);
+      const logZ = k.exports.marginals(p, T, this.K, this.trans, this.start, this.end, work, out);
+      return { marginals: k.f32(out, T * this.K).slice(), logZ };
+    } finally {
+      k.reset(mark);
+    }
+  }
+
+  kbest(em: Float32Array, T: number, kPaths: number): ScoredPath[] {
+    this.checkEm('kbest', em, T);
+    if (!Number.isInteger(kPaths) || kPaths < 1) throw new Error(`kbest: k must be an integer ≥ 1, got ${kPaths}`);
+    if (T === 0) return [{ path: new Int32Array(0), score: 0 }];
+    const k = this.k;
+    const mark = k.mark();
+    try {
+      const p = this.placeEm(em, T);
+      const work = k.alloc(k.exports.kbest_work_bytes(T, this.K, kPaths) >>> 0);
+      const paths = k.alloc(4 * T * kPaths);
+      const scores = k.alloc(8 * kPaths);
+      const n = k.exports.kbest(p, T, this.K, this.trans, this.start, this.end, kPaths, work, paths, scores);
+      const pv = k.i32(paths, T * n);
+      const sv = k.f64(scores, n);
+      const result: ScoredPath[] = [];
+      for (let i = 0; i < n; i++) result.push({ path: pv.slice(i * T, (i + 1) * T), score: sv[i] });
+      return result;
+    } finally {
+      k.reset(mark);
+    }
+  }
+
+  softmax(em: Float32Array, T: number): Float32Array {
+    this.checkEm('softmax', em, T);
+    if (T === 0) return new Float32Array(0);
+    const k = this.k;
+    const mark = k.mark();
+    try {
+      const p = k.allocCopy(em);
+      k.exports.softmax(p, T, this.K, p);
+      return k.f32(p, T * this.K).slice();
+    } finally {
+      k.reset(mark);
+    }
+  }
+
+  argmax(em: Float32Array, T: number): Int32Array {
+    this.checkEm('argmax', em, T);
+    const K = this.K;
+    const out = new Int32Array(T);
+    for (let t = 0; t < T; t++) {
+      let best = 0;
+      for (let j = 1; j < K; j++) if (em[t * K + j] > em[t * K + best]) best = j;
+      out[t] = best;
+    }
+    return out;
+  }
+}
+
+function checkIds(field: string, s: number, ids: Int32Array, vocab: number, what: string): void {
+  for (let t = 0; t < ids.length; t++) {
+    const v = ids[t];
+    if (v < 0 || v >= vocab) {
+      throw new RangeError(`emissions: ${field}[${s}][${t}] = ${v} is outside the ${what} vocabulary [0, ${vocab})`);
+    }
+  }
+}

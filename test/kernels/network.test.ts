@@ -1,0 +1,247 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Architecture, Weights } from '../../src/model/layout.js';
+import type { Kernels } from '../../src/model/kernels.js';
+import { createNetwork } from '../../src/model/network.js';
+import { refEmissions, refModel } from '../reference/reference.js';
+import { mulberry32, quantizeWeights, randomWeights } from '../reference/weights.js';
+import { testKernels } from './load.js';
+
+let kernels: Kernels;
+beforeAll(async () => {
+  kernels = await testKernels();
+});
+
+function randomBatch(arch: Architecture, n: number, maxLen: number, seed: number, minLen = 1) {
+  const rnd = mulberry32(seed);
+  const charIds: Int32Array[] = [];
+  const wordIds: Int32Array[] = [];
+  for (let s = 0; s < n; s++) {
+    const T = minLen + Math.floor(rnd() * (maxLen - minLen + 1));
+    charIds.push(Int32Array.from({ length: T }, () => Math.floor(rnd() * Math.max(arch.charVocab, 1))));
+    wordIds.push(Int32Array.from({ length: T }, () => Math.floor(rnd() * Math.max(arch.wordVocab, 1))));
+  }
+  return { charIds, wordIds };
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+const ARCHS: [string, Architecture][] = [
+  ['paper sizes', { charVocab: 300, charDim: 50, wordVocab: 500, wordDim: 50, lstm: [128, 64], tags: 11, crf: true }],
+  ['odd sizes (padding everywhere)', { charVocab: 37, charDim: 7, wordVocab: 29, wordDim: 6, lstm: [13, 5], tags: 3, crf: true }],
+  ['three layers, crf=false', { charVocab: 20, charDim: 9, wordVocab: 20, wordDim: 4, lstm: [6, 11, 4], tags: 7, crf: false }],
+  ['no word embeddings', { charVocab: 40, charDim: 16, wordVocab: 0, wordDim: 0, lstm: [16], tags: 5, crf: true }],
+  ['no char embeddings', { charVocab: 0, charDim: 0, wordVocab: 40, wordDim: 10, lstm: [8], tags: 4, crf: true }],
+  ['no LSTM (embeddings → dense)', { charVocab: 40, charDim: 12, wordVocab: 40, wordDim: 12, lstm: [], tags: 5, crf: true }],
+];
+
+describe('emissions match the plain-TS reference (f32 within 1e-4)', () => {
+  for (const [label, arch] of ARCHS) {
+    it(label, () => {
+      const w = randomWeights(arch, 11);
+      const net = createNetwork(kernels, arch, w);
+      expect(net.quantized).toBe(false);
+      const batch = randomBatch(arch, 9, 40, 3);
+      const ems = net.emissions(batch);
+      const ref = refModel(arch, w);
+      let worst = 0;
+      ems.forEach((em, s) => {
+        expect(em.length).toBe(batch.charIds[s].length * arch.tags);
+        worst = Math.max(worst, maxAbsDiff(em, refEmissions(ref, batch.charIds[s], batch.wordIds[s])));
+      });
+      expect(worst).toBeLessThan(1e-4);
+    });
+  }
+});
+
+it('saturated gates (weights 5× larger, cell states far outside ±1) still match the reference within 1e-4', () => {
+  const arch = ARCHS[0][1];
+  const w = randomWeights(arch, 13, { scale: 8, embScale: 3 });
+  const net = createNetwork(kernels, arch, w);
+  const batch = randomBatch(arch, 4, 120, 5, 80);
+  const ref = refModel(arch, w);
+  let worst = 0;
+  net.emissions(batch).forEach((em, s) => {
+    worst = Math.max(worst, maxAbsDiff(em, refEmissions(ref, batch.charIds[s], batch.wordIds[s])));
+  });
+  expect(worst).toBeLessThan(1e-4);
+});
+
+describe('int8 weights', () => {
+  const arch = ARCHS[0][1];
+  const w = randomWeights(arch, 5);
+  const wq = quantizeWeights(arch, w);
+  const batch = randomBatch(arch, 12, 60, 9);
+
+  it('match the reference run on the dequantised weights (activation quantisation error < 2e-4)', () => {
+    const net = createNetwork(kernels, arch, wq);
+    expect(net.quantized).toBe(true);
+    const ref = refModel(arch, wq);
+    let worst = 0;
+    net.emissions(batch).forEach((em, s) => {
+      worst = Math.max(worst, maxAbsDiff(em, refEmissions(ref, batch.charIds[s], batch.wordIds[s])));
+    });
+    expect(worst).toBeLessThan(2e-4);
+  });
+
+  it('stay close to the f32 network (weight quantisation error relative to the emission RMS: mean < 1%, max < 5%)', () => {
+    const f = createNetwork(kernels, arch, w).emissions(batch);
+    const q = createNetwork(kernels, arch, wq).emissions(batch);
+    let worst = 0;
+    let sum = 0;
+    let n = 0;
+    let spread = 0;
+    f.forEach((em, s) => {
+      for (let i = 0; i < em.length; i++) {
+        const d = Math.abs(em[i] - q[s][i]);
+        worst = Math.max(worst, d);
+        sum += d;
+        spread += em[i] * em[i];
+        n++;
+      }
+    });
+    const rms = Math.sqrt(spread / n);
+    console.log(`int8 vs f32 emissions: rms ${rms.toFixed(4)}, mean |Δ| ${(sum / n).toExponential(2)}, max |Δ| ${worst.toExponential(2)}`);
+    expect(rms).toBeGreaterThan(0.1); // the emissions are not trivially small
+    expect(sum / n / rms).toBeLessThan(0.01);
+    expect(worst / rms).toBeLessThan(0.05);
+  });
+
+  it('mixed f32 / int8 tensors work (only the LSTM recurrent matrices quantised)', () => {
+    const wm = quantizeWeights(arch, w, (name) => name.endsWith('.w_hh'));
+    const net = createNetwork(kernels, arch, wm);
+    const ref = refModel(arch, wm);
+    const small = randomBatch(arch, 3, 30, 4);
+    net.emissions(small).forEach((em, s) => {
+      expect(maxAbsDiff(em, refEmissions(ref, small.charIds[s], small.wordIds[s]))).toBeLessThan(2e-4);
+    });
+  });
+});
+
+describe('lockstep batching', () => {
+  const arch = ARCHS[1][1];
+  const w = randomWeights(arch, 21);
+
+  for (const quant of [false, true]) {
+    it(`a batch of different lengths gives what one-at-a-time gives (${quant ? 'int8' : 'f32'})`, () => {
+      const net = createNetwork(kernels, arch, quant ? quantizeWeights(arch, w) : w, { batchSize: 8 });
+      const batch = randomBatch(arch, 20, 33, 17);
+      // duplicates of one sentence land in the same batch at different slots
+      batch.charIds.push(batch.charIds[0], batch.charIds[0]);
+      batch.wordIds.push(batch.wordIds[0], batch.wordIds[0]);
+      const together = net.emissions(batch);
+      batch.charIds.forEach((c, s) => {
+        const [alone] = net.emissions({ charIds: [c], wordIds: [batch.wordIds[s]] });
+        expect(maxAbsDiff(together[s], alone)).toBeLessThan(1e-6);
+      });
+      expect(maxAbsDiff(together[0], together[20])).toBe(0);
+    });
+  }
+
+  it('batch size and the per-batch character cap do not change results', () => {
+    const batch = randomBatch(arch, 30, 50, 2);
+    const a = createNetwork(kernels, arch, w, { batchSize: 1 }).emissions(batch);
+    const b = createNetwork(kernels, arch, w, { batchSize: 64, maxBatchChars: 100 }).emissions(batch);
+    const c = createNetwork(kernels, arch, w, { batchSize: 64 }).emissions(batch);
+    a.forEach((em, s) => {
+      expect(maxAbsDiff(em, b[s])).toBeLessThan(1e-6);
+      expect(maxAbsDiff(em, c[s])).toBeLessThan(1e-6);
+    });
+  });
+
+  it('empty sentences give empty emissions and leave the others alone', () => {
+    const net = createNetwork(kernels, arch, w);
+    const batch = randomBatch(arch, 3, 10, 8);
+    const ref = net.emissions(batch);
+    const withEmpty = {
+      charIds: [new Int32Array(0), ...batch.charIds, new Int32Array(0)],
+      wordIds: [new Int32Array(0), ...batch.wordIds, new Int32Array(0)],
+    };
+    const ems = net.emissions(withEmpty);
+    expect(ems.length).toBe(5);
+    expect(ems[0].length).toBe(0);
+    expect(ems[4].length).toBe(0);
+    for (let s = 0; s < 3; s++) expect(maxAbsDiff(ems[s + 1], ref[s])).toBe(0);
+    expect(net.emissions({ charIds: [], wordIds: [] })).toEqual([]);
+  });
+
+  it('a long sentence (beyond the batch character cap) runs alone and matches the reference', () => {
+    const net = createNetwork(kernels, arch, w, { maxBatchChars: 64 });
+    const batch = randomBatch(arch, 2, 300, 12, 200);
+    const ref = refModel(arch, w);
+    net.emissions(batch).forEach((em, s) => {
+      expect(maxAbsDiff(em, refEmissions(ref, batch.charIds[s], batch.wordIds[s]))).toBeLessThan(1e-4);
+    });
+  });
+
+  it('repeated calls do not leak wasm memory', () => {
+    const net = createNetwork(kernels, arch, w);
+    const batch = randomBatch(arch, 10, 40, 1);
+    net.emissions(batch);
+    const before = kernels.mark();
+    for (let i = 0; i < 5; i++) net.emissions(batch);
+    expect(kernels.mark()).toBe(before);
+  });
+});
+
+describe('bad inputs raise clear errors', () => {
+  const arch: Architecture = { charVocab: 10, charDim: 4, wordVocab: 8, wordDim: 4, lstm: [4], tags: 3, crf: true };
+  const w = randomWeights(arch, 1);
+  const clone = (): Weights => new Map(w);
+
+  it('missing tensor', () => {
+    const bad = clone();
+    bad.delete('lstm.0.bw.w_hh');
+    expect(() => createNetwork(kernels, arch, bad)).toThrow(/tensor "lstm\.0\.bw\.w_hh" is missing \(expected f32 \[16, 4\]\)/);
+  });
+
+  it('wrong shape', () => {
+    const bad = clone();
+    bad.set('dense.w', { dtype: 'f32', shape: [3, 7], data: new Float32Array(21) });
+    expect(() => createNetwork(kernels, arch, bad)).toThrow(/"dense\.w" has shape \[3, 7\], expected \[3, 8\]/);
+  });
+
+  it('wrong dtype, int8 without scale, int8 where f32 is required', () => {
+    const bad = clone();
+    bad.set('crf.trans', { dtype: 'i8', shape: [3, 3], data: new Int8Array(9) });
+    expect(() => createNetwork(kernels, arch, bad)).toThrow(/"crf\.trans" must be f32, got i8/);
+    const q = quantizeWeights(arch, w);
+    q.delete('embed.char.scale');
+    expect(() => createNetwork(kernels, arch, q)).toThrow(/int8 tensor "embed\.char" has no "embed\.char\.scale" \(expected f32 \[10\]\)/);
+    const i32 = clone();
+    i32.set('dense.b', { dtype: 'i32', shape: [3], data: new Int32Array(3) });
+    expect(() => createNetwork(kernels, arch, i32)).toThrow(/"dense\.b" has dtype i32, expected f32/);
+  });
+
+  it('data length and non-finite values', () => {
+    const bad = clone();
+    bad.set('dense.b', { dtype: 'f32', shape: [3], data: new Float32Array(4) });
+    expect(() => createNetwork(kernels, arch, bad)).toThrow(/"dense\.b" holds 4 values, its shape \[3\] needs 3/);
+    const nan = clone();
+    nan.set('dense.b', { dtype: 'f32', shape: [3], data: Float32Array.from([0, NaN, 0]) });
+    expect(() => createNetwork(kernels, arch, nan)).toThrow(/"dense\.b" has a non-finite value at flat index 1/);
+  });
+
+  it('bad architecture', () => {
+    expect(() => createNetwork(kernels, { ...arch, lstm: [4, 0] }, w)).toThrow(/lstm\[1\] must be an integer ≥ 1, got 0/);
+    expect(() => createNetwork(kernels, { ...arch, charDim: 0, wordDim: 0 }, w)).toThrow(/charDim \+ wordDim must be > 0/);
+  });
+
+  it('ids out of range, mismatched lengths, wrong types', () => {
+    const net = createNetwork(kernels, arch, w);
+    const ok = Int32Array.from([1, 2, 3]);
+    expect(() => net.emissions({ charIds: [ok, Int32Array.from([1, 10, 2])], wordIds: [ok, ok] })).toThrow(
+      /charIds\[1\]\[1\] = 10 is outside the char vocabulary \[0, 10\)/,
+    );
+    expect(() => net.emissions({ charIds: [ok], wordIds: [Int32Array.from([0, -1, 2])] })).toThrow(
+      /wordIds\[0\]\[1\] = -1 is outside the word vocabulary \[0, 8\)/,
+    );
+    expect(() => net.emissions({ charIds: [ok], wordIds: [Int32Array.from([1, 2])] })).toThrow(/sentence 0 has 3 char ids but 2 word ids/);
+    expect(() => net.emissions({ charIds: [ok, ok], wordIds: [ok] })).toThrow(/2 sentences of charIds but 1 of wordIds/);
+    expect(() => net.emissions({ charIds: [[1, 2] as unknown as Int32Array], wordIds: [ok] })).toThrow(/charIds\[0\] must be an Int32Array/);
+  });
+});
