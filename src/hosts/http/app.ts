@@ -37,7 +37,10 @@ export interface ServedModel {
   version: string;
   labels: string[];
   metrics?: unknown;
+  /** where the model came from: 'r2' / 'store' (the manifest's current model), 'bundled' / 'file' (fallback) */
   source: string;
+  /** the store's publish record of this model (absent for a bundled or file model) */
+  release?: { version: number; publishedAt: string };
 }
 
 export interface Limits {
@@ -179,7 +182,7 @@ export function createApp(opts: AppOptions): Hono {
   app.get('/healthz', async (c) => {
     try {
       const m = await opts.model();
-      return c.json({ status: 'ok', model: { sha256: m.sha256, source: m.source } });
+      return c.json({ status: 'ok', model: { name: m.name, version: m.version, sha256: m.sha256, source: m.source } });
     } catch {
       return c.json({ status: 'unavailable', model: null }, 503);
     }
@@ -190,7 +193,15 @@ export function createApp(opts: AppOptions): Hono {
 
   app.get('/v1/model', async (c) => {
     const m = await loadModel(opts);
-    return c.json({ name: m.name, version: m.version, sha256: m.sha256, labels: m.labels, metrics: m.metrics ?? null, source: m.source });
+    return c.json({
+      name: m.name,
+      version: m.version,
+      sha256: m.sha256,
+      labels: m.labels,
+      metrics: m.metrics ?? null,
+      source: m.source,
+      release: m.release ?? null,
+    });
   });
 
   app.post('/v1/tag', async (c) => {

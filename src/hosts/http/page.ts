@@ -66,7 +66,10 @@ async function setup() {
   $('status').textContent = 'model loaded (offline: text stays in this browser)';
 }
 async function tag(text) {
-  if (config.mode === 'offline') return tagLocal(text);
+  if (config.mode === 'offline') {
+    await loading; // a click before the model has loaded waits for it
+    return tagLocal(text);
+  }
   const res = await fetch('/v1/tag', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
   const body = await res.json();
   if (!res.ok) throw new Error(body.error ? body.error.code + ': ' + body.error.message : 'HTTP ' + res.status);
@@ -113,7 +116,8 @@ $('go').addEventListener('click', async () => {
     document.body.dataset.state = 'error';
   }
 });
-setup().then(() => { document.body.dataset.state = 'ready'; }, (err) => { $('status').textContent = 'error: ' + err.message; document.body.dataset.state = 'error'; });
+const loading = setup();
+loading.then(() => { document.body.dataset.state = 'ready'; }, (err) => { $('status').textContent = 'error: ' + err.message; document.body.dataset.state = 'error'; });
 </script>
 </body>
 </html>`;

@@ -6,5 +6,7 @@ import { evalCommand } from './eval.js';
 import embedCommand from './embed.js';
 import publishCommand from './publish.js';
 import rollbackCommand from './rollback.js';
+import { serveCommand } from './serve.js';
+import { tagCommand } from './tag.js';
 
-export const commands: Command[] = [convertCommand, splitCommand, evalCommand, embedCommand, publishCommand, rollbackCommand];
+export const commands: Command[] = [convertCommand, splitCommand, evalCommand, embedCommand, publishCommand, rollbackCommand, serveCommand, tagCommand];

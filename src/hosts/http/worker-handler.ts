@@ -1,0 +1,148 @@
+/**
+ * The Worker's fetch handler, built from its two assets (the kernels and the bundled default model), so the
+ * real entry (src/hosts/worker.ts) and the benchmark's stand-in entry share every line of it.
+ *
+ * Per isolate: one ModelSource (the tagger is built once and kept; the manifest in R2 is re-checked at most every
+ * MODEL_CHECK_SECONDS) and one Hono app (rebuilt only if the settings in env change).
+ *
+ * Settings from env (wrangler.toml [vars] and secrets; docs/edge.md):
+ *   MODELS                  R2 bucket binding with manifest.json + models/<sha256>.cner (optional)
+ *   AUTH_TOKEN              secret: when set, /v1/* needs `Authorization: Bearer <token>`
+ *   MODEL_CHECK_SECONDS     least seconds between two manifest checks (default 30; 0 = every request)
+ *   MAX_BODY_BYTES, MAX_DOCUMENTS, MAX_CHARS_PER_DOCUMENT   request limits (413 above; defaults in app.ts)
+ *   CORS_ORIGINS            '' (no CORS headers), '*', or a comma-separated list of origins
+ */
+import type { Hono } from 'hono';
+import { R2Store, type ObjectStore, type R2BucketLike } from '../../store/index.js';
+import { createApp, DEFAULT_LIMITS, type Limits } from './app.js';
+import { ModelSource, DEFAULT_CHECK_INTERVAL_MS, type KernelSource, type ModelBytes } from './model-source.js';
+
+export interface WorkerEnv {
+  MODELS?: R2BucketLike;
+  AUTH_TOKEN?: string;
+  MODEL_CHECK_SECONDS?: string;
+  MAX_BODY_BYTES?: string;
+  MAX_DOCUMENTS?: string;
+  MAX_CHARS_PER_DOCUMENT?: string;
+  CORS_ORIGINS?: string;
+}
+
+/** The part of the Workers ExecutionContext used here. */
+export interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+export interface WorkerAssets {
+  /** build/kernels.wasm, imported as a WebAssembly.Module */
+  kernels: KernelSource;
+  /** models/default.cner, imported as Data (ArrayBuffer) */
+  defaultModel: ModelBytes;
+}
+
+export interface WorkerSettings {
+  limits: Limits;
+  corsOrigins: '*' | string[] | undefined;
+  authToken: string | undefined;
+  checkIntervalMs: number;
+}
+
+export class WorkerConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerConfigError';
+  }
+}
+
+function positiveInteger(env: WorkerEnv, name: keyof WorkerEnv, fallback: number, allowZero = false): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const s = String(raw).trim();
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || (n === 0 && !allowZero)) {
+    throw new WorkerConfigError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+/** Reads the settings from env; throws WorkerConfigError naming the variable that is wrong. */
+export function readSettings(env: WorkerEnv): WorkerSettings {
+  const limits: Limits = {
+    maxBodyBytes: positiveInteger(env, 'MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes),
+    maxDocuments: positiveInteger(env, 'MAX_DOCUMENTS', DEFAULT_LIMITS.maxDocuments),
+    maxCharsPerDocument: positiveInteger(env, 'MAX_CHARS_PER_DOCUMENT', DEFAULT_LIMITS.maxCharsPerDocument),
+  };
+  const cors = (env.CORS_ORIGINS ?? '').trim();
+  let corsOrigins: '*' | string[] | undefined;
+  if (cors === '') corsOrigins = undefined;
+  else if (cors === '*') corsOrigins = '*';
+  else {
+    corsOrigins = cors.split(',').map((o) => o.trim()).filter((o) => o !== '');
+    for (const o of corsOrigins) {
+      if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new WorkerConfigError(`CORS_ORIGINS: expected '*' or origins like https://example.org, got ${JSON.stringify(o)}`);
+    }
+  }
+  const token = env.AUTH_TOKEN;
+  if (token !== undefined && typeof token !== 'string') throw new WorkerConfigError('AUTH_TOKEN must be a string secret');
+  const checkSeconds = positiveInteger(env, 'MODEL_CHECK_SECONDS', DEFAULT_CHECK_INTERVAL_MS / 1000, true);
+  return { limits, corsOrigins, authToken: token === '' ? undefined : token, checkIntervalMs: checkSeconds * 1000 };
+}
+
+interface IsolateState {
+  key: string;
+  app: Hono;
+}
+
+/** Builds the Worker's `{ fetch }` handler; module-level state lives in the closure (one per isolate). */
+export function createWorker(assets: WorkerAssets) {
+  let bucket: R2BucketLike | undefined;
+  let store: ObjectStore | null = null;
+  let source: ModelSource | null = null;
+  let sourceInterval = -1;
+  let state: IsolateState | null = null;
+
+  const storeOf = (env: WorkerEnv): ObjectStore | null => {
+    if (env.MODELS !== bucket) {
+      bucket = env.MODELS;
+      store = bucket ? new R2Store(bucket, 'MODELS') : null;
+    }
+    return store;
+  };
+
+  return {
+    async fetch(request: Request, env: WorkerEnv, _ctx?: ExecutionContextLike): Promise<Response> {
+      let settings: WorkerSettings;
+      try {
+        settings = readSettings(env);
+      } catch (e) {
+        const message = e instanceof WorkerConfigError ? e.message : 'invalid settings';
+        console.error(`cner worker: ${message}`);
+        return Response.json({ error: { code: 'misconfigured', message } }, { status: 500 });
+      }
+      storeOf(env);
+      if (!source || sourceInterval !== settings.checkIntervalMs) {
+        source = new ModelSource({
+          kernels: assets.kernels,
+          store: () => store,
+          fallback: { bytes: assets.defaultModel, source: 'bundled' },
+          storeSource: 'r2',
+          checkIntervalMs: settings.checkIntervalMs,
+        });
+        sourceInterval = settings.checkIntervalMs;
+      }
+      const key = JSON.stringify([settings.limits, settings.corsOrigins ?? null, settings.authToken ?? null]);
+      if (!state || state.key !== key) {
+        const s = source;
+        state = {
+          key,
+          app: createApp({
+            model: () => (source ?? s).get(),
+            authToken: settings.authToken,
+            limits: settings.limits,
+            corsOrigins: settings.corsOrigins,
+          }),
+        };
+      }
+      return state.app.fetch(request);
+    },
+  };
+}
