@@ -1,0 +1,87 @@
+/**
+ * Training examples and their lockstep-batch form. A batch is time-major (row t·B + b) with its sentences
+ * sorted longest first, so the sentences still running at step t are the prefix b < active[t].
+ */
+
+import type { Architecture } from '../model/layout.js';
+
+/** One training sentence as ids, all of length T (one entry per character). */
+export interface Sentence {
+  charIds: Int32Array;
+  wordIds: Int32Array;
+  tagIds: Int32Array;
+}
+
+export interface PreparedBatch {
+  /** sentences in the batch */
+  B: number;
+  /** longest length */
+  T: number;
+  /** characters in the batch (Σ lengths) */
+  chars: number;
+  /** order[b] = index in the caller's list of the sentence in lockstep slot b */
+  order: Int32Array;
+  /** [B] lengths, non-increasing */
+  lengths: Int32Array;
+  /** [T] sentences running at step t */
+  active: Int32Array;
+  /** [B] stable per-sentence keys (dropout masks are a function of the key) */
+  keys: Int32Array;
+  /** [T·B] time-major ids; 0 past a sentence's end */
+  charIds: Int32Array;
+  wordIds: Int32Array;
+  tagIds: Int32Array;
+}
+
+/** Throws unless `s` is a sentence of consistent, in-range ids for `arch`. */
+export function validateSentence(s: Sentence, arch: Architecture, index = 0): void {
+  const what = `sentence ${index}`;
+  if (!(s.charIds instanceof Int32Array) || !(s.wordIds instanceof Int32Array) || !(s.tagIds instanceof Int32Array)) {
+    throw new Error(`${what}: charIds, wordIds and tagIds must be Int32Arrays`);
+  }
+  const T = s.charIds.length;
+  if (T === 0) throw new Error(`${what}: empty (length 0)`);
+  if (s.wordIds.length !== T || s.tagIds.length !== T) {
+    throw new Error(`${what}: lengths differ (charIds ${T}, wordIds ${s.wordIds.length}, tagIds ${s.tagIds.length})`);
+  }
+  for (let t = 0; t < T; t++) {
+    if (arch.charDim > 0 && !(s.charIds[t] >= 0 && s.charIds[t] < arch.charVocab)) {
+      throw new Error(`${what}: charIds[${t}] = ${s.charIds[t]} outside [0, ${arch.charVocab})`);
+    }
+    if (arch.wordDim > 0 && !(s.wordIds[t] >= 0 && s.wordIds[t] < arch.wordVocab)) {
+      throw new Error(`${what}: wordIds[${t}] = ${s.wordIds[t]} outside [0, ${arch.wordVocab})`);
+    }
+    if (!(s.tagIds[t] >= 0 && s.tagIds[t] < arch.tags)) throw new Error(`${what}: tagIds[${t}] = ${s.tagIds[t]} outside [0, ${arch.tags})`);
+  }
+}
+
+/**
+ * Lays `sentences` out as a lockstep batch. keys[i] (default: i) identifies sentence i for its dropout mask;
+ * pass global indices so the masks do not depend on how a mini-batch is split between workers.
+ */
+export function prepareBatch(sentences: Sentence[], arch: Architecture, keys?: ArrayLike<number>): PreparedBatch {
+  const B = sentences.length;
+  if (B === 0) throw new Error('prepareBatch: expected at least one sentence, got 0');
+  if (keys && keys.length !== B) throw new Error(`prepareBatch: expected ${B} keys, got ${keys.length}`);
+  sentences.forEach((s, i) => validateSentence(s, arch, i));
+  const order = Int32Array.from(sentences.keys()).sort((x, y) => sentences[y].charIds.length - sentences[x].charIds.length || x - y);
+  const lengths = Int32Array.from(order, (i) => sentences[i].charIds.length); // [B]
+  const T = lengths[0];
+  const active = new Int32Array(T); // [T]
+  for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b]; t++) active[t]++;
+  const charIds = new Int32Array(T * B); // [T·B]
+  const wordIds = new Int32Array(T * B);
+  const tagIds = new Int32Array(T * B);
+  let chars = 0;
+  for (let b = 0; b < B; b++) {
+    const s = sentences[order[b]];
+    chars += s.charIds.length;
+    for (let t = 0; t < s.charIds.length; t++) {
+      charIds[t * B + b] = s.charIds[t];
+      wordIds[t * B + b] = s.wordIds[t];
+      tagIds[t * B + b] = s.tagIds[t];
+    }
+  }
+  const keyArr = Int32Array.from(order, (i) => (keys ? keys[i] : i) | 0);
+  return { B, T, chars, order, lengths, active, keys: keyArr, charIds, wordIds, tagIds };
+}

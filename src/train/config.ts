@@ -1,0 +1,115 @@
+/**
+ * The training configuration (a JSON file; every field optional, defaults = the paper's setup):
+ * char + word embeddings 50 + 50, BiLSTM 128 then 64, dropout 0.5 after each BiLSTM layer, CRF on top,
+ * Adam (lr 1e-3) with the global gradient norm clipped to 5, mini-batches of 32 sentences bucketed by
+ * length, early stopping on dev F1.
+ */
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Architecture } from '../model/layout.js';
+import { type AdamOptions, DEFAULT_ADAM, validateAdam } from './backend.js';
+
+export interface TrainConfig {
+  /** char / word embedding sizes (0 disables one) */
+  charDim: number;
+  wordDim: number;
+  /** hidden size of each BiLSTM layer, bottom first */
+  lstm: number[];
+  /** dropout after each BiLSTM layer */
+  dropout: number;
+  /** CRF on top (false: per-step softmax, the "BiLSTM" baseline) */
+  crf: boolean;
+  optimizer: AdamOptions;
+  /** sentences per mini-batch */
+  batchSize: number;
+  /** maximum epochs */
+  epochs: number;
+  /** stop after this many epochs without a better dev F1 (0 = never stop early) */
+  patience: number;
+  seed: number;
+  /** data-parallel worker threads; 1 = train in this thread (bit-reproducible) */
+  workers: number;
+  /** training sentences longer than this are split into pieces of at most this many characters */
+  maxSentenceLength: number;
+  /** pre-trained embeddings in word2vec text format (tokens missing from a file keep their random init) */
+  embeddings: { char?: string; word?: string };
+  /** write a resumable checkpoint at least this often (minutes) and at the end of every epoch */
+  checkpointMinutes: number;
+}
+
+export const DEFAULT_CONFIG: TrainConfig = {
+  charDim: 50,
+  wordDim: 50,
+  lstm: [128, 64],
+  dropout: 0.5,
+  crf: true,
+  optimizer: { ...DEFAULT_ADAM },
+  batchSize: 32,
+  epochs: 30,
+  patience: 5,
+  seed: 1,
+  workers: 2,
+  maxSentenceLength: 150,
+  embeddings: {},
+  checkpointMinutes: 5,
+};
+
+const KEYS = new Set(Object.keys(DEFAULT_CONFIG));
+
+/** Defaults overlaid with `partial` (optimizer fields merge one by one); throws on unknown or invalid fields. */
+export function resolveConfig(partial: Partial<Omit<TrainConfig, 'optimizer'>> & { optimizer?: Partial<AdamOptions> } = {}): TrainConfig {
+  if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) throw new Error(`config: expected an object, got ${typeof partial}`);
+  for (const k of Object.keys(partial)) if (!KEYS.has(k)) throw new Error(`config: unknown field '${k}' (known: ${[...KEYS].join(', ')})`);
+  const c: TrainConfig = {
+    ...DEFAULT_CONFIG,
+    ...partial,
+    optimizer: { ...DEFAULT_CONFIG.optimizer, ...(partial.optimizer ?? {}) },
+    embeddings: { ...(partial.embeddings ?? {}) },
+    lstm: [...(partial.lstm ?? DEFAULT_CONFIG.lstm)],
+  } as TrainConfig;
+  const int = (name: keyof TrainConfig, min: number) => {
+    const v = c[name];
+    if (!(Number.isInteger(v) && (v as number) >= min)) throw new Error(`config: ${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  };
+  int('charDim', 0);
+  int('wordDim', 0);
+  if (c.charDim + c.wordDim === 0) throw new Error('config: charDim + wordDim must be > 0');
+  if (!Array.isArray(c.lstm) || !c.lstm.every((h) => Number.isInteger(h) && h > 0)) throw new Error(`config: lstm must be a list of positive integers, got ${JSON.stringify(c.lstm)}`);
+  if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) throw new Error(`config: dropout must be in [0, 1), got ${JSON.stringify(c.dropout)}`);
+  if (typeof c.crf !== 'boolean') throw new Error(`config: crf must be true or false, got ${JSON.stringify(c.crf)}`);
+  validateAdam(c.optimizer);
+  int('batchSize', 1);
+  int('epochs', 1);
+  int('patience', 0);
+  int('seed', 0);
+  int('workers', 1);
+  int('maxSentenceLength', 1);
+  if (!(typeof c.checkpointMinutes === 'number' && c.checkpointMinutes > 0)) throw new Error(`config: checkpointMinutes must be > 0, got ${JSON.stringify(c.checkpointMinutes)}`);
+  for (const [k, v] of Object.entries(c.embeddings)) {
+    if (k !== 'char' && k !== 'word') throw new Error(`config: embeddings.${k} unknown (expected char / word)`);
+    if (v !== undefined && typeof v !== 'string') throw new Error(`config: embeddings.${k} must be a file path`);
+  }
+  return c;
+}
+
+/** Reads a JSON config file (relative embedding paths resolve against the config's folder). */
+export function loadConfig(path: string): TrainConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`config ${path}: cannot read JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const c = resolveConfig(raw as Partial<TrainConfig>);
+  for (const k of ['char', 'word'] as const) {
+    const p = c.embeddings[k];
+    if (p) c.embeddings[k] = resolve(dirname(resolve(path)), p);
+  }
+  return c;
+}
+
+/** The network architecture a config describes, for the given vocabulary and tag-set sizes. */
+export function architectureFor(c: TrainConfig, sizes: { charVocab: number; wordVocab: number; tags: number }): Architecture {
+  return { charVocab: sizes.charVocab, charDim: c.charDim, wordVocab: sizes.wordVocab, wordDim: c.wordDim, lstm: [...c.lstm], tags: sizes.tags, crf: c.crf };
+}

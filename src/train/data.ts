@@ -1,0 +1,148 @@
+/**
+ * Documents → training sentences, through the SAME functions the tagger uses: taggableSentences (split,
+ * normalise, trim), the model's segmenter (src/segment/, spec built by src/train/segdict.ts) and
+ * featurizeSentence (src/features/); gold entities become BIO tag ids (src/tags/bio.ts).
+ */
+
+import type { Doc, EntitySpan } from '../corpus/document.js';
+import { type Vocabulary, buildVocab, createLookup, featurize, type VocabLookup } from '../features/index.js';
+import { type Segmenter, type SegmenterSpec, createSegmenter } from '../segment/index.js';
+import { spansToTags, tagSet } from '../tags/bio.js';
+import { type NormalizeOptions, normalize } from '../text/normalize.js';
+import { taggableSentences, tokenAt } from '../text/sentences.js';
+import type { Sentence } from './batch.js';
+import { type SegdictVariant, buildSegmenterSpec } from './segdict.js';
+
+/** Everything that turns text into ids: it goes into the model header. */
+export interface FeatureSpace {
+  normalization: NormalizeOptions;
+  segmenter: SegmenterSpec;
+  vocab: Vocabulary;
+  /** BIO tag set: labels[0] = 'O', then B-/I- per type */
+  labels: string[];
+}
+
+export interface FeatureSpaceOptions {
+  normalization?: NormalizeOptions;
+  /** segmenter dictionary variant (default 'jieba+entities': every training entity string stays whole) */
+  segmenter?: SegdictVariant;
+  /** further texts the segmenter dictionary is pruned to (e.g. the unlabeled corpus) */
+  extraTexts?: readonly string[];
+  /** entity types (default: those of the documents) */
+  types?: readonly string[];
+  charMinCount?: number;
+  wordMinCount?: number;
+  /** add these tokens to the vocabularies (e.g. those of pre-trained embeddings) */
+  extraChars?: readonly string[];
+  extraWords?: readonly string[];
+}
+
+/** Sorted entity types of the documents. */
+export function entityTypes(docs: readonly Doc[]): string[] {
+  return [...new Set(docs.flatMap((d) => d.entities.map((e) => e.type)))].sort();
+}
+
+/**
+ * Builds the segmenter spec (from the training texts and entity strings), the char and word vocabularies of
+ * the training documents and the tag set.
+ */
+export function buildFeatureSpace(trainDocs: readonly Doc[], options: FeatureSpaceOptions = {}): FeatureSpace {
+  if (!Array.isArray(trainDocs) || trainDocs.length === 0) throw new Error('buildFeatureSpace: expected at least one training document');
+  const normalization = options.normalization ?? {};
+  const sentences = trainDocs.flatMap((d) => [...taggableSentences(d.text, normalization)].map((s) => s.tokens.join('')));
+  const entities = trainDocs.flatMap((d) => d.entities.map((e: EntitySpan) => normalize(d.text.slice(e.start, e.end), normalization).text));
+  const variant = options.segmenter ?? 'jieba+entities';
+  const { spec } = buildSegmenterSpec({
+    variant,
+    texts: [...sentences, ...(options.extraTexts ?? []).map((t) => normalize(t, normalization).text)],
+    entities: variant === 'jieba+entities' ? entities : undefined,
+  });
+  const segmenter = createSegmenter(spec);
+  const chars: string[] = [];
+  const words: string[] = [];
+  for (const s of sentences) {
+    for (const c of s) chars.push(c);
+    for (const w of segmenter.cut(s)) words.push(w);
+  }
+  chars.push(...(options.extraChars ?? []));
+  words.push(...(options.extraWords ?? []));
+  const vocab: Vocabulary = {
+    chars: buildVocab(chars, { minCount: options.charMinCount ?? 1 }),
+    words: buildVocab(words, { minCount: options.wordMinCount ?? 1 }),
+  };
+  return { normalization, segmenter: spec, vocab, labels: tagSet(options.types ?? entityTypes(trainDocs)) };
+}
+
+export interface SentenceStats {
+  docs: number;
+  sentences: number;
+  chars: number;
+  entities: number;
+  /** entities that cross a sentence boundary (their pieces are tagged in each sentence) */
+  entitiesCut: number;
+  /** entities whose offsets do not fall on token boundaries, or whose type is not in the tag set (dropped) */
+  entitiesDropped: number;
+}
+
+/** A prepared document: its sentences in order, so predictions can be mapped back to the document. */
+export interface DocSentences {
+  doc: Doc;
+  sentences: Sentence[];
+  /** UTF-16 offsets in the document of each sentence's tokens (+ end), as taggableSentences gives them */
+  offsets: Int32Array[];
+}
+
+/** Creates the segmenter and lookup of a feature space once, for docsToSentences. */
+export function featurizer(space: FeatureSpace): { segmenter: Segmenter; lookup: VocabLookup; tagIndex: Map<string, number> } {
+  return { segmenter: createSegmenter(space.segmenter), lookup: createLookup(space.vocab), tagIndex: new Map(space.labels.map((l, i) => [l, i])) };
+}
+
+/** Every document's taggable sentences as id arrays with gold BIO tag ids. */
+export function docsToSentences(docs: readonly Doc[], space: FeatureSpace, f = featurizer(space)): { docs: DocSentences[]; sentences: Sentence[]; stats: SentenceStats } {
+  const stats: SentenceStats = { docs: docs.length, sentences: 0, chars: 0, entities: 0, entitiesCut: 0, entitiesDropped: 0 };
+  const types = new Set(space.labels.slice(1).map((l) => l.slice(2)));
+  const out: DocSentences[] = [];
+  const all: Sentence[] = [];
+  for (const doc of docs) {
+    stats.entities += doc.entities.length;
+    const ds: DocSentences = { doc, sentences: [], offsets: [] };
+    const placed = new Set<number>();
+    const cut = new Set<number>();
+    for (const s of taggableSentences(doc.text, space.normalization)) {
+      const n = s.tokens.length;
+      const lo = s.offsets[0];
+      const hi = s.offsets[n];
+      const spans: { start: number; end: number; type: string }[] = [];
+      doc.entities.forEach((e, ei) => {
+        if (e.end <= lo || e.start >= hi) return;
+        if (!types.has(e.type)) return;
+        const a = e.start < lo ? 0 : tokenAt(s.offsets, e.start);
+        const b = e.end > hi ? n : tokenAt(s.offsets, e.end);
+        if (a < 0 || b < 0 || b <= a) return;
+        if (e.start < lo || e.end > hi) cut.add(ei);
+        placed.add(ei);
+        spans.push({ start: a, end: b, type: e.type });
+      });
+      const tags = spansToTags(n, spans);
+      const tagIds = Int32Array.from(tags, (t) => f.tagIndex.get(t)!);
+      const words = f.segmenter.cut(s.tokens.join(''));
+      const { charIds, wordIds } = featurize(s.tokens, words, f.lookup);
+      const sentence: Sentence = { charIds, wordIds, tagIds };
+      ds.sentences.push(sentence);
+      ds.offsets.push(s.offsets);
+      all.push(sentence);
+      stats.sentences++;
+      stats.chars += n;
+    }
+    stats.entitiesDropped += doc.entities.length - placed.size;
+    stats.entitiesCut += cut.size;
+    out.push(ds);
+  }
+  return { docs: out, sentences: all, stats };
+}
+
+/** Tag ids of I- labels (for splitting long sentences outside entities). */
+export function insideTagPredicate(labels: readonly string[]): (tag: number) => boolean {
+  const inside = new Set(labels.flatMap((l, i) => (l.startsWith('I-') ? [i] : [])));
+  return (t) => inside.has(t);
+}

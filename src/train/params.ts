@@ -1,0 +1,136 @@
+/**
+ * The trainable parameters as ONE flat f32 vector: every tensor of src/model/layout.ts tensorSpecs(), in file
+ * order, each starting at a multiple of 4 floats (16 bytes, for SIMD). Gradients and Adam moments use the
+ * same layout, so clipping and the optimiser step are single passes over the whole vector.
+ */
+
+import { type Architecture, type Weights, tensorSpecs } from '../model/layout.js';
+import type { Rng } from './rng.js';
+
+export interface ParamSlot {
+  name: string;
+  shape: number[];
+  /** first float of the tensor in the flat vector */
+  offset: number;
+  /** number of floats (product of shape) */
+  size: number;
+  quantizable: boolean;
+}
+
+export function validateArchitecture(a: Architecture): void {
+  const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+  const natInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+  if (!natInt(a.charDim) || !natInt(a.wordDim)) throw new Error(`architecture: charDim/wordDim must be integers ≥ 0, got ${a.charDim}/${a.wordDim}`);
+  if (a.charDim + a.wordDim === 0) throw new Error('architecture: charDim + wordDim must be > 0');
+  if (a.charDim > 0 && !(posInt(a.charVocab) && a.charVocab >= 2)) throw new Error(`architecture: charVocab must be ≥ 2, got ${a.charVocab}`);
+  if (a.wordDim > 0 && !(posInt(a.wordVocab) && a.wordVocab >= 2)) throw new Error(`architecture: wordVocab must be ≥ 2, got ${a.wordVocab}`);
+  if (!Array.isArray(a.lstm) || !a.lstm.every(posInt)) throw new Error(`architecture: lstm must be a list of positive integers, got ${JSON.stringify(a.lstm)}`);
+  if (!(posInt(a.tags) && a.tags >= 2)) throw new Error(`architecture: tags must be ≥ 2, got ${a.tags}`);
+  if (typeof a.crf !== 'boolean') throw new Error(`architecture: crf must be a boolean, got ${String(a.crf)}`);
+}
+
+export class ParamLayout {
+  readonly arch: Architecture;
+  readonly slots: ParamSlot[];
+  /** length of the flat vector (a multiple of 4) */
+  readonly total: number;
+  private readonly byName: Map<string, ParamSlot>;
+
+  constructor(arch: Architecture) {
+    validateArchitecture(arch);
+    this.arch = arch;
+    this.slots = [];
+    let offset = 0;
+    for (const spec of tensorSpecs(arch)) {
+      const size = spec.shape.reduce((a, b) => a * b, 1);
+      this.slots.push({ name: spec.name, shape: spec.shape, offset, size, quantizable: spec.quantizable });
+      offset += (size + 3) & ~3;
+    }
+    this.total = offset;
+    this.byName = new Map(this.slots.map((s) => [s.name, s]));
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  slot(name: string): ParamSlot {
+    const s = this.byName.get(name);
+    if (!s) throw new Error(`parameter '${name}' is not part of this architecture`);
+    return s;
+  }
+
+  /** Copies of every tensor of `flat` as f32 Weights (the layout.ts names and shapes). */
+  toWeights(flat: Float32Array): Weights {
+    this.checkFlat(flat);
+    const w: Weights = new Map();
+    for (const s of this.slots) {
+      w.set(s.name, { dtype: 'f32', shape: [...s.shape], data: flat.slice(s.offset, s.offset + s.size) });
+    }
+    return w;
+  }
+
+  /** Writes f32 `weights` into `flat` (padding stays zero); every tensor must be present with its shape. */
+  fromWeights(weights: Weights, flat: Float32Array = new Float32Array(this.total)): Float32Array {
+    this.checkFlat(flat);
+    flat.fill(0);
+    for (const s of this.slots) {
+      const t = weights.get(s.name);
+      if (!t) throw new Error(`weights: tensor '${s.name}' missing (expected shape [${s.shape}])`);
+      if (t.dtype !== 'f32') throw new Error(`weights: tensor '${s.name}' must be f32 for training, got ${t.dtype} (dequantise first)`);
+      if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
+        throw new Error(`weights: tensor '${s.name}' expected shape [${s.shape}], got [${t.shape}]`);
+      }
+      if (t.data.length !== s.size) throw new Error(`weights: tensor '${s.name}' expected ${s.size} values, got ${t.data.length}`);
+      flat.set(t.data as Float32Array, s.offset);
+    }
+    return flat;
+  }
+
+  private checkFlat(flat: Float32Array): void {
+    if (!(flat instanceof Float32Array) || flat.length !== this.total) {
+      throw new Error(`flat parameters: expected a Float32Array of ${this.total}, got ${flat?.length}`);
+    }
+  }
+}
+
+/**
+ * Fresh parameters: embeddings U(±sqrt(3 / dim)) (unit variance per vector) with the <pad> row 0 zero;
+ * W_ih and dense.w Glorot-uniform; W_hh U(±1 / sqrt(H)); LSTM bias 0 except the forget gate 1;
+ * dense.b 0; CRF start / end / trans U(±0.1).
+ */
+export function initParameters(layout: ParamLayout, rng: Rng): Float32Array {
+  const a = layout.arch;
+  const flat = new Float32Array(layout.total);
+  const fill = (name: string, lo: number, hi: number) => {
+    const s = layout.slot(name);
+    for (let i = 0; i < s.size; i++) flat[s.offset + i] = rng.uniform(lo, hi);
+  };
+  const glorot = (name: string) => {
+    const [rows, cols] = layout.slot(name).shape;
+    const r = Math.sqrt(6 / (rows + cols));
+    fill(name, -r, r);
+  };
+  for (const [name, dim] of [['embed.char', a.charDim], ['embed.word', a.wordDim]] as const) {
+    if (dim === 0) continue;
+    const r = Math.sqrt(3 / dim);
+    fill(name, -r, r);
+    const s = layout.slot(name);
+    flat.fill(0, s.offset, s.offset + dim); // <pad>
+  }
+  a.lstm.forEach((h, l) => {
+    for (const dir of ['fw', 'bw']) {
+      glorot(`lstm.${l}.${dir}.w_ih`);
+      fill(`lstm.${l}.${dir}.w_hh`, -1 / Math.sqrt(h), 1 / Math.sqrt(h));
+      const b = layout.slot(`lstm.${l}.${dir}.bias`);
+      flat.fill(1, b.offset + h, b.offset + 2 * h); // forget gate
+    }
+  });
+  glorot('dense.w');
+  if (a.crf) {
+    fill('crf.trans', -0.1, 0.1);
+    fill('crf.start', -0.1, 0.1);
+    fill('crf.end', -0.1, 0.1);
+  }
+  return flat;
+}

@@ -1,0 +1,192 @@
+/**
+ * A full training run on a labelled corpus: read → split by record (80/10/10, fixed seed) → feature space
+ * (segmenter dictionary, vocabularies, tag set) → sentences → train with early stopping on dev F1 → the best
+ * model written through src/model/format.ts (f32 and int8-per-row) with its learning curve and a summary.
+ *
+ *   npx tsx src/train/run.ts --data ../shared/data/ccks2017/train --out /work/runs/ccks-1 \
+ *     [--config train.json] [--format ccks] [--max-minutes 15] [--workers 2] [--epochs N] [--resume]
+ *     [--char-emb chars.w2v.txt] [--word-emb words.w2v.txt] [--unlabeled file.txt] [--segmenter jieba+entities]
+ */
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildConsistencyTable } from '../consistency/index.js';
+import { CORPUS_FORMATS, type CorpusFormat, isCorpusFormat, recordIdOf, looksLikeCcksIds, splitByRecord } from '../corpus/index.js';
+import { readCorpus } from '../io/corpus-io.js';
+import type { Weights } from '../model/layout.js';
+import { type ModelHeader, writeModel } from '../model/format.js';
+import { WasmBackend } from './backend.js';
+import type { EpochReport } from './checkpoint.js';
+import { type TrainConfig, architectureFor, loadConfig, resolveConfig } from './config.js';
+import { type FeatureSpace, buildFeatureSpace, docsToSentences, featurizer, insideTagPredicate } from './data.js';
+import { spanF1 } from './metrics.js';
+import { ParamLayout, initParameters } from './params.js';
+import { applyPretrained, loadWord2Vec } from './pretrained.js';
+import { quantizeWeights, quantizedNames } from './quantize.js';
+import { Rng, hash32 } from './rng.js';
+import type { SegdictVariant } from './segdict.js';
+import { type TrainResult, splitLongSentences, train } from './trainer.js';
+
+export interface RunOptions {
+  data: string;
+  format?: CorpusFormat;
+  out: string;
+  config: TrainConfig;
+  maxMinutes?: number;
+  resume?: boolean;
+  unlabeled?: string;
+  segmenter?: SegdictVariant;
+  /** corpus description and terms for the model header */
+  corpus?: string;
+  license?: string;
+  log?: (line: string) => void;
+}
+
+export interface RunSummary {
+  data: { train: object; dev: object; test: object };
+  vocab: { chars: number; words: number };
+  arch: object;
+  params: number;
+  pretrained: object[];
+  history: EpochReport[];
+  best: { epoch: number; devF1: number };
+  test: { precision: number; recall: number; f1: number };
+  stoppedBy: TrainResult['stoppedBy'];
+  seconds: number;
+  models: { f32: string; int8: string };
+}
+
+function header(space: FeatureSpace, config: TrainConfig, arch: ReturnType<typeof architectureFor>, consistency: ReturnType<typeof buildConsistencyTable>, opts: RunOptions, extra: Record<string, unknown>): ModelHeader {
+  return {
+    name: 'cner-bilstm-crf',
+    version: '0.1.0',
+    created: new Date().toISOString(),
+    architecture: arch,
+    vocab: space.vocab,
+    tags: { scheme: 'BIO', labels: space.labels },
+    normalization: space.normalization,
+    segmenter: space.segmenter,
+    consistency,
+    quantization: { scheme: 'none' },
+    training: {
+      corpus: opts.corpus ?? opts.data.split('/').slice(-2).join('/'),
+      license: opts.license ?? 'research use only (trained on data released for an evaluation campaign)',
+      seed: config.seed,
+      config,
+      ...extra,
+    },
+  };
+}
+
+export async function runTraining(opts: RunOptions): Promise<RunSummary> {
+  const log = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  const { config } = opts;
+  mkdirSync(opts.out, { recursive: true });
+  const t0 = performance.now();
+  const corpus = await readCorpus(opts.data, { format: opts.format, strict: false });
+  if (corpus.issues.length) log(`corpus: ${corpus.issues.length} issue(s) while reading (skipped)`);
+  const split = splitByRecord(corpus.docs, looksLikeCcksIds(corpus.docs) ? { recordKey: recordIdOf } : {});
+  const extraTexts = opts.unlabeled ? readFileSync(opts.unlabeled, 'utf8').split('\n').filter((l) => l.length) : [];
+  const space = buildFeatureSpace(split.train, { segmenter: opts.segmenter, extraTexts });
+  const f = featurizer(space);
+  const trainSet = docsToSentences(split.train, space, f);
+  const devSet = docsToSentences(split.dev, space, f);
+  const testSet = docsToSentences(split.test, space, f);
+  const trainSentences = splitLongSentences(trainSet.sentences, config.maxSentenceLength, insideTagPredicate(space.labels));
+  const arch = architectureFor(config, { charVocab: space.vocab.chars.length, wordVocab: space.vocab.words.length, tags: space.labels.length });
+  const layout = new ParamLayout(arch);
+  log(
+    `data: train ${trainSet.stats.docs} docs ${trainSentences.length} sentences ${trainSet.stats.chars} chars · dev ${devSet.stats.sentences} sentences ` +
+      `· test ${testSet.stats.sentences} sentences · vocab ${space.vocab.chars.length} chars ${space.vocab.words.length} words · ` +
+      `${space.labels.length} tags · ${layout.total} parameters (prepared in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
+  const initial = initParameters(layout, new Rng(hash32(config.seed, 1)));
+  const pretrained = [];
+  if (config.embeddings.char && arch.charDim > 0) pretrained.push(applyPretrained(layout, initial, 'embed.char', space.vocab.chars, loadWord2Vec(config.embeddings.char)));
+  if (config.embeddings.word && arch.wordDim > 0) pretrained.push(applyPretrained(layout, initial, 'embed.word', space.vocab.words, loadWord2Vec(config.embeddings.word)));
+  for (const p of pretrained) log(`pre-trained ${p.tensor}: ${p.found} of ${p.vocab} tokens found`);
+  const consistency = buildConsistencyTable(split.train, space.normalization);
+  const f32Path = join(opts.out, 'model.cner');
+  const q8Path = join(opts.out, 'model.q8.cner');
+  const save = (weights: Weights, extra: Record<string, unknown>) => {
+    writeFileSync(f32Path, writeModel(header(space, config, arch, consistency, opts, extra), weights));
+  };
+  const result = await train(
+    { arch, labels: space.labels, train: trainSentences, dev: devSet.sentences, initial },
+    {
+      config,
+      outDir: opts.out,
+      resume: opts.resume,
+      maxSeconds: opts.maxMinutes ? opts.maxMinutes * 60 : undefined,
+      onBest: (w, r) => save(w, { epochs: r.epoch, metrics: { dev: { precision: r.devPrecision, recall: r.devRecall, f1: r.devF1 } } }),
+    },
+  );
+  // test figures of the best model (sentence level, entity-strict)
+  const b = new WasmBackend(layout);
+  b.setParameters(result.best.weights);
+  const paths = b.decodeSync(testSet.sentences);
+  const test = spanF1(testSet.sentences.map((s) => s.tagIds), paths, space.labels);
+  const bestReport = result.history.find((h) => h.epoch === result.best.epoch);
+  const metrics = {
+    dev: bestReport ? { precision: bestReport.devPrecision, recall: bestReport.devRecall, f1: bestReport.devF1 } : undefined,
+    test: { precision: test.precision, recall: test.recall, f1: test.f1, level: 'sentence' },
+  };
+  save(result.best.weights, { epochs: result.best.epoch, metrics });
+  const q = quantizeWeights(result.best.weights, arch);
+  const qh = header(space, config, arch, consistency, opts, { epochs: result.best.epoch, metrics });
+  qh.quantization = { scheme: 'int8-per-row', tensors: quantizedNames(q) };
+  writeFileSync(q8Path, writeModel(qh, q));
+  const summary: RunSummary = {
+    data: { train: { ...trainSet.stats, trainingSentences: trainSentences.length }, dev: devSet.stats, test: testSet.stats },
+    vocab: { chars: space.vocab.chars.length, words: space.vocab.words.length },
+    arch,
+    params: layout.total,
+    pretrained,
+    history: result.history,
+    best: { epoch: result.best.epoch, devF1: result.best.f1 },
+    test: { precision: test.precision, recall: test.recall, f1: test.f1 },
+    stoppedBy: result.stoppedBy,
+    seconds: (performance.now() - t0) / 1000,
+    models: { f32: f32Path, int8: q8Path },
+  };
+  writeFileSync(join(opts.out, 'summary.json'), JSON.stringify(summary, null, 1));
+  log(`best epoch ${result.best.epoch}: dev F1 ${result.best.f1.toFixed(4)} · test P ${test.precision.toFixed(4)} R ${test.recall.toFixed(4)} F1 ${test.f1.toFixed(4)} · stopped by ${result.stoppedBy}`);
+  return summary;
+}
+
+function parseArgs(argv: string[]): RunOptions {
+  const get = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const data = get('data');
+  const out = get('out');
+  if (!data || !out) throw new Error('usage: run.ts --data <corpus> --out <folder> [--config f.json] [--format ccks] [--max-minutes N] [--workers N] [--epochs N] [--resume]');
+  const fmt = get('format');
+  if (fmt !== undefined && !isCorpusFormat(fmt)) throw new Error(`--format: expected one of ${CORPUS_FORMATS.join(', ')}, got ${fmt}`);
+  const cfgPath = get('config');
+  let config = cfgPath ? loadConfig(cfgPath) : resolveConfig();
+  const over: Partial<TrainConfig> = {};
+  if (get('workers')) over.workers = Number(get('workers'));
+  if (get('epochs')) over.epochs = Number(get('epochs'));
+  if (get('char-emb')) over.embeddings = { ...config.embeddings, char: get('char-emb') };
+  if (get('word-emb')) over.embeddings = { ...(over.embeddings ?? config.embeddings), word: get('word-emb') };
+  config = resolveConfig({ ...config, ...over });
+  return {
+    data,
+    out,
+    format: fmt as CorpusFormat | undefined,
+    config,
+    maxMinutes: get('max-minutes') ? Number(get('max-minutes')) : undefined,
+    resume: argv.includes('--resume'),
+    unlabeled: get('unlabeled'),
+    segmenter: get('segmenter') as SegdictVariant | undefined,
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runTraining(parseArgs(process.argv.slice(2))).catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}

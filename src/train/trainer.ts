@@ -1,0 +1,273 @@
+/**
+ * The training loop: bucketed mini-batches, forward–backward on a TrainingBackend, Adam with global-norm
+ * clipping, Viterbi decoding of the dev set after every epoch with entity-level strict F1, best-model
+ * selection, early stopping, resumable checkpoints, progress on stderr and the learning curve (JSON + SVG).
+ *
+ * Reproducible from the seed: for a given worker count a run (and a resumed run) is bit-for-bit the same —
+ * batches, dropout masks (a function of seed, step and sentence), the split of a batch between workers and
+ * the order the workers' gradients are summed are all fixed. Runs with DIFFERENT worker counts add the
+ * gradient in a different order, so they agree only to float rounding and drift apart slowly over many steps.
+ */
+
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Architecture, Weights } from '../model/layout.js';
+import { type TrainingBackend, WasmBackend } from './backend.js';
+import { type Sentence, validateSentence } from './batch.js';
+import { type Checkpoint, type EpochReport, type TrainerState, readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import type { TrainConfig } from './config.js';
+import { spanF1 } from './metrics.js';
+import { ParallelBackend } from './parallel.js';
+import { ParamLayout, initParameters } from './params.js';
+import { ProgressBar, type ProgressSink, learningCurveSvg } from './progress.js';
+import { Rng, hash32 } from './rng.js';
+
+export interface TrainInput {
+  arch: Architecture;
+  /** tag labels (header.tags.labels): labels[id] of every tag id */
+  labels: string[];
+  train: Sentence[];
+  /** sentences scored after every epoch (tags = gold) */
+  dev: Sentence[];
+  /** starting parameters (e.g. with pre-trained embeddings); default: initParameters with the config seed */
+  initial?: Weights | Float32Array;
+}
+
+export interface TrainOptions {
+  config: TrainConfig;
+  /** folder for checkpoint.bin, curve.json, curve.svg (none written when absent) */
+  outDir?: string;
+  /** continue from outDir/checkpoint.bin when it exists */
+  resume?: boolean;
+  /** default: WasmBackend for config.workers = 1, else ParallelBackend (disposed at the end) */
+  backend?: TrainingBackend;
+  /** called with the parameters whenever dev F1 improves (write the model file here) */
+  onBest?: (weights: Weights, report: EpochReport) => void | Promise<void>;
+  onEpoch?: (report: EpochReport) => void;
+  /** called after every optimiser step with the global step count */
+  onStep?: (step: number, loss: number) => void;
+  /** where progress goes (default process.stderr); false = silent */
+  progress?: ProgressSink | false;
+  /** stop (after a checkpoint) once this many wall-clock seconds have passed in this call */
+  maxSeconds?: number;
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  /** best epoch by dev F1 (epoch 0 = never evaluated) */
+  best: { epoch: number; f1: number; weights: Weights };
+  /** the parameters at the end */
+  final: Weights;
+  history: EpochReport[];
+  stoppedBy: 'epochs' | 'patience' | 'time' | 'abort';
+  steps: number;
+  seconds: number;
+}
+
+/**
+ * Cuts sentences longer than `max` into pieces of at most `max` characters, preferring cuts that do not fall
+ * inside an entity (a cut just before a position whose tag is O or B-…); `isInside(tagId)` tells I- tags.
+ */
+export function splitLongSentences(sentences: Sentence[], max: number, isInside: (tag: number) => boolean = () => false): Sentence[] {
+  if (!(Number.isInteger(max) && max >= 1)) throw new Error(`splitLongSentences: expected max ≥ 1, got ${max}`);
+  const out: Sentence[] = [];
+  for (const s of sentences) {
+    const T = s.charIds.length;
+    let start = 0;
+    while (T - start > max) {
+      let cut = start + max;
+      const floor = start + Math.ceil(max / 2);
+      while (cut > floor && isInside(s.tagIds[cut])) cut--;
+      if (isInside(s.tagIds[cut])) cut = start + max;
+      out.push(sliceSentence(s, start, cut));
+      start = cut;
+    }
+    out.push(start === 0 ? s : sliceSentence(s, start, T));
+  }
+  return out;
+}
+
+function sliceSentence(s: Sentence, a: number, b: number): Sentence {
+  return { charIds: s.charIds.slice(a, b), wordIds: s.wordIds.slice(a, b), tagIds: s.tagIds.slice(a, b) };
+}
+
+/**
+ * Mini-batches of sentence indices, bucketed by length: shuffle, take pools of 50 batches, sort each pool by
+ * length, cut it into batches, shuffle the batch order. Little padding, different batches every epoch.
+ */
+export function makeBatches(lengths: ArrayLike<number>, batchSize: number, rng: Rng): number[][] {
+  const idx = rng.shuffle(Array.from({ length: lengths.length }, (_, i) => i));
+  const pool = batchSize * 50;
+  const batches: number[][] = [];
+  for (let p = 0; p < idx.length; p += pool) {
+    const part = idx.slice(p, p + pool).sort((a, b) => lengths[a] - lengths[b] || a - b);
+    for (let i = 0; i < part.length; i += batchSize) batches.push(part.slice(i, i + batchSize));
+  }
+  return rng.shuffle(batches);
+}
+
+/** A backend for the config: WasmBackend in this thread (workers = 1) or ParallelBackend. */
+export async function createBackend(layout: ParamLayout, workers: number): Promise<TrainingBackend> {
+  return workers <= 1 ? new WasmBackend(layout) : ParallelBackend.create(layout, { workers });
+}
+
+function dataKey(train: Sentence[], dev: Sentence[]): string {
+  let h = hash32(train.length, dev.length);
+  for (const s of train) h = hash32(h, s.charIds.length, s.charIds[0], s.tagIds[s.tagIds.length - 1]);
+  for (const s of dev) h = hash32(h, s.charIds.length);
+  return h.toString(16);
+}
+
+export async function train(input: TrainInput, options: TrainOptions): Promise<TrainResult> {
+  const { config } = options;
+  const { arch, labels } = input;
+  const layout = new ParamLayout(arch);
+  if (!Array.isArray(labels) || labels.length !== arch.tags) throw new Error(`train: expected ${arch.tags} tag labels, got ${labels?.length}`);
+  if (input.train.length === 0) throw new Error('train: no training sentences');
+  input.train.forEach((s, i) => validateSentence(s, arch, i));
+  input.dev.forEach((s, i) => validateSentence(s, arch, i));
+  const sink: ProgressSink | undefined = options.progress === false ? undefined : (options.progress ?? process.stderr);
+  const bar = sink ? new ProgressBar(sink, config.epochs) : undefined;
+  const ckPath = options.outDir ? join(options.outDir, 'checkpoint.bin') : undefined;
+  if (options.outDir) mkdirSync(options.outDir, { recursive: true });
+
+  const ownBackend = !options.backend;
+  const backend = options.backend ?? (await createBackend(layout, config.workers));
+  try {
+    const key = dataKey(input.train, input.dev);
+    const batchRng = new Rng(hash32(config.seed, 2));
+    let best: Float32Array | undefined;
+    let st: TrainerState;
+    if (options.resume && ckPath && existsSync(ckPath)) {
+      const ck = readCheckpoint(ckPath);
+      if (JSON.stringify(ck.state.arch) !== JSON.stringify(arch)) throw new Error('resume: the checkpoint was made for a different architecture');
+      if (JSON.stringify(ck.state.labels) !== JSON.stringify(labels)) throw new Error('resume: the checkpoint was made for a different tag set');
+      if (ck.state.dataKey !== key) throw new Error('resume: the checkpoint was made on different training data');
+      if (ck.params.length !== layout.total) throw new Error(`resume: checkpoint holds ${ck.params.length} parameters, expected ${layout.total}`);
+      backend.setParameters(ck.params);
+      backend.setOptimizerState({ step: ck.state.adamStep, m: ck.m, v: ck.v });
+      best = ck.best;
+      st = ck.state;
+      bar?.message(`resuming at epoch ${st.epoch + 1}, batch ${st.batchIndex} (step ${st.step})`);
+    } else {
+      const init = input.initial ?? initParameters(layout, new Rng(hash32(config.seed, 1)));
+      backend.setParameters(init);
+      st = {
+        arch, labels, dataKey: key, epoch: 0, batchIndex: 0, epochRng: batchRng.getState(), step: 0, adamStep: 0,
+        epochLoss: 0, epochSentences: 0, epochChars: 0, epochSeconds: 0, bestF1: -1, bestEpoch: 0, badEpochs: 0,
+        history: [], elapsedSeconds: 0,
+      };
+    }
+
+    const lengths = input.train.map((s) => s.charIds.length);
+    const totalChars = lengths.reduce((a, b) => a + b, 0);
+    const callStart = performance.now();
+    let lastCheckpoint = performance.now();
+    let stoppedBy: TrainResult['stoppedBy'] = 'epochs';
+
+    const checkpoint = () => {
+      if (!ckPath) return;
+      const opt = backend.getOptimizerState();
+      st.adamStep = opt.step;
+      const ck: Checkpoint = { state: st, params: backend.getFlatParameters(), m: opt.m, v: opt.v, best };
+      writeCheckpoint(ckPath, ck);
+      lastCheckpoint = performance.now();
+    };
+    const writeCurve = () => {
+      if (!options.outDir) return;
+      writeFileSync(join(options.outDir, 'curve.json'), JSON.stringify(st.history, null, 1));
+      writeFileSync(join(options.outDir, 'curve.svg'), learningCurveSvg(st.history, `${arch.crf ? 'BiLSTM-CRF' : 'BiLSTM'} ${JSON.stringify(arch.lstm)}`));
+    };
+
+    outer: while (st.epoch < config.epochs) {
+      batchRng.setState(st.epochRng);
+      const batches = makeBatches(lengths, config.batchSize, batchRng);
+      let segStart = performance.now();
+      for (let bi = st.batchIndex; bi < batches.length; bi++) {
+        if (options.signal?.aborted || (options.maxSeconds !== undefined && (performance.now() - callStart) / 1000 >= options.maxSeconds)) {
+          stoppedBy = options.signal?.aborted ? 'abort' : 'time';
+          st.batchIndex = bi;
+          st.epochSeconds += (performance.now() - segStart) / 1000;
+          checkpoint();
+          break outer;
+        }
+        const idx = batches[bi];
+        const sentences = idx.map((i) => input.train[i]);
+        backend.zeroGrad();
+        const stats = await backend.forwardBackward(sentences, { dropout: config.dropout, seed: hash32(config.seed, 3, st.step), keys: idx });
+        if (!Number.isFinite(stats.loss)) throw new Error(`training diverged: loss ${stats.loss} at step ${st.step}`);
+        await backend.step(config.optimizer, sentences.length);
+        st.step++;
+        options.onStep?.(st.step, stats.loss / stats.sentences);
+        st.epochLoss += stats.loss;
+        st.epochSentences += stats.sentences;
+        st.epochChars += stats.chars;
+        const now = performance.now();
+        const epochSecs = st.epochSeconds + (now - segStart) / 1000;
+        const rate = st.epochChars / Math.max(1e-9, epochSecs);
+        const remaining = totalChars - st.epochChars + (config.epochs - st.epoch - 1) * totalChars;
+        bar?.update({
+          epoch: st.epoch + 1, done: bi + 1, total: batches.length, loss: st.epochLoss / st.epochSentences,
+          devF1: st.history.length ? st.history[st.history.length - 1].devF1 : undefined, charsPerSec: rate, etaSeconds: remaining / rate,
+        });
+        if ((now - lastCheckpoint) / 60000 >= config.checkpointMinutes) {
+          st.batchIndex = bi + 1;
+          st.epochSeconds += (now - segStart) / 1000;
+          segStart = now;
+          checkpoint();
+        }
+      }
+      const trainSeconds = st.epochSeconds + (performance.now() - segStart) / 1000;
+      // dev evaluation
+      const t0 = performance.now();
+      const paths = input.dev.length ? await backend.decode(input.dev) : [];
+      const score = spanF1(input.dev.map((s) => s.tagIds), paths, labels);
+      const report: EpochReport = {
+        epoch: st.epoch + 1,
+        loss: st.epochLoss / Math.max(1, st.epochSentences),
+        devF1: score.f1,
+        devPrecision: score.precision,
+        devRecall: score.recall,
+        charsPerSec: st.epochChars / Math.max(1e-9, trainSeconds),
+        seconds: trainSeconds + (performance.now() - t0) / 1000,
+        steps: batches.length,
+      };
+      st.history.push(report);
+      const improved = score.f1 > st.bestF1;
+      if (improved) {
+        st.bestF1 = score.f1;
+        st.bestEpoch = report.epoch;
+        st.badEpochs = 0;
+        best = backend.getFlatParameters();
+        await options.onBest?.(layout.toWeights(best), report);
+      } else {
+        st.badEpochs++;
+      }
+      bar?.epochDone(report, improved);
+      options.onEpoch?.(report);
+      st.elapsedSeconds += report.seconds;
+      st.epoch++;
+      st.batchIndex = 0;
+      st.epochRng = batchRng.getState();
+      st.epochLoss = st.epochSentences = st.epochChars = st.epochSeconds = 0;
+      checkpoint();
+      writeCurve();
+      if (config.patience > 0 && st.badEpochs >= config.patience) {
+        stoppedBy = 'patience';
+        break;
+      }
+    }
+    writeCurve();
+    const final = backend.getParameters();
+    return {
+      best: { epoch: st.bestEpoch, f1: Math.max(0, st.bestF1), weights: best ? layout.toWeights(best) : final },
+      final,
+      history: st.history,
+      stoppedBy,
+      steps: st.step,
+      seconds: (performance.now() - callStart) / 1000,
+    };
+  } finally {
+    if (ownBackend) await backend.dispose();
+  }
+}
