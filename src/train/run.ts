@@ -87,7 +87,16 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   if (corpus.issues.length) log(`corpus: ${corpus.issues.length} issue(s) while reading (skipped)`);
   const split = splitByRecord(corpus.docs, looksLikeCcksIds(corpus.docs) ? { recordKey: recordIdOf } : {});
   const extraTexts = opts.unlabeled ? readFileSync(opts.unlabeled, 'utf8').split('\n').filter((l) => l.length) : [];
-  const space = buildFeatureSpace(split.train, { segmenter: opts.segmenter, extraTexts });
+  // Tokens of the pre-trained vectors join the vocabularies, so words and characters never seen in the
+  // training split still get their pre-trained embedding at tagging time.
+  const charVectors = config.embeddings.char && config.charDim > 0 ? loadWord2Vec(config.embeddings.char) : undefined;
+  const wordVectors = config.embeddings.word && config.wordDim > 0 ? loadWord2Vec(config.embeddings.word) : undefined;
+  const space = buildFeatureSpace(split.train, {
+    segmenter: opts.segmenter,
+    extraTexts,
+    extraChars: charVectors?.vocab,
+    extraWords: wordVectors?.vocab,
+  });
   const f = featurizer(space);
   const trainSet = docsToSentences(split.train, space, f);
   const devSet = docsToSentences(split.dev, space, f);
@@ -102,8 +111,8 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   );
   const initial = initParameters(layout, new Rng(hash32(config.seed, 1)));
   const pretrained = [];
-  if (config.embeddings.char && arch.charDim > 0) pretrained.push(applyPretrained(layout, initial, 'embed.char', space.vocab.chars, loadWord2Vec(config.embeddings.char)));
-  if (config.embeddings.word && arch.wordDim > 0) pretrained.push(applyPretrained(layout, initial, 'embed.word', space.vocab.words, loadWord2Vec(config.embeddings.word)));
+  if (charVectors) pretrained.push(applyPretrained(layout, initial, 'embed.char', space.vocab.chars, charVectors));
+  if (wordVectors) pretrained.push(applyPretrained(layout, initial, 'embed.word', space.vocab.words, wordVectors));
   for (const p of pretrained) log(`pre-trained ${p.tensor}: ${p.found} of ${p.vocab} tokens found`);
   const consistency = buildConsistencyTable(split.train, space.normalization);
   const f32Path = join(opts.out, 'model.cner');
