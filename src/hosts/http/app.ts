@@ -234,7 +234,7 @@ export function createApp(opts: AppOptions): Hono {
       }
     });
     const m = await loadModel(opts);
-    const options: TagCallOptions = { offsets: 'utf16', scores: true, kbest: 1, consistency: true, ...req.options };
+    const options: TagCallOptions = { offsets: 'utf16', scores: true, consistency: true, ...req.options };
     const results = docs.map((d) => {
       const r = m.tagger.tag(d.text, options);
       return { ...(d.id !== undefined ? { id: d.id } : {}), entities: r.entities, ...(r.paths ? { paths: r.paths } : {}) };
