@@ -26,7 +26,7 @@
  * the same way (an approximation: windows are treated as independent).
  */
 
-import { type ModelFile, type ModelHeader, checkHeader, readModel } from './model/format.js';
+import { type ModelFile, type ModelHeader, checkHeader, readModelAsync } from './model/format.js';
 import { loadKernels } from './model/kernels.js';
 import { type Network, createNetwork } from './model/network.js';
 import { createSegmenter, type Segmenter } from './segment/index.js';
@@ -42,6 +42,11 @@ export interface TaggerSource {
   model: Uint8Array | ArrayBuffer | ModelFile;
   /** build/kernels.wasm: a compiled module or its bytes */
   kernels: WebAssembly.Module | ArrayBuffer | Uint8Array;
+  /**
+   * With model bytes only: their SHA-256 (64 lower-case hex) when the caller has already verified it over exactly
+   * these bytes; it becomes info.sha256 without another pass. The file's own digests are checked regardless.
+   */
+  sha256?: string;
 }
 
 export interface TagOptions {
@@ -124,17 +129,28 @@ export async function createTagger(source: TaggerSource): Promise<Tagger> {
   if (!source || typeof source !== 'object') {
     throw new TypeError(`createTagger: expected { model, kernels }, got ${source === null ? 'null' : typeof source}`);
   }
-  const file = toModelFile(source.model);
+  // the model's digests (WebCrypto) and the kernels' instantiation overlap; a model error still comes first
+  const filePending = toModelFile(source.model, source.sha256);
   if (source.kernels === undefined || source.kernels === null) {
+    await filePending;
     throw new TypeError('createTagger: kernels is missing (expected build/kernels.wasm as a WebAssembly.Module, ArrayBuffer or Uint8Array)');
   }
-  const kernels = await loadKernels(source.kernels);
+  const kernelsPending = loadKernels(source.kernels);
+  kernelsPending.catch(() => {}); // observed below, after the model
+  const file = await filePending;
+  const kernels = await kernelsPending;
   const network = createNetwork(kernels, file.header.architecture, file.weights);
   return new TaggerImpl(file, network);
 }
 
-function toModelFile(model: unknown): ModelFile {
-  if (model instanceof Uint8Array || model instanceof ArrayBuffer) return readModel(model);
+async function toModelFile(model: unknown, sha256: unknown): Promise<ModelFile> {
+  if (model instanceof Uint8Array || model instanceof ArrayBuffer) {
+    if (sha256 !== undefined && typeof sha256 !== 'string') {
+      throw new TypeError(`createTagger: sha256 must be 64 lower-case hex digits, got ${describe(sha256)}`);
+    }
+    return readModelAsync(model, sha256 === undefined ? undefined : { sha256 });
+  }
+  if (sha256 !== undefined) throw new TypeError('createTagger: sha256 goes with model bytes, not with a ModelFile (it has its own)');
   if (model && typeof model === 'object' && 'header' in model && 'weights' in model) {
     const m = model as ModelFile;
     if (!(m.weights instanceof Map)) throw new TypeError('createTagger: model.weights must be a Map (a ModelFile from readModel)');
@@ -428,7 +444,7 @@ class TaggerImpl implements Tagger {
     };
     texts.forEach((original, ti) => {
       for (const sentence of taggableSentences(original, this.normalization)) {
-        const { charIds, wordIds } = featurizeSentence(sentence.tokens, this.segmenter, this.lookup);
+        const { charIds, wordIds } = featurizeSentence(sentence.tokens, this.segmenter, this.lookup, this.header.features);
         const n = sentence.tokens.length;
         const windows = splitWindows({ start: 0, end: n }, opts.maxSentence, opts.overlap);
         pending.push({ text: ti, cpStart: sentence.cpStart, offsets: sentence.offsets, windows, charIds, wordIds });

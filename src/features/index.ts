@@ -88,6 +88,21 @@ function indexVocab(what: string, list: unknown): Map<string, number> {
   return map;
 }
 
+/**
+ * Feature options stored in the model header (`header.features`), read by the trainer and the tagger alike.
+ * wordPositions: each word gets 4 rows in embed.word — row = 4·wordId + position of the character in its
+ * word (B 0, M 1, E 2, S 3) — so the word channel also tells where a word starts and ends (most entity
+ * boundaries are word boundaries once training entities are in the segmenter's dictionary).
+ */
+export interface FeatureOptions {
+  wordPositions?: boolean;
+}
+
+/** Rows of embed.word per vocabulary word. */
+export function wordRowsPerWord(options: FeatureOptions | undefined): number {
+  return options?.wordPositions ? 4 : 1;
+}
+
 export interface SentenceFeatures {
   /** [T] char id of each token */
   charIds: Int32Array;
@@ -99,7 +114,7 @@ export interface SentenceFeatures {
  * Features of one sentence: `tokens` are its normalised code points (one per position), `words` the
  * segmenter's words, which must concatenate to tokens.join('').
  */
-export function featurize(tokens: readonly string[], words: readonly string[], lookup: VocabLookup): SentenceFeatures {
+export function featurize(tokens: readonly string[], words: readonly string[], lookup: VocabLookup, options: FeatureOptions = {}): SentenceFeatures {
   if (!Array.isArray(tokens)) throw new TypeError(`featurize: tokens must be an array of strings, got ${typeof tokens}`);
   if (!Array.isArray(words)) throw new TypeError(`featurize: words must be an array of strings, got ${typeof words}`);
   if (!lookup || !(lookup.chars instanceof Map) || !(lookup.words instanceof Map)) {
@@ -115,6 +130,7 @@ export function featurize(tokens: readonly string[], words: readonly string[], l
     if (typeof word !== 'string') throw new TypeError(`featurize: word ${w} is ${typeof word}, expected a string`);
     const id = lookup.words.get(word) ?? UNK_ID;
     // walk the word's code points against the tokens, so a segmenter that splits differently is caught
+    const first = pos;
     let u = 0;
     while (u < word.length) {
       const tok = tokens[pos];
@@ -125,6 +141,14 @@ export function featurize(tokens: readonly string[], words: readonly string[], l
       }
       wordIds[pos++] = id;
       u += tok.length;
+    }
+    if (options.wordPositions) {
+      // row = 4·id + B 0 / M 1 / E 2 / S 3
+      const n = pos - first;
+      for (let t = first; t < pos; t++) {
+        const p = n === 1 ? 3 : t === first ? 0 : t === pos - 1 ? 2 : 1;
+        wordIds[t] = 4 * id + p;
+      }
     }
   }
   if (pos !== T) throw new RangeError(`featurize: the words cover ${pos} of ${T} tokens`);
@@ -140,7 +164,7 @@ export interface WordCutter {
  * Features of one normalised sentence: its words come from `segmenter.cut(tokens.join(''))`. This is the one
  * function both the trainer and the tagger call per sentence.
  */
-export function featurizeSentence(tokens: readonly string[], segmenter: WordCutter, lookup: VocabLookup): SentenceFeatures {
+export function featurizeSentence(tokens: readonly string[], segmenter: WordCutter, lookup: VocabLookup, options: FeatureOptions = {}): SentenceFeatures {
   if (!Array.isArray(tokens)) throw new TypeError(`featurizeSentence: tokens must be an array of strings, got ${typeof tokens}`);
-  return featurize(tokens, segmenter.cut(tokens.join('')), lookup);
+  return featurize(tokens, segmenter.cut(tokens.join('')), lookup, options);
 }

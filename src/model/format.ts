@@ -7,7 +7,8 @@
  * payload, one of every other byte of the file (preamble fields, payload digest, header, table, padding), so
  * nothing can change undetected. readModel() checks everything — layout, digests, header, tensor table, and
  * the tensors against the header's architecture (src/model/layout.ts) — and refuses with a ModelFormatError
- * whose `code` says which check failed. Reading and writing are synchronous and platform-neutral.
+ * whose `code` says which check failed. Reading and writing are synchronous and platform-neutral;
+ * readModelAsync() runs the same checks with WebCrypto's native SHA-256 (what createTagger uses).
  */
 
 import {
@@ -18,11 +19,11 @@ import {
   type Weights,
   tensorSpecs,
 } from './layout.js';
-import { Sha256, sha256, toHex } from './sha256.js';
+import { Sha256, sha256, sha256Async, toHex } from './sha256.js';
 import { type NormalizeOptions, resolveNormalizeOptions } from '../text/normalize.js';
 import { type SegmenterSpec, validateSegmenterSpec } from '../segment/spec.js';
 import { type ConsistencyTable, checkTable } from '../consistency/index.js';
-import type { Vocabulary } from '../features/index.js';
+import { type FeatureOptions, type Vocabulary, wordRowsPerWord } from '../features/index.js';
 
 /** "CNERMODL" */
 export const MAGIC = new Uint8Array([0x43, 0x4e, 0x45, 0x52, 0x4d, 0x4f, 0x44, 0x4c]);
@@ -94,6 +95,8 @@ export interface ModelHeader {
   consistency?: ConsistencyTable | null;
   quantization?: QuantizationInfo;
   training?: TrainingInfo | null;
+  /** feature options shared by the trainer and the tagger (src/features) */
+  features?: FeatureOptions;
   /** any other fields are preserved by readModel/writeModel */
   [key: string]: unknown;
 }
@@ -102,7 +105,10 @@ export interface ModelFile {
   header: ModelHeader;
   /** may share memory with the bytes given to readModel (zero copy when aligned) */
   weights: Weights;
-  /** SHA-256 of the whole file, lower-case hex: the model's content id (same as `sha256sum model`); computed on first read */
+  /**
+   * SHA-256 of the whole file, lower-case hex: the model's content id (same as `sha256sum model`). readModel
+   * computes it on first read; readModelAsync has it ready; options.sha256 (a digest the caller verified) is used as is.
+   */
   readonly sha256: string;
 }
 
@@ -225,12 +231,89 @@ function checkTensorObject(name: string, t: Tensor): void {
 
 // ───────────────────────────────────────────── reading ─────────────────────────────────────────────
 
-/** Parse and check a model file. Throws ModelFormatError (with a `code`) on anything wrong. */
-export function readModel(input: Uint8Array | ArrayBuffer): ModelFile {
+export interface ReadModelOptions {
+  /**
+   * The SHA-256 of the whole file (64 lower-case hex digits) when the caller has ALREADY VERIFIED it over exactly
+   * these bytes (e.g. against a manifest, with WebCrypto): it becomes `ModelFile.sha256` without another pass
+   * over the file. It replaces no check: the file's own header and payload digests are always verified.
+   */
+  sha256?: string;
+}
+
+/**
+ * Parse and check a model file. Throws ModelFormatError (with a `code`) on anything wrong.
+ * Synchronous: the two digests are computed in JavaScript (~10–25 ms per MB). Callers that can await should use
+ * readModelAsync, which runs the same checks with WebCrypto's native digest.
+ */
+export function readModel(input: Uint8Array | ArrayBuffer, options?: ReadModelOptions): ModelFile {
+  const known = knownDigest(options, 'readModel');
+  const layout = readLayout(input, 'readModel');
+  const { bytes, payloadOffset, total } = layout;
+  // the header digest first, then the payload's: a changed header is reported as such
+  checkMetaDigest(layout, metaDigest(bytes, payloadOffset));
+  checkPayloadDigest(layout, sha256(bytes.subarray(payloadOffset, total)));
+  const contents = readContents(layout);
+  // the content id costs another pass over the file: computed on first use, then kept
+  let id: string | null = known;
+  return {
+    header: contents.header,
+    weights: contents.weights,
+    get sha256(): string {
+      return (id ??= toHex(sha256(bytes)));
+    },
+  };
+}
+
+/**
+ * readModel with the digests computed by WebCrypto (`crypto.subtle`, native; the JavaScript SHA-256 where a
+ * platform lacks it): the same checks in the same order, the same ModelFormatError codes and messages. The
+ * content id (`sha256`) is computed alongside (or taken from options.sha256), so reading it costs nothing.
+ * Do not change the bytes while the promise is pending.
+ */
+export async function readModelAsync(input: Uint8Array | ArrayBuffer, options?: ReadModelOptions): Promise<ModelFile> {
+  const known = knownDigest(options, 'readModelAsync');
+  const layout = readLayout(input, 'readModelAsync');
+  const { bytes, payloadOffset, total } = layout;
+  // WebCrypto takes its copy of the bytes now; the digests run (on Node's thread pool) while the header and the
+  // tensor table are parsed below. Nothing is returned, and no content error is thrown, before both digests match.
+  const meta = sha256Async(metaBytes(bytes, payloadOffset));
+  const payload = sha256Async(bytes.subarray(payloadOffset, total));
+  const whole = known === null ? sha256Async(bytes) : null;
+  let contents: { header: ModelHeader; weights: Weights } | null = null;
+  let contentError: unknown = null;
+  try {
+    contents = readContents(layout);
+  } catch (e) {
+    contentError = e;
+  }
+  // await all three before judging, so no digest promise is left to reject unobserved
+  const [metaD, payloadD, wholeD] = await Promise.all([meta, payload, whole]);
+  checkMetaDigest(layout, metaD);
+  checkPayloadDigest(layout, payloadD);
+  if (contents === null) throw contentError;
+  const id = known ?? toHex(wholeD as Uint8Array);
+  return { header: contents.header, weights: contents.weights, sha256: id };
+}
+
+/** The preamble, read and checked: magic, version, section lengths and offsets against the file's size. */
+interface Layout {
+  bytes: Uint8Array;
+  alignment: number;
+  headerLength: number;
+  tableLength: number;
+  payloadOffset: number;
+  payloadLength: number;
+  /** end of the tensor table (start of the padding) */
+  metaEnd: number;
+  /** payloadOffset + payloadLength = the file's length */
+  total: number;
+}
+
+function readLayout(input: Uint8Array | ArrayBuffer, fn: string): Layout {
   let bytes: Uint8Array;
   if (input instanceof Uint8Array) bytes = input;
   else if (input instanceof ArrayBuffer) bytes = new Uint8Array(input);
-  else throw new TypeError(`readModel: expected a Uint8Array or an ArrayBuffer, got ${describe(input)}`);
+  else throw new TypeError(`${fn}: expected a Uint8Array or an ArrayBuffer, got ${describe(input)}`);
 
   // magic and version
   const n = bytes.length;
@@ -266,17 +349,37 @@ export function readModel(input: Uint8Array | ArrayBuffer): ModelFile {
   if (!Number.isSafeInteger(total)) throw new ModelFormatError('BAD_LAYOUT', 'payload offset + length overflows');
   if (n < total) throw new ModelFormatError('TRUNCATED', `the file is ${n} bytes, its preamble says ${total}`);
   if (n > total) throw new ModelFormatError('BAD_LAYOUT', `the file is ${n} bytes, ${n - total} more than its preamble says`);
+  return { bytes, alignment, headerLength, tableLength, payloadOffset, payloadLength, metaEnd, total };
+}
 
-  // digests
-  if (!equalBytes(metaDigest(bytes, payloadOffset), bytes.subarray(72, 104))) {
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+function knownDigest(options: ReadModelOptions | undefined, fn: string): string | null {
+  if (options === undefined) return null;
+  if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: expected options to be an object, got ${describe(options)}`);
+  const known = options.sha256;
+  if (known === undefined) return null;
+  if (typeof known !== 'string' || !SHA256_HEX.test(known)) {
+    throw new TypeError(`${fn}: options.sha256 must be 64 lower-case hex digits, got ${typeof known === 'string' ? `a string of ${known.length} characters` : describe(known)}`);
+  }
+  return known;
+}
+
+function checkMetaDigest(layout: Layout, digest: Uint8Array): void {
+  if (!equalBytes(digest, layout.bytes.subarray(72, 104))) {
     throw new ModelFormatError('CHECKSUM', 'header checksum mismatch: the preamble, header or tensor table was changed');
   }
-  const payload = bytes.subarray(payloadOffset, total);
-  if (!equalBytes(sha256(payload), bytes.subarray(40, 72))) {
+}
+
+function checkPayloadDigest(layout: Layout, digest: Uint8Array): void {
+  if (!equalBytes(digest, layout.bytes.subarray(40, 72))) {
     throw new ModelFormatError('CHECKSUM', 'payload checksum mismatch: the tensor data was changed');
   }
+}
 
-  // header and tensor table
+/** Header, tensor table and tensors, checked (the layout is; the digests are checked by the caller). */
+function readContents(layout: Layout): { header: ModelHeader; weights: Weights } {
+  const { bytes, headerLength, tableLength, metaEnd, payloadOffset, payloadLength, alignment } = layout;
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let headerJson: unknown;
   try {
@@ -298,16 +401,7 @@ export function readModel(input: Uint8Array | ArrayBuffer): ModelFile {
   for (const e of entries) weights.set(e.name, readTensor(bytes, payloadOffset + e.offset, e));
   checkTensorsAgainstHeader(header, weights);
   for (const [name, t] of weights) checkValues(name, t);
-
-  // the content id costs a third pass over the file: computed on first use, then kept
-  let id: string | null = null;
-  return {
-    header,
-    weights,
-    get sha256(): string {
-      return (id ??= toHex(sha256(bytes)));
-    },
-  };
+  return { header, weights };
 }
 
 function readTensor(bytes: Uint8Array, at: number, e: TensorEntry): Tensor {
@@ -453,9 +547,19 @@ function checkArchitecture(a: unknown): asserts a is Architecture {
 function checkVocab(h: ModelHeader): void {
   const bad = (msg: string) => new ModelFormatError('VOCAB_MISMATCH', msg);
   const a = h.architecture;
-  for (const [key, size] of [['chars', a.charVocab], ['words', a.wordVocab]] as const) {
+  const features = h.features as FeatureOptions | undefined;
+  if (features !== undefined && (typeof features !== 'object' || features === null || Array.isArray(features))) {
+    throw new ModelFormatError('BAD_HEADER', `header.features: expected an object, got ${describe(features)}`);
+  }
+  if (features?.wordPositions !== undefined && typeof features.wordPositions !== 'boolean') {
+    throw new ModelFormatError('BAD_HEADER', `header.features.wordPositions: expected a boolean, got ${describe(features.wordPositions)}`);
+  }
+  const perWord = wordRowsPerWord(features);
+  for (const [key, rows, per] of [['chars', a.charVocab, 1], ['words', a.wordVocab, perWord]] as const) {
     const list = h.vocab[key];
-    if (list.length !== size) throw bad(`header.vocab.${key} has ${list.length} entries, the architecture says ${size}`);
+    if (list.length * per !== rows) {
+      throw bad(`header.vocab.${key} has ${list.length} entries${per > 1 ? ` × ${per} positions` : ''}, the architecture says ${rows} rows`);
+    }
     if (list[0] !== '<pad>' || list[1] !== '<unk>') throw bad(`header.vocab.${key}: entries 0 and 1 must be '<pad>' and '<unk>'`);
     const seen = new Set<string>();
     for (let i = 0; i < list.length; i++) {
@@ -531,6 +635,14 @@ function checkValues(name: string, t: Tensor): void {
 /** SHA-256 over bytes [0, 72) and [104, payloadOffset): everything but the payload and this digest. */
 function metaDigest(file: Uint8Array, payloadOffset: number): Uint8Array {
   return new Sha256().update(file.subarray(0, 72)).update(file.subarray(PREAMBLE_BYTES, payloadOffset)).digest();
+}
+
+/** The bytes metaDigest covers, in one array (for a one-shot digest such as WebCrypto's). */
+function metaBytes(file: Uint8Array, payloadOffset: number): Uint8Array {
+  const out = new Uint8Array(72 + payloadOffset - PREAMBLE_BYTES);
+  out.set(file.subarray(0, 72), 0);
+  out.set(file.subarray(PREAMBLE_BYTES, payloadOffset), 72);
+  return out;
 }
 
 function checkShape(name: string, shape: unknown, code: ModelFormatErrorCode): void {

@@ -16,6 +16,8 @@ export interface TrainConfig {
   wordDim: number;
   /** hidden size of each BiLSTM layer, bottom first */
   lstm: number[];
+  /** word channel also encodes the character's position in its word (B/M/E/S): 4 rows per word */
+  wordPositions: boolean;
   /** dropout after each BiLSTM layer */
   dropout: number;
   /** CRF on top (false: per-step softmax, the "BiLSTM" baseline) */
@@ -42,6 +44,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   charDim: 50,
   wordDim: 50,
   lstm: [128, 64],
+  wordPositions: false,
   dropout: 0.5,
   crf: true,
   optimizer: { ...DEFAULT_ADAM },

@@ -5,7 +5,7 @@
  */
 
 import type { Doc, EntitySpan } from '../corpus/document.js';
-import { type Vocabulary, buildVocab, createLookup, featurize, type VocabLookup } from '../features/index.js';
+import { type FeatureOptions, type Vocabulary, buildVocab, createLookup, featurize, type VocabLookup } from '../features/index.js';
 import { type Segmenter, type SegmenterSpec, createSegmenter } from '../segment/index.js';
 import { spansToTags, tagSet } from '../tags/bio.js';
 import { type NormalizeOptions, normalize } from '../text/normalize.js';
@@ -20,6 +20,8 @@ export interface FeatureSpace {
   vocab: Vocabulary;
   /** BIO tag set: labels[0] = 'O', then B-/I- per type */
   labels: string[];
+  /** feature options (stored as header.features; the tagger featurizes with the same) */
+  features: FeatureOptions;
 }
 
 export interface FeatureSpaceOptions {
@@ -35,6 +37,8 @@ export interface FeatureSpaceOptions {
   /** add these tokens to the vocabularies (e.g. those of pre-trained embeddings) */
   extraChars?: readonly string[];
   extraWords?: readonly string[];
+  /** word rows per position in the word (src/features FeatureOptions.wordPositions) */
+  wordPositions?: boolean;
 }
 
 /** Sorted entity types of the documents. */
@@ -70,7 +74,13 @@ export function buildFeatureSpace(trainDocs: readonly Doc[], options: FeatureSpa
     chars: buildVocab(chars, { minCount: options.charMinCount ?? 1 }),
     words: buildVocab(words, { minCount: options.wordMinCount ?? 1 }),
   };
-  return { normalization, segmenter: spec, vocab, labels: tagSet(options.types ?? entityTypes(trainDocs)) };
+  return {
+    normalization,
+    segmenter: spec,
+    vocab,
+    labels: tagSet(options.types ?? entityTypes(trainDocs)),
+    features: options.wordPositions ? { wordPositions: true } : {},
+  };
 }
 
 export interface SentenceStats {
@@ -126,7 +136,7 @@ export function docsToSentences(docs: readonly Doc[], space: FeatureSpace, f = f
       const tags = spansToTags(n, spans);
       const tagIds = Int32Array.from(tags, (t) => f.tagIndex.get(t)!);
       const words = f.segmenter.cut(s.tokens.join(''));
-      const { charIds, wordIds } = featurize(s.tokens, words, f.lookup);
+      const { charIds, wordIds } = featurize(s.tokens, words, f.lookup, space.features);
       const sentence: Sentence = { charIds, wordIds, tagIds };
       ds.sentences.push(sentence);
       ds.offsets.push(s.offsets);

@@ -17,20 +17,21 @@ export interface PretrainedStats {
 }
 
 /** Copies vectors of `emb` into the rows of `tensor` ('embed.char' / 'embed.word') for the tokens of `vocab`. */
-export function applyPretrained(layout: ParamLayout, flat: Float32Array, tensor: 'embed.char' | 'embed.word', vocab: readonly string[], emb: Embeddings): PretrainedStats {
+export function applyPretrained(layout: ParamLayout, flat: Float32Array, tensor: 'embed.char' | 'embed.word', vocab: readonly string[], emb: Embeddings, rowsPerToken = 1): PretrainedStats {
   const slot = layout.slot(tensor);
   const [rows, dim] = slot.shape;
-  if (rows !== vocab.length) throw new Error(`applyPretrained: ${tensor} has ${rows} rows but the vocabulary ${vocab.length} entries`);
+  if (rows !== vocab.length * rowsPerToken) throw new Error(`applyPretrained: ${tensor} has ${rows} rows but the vocabulary ${vocab.length} entries × ${rowsPerToken}`);
   if (emb.dim !== dim) throw new Error(`applyPretrained: ${tensor} has dimension ${dim} but the embeddings file ${emb.dim}`);
   const index = new Map(emb.vocab.map((t, i) => [t, i]));
   let found = 0;
-  for (let r = 2; r < rows; r++) {
-    const i = index.get(vocab[r]);
+  for (let v = 2; v < vocab.length; v++) {
+    const i = index.get(vocab[v]);
     if (i === undefined) continue;
-    flat.set(emb.vectors.subarray(i * dim, (i + 1) * dim), slot.offset + r * dim);
+    // every row of the token (one per word position when rowsPerToken = 4) starts from its vector
+    for (let k = 0; k < rowsPerToken; k++) flat.set(emb.vectors.subarray(i * dim, (i + 1) * dim), slot.offset + (v * rowsPerToken + k) * dim);
     found++;
   }
-  return { tensor, vocab: rows - 2, found };
+  return { tensor, vocab: vocab.length - 2, found };
 }
 
 /** Reads a word2vec text file. */

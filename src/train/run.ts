@@ -6,25 +6,34 @@
  *   npx tsx src/train/run.ts --data ../shared/data/ccks2017/train --out /work/runs/ccks-1 \
  *     [--config train.json] [--format ccks] [--max-minutes 15] [--workers 2] [--epochs N] [--resume]
  *     [--char-emb chars.w2v.txt] [--word-emb words.w2v.txt] [--unlabeled file.txt] [--segmenter jieba+entities]
+ *     [--seed N] [--no-pretrain] [--evaluate]
+ *
+ * With `evaluate`, the best model (f32 and int8) is also scored the way users meet it — evaluateModel: the
+ * tagger on the whole test documents, strict and relaxed, consistency on and off — and those document-level
+ * figures go into each model header's `training.metrics.testDocuments` and the summary.
  */
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildConsistencyTable } from '../consistency/index.js';
-import { CORPUS_FORMATS, type CorpusFormat, isCorpusFormat, recordIdOf, looksLikeCcksIds, splitByRecord } from '../corpus/index.js';
+import { wordRowsPerWord } from '../features/index.js';
+import { CORPUS_FORMATS, type CorpusFormat, type Split, isCorpusFormat, recordIdOf, looksLikeCcksIds, splitByRecord } from '../corpus/index.js';
 import { readCorpus } from '../io/corpus-io.js';
 import type { Weights } from '../model/layout.js';
 import { type ModelHeader, writeModel } from '../model/format.js';
+import type { EntityEvalReport, ScoreSet } from '../eval/index.js';
 import { WasmBackend } from './backend.js';
 import type { EpochReport } from './checkpoint.js';
 import { type TrainConfig, architectureFor, loadConfig, resolveConfig } from './config.js';
 import { type FeatureSpace, buildFeatureSpace, docsToSentences, featurizer, insideTagPredicate } from './data.js';
+import { type ModelEvaluation, evaluateModel } from './evaluate.js';
 import { spanF1 } from './metrics.js';
 import { ParamLayout, initParameters } from './params.js';
 import { applyPretrained, loadWord2Vec } from './pretrained.js';
 import { quantizeWeights, quantizedNames } from './quantize.js';
 import { Rng, hash32 } from './rng.js';
 import type { SegdictVariant } from './segdict.js';
+import type { ProgressSink } from './progress.js';
 import { type TrainResult, splitLongSentences, train } from './trainer.js';
 
 export interface RunOptions {
@@ -40,6 +49,26 @@ export interface RunOptions {
   corpus?: string;
   license?: string;
   log?: (line: string) => void;
+  /** training progress bar sink (default process.stderr); false = silent */
+  progress?: ProgressSink | false;
+  /** score the best model (f32 and int8) on the test documents with evaluateModel (see the file header) */
+  evaluate?: boolean;
+}
+
+/** Document-level scores of one model file on the test split (evaluateModel), compact enough for a header. */
+export interface DocumentMetrics {
+  level: 'document';
+  docs: number;
+  /** consistency check layer on (the tagger's default) */
+  consistency: { strict: ScoreSet; relaxed: ScoreSet };
+  /** consistency check layer off */
+  noConsistency: { strict: ScoreSet; relaxed: ScoreSet };
+}
+
+/** The part of an evaluateModel report that goes into a model header. */
+export function documentMetrics(e: ModelEvaluation): DocumentMetrics {
+  const pick = (r: EntityEvalReport) => ({ strict: r.strict, relaxed: r.relaxed });
+  return { level: 'document', docs: e.withConsistency.docs, consistency: pick(e.withConsistency), noConsistency: pick(e.withoutConsistency) };
 }
 
 export interface RunSummary {
@@ -54,6 +83,10 @@ export interface RunSummary {
   stoppedBy: TrainResult['stoppedBy'];
   seconds: number;
   models: { f32: string; int8: string };
+  /** evaluateModel on the test documents (only with `evaluate`); absent when the test split is empty */
+  evaluation?: { f32: ModelEvaluation; int8: ModelEvaluation };
+  /** the record split (ids on each side) */
+  split: { seed: number; recordKey: string; train: string[]; dev: string[]; test: string[] };
 }
 
 function header(space: FeatureSpace, config: TrainConfig, arch: ReturnType<typeof architectureFor>, consistency: ReturnType<typeof buildConsistencyTable>, opts: RunOptions, extra: Record<string, unknown>): ModelHeader {
@@ -66,6 +99,7 @@ function header(space: FeatureSpace, config: TrainConfig, arch: ReturnType<typeo
     tags: { scheme: 'BIO', labels: space.labels },
     normalization: space.normalization,
     segmenter: space.segmenter,
+    features: space.features,
     consistency,
     quantization: { scheme: 'none' },
     training: {
@@ -78,15 +112,29 @@ function header(space: FeatureSpace, config: TrainConfig, arch: ReturnType<typeo
   };
 }
 
+/**
+ * The corpus at `data` split the way every run splits it: by record (CCKS ids: all sections of a record on one
+ * side), 80/10/10, seed 2017 (src/corpus/split.ts defaults). Lenient reading: bad spans are skipped and counted.
+ */
+export async function readSplit(data: string, format?: CorpusFormat): Promise<{ split: Split; issues: number }> {
+  const corpus = await readCorpus(data, { format, strict: false });
+  const split = splitByRecord(corpus.docs, looksLikeCcksIds(corpus.docs) ? { recordKey: recordIdOf } : {});
+  return { split, issues: corpus.issues.length };
+}
+
+/** Unlabeled texts (one record a line), as the run reads them for the segmenter dictionary. */
+export function readUnlabeled(path: string): string[] {
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.length);
+}
+
 export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   const log = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   const { config } = opts;
   mkdirSync(opts.out, { recursive: true });
   const t0 = performance.now();
-  const corpus = await readCorpus(opts.data, { format: opts.format, strict: false });
-  if (corpus.issues.length) log(`corpus: ${corpus.issues.length} issue(s) while reading (skipped)`);
-  const split = splitByRecord(corpus.docs, looksLikeCcksIds(corpus.docs) ? { recordKey: recordIdOf } : {});
-  const extraTexts = opts.unlabeled ? readFileSync(opts.unlabeled, 'utf8').split('\n').filter((l) => l.length) : [];
+  const { split, issues } = await readSplit(opts.data, opts.format);
+  if (issues) log(`corpus: ${issues} issue(s) while reading (skipped)`);
+  const extraTexts = opts.unlabeled ? readUnlabeled(opts.unlabeled) : [];
   // Tokens of the pre-trained vectors join the vocabularies, so words and characters never seen in the
   // training split still get their pre-trained embedding at tagging time.
   const charVectors = config.embeddings.char && config.charDim > 0 ? loadWord2Vec(config.embeddings.char) : undefined;
@@ -96,13 +144,14 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
     extraTexts,
     extraChars: charVectors?.vocab,
     extraWords: wordVectors?.vocab,
+    wordPositions: config.wordPositions,
   });
   const f = featurizer(space);
   const trainSet = docsToSentences(split.train, space, f);
   const devSet = docsToSentences(split.dev, space, f);
   const testSet = docsToSentences(split.test, space, f);
   const trainSentences = splitLongSentences(trainSet.sentences, config.maxSentenceLength, insideTagPredicate(space.labels));
-  const arch = architectureFor(config, { charVocab: space.vocab.chars.length, wordVocab: space.vocab.words.length, tags: space.labels.length });
+  const arch = architectureFor(config, { charVocab: space.vocab.chars.length, wordVocab: space.vocab.words.length * wordRowsPerWord(space.features), tags: space.labels.length });
   const layout = new ParamLayout(arch);
   log(
     `data: train ${trainSet.stats.docs} docs ${trainSentences.length} sentences ${trainSet.stats.chars} chars · dev ${devSet.stats.sentences} sentences ` +
@@ -112,7 +161,7 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   const initial = initParameters(layout, new Rng(hash32(config.seed, 1)));
   const pretrained = [];
   if (charVectors) pretrained.push(applyPretrained(layout, initial, 'embed.char', space.vocab.chars, charVectors));
-  if (wordVectors) pretrained.push(applyPretrained(layout, initial, 'embed.word', space.vocab.words, wordVectors));
+  if (wordVectors) pretrained.push(applyPretrained(layout, initial, 'embed.word', space.vocab.words, wordVectors, wordRowsPerWord(space.features)));
   for (const p of pretrained) log(`pre-trained ${p.tensor}: ${p.found} of ${p.vocab} tokens found`);
   const consistency = buildConsistencyTable(split.train, space.normalization);
   const f32Path = join(opts.out, 'model.cner');
@@ -127,6 +176,7 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
       outDir: opts.out,
       resume: opts.resume,
       maxSeconds: opts.maxMinutes ? opts.maxMinutes * 60 : undefined,
+      progress: opts.progress,
       onBest: (w, r) => save(w, { epochs: r.epoch, metrics: { dev: { precision: r.devPrecision, recall: r.devRecall, f1: r.devF1 } } }),
     },
   );
@@ -140,11 +190,22 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
     dev: bestReport ? { precision: bestReport.devPrecision, recall: bestReport.devRecall, f1: bestReport.devF1 } : undefined,
     test: { precision: test.precision, recall: test.recall, f1: test.f1, level: 'sentence' },
   };
-  save(result.best.weights, { epochs: result.best.epoch, metrics });
   const q = quantizeWeights(result.best.weights, arch);
-  const qh = header(space, config, arch, consistency, opts, { epochs: result.best.epoch, metrics });
-  qh.quantization = { scheme: 'int8-per-row', tensors: quantizedNames(q) };
-  writeFileSync(q8Path, writeModel(qh, q));
+  const writeBoth = (f32Extra: Record<string, unknown>, q8Extra: Record<string, unknown>) => {
+    save(result.best.weights, { epochs: result.best.epoch, metrics: { ...metrics, ...f32Extra } });
+    const qh = header(space, config, arch, consistency, opts, { epochs: result.best.epoch, metrics: { ...metrics, ...q8Extra } });
+    qh.quantization = { scheme: 'int8-per-row', tensors: quantizedNames(q) };
+    writeFileSync(q8Path, writeModel(qh, q));
+  };
+  writeBoth({}, {});
+  let evaluation: RunSummary['evaluation'];
+  if (opts.evaluate && split.test.length > 0) {
+    // document-level figures through the tagger; each file is scored on its own and carries its own figures
+    evaluation = { f32: await evaluateModel(readFileSync(f32Path), split.test), int8: await evaluateModel(readFileSync(q8Path), split.test) };
+    writeBoth({ testDocuments: documentMetrics(evaluation.f32) }, { testDocuments: documentMetrics(evaluation.int8) });
+  } else if (opts.evaluate) {
+    log('evaluate: the test split is empty, no document-level figures');
+  }
   const summary: RunSummary = {
     data: { train: { ...trainSet.stats, trainingSentences: trainSentences.length }, dev: devSet.stats, test: testSet.stats },
     vocab: { chars: space.vocab.chars.length, words: space.vocab.words.length },
@@ -157,6 +218,14 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
     stoppedBy: result.stoppedBy,
     seconds: (performance.now() - t0) / 1000,
     models: { f32: f32Path, int8: q8Path },
+    evaluation,
+    split: {
+      seed: split.manifest.seed,
+      recordKey: split.manifest.recordKey,
+      train: split.manifest.train.records,
+      dev: split.manifest.dev.records,
+      test: split.manifest.test.records,
+    },
   };
   writeFileSync(join(opts.out, 'summary.json'), JSON.stringify(summary, null, 1));
   log(`best epoch ${result.best.epoch}: dev F1 ${result.best.f1.toFixed(4)} · test P ${test.precision.toFixed(4)} R ${test.recall.toFixed(4)} F1 ${test.f1.toFixed(4)} · stopped by ${result.stoppedBy}`);
@@ -178,6 +247,8 @@ function parseArgs(argv: string[]): RunOptions {
   const over: Partial<TrainConfig> = {};
   if (get('workers')) over.workers = Number(get('workers'));
   if (get('epochs')) over.epochs = Number(get('epochs'));
+  if (get('seed')) over.seed = Number(get('seed'));
+  if (argv.includes('--no-pretrain')) over.embeddings = {};
   if (get('char-emb')) over.embeddings = { ...config.embeddings, char: get('char-emb') };
   if (get('word-emb')) over.embeddings = { ...(over.embeddings ?? config.embeddings), word: get('word-emb') };
   config = resolveConfig({ ...config, ...over });
@@ -190,6 +261,7 @@ function parseArgs(argv: string[]): RunOptions {
     resume: argv.includes('--resume'),
     unlabeled: get('unlabeled'),
     segmenter: get('segmenter') as SegdictVariant | undefined,
+    evaluate: argv.includes('--evaluate'),
   };
 }
 

@@ -32,6 +32,8 @@ export interface RandomModelOptions {
   consistency?: ConsistencyTable | null;
   /** extra header fields */
   extra?: Record<string, unknown>;
+  /** the word channel with 4 rows per word (B/M/E/S position), header.features.wordPositions */
+  wordPositions?: boolean;
 }
 
 export interface RandomModel {
@@ -64,7 +66,7 @@ export function randomModel(options: RandomModelOptions = {}): RandomModel {
   const architecture: Architecture = {
     charVocab: chars.length,
     charDim: options.arch?.charDim ?? 8,
-    wordVocab: words.length,
+    wordVocab: words.length * (options.wordPositions ? 4 : 1),
     wordDim: options.arch?.wordDim ?? 4,
     lstm: options.arch?.lstm ?? [6, 5],
     tags: labels.length,
@@ -106,6 +108,7 @@ export function randomModel(options: RandomModelOptions = {}): RandomModel {
     consistency: options.consistency ?? null,
     quantization: { scheme: options.int8 ? 'int8-per-row' : 'none' },
     training: { corpus: 'random weights (test helper)', seed: options.seed ?? 1, metrics: {} },
+    ...(options.wordPositions ? { features: { wordPositions: true } } : {}),
     ...options.extra,
   };
   return { bytes: writeModel(header, weights), header, weights };

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import kernels from '../../build/kernels.wasm';
 import vectorModel from '../vectors/model.cner';
-import vectorsJson from '../vectors/vectors.json';
+import vectorsJson from '../vectors/vectors.json' with { type: 'json' };
 import { createTagger, type Tagger } from '../../src/tagger.js';
 import { publishModel } from '../../src/store/index.js';
 import { CROSS_ENGINE_TOLERANCE, diffResult, type VectorFile } from '../vectors/compare.js';
