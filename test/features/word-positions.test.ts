@@ -33,7 +33,7 @@ describe('word positions in the word channel', () => {
     }
     expect(err).toBeInstanceOf(ModelFormatError);
     expect((err as ModelFormatError).code).toBe('VOCAB_MISMATCH');
-    expect(() => writeModel({ ...m.header, features: { wordPositions: 'yes' } }, m.weights)).toThrow(/features.wordPositions/);
+    expect(() => writeModel({ ...m.header, features: { wordPositions: 'yes' as unknown as boolean } }, m.weights)).toThrow(/features.wordPositions/);
     // with 4 rows per word it is accepted
     const wp = readModel(randomModel({ seed: 3, wordPositions: true }).bytes);
     expect(wp.header.features).toEqual({ wordPositions: true });
