@@ -249,7 +249,7 @@ function parseArgs(argv: string[]): RunOptions {
   if (get('epochs')) over.epochs = Number(get('epochs'));
   if (get('seed')) over.seed = Number(get('seed'));
   if (argv.includes('--no-pretrain')) over.embeddings = {};
-  if (get('char-emb')) over.embeddings = { ...config.embeddings, char: get('char-emb') };
+  if (get('char-emb')) over.embeddings = { ...(over.embeddings ?? config.embeddings), char: get('char-emb') };
   if (get('word-emb')) over.embeddings = { ...(over.embeddings ?? config.embeddings), word: get('word-emb') };
   config = resolveConfig({ ...config, ...over });
   return {

@@ -8,5 +8,7 @@ import publishCommand from './publish.js';
 import rollbackCommand from './rollback.js';
 import { serveCommand } from './serve.js';
 import { tagCommand } from './tag.js';
+import { retrainCommand } from './retrain.js';
+import { trainCommand } from './train.js';
 
-export const commands: Command[] = [convertCommand, splitCommand, evalCommand, embedCommand, publishCommand, rollbackCommand, serveCommand, tagCommand];
+export const commands: Command[] = [convertCommand, splitCommand, evalCommand, embedCommand, publishCommand, rollbackCommand, serveCommand, tagCommand, trainCommand, retrainCommand];

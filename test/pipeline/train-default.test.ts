@@ -1,0 +1,109 @@
+/** scripts/train-default.ts on a tiny budget: every step, --resume skipping, --install, and the model card. */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadRunConfig } from '../../src/hosts/cli/commands/train.js';
+import { readModel } from '../../src/model/format.js';
+import { readWord2VecText } from '../../src/train/embed/index.js';
+import { CCKS2017, ROOT, modelCard, trainDefault } from '../../scripts/train-default.js';
+import { pipelineWorkspace } from './fixture.js';
+
+const ws = pipelineWorkspace();
+afterAll(() => ws.cleanup());
+const TYPES = ['BODY', 'CHECK', 'DISEASE', 'SIGNS', 'TREATMENT'];
+
+describe('configs/default.json', () => {
+  it('is the paper setup with the default-model budget and word2vec settings', () => {
+    const { config, pretrain } = loadRunConfig(join(ROOT, 'configs', 'default.json'));
+    expect(config).toMatchObject({ charDim: 50, wordDim: 50, lstm: [128, 64], dropout: 0.5, crf: true, batchSize: 32, epochs: 40, patience: 6, workers: 2 });
+    expect(config.optimizer).toEqual({ lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, clip: 5 });
+    expect(config.embeddings).toEqual({});
+    expect(pretrain).toMatchObject({ iterations: 100, window: 4 });
+  });
+});
+
+describe('train-default', () => {
+  it('runs every step, skips finished steps with --resume, installs, and writes the model card', async () => {
+    const out = join(ws.dir, 'default');
+    const models = join(ws.dir, 'models');
+    const logs: string[] = [];
+    const opts = { data: ws.corpus, unlabeled: ws.unlabeled, out, config: ws.tinyConfig, modelsDir: models, log: (s: string) => logs.push(s), progress: false as const };
+    const first = await trainDefault(opts);
+    expect(first.skipped).toEqual([]);
+    for (const f of ['segmenter.json', 'vectors/char.vec', 'vectors/word.vec', 'train/model.cner', 'train/model.q8.cner', 'metrics.json', 'MODEL_CARD.md', 'timing.json']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    expect(existsSync(join(models, 'default.cner'))).toBe(false); // no --install
+
+    // the model's segmenter is segmenter.json, and the word vectors' tokens are words of that segmenter
+    const spec = JSON.parse(readFileSync(join(out, 'segmenter.json'), 'utf8'));
+    const header = readModel(new Uint8Array(readFileSync(join(out, 'train', 'model.q8.cner')))).header;
+    expect(header.segmenter).toEqual(spec);
+    expect(spec.variant).toBe('jieba+entities');
+    const words = readWord2VecText(readFileSync(join(out, 'vectors', 'word.vec'), 'utf8'));
+    expect(words.dim).toBe(8);
+    const vocab = new Set(header.vocab.words);
+    expect(words.vocab.every((w) => vocab.has(w))).toBe(true);
+    expect(header.training?.license).toBe(CCKS2017.terms);
+
+    // --resume: nothing is redone; --install copies the int8 model and the card
+    const second = await trainDefault({ ...opts, resume: true, install: true });
+    expect(second.skipped).toEqual(['1/6 segmenter', '2/6 char vectors', '2/6 word vectors', '3/6 training', '4/6 metrics']);
+    expect(readFileSync(join(models, 'default.cner'))).toEqual(readFileSync(join(out, 'train', 'model.q8.cner')));
+    const card = readFileSync(join(models, 'default.md'), 'utf8');
+    expect(card).toBe(second.card);
+    expect(card).toContain(CCKS2017.terms);
+    expect(card).toMatch(/research use only/i);
+    for (const t of TYPES) expect(card).toMatch(new RegExp(`^\\| ${t} \\|`, 'm'));
+    expect(card).toContain('## Reproduce');
+    expect(card).toMatch(/git commit `[0-9a-f]{40}`|git commit `unknown/);
+    expect(card).toContain(`Node ${process.version}`);
+    expect(card).toContain('seed 2017');
+    // the figures in the card are those of metrics.json
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    const micro = (100 * metrics.test.int8.consistency.strict.micro.f1).toFixed(2);
+    expect(card).toContain(`| **micro** | ${metrics.test.int8.consistency.strict.micro.gold} | `);
+    expect(card).toContain(`**${micro}**`);
+
+    // without --resume a non-empty folder is refused
+    await expect(trainDefault(opts)).rejects.toThrow(/--resume.*--force/);
+    expect(readdirSync(out)).toContain('MODEL_CARD.md');
+  });
+
+  it('the model card names every type of another label set and carries the terms line', () => {
+    const prf = (f1: number) => ({ gold: 10, pred: 10, matchedGold: 8, matchedPred: 8, precision: f1, recall: f1, f1 });
+    const set = (types: string[]) => ({
+      micro: prf(0.8),
+      macro: { precision: 0.8, recall: 0.8, f1: 0.8 },
+      perType: Object.fromEntries(types.map((t) => [t, prf(0.8)])),
+    });
+    const types = ['药物', '手术', '解剖部位'];
+    const dm = { level: 'document' as const, docs: 3, consistency: { strict: set(types), relaxed: set(types) }, noConsistency: { strict: set(types), relaxed: set(types) } };
+    const terms = 'Terms: a made-up corpus, research use only.';
+    const card = modelCard({
+      title: 'test card',
+      modelPath: 'models/x.cner',
+      corpus: { name: 'made-up', description: 'synthetic', terms },
+      config: loadRunConfig(join(ROOT, 'configs', 'default.json')).config,
+      pretrain: { iterations: 100, window: 4, minCount: 5, negative: 5, seed: 1, threads: 1, corpus: 'none' },
+      segmenter: { variant: 'jieba+entities', words: 10 },
+      split: { seed: 2017, recordKey: 'doc-id', train: ['1', '2', '3', '5'], dev: ['4'], test: ['6'] },
+      data: { train: { docs: 4 }, dev: { docs: 1 }, test: { docs: 1 } },
+      params: 1234,
+      vocab: { chars: 10, words: 10 },
+      labels: ['O', ...types.flatMap((t) => [`B-${t}`, `I-${t}`])],
+      best: { epoch: 3, devF1: 0.8 },
+      stoppedBy: 'patience',
+      epochsRun: 9,
+      metrics: { f32: dm, int8: dm },
+      models: { f32: { path: 'a', bytes: 2048, sha256: 'f'.repeat(64) }, int8: { path: 'b', bytes: 1024, sha256: 'e'.repeat(64) } },
+      timing: { training: 60 },
+      reproduce: 'npm run train:default',
+      provenance: { commit: 'a'.repeat(40), dirty: false, date: '2026-01-01T00:00:00Z', node: 'v20', platform: 'linux-x64', cpus: '2 × cpu' },
+    });
+    expect(card).toContain(`**Research use only.** ${terms}`);
+    for (const t of types) expect(card).toContain(`| ${t} | 10 | 80.00 |`);
+    expect(card).toContain('test records (1): 6');
+    expect(card).toContain('2 training workers');
+  });
+});
