@@ -42,17 +42,9 @@ export interface RandomModel {
   weights: Weights;
 }
 
-/** mulberry32: a small seeded generator, [0, 1) */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small seeded generator, [0, 1) (the corpus split's) */
+import { mulberry32 as rng } from '../../src/corpus/split.js';
+export { rng };
 
 export function randomModel(options: RandomModelOptions = {}): RandomModel {
   const text = options.text ?? '患者右下腹痛三天，伴恶心呕吐。查体：腹部压痛。诊断：急性阑尾炎。';

@@ -4,17 +4,9 @@
  */
 import { type Architecture, type Tensor, type Weights, tensorSpecs } from '../../src/model/layout.js';
 
-/** mulberry32: seeded uniform [0, 1) */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: seeded uniform [0, 1) (the corpus split's) */
+import { mulberry32 } from '../../src/corpus/split.js';
+export { mulberry32 };
 
 export interface RandomWeightOptions {
   /** LSTM / dense matrices uniform in ±scale / √(row length); biases in ±0.3·scale (default 1.5) */

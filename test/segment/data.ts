@@ -42,14 +42,5 @@ export function readUnlabeled(): string[] {
   return readFileSync(UNLABELED, 'utf8').split('\n').filter((l) => l.length > 0);
 }
 
-/** Deterministic PRNG (mulberry32) for the fuzz tests. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32) for the fuzz tests: the corpus split's. */
+export { mulberry32 as seededRandom } from '../../src/corpus/split.js';

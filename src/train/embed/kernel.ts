@@ -227,17 +227,9 @@ inst.exports.init(workerData.scratch, workerData.seedLo, workerData.seedHi);
 parentPort.on('message', (m) => { parentPort.postMessage(inst.exports[m.fn](...m.args)); });
 `;
 
-/** Deterministic 32-bit PRNG (mulberry32) for host-side initialisation and shuffles. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic 32-bit PRNG (mulberry32) for host-side initialisation and shuffles: the corpus split's. */
+import { mulberry32 } from '../../corpus/split.js';
+export { mulberry32 };
 
 /** Per-thread seed pairs derived from one user seed. */
 export function threadSeeds(seed: number, threads: number): [number, number][] {

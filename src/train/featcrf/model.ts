@@ -178,17 +178,9 @@ export function loadFeatureCrf(path: string, opts: { segment?: SegmentFn | null 
   return FeatureCrf.fromJSON(json, opts);
 }
 
-/** Deterministic PRNG (mulberry32) → floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32) → floats in [0, 1): the corpus split's. */
+import { mulberry32 } from '../../corpus/split.js';
+export { mulberry32 };
 
 function shuffled(n: number, rand: () => number): number[] {
   const idx = Array.from({ length: n }, (_, i) => i);
