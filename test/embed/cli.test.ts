@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import embed from '../../src/hosts/cli/commands/embed.js';
+import { main } from '../../src/hosts/cli/main.js';
+
+/** `cner embed ARGV` through the CLI dispatcher (UsageError → exit 2, other errors → exit 1). */
+const cner = (argv: string[]): Promise<number> => main(['embed', ...argv]);
 import { readWord2VecText } from '../../src/train/embed/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cner-embed-'));
@@ -34,24 +38,24 @@ describe('cner embed', () => {
   it('describes itself', async () => {
     expect(embed.name).toBe('embed');
     expect(embed.summary).toMatch(/word2vec/);
-    expect(await embed.run(['--help'])).toBe(0);
+    expect(await cner(['--help'])).toBe(0);
     expect(out.join('')).toContain('--unit char|word');
   });
 
   it('rejects bad arguments with exit code 2', async () => {
-    expect(await embed.run([])).toBe(2);
+    expect(await cner([])).toBe(2);
     expect(err.join('')).toMatch(/expected --out FILE/);
-    expect(await embed.run(['--out', 'x.vec', '--unlabeled', 'u', '--unit', 'byte'])).toBe(2);
+    expect(await cner(['--out', 'x.vec', '--unlabeled', 'u', '--unit', 'byte'])).toBe(2);
     expect(err.join('')).toMatch(/--unit: expected char or word, got "byte"/);
-    expect(await embed.run(['--out', 'x.vec', '--unlabeled', 'u', '--dim', '0'])).toBe(2);
-    expect(await embed.run(['--out', 'x.vec', '--bogus'])).toBe(2);
-    expect(await embed.run(['--out', join(dir, 'x.vec'), '--data', join(dir, 'nothing-here')])).toBe(1);
+    expect(await cner(['--out', 'x.vec', '--unlabeled', 'u', '--dim', '0'])).toBe(2);
+    expect(await cner(['--out', 'x.vec', '--bogus'])).toBe(2);
+    expect(await cner(['--out', join(dir, 'x.vec'), '--data', join(dir, 'nothing-here')])).toBe(1);
     expect(err.join('')).toMatch(/no <section>\/\*\.txtoriginal\.txt files/);
   });
 
   it('trains char word2vec from a CCKS folder and an unlabelled file and writes a readable .vec', async () => {
     const file = join(dir, 'out', 'char.vec');
-    const code = await embed.run([
+    const code = await cner([
       '--data', dir, '--unlabeled', join(dir, 'unlabeled.txt'), '--out', file,
       '--dim', '8', '--iter', '2', '--min-count', '1', '--neighbours', '腹,不在',
     ]);
@@ -68,7 +72,7 @@ describe('cner embed', () => {
 
   it('trains word GloVe with the jieba dictionary segmenter', async () => {
     const file = join(dir, 'word.vec');
-    const code = await embed.run(['--unlabeled', join(dir, 'unlabeled.txt'), '--out', file, '--unit', 'word', '--method', 'glove', '--dim', '6', '--iter', '3', '--min-count', '1']);
+    const code = await cner(['--unlabeled', join(dir, 'unlabeled.txt'), '--out', file, '--unit', 'word', '--method', 'glove', '--dim', '6', '--iter', '3', '--min-count', '1']);
     expect(code).toBe(0);
     const e = readWord2VecText(readFileSync(file, 'utf8'));
     expect(e.vocab).toContain('腹痛');

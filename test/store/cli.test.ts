@@ -8,14 +8,16 @@ import * as rollbackCmd from '../../src/hosts/cli/commands/rollback.js';
 import { readManifest } from '../../src/store/manifest.js';
 import { openStore } from '../../src/store/open.js';
 import { startS3rver, type S3Server } from './backends.js';
+import { main } from '../../src/hosts/cli/main.js';
 
-async function cli(cmd: { run(argv: string[]): Promise<number> }, argv: string[]) {
+/** Runs a command through the CLI dispatcher (which turns UsageError into exit 2, other errors into 1). */
+async function cli(cmd: { name: string }, argv: string[]) {
   let out = '';
   let err = '';
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
   const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
   try {
-    const code = await cmd.run(argv);
+    const code = await main([cmd.name, ...argv]);
     return { code, out, err };
   } finally {
     o.mockRestore();

@@ -2,6 +2,7 @@
  * `cner embed`: pre-trains character or word embeddings (word2vec skip-gram or GloVe) on CCKS texts and
  * unlabelled clinical text, and writes them in the word2vec text format.
  */
+import { UsageError } from '../command.js';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -48,7 +49,6 @@ function die(msg: string): never {
   throw new UsageError(msg);
 }
 
-class UsageError extends Error {}
 
 function intArg(v: string | undefined, flag: string, fallback: number, min: number): number {
   if (v === undefined) return fallback;
@@ -108,20 +108,8 @@ function formatRate(n: number): string {
   return n >= 1e6 ? (n / 1e6).toFixed(2) + 'M' : n >= 1e3 ? (n / 1e3).toFixed(1) + 'k' : n.toFixed(0);
 }
 
+/** Errors reach the dispatcher (src/hosts/cli/main.ts): UsageError → exit 2, anything else → exit 1. */
 export async function run(argv: string[]): Promise<number> {
-  try {
-    return await main(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`cner embed: ${e.message}\n(see cner embed --help)\n`);
-      return 2;
-    }
-    process.stderr.write(`cner embed: ${(e as Error).message}\n`);
-    return 1;
-  }
-}
-
-async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({

@@ -2,6 +2,7 @@
  * `cner publish MODEL --to URL`: uploads a model file to object storage (content-addressed), reads it back and
  * verifies its SHA-256, then points manifest.json at it. Optionally gated on test-split metrics.
  */
+import { UsageError } from '../command.js';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,22 +36,9 @@ options:
 exit status: 0 published (or already current), 1 error, 2 usage error, 3 refused by the gate
 `;
 
-class UsageError extends Error {}
 
+/** Errors reach the dispatcher (src/hosts/cli/main.ts): UsageError → exit 2, anything else → exit 1. */
 export async function run(argv: string[]): Promise<number> {
-  try {
-    return await main(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`cner publish: ${e.message}\n(see cner publish --help)\n`);
-      return 2;
-    }
-    process.stderr.write(`cner publish: ${(e as Error).message}\n`);
-    return 1;
-  }
-}
-
-async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({

@@ -2,6 +2,7 @@
  * `cner rollback --to URL [--version N|SHA]`: points manifest.json back to an earlier model (after verifying
  * that model's object), or lists the published models.
  */
+import { UsageError } from '../command.js';
 import { parseArgs } from 'node:util';
 import { readManifest, rollback, type RollbackOptions } from '../../../store/manifest.js';
 import { openStore } from '../../../store/open.js';
@@ -25,22 +26,9 @@ options:
 exit status: 0 done (or already current), 1 error, 2 usage error
 `;
 
-class UsageError extends Error {}
 
+/** Errors reach the dispatcher (src/hosts/cli/main.ts): UsageError → exit 2, anything else → exit 1. */
 export async function run(argv: string[]): Promise<number> {
-  try {
-    return await main(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`cner rollback: ${e.message}\n(see cner rollback --help)\n`);
-      return 2;
-    }
-    process.stderr.write(`cner rollback: ${(e as Error).message}\n`);
-    return 1;
-  }
-}
-
-async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
