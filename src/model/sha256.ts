@@ -4,6 +4,11 @@
  *
  *   const h = new Sha256(); h.update(a); h.update(b); h.digest()  // 32 bytes
  *   sha256(bytes) / sha256Hex(bytes)                                // one shot
+ *   await sha256Async(bytes)                                         // WebCrypto when present, else the above
+ *
+ * Speed: about 6–10 ms per MB once V8 has optimised the loop, 10–25 ms per MB in a fresh process (measured on the
+ * project machine; unrolled and multi-block variants were no faster). WebCrypto's native digest takes about
+ * 2.7 ms per MB, so callers that may await (readModelAsync, createTagger) use sha256Async.
  */
 
 const K = new Int32Array([
@@ -120,6 +125,26 @@ export function sha256(data: Uint8Array): Uint8Array {
 /** SHA-256 of `data` as 64 lower-case hex digits. */
 export function sha256Hex(data: Uint8Array): string {
   return toHex(sha256(data));
+}
+
+/**
+ * SHA-256 of `data` (32 bytes) with WebCrypto's native `crypto.subtle.digest` where the platform has it (Node,
+ * workerd, browsers in secure contexts); otherwise — no WebCrypto, a SharedArrayBuffer-backed view, or a digest
+ * that fails — the same digest from the implementation above. The result is the same either way.
+ * Do not change `data` until the promise settles (WebCrypto copies it when called, the fallback reads it later).
+ */
+export async function sha256Async(data: Uint8Array): Promise<Uint8Array> {
+  if (!(data instanceof Uint8Array)) throw new TypeError(`sha256Async: expected a Uint8Array, got ${describe(data)}`);
+  const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
+  if (subtle !== undefined && typeof subtle.digest === 'function' && data.buffer instanceof ArrayBuffer) {
+    try {
+      const digest = new Uint8Array(await subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>));
+      if (digest.length === 32) return digest;
+    } catch {
+      // WebCrypto refused: the JavaScript digest below gives the same bytes
+    }
+  }
+  return sha256(data);
 }
 
 export function toHex(bytes: Uint8Array): string {

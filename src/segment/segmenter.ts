@@ -4,8 +4,8 @@
  */
 
 import { JiebaDictionary } from './jieba.js';
-import { type SegmenterSpec, validateSegmenterSpec } from './spec.js';
-import { CodeUnitTrie } from './trie.js';
+import { type DictSegmenterSpec, type SegmenterSpec, validateSegmenterSpec } from './spec.js';
+import { sortedTrieOfCheckedWords } from './trie.js';
 
 export interface Segmenter {
   /** the validated spec this segmenter was made from */
@@ -51,15 +51,19 @@ function codePointEnds(text: string): Int32Array {
   return ends.slice(0, count);
 }
 
-/** Builds the dictionary trie of a 'dict' spec. */
+/**
+ * Builds the dictionary of a 'dict' spec. The trie is filled lazily (CodeUnitTrie.fromSorted: a first code unit's
+ * words enter it when a text first needs them), so building costs little more than copying the word list.
+ */
 export function dictionaryFromSpec(spec: SegmenterSpec): JiebaDictionary {
   const s = validateSegmenterSpec(spec);
   if (s.kind !== 'dict') throw new Error(`dictionaryFromSpec: expected kind 'dict', got '${s.kind}'`);
-  let units = 0;
-  for (const w of s.words) units += w.length;
-  const trie = new CodeUnitTrie(units);
-  for (let i = 0; i < s.words.length; i++) trie.set(s.words[i], s.freqs[i]);
-  return new JiebaDictionary(trie, s.total);
+  return buildDictionary(s);
+}
+
+/** The dictionary of a validated 'dict' spec (validateSegmenterSpec checked what fromSorted would check again). */
+function buildDictionary(s: DictSegmenterSpec): JiebaDictionary {
+  return new JiebaDictionary(sortedTrieOfCheckedWords(s.words, s.freqs), s.total);
 }
 
 /** Creates the segmenter a spec describes; throws if the spec is malformed (see validateSegmenterSpec). */
@@ -79,7 +83,7 @@ export function createSegmenter(spec: SegmenterSpec): Segmenter {
       },
     };
   }
-  const dict = dictionaryFromSpec(s);
+  const dict = buildDictionary(s); // validated above
   return {
     spec: s,
     dictionarySize: s.words.length,

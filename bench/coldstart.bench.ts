@@ -1,0 +1,370 @@
+/**
+ * Cold start of the tagger: model bytes in memory → first tag() answer, each run in a FRESH Node process
+ * (nothing JIT-compiled yet), and the Worker's first answer in a freshly started `wrangler dev`.
+ *
+ *   npx tsx bench/coldstart.bench.ts [--runs N] [--worker-runs M] [--skip-wrangler] [--worker-no-r2] [--model FILE] [--src DIR]
+ *
+ * Node, per fresh process (N runs per mode, modes interleaved; medians of wall and CPU time):
+ * - `split`:  readModelAsync(bytes) (readModel where the source tree has no readModelAsync) → createTagger({ model:
+ *             file, kernels }) → first tag() → tagger.info.sha256 (the content id, which ModelSource reads at once);
+ * - `sync`:   the same with the synchronous readModel(bytes) (JavaScript SHA-256);
+ * - `tagger`: createTagger({ model: bytes, kernels }) → first tag() → info.sha256 (what hosts call);
+ * - `source`: ModelSource with the model as its fallback (the Worker's and `cner serve`'s path, without HTTP) →
+ *             get() → first tag().
+ * The clock starts with the model bytes and the compiled kernels module in memory and every module imported
+ * (in a Worker the kernels are compiled and the model is mapped before the first request); CPU time is
+ * process.cpuUsage() over the same span (all threads, so WebCrypto's thread-pool work counts).
+ * Worker: `wrangler dev` started afresh per run (local R2 empty → the bundled model); the client first warms
+ * itself on GET /openapi.json (no model), then times the first POST /v1/tag (the R2 check, building the tagger
+ * from the bundled model, the answer), then 20 more for the steady latency through wrangler's local proxy.
+ * Timers are frozen inside workerd, so besides the client-side time the CPU time of the workerd process during
+ * each request is read from /proc (all its threads; Linux only): robust on a shared machine, where wall times
+ * mostly measure the other jobs.
+ *
+ * --worker-no-r2: the Worker without its MODELS binding (no R2 check), to tell the R2 check from the model's build.
+ * --model FILE: default models/default.cner, else /work/runs/ccks-first/model.q8.cner, else ../runs/…;
+ * --src DIR: another copy of src/ to measure (e.g. a saved copy of the code before a change; keep it inside the
+ * project so its imports resolve node_modules).
+ * The texts are synthetic (written for benchmarks), never patient records.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const arg = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+
+const TEXT = '患者3月前无明显诱因出现上腹部疼痛，伴恶心、呕吐，无发热。行胃镜检查示慢性浅表性胃炎，予奥美拉唑治疗后好转。';
+
+type Mode = 'split' | 'sync' | 'tagger' | 'source';
+const MODES: Mode[] = ['split', 'sync', 'tagger', 'source'];
+
+interface ChildResult {
+  mode: Mode;
+  /** ms per phase, in order */
+  phases: Record<string, number>;
+  wall: number;
+  cpu: number;
+  /** ms from process start to the first answer, module loading included (informational) */
+  sinceStart: number;
+  sha256: string;
+  /** entity count and a digest of the answer, to check every run answers the same */
+  entities: number;
+  answer: string;
+}
+
+// ─────────────────────────────────────────── child: one cold run ───────────────────────────────────────────
+
+async function child(mode: Mode, src: string, modelPath: string): Promise<void> {
+  const url = (p: string) => pathToFileURL(join(src, p)).href;
+  const format = await import(url('model/format.ts'));
+  const { createTagger } = await import(url('tagger.ts'));
+  const { ModelSource } = await import(url('hosts/http/model-source.ts'));
+  const bytes = new Uint8Array(readFileSync(modelPath));
+  const kernels = new WebAssembly.Module(readFileSync(join(root, 'build', 'kernels.wasm')));
+
+  const phases: Record<string, number> = {};
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let t = t0;
+  const lap = (name: string) => {
+    const now = performance.now();
+    phases[name] = now - t;
+    t = now;
+  };
+  let tagger: { tag(text: string): { entities: unknown[] }; info: { sha256: string } };
+  if (mode === 'split' || mode === 'sync') {
+    const file = mode === 'split' && format.readModelAsync ? await format.readModelAsync(bytes) : format.readModel(bytes);
+    lap('read');
+    tagger = await createTagger({ model: file, kernels });
+    lap('build');
+  } else if (mode === 'tagger') {
+    tagger = await createTagger({ model: bytes, kernels });
+    lap('build');
+  } else {
+    const source = new ModelSource({ kernels, fallback: { bytes, source: 'bundled' }, log: () => {} });
+    tagger = (await source.get()).tagger;
+    lap('source.get');
+  }
+  const result = tagger.tag(TEXT);
+  lap('first tag');
+  const sha256 = tagger.info.sha256;
+  lap('content id');
+  const wall = performance.now() - t0;
+  const cu = process.cpuUsage(c0);
+  const answer = JSON.stringify(result.entities);
+  const out: ChildResult = {
+    mode,
+    phases,
+    wall,
+    cpu: (cu.user + cu.system) / 1000,
+    sinceStart: performance.now(),
+    sha256,
+    entities: result.entities.length,
+    answer: String(answer.length) + ':' + (await digestHex(answer)).slice(0, 16),
+  };
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+async function digestHex(s: string): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)));
+  return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function runChild(mode: Mode, src: string, modelPath: string): ChildResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', mode, '--src', src, '--model', modelPath], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 1 << 22,
+  });
+  if (r.status !== 0) throw new Error(`cold-start child (${mode}) exited ${r.status}:\n${(r.stderr ?? '').slice(-2000)}`);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as ChildResult;
+}
+
+// ─────────────────────────────────────────── wrangler dev ───────────────────────────────────────────
+
+const benchDir = join(root, 'build', 'bench', 'coldstart');
+const wranglerEnv = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' };
+
+/** A wrangler config whose entry is src/hosts/worker.ts's, bundling `modelPath` (and `src`'s worker handler). */
+function wranglerConfig(modelPath: string, src: string, noR2: boolean): string {
+  mkdirSync(benchDir, { recursive: true });
+  const rel = (p: string) => relative(benchDir, p).split('\\').join('/');
+  writeFileSync(
+    join(benchDir, 'entry.ts'),
+    `// generated by bench/coldstart.bench.ts: the Worker of src/hosts/worker.ts with the benchmarked model\n` +
+      `import kernels from '${rel(join(root, 'build', 'kernels.wasm'))}';\n` +
+      `import defaultModel from '${rel(modelPath)}';\n` +
+      `import { createWorker } from '${rel(join(src, 'hosts', 'http', 'worker-handler.ts'))}';\n` +
+      (noR2
+        ? `const worker = createWorker({ kernels, defaultModel });\n` +
+          `// --worker-no-r2: no MODELS binding, so no R2 check: the first answer is the bundled model's build alone\n` +
+          `export default { fetch: (request: Request, env: Record<string, unknown>, ctx: unknown) => worker.fetch(request, { ...env, MODELS: undefined }, ctx as never) };\n`
+        : `export default createWorker({ kernels, defaultModel });\n`),
+  );
+  const toml = readFileSync(join(root, 'wrangler.toml'), 'utf8').replace(/^main = .*$/m, 'main = "entry.ts"');
+  const path = join(benchDir, 'wrangler.toml');
+  writeFileSync(path, toml);
+  return path;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startWranglerDev(config: string): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const state = join(benchDir, 'wrangler-state');
+  rmSync(state, { recursive: true, force: true }); // empty local R2: the bundled model serves
+  const child = spawn(
+    'npx',
+    ['wrangler', 'dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--show-interactive-dev-session=false', '--log-level', 'info'],
+    { cwd: root, env: wranglerEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`wrangler dev did not start in 120 s:\n${output.slice(-2000)}`)), 120_000);
+    const onData = (c: Buffer) => {
+      output += c.toString('utf8');
+      if (/Ready on http/.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`wrangler dev exited (${code}):\n${output.slice(-2000)}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      process.kill(-child.pid!, 'SIGTERM'); // its own process group: wrangler and its workerd
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    },
+  };
+}
+
+async function postTag(url: string): Promise<number> {
+  const t = performance.now();
+  const r = await fetch(`${url}/v1/tag`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: TEXT }) });
+  const body = await r.text();
+  if (r.status !== 200) throw new Error(`POST /v1/tag answered ${r.status}: ${body.slice(0, 200)}`);
+  return performance.now() - t;
+}
+
+/** The workerd processes of a `wrangler dev` (same process group), found through /proc (Linux). */
+function workerdPids(group: number): number[] {
+  if (!existsSync('/proc/self/stat')) return [];
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' '); // state ppid pgrp …
+      if (Number(fields[2]) === group && /workerd/.test(comm)) pids.push(Number(name));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return pids;
+}
+
+/** CPU time (ms, ns resolution) of every thread of the given processes so far, from /proc/PID/task/TID/schedstat. */
+function cpuMs(pids: number[]): number {
+  let ns = 0;
+  for (const pid of pids) {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tasks) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  }
+  return ns / 1e6;
+}
+
+interface WorkerRun {
+  /** client-side ms of the first POST /v1/tag */
+  first: number;
+  /** median client-side ms of the next 20 */
+  steady: number;
+  /** workerd CPU ms during the first POST, and the median during the next 20 (NaN where /proc is missing) */
+  firstCpu: number;
+  steadyCpu: number;
+}
+
+async function workerRun(config: string): Promise<WorkerRun> {
+  const dev = await startWranglerDev(config);
+  try {
+    const warm = await fetch(`${dev.url}/openapi.json`);
+    if (warm.status !== 200) throw new Error(`GET /openapi.json answered ${warm.status}`);
+    await warm.text();
+    const pids = workerdPids(dev.child.pid!);
+    const timed = async () => {
+      const c = pids.length ? cpuMs(pids) : NaN;
+      const t = await postTag(dev.url);
+      return { t, cpu: pids.length ? cpuMs(pids) - c : NaN };
+    };
+    const first = await timed();
+    const rest: { t: number; cpu: number }[] = [];
+    for (let i = 0; i < 20; i++) rest.push(await timed());
+    return { first: first.t, firstCpu: first.cpu, steady: median(rest.map((r) => r.t)), steadyCpu: median(rest.map((r) => r.cpu)) };
+  } finally {
+    await dev.stop();
+  }
+}
+
+// ─────────────────────────────────────────── main ───────────────────────────────────────────
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const ms = (x: number) => (x < 10 ? x.toFixed(1) : x.toFixed(0));
+
+function defaultModel(): string {
+  for (const p of [join(root, 'models', 'default.cner'), '/work/runs/ccks-first/model.q8.cner', resolve(root, '..', 'runs', 'ccks-first', 'model.q8.cner')]) {
+    if (existsSync(p)) return p;
+  }
+  throw new Error('no model: pass --model FILE (models/default.cner and runs/ccks-first/model.q8.cner are absent)');
+}
+
+async function main(): Promise<void> {
+  const runs = Number(arg('--runs') ?? 7);
+  const workerRuns = Number(arg('--worker-runs') ?? 3);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, got ${arg('--runs')}`);
+  if (!Number.isInteger(workerRuns) || workerRuns < 0) throw new Error(`--worker-runs: expected an integer ≥ 0, got ${arg('--worker-runs')}`);
+  const modelPath = resolve(arg('--model') ?? defaultModel());
+  const srcArg = arg('--src');
+  const src = srcArg ? (isAbsolute(srcArg) ? srcArg : resolve(root, srcArg)) : join(root, 'src');
+  if (!existsSync(join(root, 'build', 'kernels.wasm'))) throw new Error('build/kernels.wasm is missing: run `npm run build:kernels`');
+  const size = readFileSync(modelPath).length;
+  console.error(`model ${modelPath} (${(size / 1024).toFixed(0)} KiB); source ${relative(root, src) || '.'}; ${runs} fresh processes per mode`);
+
+  const results = new Map<Mode, ChildResult[]>(MODES.map((m) => [m, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const mode of MODES) results.get(mode)!.push(runChild(mode, src, modelPath));
+    process.stderr.write('.');
+  }
+  process.stderr.write('\n');
+  const all = [...results.values()].flat();
+  const answers = new Set(all.map((r) => `${r.sha256} ${r.answer}`));
+  if (answers.size !== 1) throw new Error(`the runs disagree (content id / answer): ${[...answers].join(' | ')}`);
+
+  const lines = [
+    `Cold start, ${runs} fresh Node ${process.version} processes per row (medians; ${cpus().length} cores, load average ` +
+      `${loadavg()[0].toFixed(1)}): model ${relative(root, modelPath)} (${(size / 1024).toFixed(0)} KiB), kernels compiled and ` +
+      `model bytes in memory before the clock starts; first tag() on a ${TEXT.length}-character sentence (${all[0].entities} entities).`,
+    '',
+    '| path | phases (ms) | to first answer + content id (ms) | CPU (ms) |',
+    '|---|---|---:|---:|',
+  ];
+  const label: Record<Mode, string> = {
+    split: '`readModelAsync` → `createTagger(file)`',
+    sync: '`readModel` (sync) → `createTagger(file)`',
+    tagger: '`createTagger(bytes)`',
+    source: '`ModelSource.get()` (fallback model)',
+  };
+  for (const mode of MODES) {
+    const rs = results.get(mode)!;
+    const names = Object.keys(rs[0].phases);
+    const phases = names.map((n) => `${n} ${ms(median(rs.map((r) => r.phases[n])))}`).join(' · ');
+    lines.push(`| ${label[mode]} | ${phases} | ${ms(median(rs.map((r) => r.wall)))} | ${ms(median(rs.map((r) => r.cpu)))} |`);
+  }
+
+  if (workerRuns > 0 && !args.includes('--skip-wrangler')) {
+    const noR2 = args.includes('--worker-no-r2');
+    const config = wranglerConfig(modelPath, src, noR2);
+    const w: WorkerRun[] = [];
+    for (let i = 0; i < workerRuns; i++) {
+      w.push(await workerRun(config));
+      console.error(
+        `wrangler dev run ${i + 1}: first answer ${ms(w[i].first)} ms (workerd CPU ${ms(w[i].firstCpu)} ms), ` +
+          `then ${ms(w[i].steady)} ms (CPU ${ms(w[i].steadyCpu)} ms)`,
+      );
+    }
+    const med = (f: (x: WorkerRun) => number) => ms(median(w.map(f)));
+    lines.push(
+      '',
+      `Worker (\`wrangler dev\`, local, started afresh ${workerRuns}×${noR2 ? ', without the R2 binding' : ''}; medians): first POST /v1/tag **${med((x) => x.first)} ms** ` +
+        `client-side (runs: ${w.map((x) => ms(x.first)).join(', ')}), workerd CPU during it **${med((x) => x.firstCpu)} ms** ` +
+        `(runs: ${w.map((x) => ms(x.firstCpu)).join(', ')}); the next 20 requests ${med((x) => x.steady)} ms each client-side ` +
+        `(wrangler's local proxy included), workerd CPU ${med((x) => x.steadyCpu)} ms each.`,
+    );
+  }
+  console.log(lines.join('\n'));
+}
+
+if (args[0] === '--child') {
+  const mode = args[1] as Mode;
+  if (!MODES.includes(mode)) throw new Error(`--child: unknown mode ${mode}`);
+  await child(mode, arg('--src') as string, arg('--model') as string);
+} else {
+  await main();
+}
