@@ -28,7 +28,7 @@ import {
   lstmName,
   tensorSpecs,
 } from './layout.js';
-import { type Kernels, packPanelsF32, packPanelsI8 } from './kernels.js';
+import type { Kernels } from './kernels.js';
 
 export interface SentenceBatch {
   /** per sentence, one char id per position; its length is the sentence length T */
@@ -273,23 +273,40 @@ class WasmNetwork implements Network {
     if (t.dtype === 'i8') {
       const src = t.data as Int8Array;
       const srcScale = (weights.get(`${name}.scale`) as Tensor).data as Float32Array;
-      const q = new Int8Array(rowsOut * colsOut); //    i8  [rowsOut × colsOut]
       const s = new Float32Array(roundUp(rowsOut, 4)); // f32 [rowsOut] (zero up to a whole panel)
-      for (let r = 0; r < rows; r++) {
-        const o = rowMap(r) * colsOut;
-        for (let c = 0; c < cols; c++) q[o + cmap[c]] = src[r * cols + c];
-        s[rowMap(r)] = srcScale[r];
-      }
+      for (let r = 0; r < rows; r++) s[rowMap(r)] = srcScale[r];
       const scale = this.k.allocCopy(s);
-      return { ptr: this.k.allocCopy(packPanelsI8(q, rowsOut, colsOut)), scale, rows: rowsOut, ld: colsOut };
+      // straight into the panel layout of packPanelsI8 in wasm memory: (n, k) → (n >> 2)·4K + (k >> 3)·32 + (n & 3)·8 + (k & 7)
+      const bytes = Math.ceil(rowsOut / 4) * 4 * colsOut;
+      const ptr = this.k.alloc(bytes);
+      const out = this.k.i8(ptr, bytes);
+      out.fill(0);
+      // panel offset of each column: (k >> 3) * 32 + (k & 7)
+      const coff = new Int32Array(cols);
+      for (let c = 0; c < cols; c++) coff[c] = (cmap[c] >> 3) * 32 + (cmap[c] & 7);
+      for (let r = 0; r < rows; r++) {
+        const n = rowMap(r);
+        const base = (n >> 2) * 4 * colsOut + (n & 3) * 8;
+        const from = r * cols;
+        for (let c = 0; c < cols; c++) out[base + coff[c]] = src[from + c];
+      }
+      return { ptr, scale, rows: rowsOut, ld: colsOut };
     }
     const src = t.data as Float32Array;
-    const w = new Float32Array(rowsOut * colsOut); // f32 [rowsOut × colsOut]
+    // straight into the panel layout of packPanelsF32 in wasm memory: (n, k) → (n >> 2)·4K + (k >> 2)·16 + (n & 3)·4 + (k & 3)
+    const count = Math.ceil(rowsOut / 4) * 4 * colsOut;
+    const ptr = this.k.alloc(count * 4);
+    const out = this.k.f32(ptr, count);
+    out.fill(0);
+    const coff = new Int32Array(cols);
+    for (let c = 0; c < cols; c++) coff[c] = (cmap[c] >> 2) * 16 + (cmap[c] & 3);
     for (let r = 0; r < rows; r++) {
-      const o = rowMap(r) * colsOut;
-      for (let c = 0; c < cols; c++) w[o + cmap[c]] = src[r * cols + c];
+      const n = rowMap(r);
+      const base = (n >> 2) * 4 * colsOut + (n & 3) * 4;
+      const from = r * cols;
+      for (let c = 0; c < cols; c++) out[base + coff[c]] = src[from + c];
     }
-    return { ptr: this.k.allocCopy(packPanelsF32(w, rowsOut, colsOut)), scale: 0, rows: rowsOut, ld: colsOut };
+    return { ptr, scale: 0, rows: rowsOut, ld: colsOut };
   }
 
   // ------------------------------------------------------------ emissions
