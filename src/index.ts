@@ -21,6 +21,7 @@ export {
 } from './tagger.js';
 export {
   readModel,
+  readModelAsync,
   writeModel,
   checkHeader,
   ModelFormatError,
@@ -28,11 +29,12 @@ export {
   type ModelFile,
   type ModelFormatErrorCode,
   type ModelHeader,
+  type ReadModelOptions,
   type QuantizationInfo,
   type TagScheme,
   type TrainingInfo,
 } from './model/format.js';
-export { sha256Hex } from './model/sha256.js';
+export { sha256Hex, sha256Async } from './model/sha256.js';
 export type { Architecture, DType, Tensor, TensorData, Weights } from './model/layout.js';
 export type { SegmenterSpec } from './segment/spec.js';
 export type { ConsistencyTable } from './consistency/index.js';
