@@ -15,7 +15,7 @@ const TYPES = ['BODY', 'CHECK', 'DISEASE', 'SIGNS', 'TREATMENT'];
 describe('configs/default.json', () => {
   it('is the paper setup with the default-model budget and word2vec settings', () => {
     const { config, pretrain } = loadRunConfig(join(ROOT, 'configs', 'default.json'));
-    expect(config).toMatchObject({ charDim: 50, wordDim: 50, lstm: [128, 64], dropout: 0.5, crf: true, batchSize: 32, epochs: 40, patience: 6, workers: 2 });
+    expect(config).toMatchObject({ charDim: 50, wordDim: 50, lstm: [128, 64], dropout: 0.5, crf: true, batchSize: 16, epochs: 40, patience: 6, workers: 2 });
     expect(config.optimizer).toEqual({ lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, clip: 5 });
     expect(config.embeddings).toEqual({});
     expect(pretrain).toMatchObject({ iterations: 100, window: 4 });
