@@ -263,7 +263,7 @@ A Chinese clinical named-entity tagger: ${arch} → BiLSTM ${config.lstm.join(' 
 - Its f32 twin (not shipped): ${mib(info.models.f32.bytes)}, SHA-256 \`${info.models.f32.sha256}\`
 - Entity types (${types.length}): ${typeList}; ${info.labels.length} BIO tags
 - ${info.params.toLocaleString('en-US')} parameters; vocabularies: ${info.vocab.chars} characters, ${info.vocab.words} words
-- Segmenter inside the model: ${info.segmenter.variant} (${info.segmenter.words} dictionary words: jieba's dictionary pruned to the training + unlabeled texts, plus every training entity string)
+- Segmenter inside the model: ${info.segmenter.variant === 'none' ? 'none (every character is its own word: the word channel is a second character embedding)' : `${info.segmenter.variant} (${info.segmenter.words} dictionary words: jieba's dictionary pruned to the training + unlabeled texts${info.segmenter.variant === 'jieba+entities' ? ', plus every training entity string' : ''})`}
 - Input: any Unicode text; offsets in the output refer to the original string. Intended for research on Chinese clinical text;
   it is not a medical device and makes mistakes (see the figures below).
 
@@ -404,14 +404,14 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
   if (issues) log(`corpus: ${issues} issue(s) while reading (those spans skipped)`);
   if (split.train.length === 0) throw new Error(`${opts.data}: no training documents`);
   const unlabeled = opts.unlabeled ? readUnlabeled(opts.unlabeled) : [];
-  const variant: SegdictVariant = 'jieba+entities';
+  const variant: SegdictVariant = file.segmenter ?? 'jieba+entities';
 
   // 1. segmenter
   const segPath = join(out, 'segmenter.json');
   let spec: SegmenterSpec;
   if (done(segPath, '1/6 segmenter')) spec = JSON.parse(readFileSync(segPath, 'utf8')) as SegmenterSpec;
   else {
-    log('1/6 segmenter: jieba + training entity strings, pruned to the train split + unlabeled texts');
+    log(`1/6 segmenter: ${variant}${variant === 'none' ? ' (every character its own word)' : ', pruned to the train split + unlabeled texts'}`);
     const t0 = performance.now();
     spec = buildRunSegmenter(split.train, unlabeled, variant);
     writeFileSync(segPath, JSON.stringify(spec));

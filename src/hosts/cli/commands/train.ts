@@ -42,6 +42,8 @@ export interface RunConfigFile {
   pretrain: PretrainSettings;
   /** free text from the file's "description" field */
   description?: string;
+  /** segmenter variant of the model ("segmenter" field: none | jieba | jieba+entities); absent = the command's default */
+  segmenter?: 'none' | 'jieba' | 'jieba+entities';
 }
 
 /** Validates a `pretrain` section (every field optional). */
@@ -71,15 +73,18 @@ export function loadRunConfig(path: string): RunConfigFile {
     throw new Error(`config ${path}: cannot read JSON (${e instanceof Error ? e.message : String(e)})`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`config ${path}: expected a JSON object, got ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}`);
-  const { pretrain, description, ...rest } = raw as Record<string, unknown>;
+  const { pretrain, description, segmenter, ...rest } = raw as Record<string, unknown>;
   if (description !== undefined && typeof description !== 'string') throw new Error(`config ${path}: description must be a string`);
+  if (segmenter !== undefined && segmenter !== 'none' && segmenter !== 'jieba' && segmenter !== 'jieba+entities') {
+    throw new Error(`config ${path}: segmenter must be "none", "jieba" or "jieba+entities", got ${JSON.stringify(segmenter)}`);
+  }
   try {
     const config = resolveConfig(rest as Parameters<typeof resolveConfig>[0]);
     for (const k of ['char', 'word'] as const) {
       const p = config.embeddings[k];
       if (p) config.embeddings[k] = resolve(dirname(resolve(path)), p);
     }
-    return { config, pretrain: resolvePretrain(pretrain), description };
+    return { config, pretrain: resolvePretrain(pretrain), description, ...(segmenter !== undefined ? { segmenter: segmenter as RunConfigFile['segmenter'] } : {}) };
   } catch (e) {
     throw new Error(`${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
