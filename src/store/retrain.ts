@@ -16,13 +16,12 @@
  *
  * Exit codes: 0 published or nothing to do, 1 error, 3 refused by the gate, 4 the lock is held by another run.
  */
+import { startModuleWorker } from '../io/worker-thread.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
   CORPUS_FORMATS,
@@ -851,17 +850,7 @@ export function trainInWorker(options: RunOptions, signal?: AbortSignal): Promis
 }
 
 function startTrainWorker(data: Omit<RunOptions, 'log'>): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    // from TypeScript sources (tsx, vitest): Node 20 does not apply tsx's hooks to a worker's entry, so a small
-    // bootstrap registers tsx's ESM loader inside the thread first (as src/train/parallel.ts does)
-    const tsxRoot = path.dirname(createRequire(here).resolve('tsx/package.json'));
-    const api = pathToFileURL(path.join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
-    const entry = new URL('./retrain-worker.ts', here).href;
-    const boot = `import(${JSON.stringify(api)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-    return new Worker(boot, { eval: true, workerData: data, execArgv: [] });
-  }
-  return new Worker(new URL('./retrain-worker.js', here), { workerData: data, execArgv: [] });
+  return startModuleWorker(import.meta.url, './retrain-worker', data);
 }
 
 // ------------------------------------------------------------------------------------------- report files

@@ -9,10 +9,8 @@
  * result equals the single-thread one up to the order of floating-point sums.
  */
 
+import { startModuleWorker } from '../io/worker-thread.js';
 import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Architecture, Weights } from '../model/layout.js';
 import type { Sentence } from './batch.js';
 import {
@@ -61,19 +59,9 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-/** Starts a worker running worker.ts (through tsx's loader) or the compiled worker.js. */
+/** Starts a worker running worker.ts (under tsx) or the compiled worker.js. */
 function startWorker(init: WorkerInit): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    // running from TypeScript sources (tsx, vitest): Node 20 does not apply `--import tsx` hooks to a worker's
-    // entry, so a two-line bootstrap registers tsx's ESM loader inside the worker, then imports worker.ts
-    const tsxRoot = dirname(createRequire(here).resolve('tsx/package.json'));
-    const api = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
-    const entry = new URL('./worker.ts', here).href;
-    const boot = `import(${JSON.stringify(api)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-    return new Worker(boot, { eval: true, workerData: init, execArgv: [] });
-  }
-  return new Worker(new URL('./worker.js', here), { workerData: init, execArgv: [] });
+  return startModuleWorker(import.meta.url, './worker', init);
 }
 
 class WorkerHandle {

@@ -3,10 +3,8 @@
  * builds its own tagger from the same model bytes and compiled kernels). Jobs are groups of documents; a job
  * goes to the first idle worker, and the caller gets one promise per job, so it can keep its output in order.
  */
+import { startModuleWorker } from '../../../io/worker-thread.js';
 import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { createTagger, type TagOptions, type TagResult, type Tagger, type TaggerInfo } from '../../../tagger.js';
 
 export interface TaggerPool {
@@ -55,19 +53,9 @@ class LocalPool implements TaggerPool {
   async close(): Promise<void> {}
 }
 
-/** Starts a worker running worker.ts (through tsx's ESM loader) or the compiled worker.js. */
+/** Starts a worker running worker.ts (under tsx) or the compiled worker.js. */
 function startWorker(init: TagWorkerInit): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    // running from TypeScript sources (bin/cner.mjs, tsx, vitest): Node 20 does not apply `--import tsx` to a
-    // worker's entry, so a bootstrap registers tsx's loader inside the worker, then imports worker.ts
-    const tsxRoot = dirname(createRequire(here).resolve('tsx/package.json'));
-    const api = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
-    const entry = new URL('./worker.ts', here).href;
-    const boot = `import(${JSON.stringify(api)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-    return new Worker(boot, { eval: true, workerData: init, execArgv: [] });
-  }
-  return new Worker(new URL('./worker.js', here), { workerData: init, execArgv: [] });
+  return startModuleWorker(import.meta.url, './worker', init);
 }
 
 interface Job {
