@@ -6,7 +6,7 @@
  */
 import { createRunner, kernelBytes, Layout, mulberry32, probeKernel, threadSeeds } from './kernel.js';
 import type { Embeddings, GloVeOptions } from './types.js';
-import { buildVocabulary, encodeCorpus, intOption, numOption, splitRanges, validateSequences } from './vocab.js';
+import { buildVocabulary, commonOptions, encodeCorpus, numOption, splitRanges, validateSequences } from './vocab.js';
 
 const WHO = 'trainGloVe';
 /** Records per kernel call. */
@@ -91,12 +91,7 @@ export function countCooccurrences(ids: Int32Array, window: number): Cooccurrenc
 
 export async function trainGloVe(sequences: string[][], opts: GloVeOptions = {}): Promise<Embeddings> {
   validateSequences(sequences, WHO);
-  const dim = intOption(WHO, 'dim', opts.dim, 50, 1, 4096);
-  const window = intOption(WHO, 'window', opts.window, 4, 1, 100);
-  const iterations = intOption(WHO, 'iterations', opts.iterations, 100, 1, 100000);
-  const minCount = intOption(WHO, 'minCount', opts.minCount, 5, 1, 2 ** 31 - 1);
-  const seed = intOption(WHO, 'seed', opts.seed, 1, 0, 2 ** 32 - 1);
-  const threads = intOption(WHO, 'threads', opts.threads, 1, 1, 64);
+  const { dim, window, iterations, minCount, seed, threads } = commonOptions(WHO, opts);
   const xMax = numOption(WHO, 'xMax', opts.xMax, 100, 1e-9, 1e12);
   const alpha = numOption(WHO, 'alpha', opts.alpha, 0.75, 0, 10);
   const eta = numOption(WHO, 'eta', opts.eta, 0.05, 1e-9, 10);

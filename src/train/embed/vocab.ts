@@ -1,6 +1,7 @@
 /**
  * Vocabulary and token-id corpus shared by word2vec and GloVe.
  */
+import type { CommonEmbedOptions } from './types.js';
 
 export interface Vocabulary {
   /** tokens by descending count, ties in code-unit order (deterministic) */
@@ -66,6 +67,18 @@ export function numOption(who: string, name: string, value: number | undefined, 
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new RangeError(`${who}: expected ${name} to be a number in [${min}, ${max}], got ${v}`);
   return v;
+}
+
+/** The options both trainers share, checked, with the paper's defaults (dim 50, window 4, 100 iterations). */
+export function commonOptions(who: string, opts: CommonEmbedOptions) {
+  return {
+    dim: intOption(who, 'dim', opts.dim, 50, 1, 4096),
+    window: intOption(who, 'window', opts.window, 4, 1, 100),
+    iterations: intOption(who, 'iterations', opts.iterations, 100, 1, 100000),
+    minCount: intOption(who, 'minCount', opts.minCount, 5, 1, 2 ** 31 - 1),
+    seed: intOption(who, 'seed', opts.seed, 1, 0, 2 ** 32 - 1),
+    threads: intOption(who, 'threads', opts.threads, 1, 1, 64),
+  };
 }
 
 /**

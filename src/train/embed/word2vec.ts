@@ -6,7 +6,7 @@
  */
 import { createRunner, kernelBytes, Layout, mulberry32, probeKernel, threadSeeds } from './kernel.js';
 import type { Embeddings, Word2VecOptions } from './types.js';
-import { buildVocabulary, encodeCorpus, intOption, numOption, splitRanges, validateSequences } from './vocab.js';
+import { buildVocabulary, commonOptions, encodeCorpus, intOption, numOption, splitRanges, validateSequences } from './vocab.js';
 
 const WHO = 'trainWord2Vec';
 /** Corpus entries per kernel call: small enough for regular progress, large enough to hide call costs. */
@@ -44,12 +44,7 @@ export function aliasTable(weights: Float64Array): { prob: Float32Array; alias: 
 
 export async function trainWord2Vec(sequences: string[][], opts: Word2VecOptions = {}): Promise<Embeddings> {
   validateSequences(sequences, WHO);
-  const dim = intOption(WHO, 'dim', opts.dim, 50, 1, 4096);
-  const window = intOption(WHO, 'window', opts.window, 4, 1, 100);
-  const iterations = intOption(WHO, 'iterations', opts.iterations, 100, 1, 100000);
-  const minCount = intOption(WHO, 'minCount', opts.minCount, 5, 1, 2 ** 31 - 1);
-  const seed = intOption(WHO, 'seed', opts.seed, 1, 0, 2 ** 32 - 1);
-  const threads = intOption(WHO, 'threads', opts.threads, 1, 1, 64);
+  const { dim, window, iterations, minCount, seed, threads } = commonOptions(WHO, opts);
   const negative = intOption(WHO, 'negative', opts.negative, 5, 1, 100);
   const sample = numOption(WHO, 'sample', opts.sample, 1e-3, 0, 1);
   const alpha = numOption(WHO, 'alpha', opts.alpha, 0.025, 1e-9, 10);
