@@ -27,9 +27,9 @@
  * project so its imports resolve node_modules).
  * The texts are synthetic (written for benchmarks), never patient records.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { startWranglerDev, wranglerEnv } from './wrangler-dev.js';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -129,7 +129,6 @@ function runChild(mode: Mode, src: string, modelPath: string): ChildResult {
 // ─────────────────────────────────────────── wrangler dev ───────────────────────────────────────────
 
 const benchDir = join(root, 'build', 'bench', 'coldstart');
-const wranglerEnv = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' };
 
 /** A wrangler config whose entry is src/hosts/worker.ts's, bundling `modelPath` (and `src`'s worker handler). */
 function wranglerConfig(modelPath: string, src: string, noR2: boolean): string {
@@ -153,51 +152,7 @@ function wranglerConfig(modelPath: string, src: string, noR2: boolean): string {
   return path;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-async function startWranglerDev(config: string): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const state = join(benchDir, 'wrangler-state');
-  rmSync(state, { recursive: true, force: true }); // empty local R2: the bundled model serves
-  const child = spawn(
-    'npx',
-    ['wrangler', 'dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--show-interactive-dev-session=false', '--log-level', 'info'],
-    { cwd: root, env: wranglerEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`wrangler dev did not start in 120 s:\n${output.slice(-2000)}`)), 120_000);
-    const onData = (c: Buffer) => {
-      output += c.toString('utf8');
-      if (/Ready on http/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`wrangler dev exited (${code}):\n${output.slice(-2000)}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    child,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      process.kill(-child.pid!, 'SIGTERM'); // its own process group: wrangler and its workerd
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    },
-  };
-}
 
 async function postTag(url: string): Promise<number> {
   const t = performance.now();
@@ -258,7 +213,7 @@ interface WorkerRun {
 }
 
 async function workerRun(config: string): Promise<WorkerRun> {
-  const dev = await startWranglerDev(config);
+  const dev = await startWranglerDev(config, benchDir);
   try {
     const warm = await fetch(`${dev.url}/openapi.json`);
     if (warm.status !== 200) throw new Error(`GET /openapi.json answered ${warm.status}`);

@@ -14,9 +14,9 @@
  *
  * Only 127.0.0.1. The texts are synthetic (written for this benchmark), never patient records.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { startWranglerDev, wranglerEnv } from './wrangler-dev.js';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -179,16 +179,6 @@ async function measureHttp(url: string): Promise<HttpResult> {
   return { cold, seq, rps };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // ─────────────────────────────────────────── wrangler ───────────────────────────────────────────
 
@@ -212,7 +202,6 @@ function benchWranglerConfig(modelPath: string): string {
   return path;
 }
 
-const wranglerEnv = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' };
 
 interface BundleSize {
   totalKiB: number;
@@ -242,40 +231,6 @@ async function bundleSize(config: string): Promise<BundleSize> {
   return { totalKiB: Number(m[1]), gzipKiB: Number(m[2]), files, codeKernelsGzipKiB: codeKernels / 1024 };
 }
 
-async function startWranglerDev(config: string): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const state = join(benchDir, 'wrangler-state');
-  rmSync(state, { recursive: true, force: true }); // empty local R2: the bundled model serves
-  const child = spawn(
-    'npx',
-    ['wrangler', 'dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--show-interactive-dev-session=false', '--log-level', 'info'],
-    { cwd: root, env: wranglerEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`wrangler dev did not start in 120 s:\n${output.slice(-2000)}`)), 120_000);
-    const onData = (c: Buffer) => {
-      output += c.toString('utf8');
-      if (/Ready on http/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`wrangler dev exited (${code}):\n${output.slice(-2000)}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    child,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      process.kill(-child.pid!, 'SIGTERM'); // its own process group: wrangler and its workerd
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    },
-  };
-}
 
 // ─────────────────────────────────────────── main ───────────────────────────────────────────
 
@@ -326,7 +281,7 @@ async function main() {
     const config = benchWranglerConfig(model.path);
     bundle = await bundleSize(config);
     console.error(`bundle: ${bundle.gzipKiB} KiB gzipped (code + kernels ${bundle.codeKernelsGzipKiB.toFixed(1)} KiB)`);
-    const dev = await startWranglerDev(config);
+    const dev = await startWranglerDev(config, benchDir);
     try {
       worker = await measureHttp(dev.url);
     } finally {
