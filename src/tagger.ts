@@ -30,12 +30,12 @@ import { type ModelFile, type ModelHeader, checkHeader, readModelAsync } from '.
 import { loadKernels } from './model/kernels.js';
 import { type Network, createNetwork } from './model/network.js';
 import { createSegmenter, type Segmenter } from './segment/index.js';
-import { type VocabLookup, createLookup, featurizeSentence } from './features/index.js';
+import { Lexicon, type VocabLookup, createLookup, featurizeSentence } from './features/index.js';
 import type { NormalizeOptions } from './text/normalize.js';
 import { type Span, splitWindows, taggableSentences, windowOwners } from './text/sentences.js';
 import { tagIdsToSpans, tagTypes, type TagSpan } from './tags/bio.js';
 import { type ConsistencyTable, applyConsistency } from './consistency/index.js';
-import type { Architecture } from './model/layout.js';
+import { type Architecture, lexiconSize } from './model/layout.js';
 
 export interface TaggerSource {
   /** the model file's bytes, or a ModelFile from readModel() */
@@ -352,6 +352,8 @@ interface SentenceJob {
   windows: Span[];
   charIds: Int32Array; // [n]
   wordIds: Int32Array; // [n]
+  /** [n × lexTypes] when the model has a lexicon channel */
+  lexIds?: Int32Array;
 }
 
 /** Per sentence: its entities (final form, before consistency) and, for k-best, its candidate taggings. */
@@ -369,6 +371,8 @@ class TaggerImpl implements Tagger {
   private readonly labels: string[];
   private readonly crf: CrfParams;
   private readonly table: ConsistencyTable | null;
+  /** the lexicon channel's matcher (built from the consistency table), when the model has one */
+  private readonly lexicon: Lexicon | null;
   private readonly normalization: NormalizeOptions;
   /** tag ids of B-X and I-X by type */
   private readonly bio: Map<string, { b: number; i: number }>;
@@ -382,6 +386,7 @@ class TaggerImpl implements Tagger {
     this.labels = [...h.tags.labels];
     this.normalization = h.normalization;
     this.table = h.consistency ?? null;
+    this.lexicon = lexiconSize(h.architecture) > 0 && this.table ? Lexicon.fromEntries(tagTypes(h.tags.labels), this.table.entries) : null;
     const K = h.architecture.tags;
     const f64 = (name: string, n: number) => {
       const t = file.weights.get(name);
@@ -444,10 +449,10 @@ class TaggerImpl implements Tagger {
     };
     texts.forEach((original, ti) => {
       for (const sentence of taggableSentences(original, this.normalization)) {
-        const { charIds, wordIds } = featurizeSentence(sentence.tokens, this.segmenter, this.lookup, this.header.features);
+        const { charIds, wordIds, lexIds } = featurizeSentence(sentence.tokens, this.segmenter, this.lookup, this.header.features, this.lexicon);
         const n = sentence.tokens.length;
         const windows = splitWindows({ start: 0, end: n }, opts.maxSentence, opts.overlap);
-        pending.push({ text: ti, cpStart: sentence.cpStart, offsets: sentence.offsets, windows, charIds, wordIds });
+        pending.push({ text: ti, cpStart: sentence.cpStart, offsets: sentence.offsets, windows, charIds, wordIds, lexIds });
         pendingTokens += n;
         if (pendingTokens >= CHUNK_TOKENS) flush();
       }
@@ -460,13 +465,16 @@ class TaggerImpl implements Tagger {
   private runJobs(jobs: SentenceJob[], texts: readonly string[], opts: ResolvedOptions): SentenceResult[] {
     const charIds: Int32Array[] = [];
     const wordIds: Int32Array[] = [];
+    const lexIds: Int32Array[] = [];
+    const L = this.lexicon ? this.lexicon.types.length : 0;
     for (const job of jobs) {
       for (const w of job.windows) {
         charIds.push(job.charIds.subarray(w.start, w.end));
         wordIds.push(job.wordIds.subarray(w.start, w.end));
+        if (job.lexIds) lexIds.push(job.lexIds.subarray(w.start * L, w.end * L));
       }
     }
-    const ems = this.network.emissions({ charIds, wordIds });
+    const ems = this.network.emissions(this.lexicon ? { charIds, wordIds, lexIds } : { charIds, wordIds });
     let at = 0;
     return jobs.map((job) => {
       const mine = ems.slice(at, at + job.windows.length);

@@ -2,37 +2,37 @@
 // gradient norm and Adam. Buffers are time-major [T·B, D] (row t·B + b); lengths: i32 [B], sorted descending.
 
 /**
- * X [T·B, cd + wd] = concat(charEmb[charIds], wordEmb[wordIds]) for running rows; finished rows zero.
- * charIds / wordIds: i32 [T·B]; active: i32 [T].
+ * One embedding channel into columns [col, col + dim) of X [T·B, ld]: X[m, col:col+dim] = table[ids[m·stride]]
+ * for running rows m = t·B + b (b < active[t]); finished rows get zeros there. table: f32 [rows, dim];
+ * ids: i32 [T·B·stride] (stride 1 for chars and words; the number of lexicon types for the lexicon channel,
+ * with `ids` pointing at type k's first id); active: i32 [T].
  */
-export function embed_gather(X: usize, charEmb: usize, cd: i32, wordEmb: usize, wd: i32, charIds: usize, wordIds: usize, active: usize, T: i32, B: i32): void {
-  const D = cd + wd;
-  const row = <usize>D << 2;
+export function embed_gather(X: usize, ld: i32, col: i32, table: usize, dim: i32, ids: usize, stride: i32, active: usize, T: i32, B: i32): void {
+  const bytes = <usize>dim << 2;
   for (let t = 0; t < T; t++) {
     const n = load<i32>(active + (<usize>t << 2));
     for (let b = 0; b < B; b++) {
       const m = <usize>t * <usize>B + <usize>b;
-      const x = X + m * row;
+      const x = X + ((m * <usize>ld + <usize>col) << 2);
       if (b >= n) {
-        memory.fill(x, 0, row);
+        memory.fill(x, 0, bytes);
         continue;
       }
-      if (cd > 0) memory.copy(x, charEmb + <usize>load<i32>(charIds + (m << 2)) * (<usize>cd << 2), <usize>cd << 2);
-      if (wd > 0) memory.copy(x + (<usize>cd << 2), wordEmb + <usize>load<i32>(wordIds + (m << 2)) * (<usize>wd << 2), <usize>wd << 2);
+      const id = <usize>load<i32>(ids + ((m * <usize>stride) << 2));
+      memory.copy(x, table + id * bytes, bytes);
     }
   }
 }
 
-/** dCharEmb[charIds] += dX[:, :cd], dWordEmb[wordIds] += dX[:, cd:] for running rows. */
-export function embed_scatter(dChar: usize, cd: i32, dWord: usize, wd: i32, dX: usize, charIds: usize, wordIds: usize, active: usize, T: i32, B: i32): void {
-  const row = <usize>(cd + wd) << 2;
+/** The gradient of embed_gather: dTable[ids[m·stride]] += dX[m, col:col+dim] for running rows. */
+export function embed_scatter(dTable: usize, dim: i32, dX: usize, ld: i32, col: i32, ids: usize, stride: i32, active: usize, T: i32, B: i32): void {
+  const bytes = <usize>dim << 2;
   for (let t = 0; t < T; t++) {
     const n = load<i32>(active + (<usize>t << 2));
     for (let b = 0; b < n; b++) {
       const m = <usize>t * <usize>B + <usize>b;
-      const x = dX + m * row;
-      if (cd > 0) vadd(dChar + <usize>load<i32>(charIds + (m << 2)) * (<usize>cd << 2), x, cd);
-      if (wd > 0) vadd(dWord + <usize>load<i32>(wordIds + (m << 2)) * (<usize>wd << 2), x + (<usize>cd << 2), wd);
+      const id = <usize>load<i32>(ids + ((m * <usize>stride) << 2));
+      vadd(dTable + id * bytes, dX + ((m * <usize>ld + <usize>col) << 2), dim);
     }
   }
 }

@@ -6,6 +6,10 @@
  * looked up by name, an unknown token is 1 and 0 only ever means padding.
  */
 
+import { Lexicon } from './lexicon.js';
+
+export { Lexicon, LEX_POSITIONS } from './lexicon.js';
+
 export const PAD = '<pad>';
 export const UNK = '<unk>';
 export const PAD_ID = 0;
@@ -108,13 +112,17 @@ export interface SentenceFeatures {
   charIds: Int32Array;
   /** [T] id of the word (from the segmenter) that contains each token */
   wordIds: Int32Array;
+  /** [T × K] entity-lexicon ids (src/features/lexicon.ts), present when a lexicon was given */
+  lexIds?: Int32Array;
 }
 
 /**
  * Features of one sentence: `tokens` are its normalised code points (one per position), `words` the
  * segmenter's words, which must concatenate to tokens.join('').
  */
-export function featurize(tokens: readonly string[], words: readonly string[], lookup: VocabLookup, options: FeatureOptions = {}): SentenceFeatures {
+export function featurize(
+  tokens: readonly string[], words: readonly string[], lookup: VocabLookup, options: FeatureOptions = {}, lexicon: Lexicon | null = null,
+): SentenceFeatures {
   if (!Array.isArray(tokens)) throw new TypeError(`featurize: tokens must be an array of strings, got ${typeof tokens}`);
   if (!Array.isArray(words)) throw new TypeError(`featurize: words must be an array of strings, got ${typeof words}`);
   if (!lookup || !(lookup.chars instanceof Map) || !(lookup.words instanceof Map)) {
@@ -152,7 +160,9 @@ export function featurize(tokens: readonly string[], words: readonly string[], l
     }
   }
   if (pos !== T) throw new RangeError(`featurize: the words cover ${pos} of ${T} tokens`);
-  return { charIds, wordIds };
+  if (lexicon === null) return { charIds, wordIds };
+  if (!(lexicon instanceof Lexicon)) throw new TypeError('featurize: lexicon must be a Lexicon or null');
+  return { charIds, wordIds, lexIds: lexicon.match(tokens) };
 }
 
 /** Anything with the segmenter's cut (src/segment: createSegmenter(spec)). */
@@ -164,7 +174,9 @@ export interface WordCutter {
  * Features of one normalised sentence: its words come from `segmenter.cut(tokens.join(''))`. This is the one
  * function both the trainer and the tagger call per sentence.
  */
-export function featurizeSentence(tokens: readonly string[], segmenter: WordCutter, lookup: VocabLookup, options: FeatureOptions = {}): SentenceFeatures {
+export function featurizeSentence(
+  tokens: readonly string[], segmenter: WordCutter, lookup: VocabLookup, options: FeatureOptions = {}, lexicon: Lexicon | null = null,
+): SentenceFeatures {
   if (!Array.isArray(tokens)) throw new TypeError(`featurizeSentence: tokens must be an array of strings, got ${typeof tokens}`);
-  return featurize(tokens, segmenter.cut(tokens.join('')), lookup, options);
+  return featurize(tokens, segmenter.cut(tokens.join('')), lookup, options, lexicon);
 }

@@ -17,8 +17,10 @@ import {
   type Tensor,
   type TensorData,
   type Weights,
+  lexiconSize,
   tensorSpecs,
 } from './layout.js';
+import { tagTypes } from '../tags/bio.js';
 import { Sha256, sha256, sha256Async, toHex } from './sha256.js';
 import { type NormalizeOptions, resolveNormalizeOptions } from '../text/normalize.js';
 import { type SegmenterSpec, validateSegmenterSpec } from '../segment/spec.js';
@@ -537,6 +539,10 @@ function checkArchitecture(a: unknown): asserts a is Architecture {
   int('wordDim', 0);
   int('tags', 1);
   if ((r.charDim as number) + (r.wordDim as number) === 0) throw bad(': charDim + wordDim must be > 0');
+  for (const key of ['lexTypes', 'lexDim']) if (r[key] !== undefined) int(key, 0);
+  if (((r.lexTypes ?? 0) as number) > 0 !== ((r.lexDim ?? 0) as number) > 0) {
+    throw bad(`: lexTypes and lexDim must both be > 0 (a lexicon channel) or both 0/absent, got ${String(r.lexTypes)} and ${String(r.lexDim)}`);
+  }
   if (!Array.isArray(r.lstm) || !r.lstm.every((h) => Number.isSafeInteger(h) && h >= 1)) {
     throw bad(`.lstm: expected an array of positive integers, got ${describe(r.lstm)}`);
   }
@@ -582,6 +588,12 @@ function checkVocab(h: ModelHeader): void {
     if (l === 'O') continue;
     const other = (l[0] === 'B' ? 'I' : 'B') + l.slice(1);
     if (!seen.has(other)) throw bad(`header.tags.labels has ${l} without ${other}`);
+  }
+  if (lexiconSize(a) > 0) {
+    // the lexicon channel matches the consistency table's strings, one slot per entity type of the tag set
+    if (!h.consistency) throw bad('the architecture has a lexicon channel (lexTypes > 0) but header.consistency, its string table, is missing');
+    const types = tagTypes(labels);
+    if (types.length !== a.lexTypes) throw bad(`architecture.lexTypes is ${a.lexTypes}, the tag set has ${types.length} entity types`);
   }
 }
 

@@ -4,7 +4,10 @@
  *
  * Shapes are row-major. B = sentences in a lockstep batch, T = time steps, K = tags.
  *
- *   input x_t = concat(embed.char[charId_t], embed.word[wordId_t])               [In0 = charDim + wordDim]
+ *   input x_t = concat(embed.char[charId_t], embed.word[wordId_t],
+ *                      embed.lex[lexId_{t,0}], …, embed.lex[lexId_{t,L-1}])     [In0 = charDim + wordDim + L·lexDim]
+ *     (L = lexTypes; lexId_{t,k} = 5k + position of t in a type-k lexicon match, src/features/lexicon.ts;
+ *      without a lexicon L = 0 and the input is the two embeddings)
  *   for each BiLSTM layer l (hidden H_l), for dir in {fw, bw}:
  *     gates_t = W_ih · x_t + W_hh · h_{t-1} + bias                             [4H] (bias = b_ih + b_hh)
  *     rows of W_ih / W_hh / bias are gate-major, PyTorch and Keras order:
@@ -20,6 +23,8 @@
  * f32 tensor `NAME.scale` of shape [rows]; row r = q[r, :] * scale[r] (symmetric, scale = max|row| / 127).
  */
 
+import { LEX_POSITIONS } from '../features/lexicon.js';
+
 export interface Architecture {
   /** number of characters in the char vocabulary (index 0 = <pad>, 1 = <unk>) */
   charVocab: number;
@@ -29,6 +34,10 @@ export interface Architecture {
   wordVocab: number;
   /** word embedding size; 0 disables word embeddings */
   wordDim: number;
+  /** entity types of the lexicon channel (src/features/lexicon.ts); absent or 0 = no lexicon channel */
+  lexTypes?: number;
+  /** size of each lexicon embedding (one per type per position); absent or 0 = no lexicon channel */
+  lexDim?: number;
   /** hidden size of each BiLSTM layer, bottom first: the paper uses [128, 64]; [] = no LSTM */
   lstm: number[];
   /** number of tags K (labels in header.tags.labels) */
@@ -49,8 +58,13 @@ export interface TensorSpec {
 export const DIRECTIONS = ['fw', 'bw'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 
+/** Columns of the lexicon channel: lexTypes · lexDim (0 without one). */
+export function lexiconSize(a: Architecture): number {
+  return (a.lexTypes ?? 0) * (a.lexDim ?? 0);
+}
+
 export function inputSize(a: Architecture): number {
-  return a.charDim + a.wordDim;
+  return a.charDim + a.wordDim + lexiconSize(a);
 }
 
 /** Input size of BiLSTM layer l. */
@@ -70,6 +84,7 @@ export function tensorSpecs(a: Architecture): TensorSpec[] {
   const specs: TensorSpec[] = [];
   if (a.charDim > 0) specs.push({ name: 'embed.char', shape: [a.charVocab, a.charDim], quantizable: true });
   if (a.wordDim > 0) specs.push({ name: 'embed.word', shape: [a.wordVocab, a.wordDim], quantizable: true });
+  if (lexiconSize(a) > 0) specs.push({ name: 'embed.lex', shape: [LEX_POSITIONS * a.lexTypes!, a.lexDim!], quantizable: false });
   a.lstm.forEach((h, l) => {
     const inp = lstmInputSize(a, l);
     for (const dir of DIRECTIONS) {

@@ -25,6 +25,7 @@ import {
   type Weights,
   DIRECTIONS,
   inputSize,
+  lexiconSize,
   lstmName,
   tensorSpecs,
 } from './layout.js';
@@ -35,6 +36,8 @@ export interface SentenceBatch {
   charIds: Int32Array[];
   /** per sentence, one word id per position (same length as charIds); may be [] when wordDim = 0 */
   wordIds: Int32Array[];
+  /** per sentence, [T × lexTypes] lexicon ids (src/features/lexicon.ts); required when the model has a lexicon channel */
+  lexIds?: Int32Array[];
 }
 
 export interface ScoredPath {
@@ -191,6 +194,7 @@ class WasmNetwork implements Network {
   private readonly in0P: number;
   private readonly charTable: Placed | null;
   private readonly wordTable: Placed | null;
+  private readonly lexTable: Placed | null;
   private readonly layers: LayerPlan[];
   private readonly dense: Placed;
   private readonly denseBias: number;
@@ -214,6 +218,7 @@ class WasmNetwork implements Network {
 
     this.charTable = arch.charDim > 0 ? this.placeTable(weights, 'embed.char') : null;
     this.wordTable = arch.wordDim > 0 ? this.placeTable(weights, 'embed.word') : null;
+    this.lexTable = lexiconSize(arch) > 0 ? this.placeTable(weights, 'embed.lex') : null;
 
     // columns of a layer input: layer 0 = the embeddings (identity); above = [h_fw | h_bw] with padded halves
     let inP = this.in0P;
@@ -326,7 +331,11 @@ class WasmNetwork implements Network {
         j++;
       }
       const members = order.slice(i, j);
-      const results = this.runBatch(members.map((s) => batch.charIds[s]), members.map((s) => batch.wordIds[s]));
+      const results = this.runBatch(
+        members.map((s) => batch.charIds[s]),
+        members.map((s) => batch.wordIds[s]),
+        this.lexTable ? members.map((s) => batch.lexIds![s]) : null,
+      );
       members.forEach((s, b) => (out[s] = results[b]));
       i = j;
     }
@@ -356,12 +365,19 @@ class WasmNetwork implements Network {
         }
         checkIds('wordIds', s, w, wordVocab, 'word');
       }
+      if (this.lexTable) {
+        const lx = batch.lexIds?.[s];
+        const L = this.arch.lexTypes!;
+        if (!(lx instanceof Int32Array)) throw new TypeError(`emissions: the model has a lexicon channel: lexIds[${s}] must be an Int32Array [T × ${L}]`);
+        if (lx.length !== c.length * L) throw new Error(`emissions: sentence ${s} has ${c.length} char ids but ${lx.length} lexicon ids (expected ${c.length} × ${L})`);
+        checkIds('lexIds', s, lx, this.lexTable.rows, 'lexicon');
+      }
     }
     return n;
   }
 
   /** One lockstep batch; sentences sorted by length, longest first, all non-empty. */
-  private runBatch(charIds: Int32Array[], wordIds: Int32Array[]): Float32Array[] {
+  private runBatch(charIds: Int32Array[], wordIds: Int32Array[], lexIds: Int32Array[] | null): Float32Array[] {
     const k = this.k;
     const ex = k.exports;
     const B = charIds.length;
@@ -400,7 +416,21 @@ class WasmNetwork implements Network {
       const { charDim, wordDim } = this.arch;
       if (this.charTable) this.gather(X0, ldx0, 0, pCids, R, this.charTable, charDim);
       if (this.wordTable) this.gather(X0, ldx0, charDim, pWids, R, this.wordTable, wordDim);
-      ex.zero_cols(X0, ldx0, R, charDim + wordDim, ldx0);
+      if (this.lexTable && lexIds) {
+        // one gather per lexicon type k, into columns [charDim + wordDim + k·lexDim, … + lexDim)
+        const L = this.arch.lexTypes!;
+        const lexDim = this.arch.lexDim!;
+        const pLex = k.alloc(4 * R); //            i32 [R]
+        const lids = k.i32(pLex, R);
+        for (let j = 0; j < L; j++) {
+          for (let b = 0; b < B; b++) {
+            const lx = lexIds[b];
+            for (let t = 0; t < lens[b]; t++) lids[rowStart[t] + b] = lx[t * L + j];
+          }
+          this.gather(X0, ldx0, charDim + wordDim + j * lexDim, pLex, R, this.lexTable, lexDim);
+        }
+      }
+      ex.zero_cols(X0, ldx0, R, this.in0, ldx0);
 
       // ---- BiLSTM layers (one G buffer, sized for the widest layer, serves every layer and direction)
       let x = X0;

@@ -3,13 +3,16 @@
  * sorted longest first, so the sentences still running at step t are the prefix b < active[t].
  */
 
-import type { Architecture } from '../model/layout.js';
+import { LEX_POSITIONS } from '../features/lexicon.js';
+import { type Architecture, lexiconSize } from '../model/layout.js';
 
 /** One training sentence as ids, all of length T (one entry per character). */
 export interface Sentence {
   charIds: Int32Array;
   wordIds: Int32Array;
   tagIds: Int32Array;
+  /** [T × lexTypes] lexicon ids (src/features/lexicon.ts); required when the architecture has a lexicon channel */
+  lexIds?: Int32Array;
 }
 
 export interface PreparedBatch {
@@ -31,6 +34,8 @@ export interface PreparedBatch {
   charIds: Int32Array;
   wordIds: Int32Array;
   tagIds: Int32Array;
+  /** [T·B·lexTypes] time-major lexicon ids (row t·B + b holds lexTypes ids); only with a lexicon channel */
+  lexIds?: Int32Array;
 }
 
 /** Throws unless `s` is a sentence of consistent, in-range ids for `arch`. */
@@ -52,6 +57,15 @@ export function validateSentence(s: Sentence, arch: Architecture, index = 0): vo
       throw new Error(`${what}: wordIds[${t}] = ${s.wordIds[t]} outside [0, ${arch.wordVocab})`);
     }
     if (!(s.tagIds[t] >= 0 && s.tagIds[t] < arch.tags)) throw new Error(`${what}: tagIds[${t}] = ${s.tagIds[t]} outside [0, ${arch.tags})`);
+  }
+  if (lexiconSize(arch) > 0) {
+    const L = arch.lexTypes!;
+    if (!(s.lexIds instanceof Int32Array)) throw new Error(`${what}: the architecture has a lexicon channel: lexIds must be an Int32Array [T × ${L}]`);
+    if (s.lexIds.length !== T * L) throw new Error(`${what}: lexIds has ${s.lexIds.length} ids, expected ${T} × ${L}`);
+    const rows = LEX_POSITIONS * L;
+    for (let i = 0; i < s.lexIds.length; i++) {
+      if (!(s.lexIds[i] >= 0 && s.lexIds[i] < rows)) throw new Error(`${what}: lexIds[${i}] = ${s.lexIds[i]} outside [0, ${rows})`);
+    }
   }
 }
 
@@ -83,5 +97,15 @@ export function prepareBatch(sentences: Sentence[], arch: Architecture, keys?: A
     }
   }
   const keyArr = Int32Array.from(order, (i) => (keys ? keys[i] : i) | 0);
-  return { B, T, chars, order, lengths, active, keys: keyArr, charIds, wordIds, tagIds };
+  const batch: PreparedBatch = { B, T, chars, order, lengths, active, keys: keyArr, charIds, wordIds, tagIds };
+  if (lexiconSize(arch) > 0) {
+    const L = arch.lexTypes!;
+    const lexIds = new Int32Array(T * B * L); // [T·B, L]; rows past a sentence's end are never read
+    for (let b = 0; b < B; b++) {
+      const lx = sentences[order[b]].lexIds!;
+      for (let t = 0; t < lengths[b]; t++) lexIds.set(lx.subarray(t * L, (t + 1) * L), (t * B + b) * L);
+    }
+    batch.lexIds = lexIds;
+  }
+  return batch;
 }

@@ -18,6 +18,13 @@ export interface TrainConfig {
   lstm: number[];
   /** word channel also encodes the character's position in its word (B/M/E/S): 4 rows per word */
   wordPositions: boolean;
+  /**
+   * size of the entity-lexicon embeddings (src/features/lexicon.ts): per entity type, where the character sits
+   * in a match of a training entity string; 0 = no lexicon channel (the paper's input)
+   */
+  lexDim: number;
+  /** folds of the jackknife that gives each training document a lexicon without its own fold's entities */
+  lexiconFolds: number;
   /** dropout after each BiLSTM layer */
   dropout: number;
   /** CRF on top (false: per-step softmax, the "BiLSTM" baseline) */
@@ -45,6 +52,8 @@ export const DEFAULT_CONFIG: TrainConfig = {
   wordDim: 50,
   lstm: [128, 64],
   wordPositions: false,
+  lexDim: 0,
+  lexiconFolds: 5,
   dropout: 0.5,
   crf: true,
   optimizer: { ...DEFAULT_ADAM },
@@ -78,6 +87,9 @@ export function resolveConfig(partial: Partial<Omit<TrainConfig, 'optimizer'>> &
   int('charDim', 0);
   int('wordDim', 0);
   if (c.charDim + c.wordDim === 0) throw new Error('config: charDim + wordDim must be > 0');
+  int('lexDim', 0);
+  int('lexiconFolds', 2);
+  if (typeof c.wordPositions !== 'boolean') throw new Error(`config: wordPositions must be true or false, got ${JSON.stringify(c.wordPositions)}`);
   if (!Array.isArray(c.lstm) || !c.lstm.every((h) => Number.isInteger(h) && h > 0)) throw new Error(`config: lstm must be a list of positive integers, got ${JSON.stringify(c.lstm)}`);
   if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) throw new Error(`config: dropout must be in [0, 1), got ${JSON.stringify(c.dropout)}`);
   if (typeof c.crf !== 'boolean') throw new Error(`config: crf must be true or false, got ${JSON.stringify(c.crf)}`);
@@ -114,5 +126,11 @@ export function loadConfig(path: string): TrainConfig {
 
 /** The network architecture a config describes, for the given vocabulary and tag-set sizes. */
 export function architectureFor(c: TrainConfig, sizes: { charVocab: number; wordVocab: number; tags: number }): Architecture {
-  return { charVocab: sizes.charVocab, charDim: c.charDim, wordVocab: sizes.wordVocab, wordDim: c.wordDim, lstm: [...c.lstm], tags: sizes.tags, crf: c.crf };
+  const arch: Architecture = { charVocab: sizes.charVocab, charDim: c.charDim, wordVocab: sizes.wordVocab, wordDim: c.wordDim, lstm: [...c.lstm], tags: sizes.tags, crf: c.crf };
+  if (c.lexDim > 0) {
+    // one lexicon slot per entity type of the BIO tag set ['O', B-/I- per type]
+    arch.lexTypes = (sizes.tags - 1) / 2;
+    arch.lexDim = c.lexDim;
+  }
+  return arch;
 }

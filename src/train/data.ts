@@ -5,12 +5,14 @@
  */
 
 import type { Doc, EntitySpan } from '../corpus/document.js';
-import { type FeatureOptions, type Vocabulary, buildVocab, createLookup, featurize, type VocabLookup } from '../features/index.js';
+import { buildConsistencyTable } from '../consistency/index.js';
+import { type FeatureOptions, Lexicon, type Vocabulary, buildVocab, createLookup, featurize, type VocabLookup } from '../features/index.js';
 import { type Segmenter, type SegmenterSpec, createSegmenter } from '../segment/index.js';
-import { spansToTags, tagSet } from '../tags/bio.js';
+import { spansToTags, tagSet, tagTypes } from '../tags/bio.js';
 import { type NormalizeOptions, normalize } from '../text/normalize.js';
 import { taggableSentences, tokenAt } from '../text/sentences.js';
 import type { Sentence } from './batch.js';
+import { Rng } from './rng.js';
 import { type SegdictVariant, buildSegmenterSpec } from './segdict.js';
 
 /** Everything that turns text into ids: it goes into the model header. */
@@ -107,13 +109,53 @@ export function featurizer(space: FeatureSpace): { segmenter: Segmenter; lookup:
   return { segmenter: createSegmenter(space.segmenter), lookup: createLookup(space.vocab), tagIndex: new Map(space.labels.map((l, i) => [l, i])) };
 }
 
-/** Every document's taggable sentences as id arrays with gold BIO tag ids. */
-export function docsToSentences(docs: readonly Doc[], space: FeatureSpace, f = featurizer(space)): { docs: DocSentences[]; sentences: Sentence[]; stats: SentenceStats } {
+/**
+ * The lexicon channel's matcher for `docs`: every (normalised entity string, type) they annotate — the same
+ * strings and normalisation as the consistency table the model carries (the tagger rebuilds it from there).
+ */
+export function lexiconOf(docs: readonly Doc[], space: FeatureSpace): Lexicon {
+  return Lexicon.fromEntries(tagTypes(space.labels), buildConsistencyTable(docs, space.normalization).entries);
+}
+
+/**
+ * Jackknife lexicons for training documents: documents are dealt into `folds` folds by group (groupKey: a CCKS
+ * record's sections share a fold, as they share a split side), and document i gets the lexicon of the OTHER
+ * folds. So the network learns from lexicon matches as incomplete as those on new text; without this, every
+ * training entity would match itself and the network would learn to copy the lexicon.
+ */
+export function crossFoldLexicons(
+  docs: readonly Doc[], space: FeatureSpace, folds: number, seed: number, groupKey: (d: Doc) => string = (d) => d.id,
+): Lexicon[] {
+  if (!(Number.isInteger(folds) && folds >= 2)) throw new Error(`crossFoldLexicons: folds must be an integer ≥ 2, got ${folds}`);
+  const groups = [...new Set(docs.map(groupKey))].sort();
+  const rng = new Rng(seed);
+  for (let i = groups.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [groups[i], groups[j]] = [groups[j], groups[i]];
+  }
+  const foldOfGroup = new Map(groups.map((g, i) => [g, i % folds]));
+  const foldOf = docs.map((d) => foldOfGroup.get(groupKey(d))!);
+  const lexicons: Lexicon[] = [];
+  for (let k = 0; k < folds; k++) lexicons.push(lexiconOf(docs.filter((_, i) => foldOf[i] !== k), space));
+  return foldOf.map((k) => lexicons[k]);
+}
+
+/**
+ * Every document's taggable sentences as id arrays with gold BIO tag ids. `lexicon`: the lexicon channel's
+ * matcher, one for all documents or one per document (crossFoldLexicons); null = no lexicon ids.
+ */
+export function docsToSentences(
+  docs: readonly Doc[], space: FeatureSpace, f = featurizer(space), lexicon: Lexicon | readonly Lexicon[] | null = null,
+): { docs: DocSentences[]; sentences: Sentence[]; stats: SentenceStats } {
+  if (Array.isArray(lexicon) && lexicon.length !== docs.length) {
+    throw new Error(`docsToSentences: ${docs.length} documents but ${lexicon.length} lexicons`);
+  }
   const stats: SentenceStats = { docs: docs.length, sentences: 0, chars: 0, entities: 0, entitiesCut: 0, entitiesDropped: 0 };
   const types = new Set(space.labels.slice(1).map((l) => l.slice(2)));
   const out: DocSentences[] = [];
   const all: Sentence[] = [];
-  for (const doc of docs) {
+  docs.forEach((doc, di) => {
+    const lex = lexicon === null ? null : Array.isArray(lexicon) ? (lexicon as readonly Lexicon[])[di] : (lexicon as Lexicon);
     stats.entities += doc.entities.length;
     const ds: DocSentences = { doc, sentences: [], offsets: [] };
     const placed = new Set<number>();
@@ -136,8 +178,8 @@ export function docsToSentences(docs: readonly Doc[], space: FeatureSpace, f = f
       const tags = spansToTags(n, spans);
       const tagIds = Int32Array.from(tags, (t) => f.tagIndex.get(t)!);
       const words = f.segmenter.cut(s.tokens.join(''));
-      const { charIds, wordIds } = featurize(s.tokens, words, f.lookup, space.features);
-      const sentence: Sentence = { charIds, wordIds, tagIds };
+      const { charIds, wordIds, lexIds } = featurize(s.tokens, words, f.lookup, space.features, lex);
+      const sentence: Sentence = lexIds ? { charIds, wordIds, tagIds, lexIds } : { charIds, wordIds, tagIds };
       ds.sentences.push(sentence);
       ds.offsets.push(s.offsets);
       all.push(sentence);
@@ -147,7 +189,7 @@ export function docsToSentences(docs: readonly Doc[], space: FeatureSpace, f = f
     stats.entitiesDropped += doc.entities.length - placed.size;
     stats.entitiesCut += cut.size;
     out.push(ds);
-  }
+  });
   return { docs: out, sentences: all, stats };
 }
 

@@ -8,6 +8,7 @@
  * applied in place, mask kept) · emissions E [M, K].
  */
 
+import { inputSize, lexiconSize } from '../model/layout.js';
 import type { TrainKernels } from './kernels.js';
 import type { ParamLayout } from './params.js';
 import type { PreparedBatch } from './batch.js';
@@ -28,6 +29,8 @@ interface BatchPtrs {
   keys: number;
   charIds: number;
   wordIds: number;
+  /** [M·lexTypes] lexicon ids, or 0 without a lexicon channel */
+  lexIds: number;
   tagIds: number;
 }
 
@@ -155,7 +158,14 @@ export class ModelGraph {
     k.i32(charIds, M).set(batch.charIds);
     k.i32(wordIds, M).set(batch.wordIds);
     k.i32(tagIds, M).set(batch.tagIds);
-    return { B, T, M, lengths, active, keys, charIds, wordIds, tagIds };
+    const L = lexiconSize(this.layout.arch) > 0 ? this.layout.arch.lexTypes! : 0;
+    let lexIds = 0;
+    if (L > 0) {
+      if (!batch.lexIds || batch.lexIds.length !== M * L) throw new Error(`batch: the model has a lexicon channel; expected ${M * L} lexicon ids, got ${batch.lexIds?.length ?? 0}`);
+      lexIds = k.alloc(4 * M * L);
+      k.i32(lexIds, M * L).set(batch.lexIds);
+    }
+    return { B, T, M, lengths, active, keys, charIds, wordIds, lexIds, tagIds };
   }
 
   private forward(bp: BatchPtrs, dropout: number, seed: number): ForwardState {
@@ -165,9 +175,9 @@ export class ModelGraph {
     const { B, T, M, lengths, active } = bp;
     const cd = a.charDim;
     const wd = a.wordDim;
-    let inDim = cd + wd;
-    const X0 = k.allocF32(M * inDim); // [M, In0]
-    ex.embed_gather(X0, cd ? this.p('embed.char') : 0, cd, wd ? this.p('embed.word') : 0, wd, bp.charIds, bp.wordIds, active, T, B);
+    let inDim = inputSize(a);
+    const X0 = k.allocF32(M * inDim); // [M, In0] = [char | word | lex type 0 … lex type L-1]
+    this.eachChannel(bp, (name, col, dim, ids, stride) => ex.embed_gather(X0, inDim, col, this.p(name), dim, ids, stride, active, T, B));
     let input = X0;
     const layers: LayerState[] = [];
     a.lstm.forEach((H, l) => {
@@ -264,10 +274,19 @@ export class ModelGraph {
       dY = dX;
       D = inDim;
     }
-    const cd = a.charDim;
-    const wd = a.wordDim;
-    ex.embed_scatter(cd ? this.g('embed.char') : 0, cd, wd ? this.g('embed.word') : 0, wd, dY, bp.charIds, bp.wordIds, active, T, B);
+    this.eachChannel(bp, (name, col, dim, ids, stride) => ex.embed_scatter(this.g(name), dim, dY, D, col, ids, stride, active, T, B));
     return loss;
+  }
+
+  /** The input channels (layout.ts): embedding tensor, first column in X0, width, ids pointer and stride. */
+  private eachChannel(bp: BatchPtrs, fn: (name: string, col: number, dim: number, ids: number, stride: number) => void): void {
+    const a = this.layout.arch;
+    if (a.charDim > 0) fn('embed.char', 0, a.charDim, bp.charIds, 1);
+    if (a.wordDim > 0) fn('embed.word', a.charDim, a.wordDim, bp.wordIds, 1);
+    if (lexiconSize(a) > 0) {
+      const L = a.lexTypes!;
+      for (let j = 0; j < L; j++) fn('embed.lex', a.charDim + a.wordDim + j * a.lexDim!, a.lexDim!, bp.lexIds + 4 * j, L);
+    }
   }
 }
 

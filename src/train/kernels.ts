@@ -16,8 +16,8 @@ export interface TrainExports {
   col_sum(db: number, dY: number, ld: number, M: number, N: number): void;
   lstm_forward(G: number, Hs: number, Cs: number, TCs: number, WhhT: number, active: number, T: number, B: number, H: number): void;
   lstm_backward(G: number, Cs: number, TCs: number, dHs: number, Whh: number, active: number, T: number, B: number, H: number, dhn: number, dcn: number): void;
-  embed_gather(X: number, charEmb: number, cd: number, wordEmb: number, wd: number, charIds: number, wordIds: number, active: number, T: number, B: number): void;
-  embed_scatter(dChar: number, cd: number, dWord: number, wd: number, dX: number, charIds: number, wordIds: number, active: number, T: number, B: number): void;
+  embed_gather(X: number, ld: number, col: number, table: number, dim: number, ids: number, stride: number, active: number, T: number, B: number): void;
+  embed_scatter(dTable: number, dim: number, dX: number, ld: number, col: number, ids: number, stride: number, active: number, T: number, B: number): void;
   seq_copy(dst: number, ldDst: number, src: number, ldSrc: number, lengths: number, T: number, B: number, D: number, reverse: number, acc: number): void;
   dropout_mask(mask: number, lengths: number, keys: number, T: number, B: number, D: number, p: number, seed: number): void;
   vadd(dst: number, src: number, n: number): void;

@@ -34,6 +34,7 @@ interface SentenceIds {
   charIds: Int32Array;
   wordIds: Int32Array;
   tagIds: Int32Array;
+  lexIds?: Int32Array;
 }
 
 export type WorkerRequest =
@@ -253,5 +254,5 @@ export class ParallelBackend implements TrainingBackend {
 }
 
 function ids(s: Sentence): SentenceIds {
-  return { charIds: s.charIds, wordIds: s.wordIds, tagIds: s.tagIds };
+  return s.lexIds ? { charIds: s.charIds, wordIds: s.wordIds, tagIds: s.tagIds, lexIds: s.lexIds } : { charIds: s.charIds, wordIds: s.wordIds, tagIds: s.tagIds };
 }

@@ -4,7 +4,7 @@
  * same layout, so clipping and the optimiser step are single passes over the whole vector.
  */
 
-import { type Architecture, type Weights, tensorSpecs } from '../model/layout.js';
+import { type Architecture, type Weights, lexiconSize, tensorSpecs } from '../model/layout.js';
 import type { Rng } from './rng.js';
 
 export interface ParamSlot {
@@ -131,6 +131,11 @@ export function initParameters(layout: ParamLayout, rng: Rng): Float32Array {
     fill('crf.trans', -0.1, 0.1);
     fill('crf.start', -0.1, 0.1);
     fill('crf.end', -0.1, 0.1);
+  }
+  // last, so the other tensors draw the same numbers with or without a lexicon channel
+  if (lexiconSize(a) > 0) {
+    const r = Math.sqrt(3 / a.lexDim!);
+    fill('embed.lex', -r, r);
   }
   return flat;
 }

@@ -25,7 +25,7 @@ import type { EntityEvalReport, ScoreSet } from '../eval/index.js';
 import { WasmBackend } from './backend.js';
 import type { EpochReport } from './checkpoint.js';
 import { type TrainConfig, architectureFor, loadConfig, resolveConfig } from './config.js';
-import { type FeatureSpace, buildFeatureSpace, docsToSentences, featurizer, insideTagPredicate } from './data.js';
+import { type FeatureSpace, buildFeatureSpace, crossFoldLexicons, docsToSentences, featurizer, insideTagPredicate, lexiconOf } from './data.js';
 import { type ModelEvaluation, evaluateModel } from './evaluate.js';
 import { spanF1 } from './metrics.js';
 import { ParamLayout, initParameters } from './params.js';
@@ -147,9 +147,15 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
     wordPositions: config.wordPositions,
   });
   const f = featurizer(space);
-  const trainSet = docsToSentences(split.train, space, f);
-  const devSet = docsToSentences(split.dev, space, f);
-  const testSet = docsToSentences(split.test, space, f);
+  // the lexicon channel: training documents see a jackknife lexicon (without their fold), dev and test the
+  // lexicon of the whole train split — the strings of the consistency table the tagger will match
+  const fullLexicon = config.lexDim > 0 ? lexiconOf(split.train, space) : null;
+  const trainLexicons = config.lexDim > 0
+    ? crossFoldLexicons(split.train, space, config.lexiconFolds, hash32(config.seed, 7), looksLikeCcksIds(split.train) ? recordIdOf : undefined)
+    : null;
+  const trainSet = docsToSentences(split.train, space, f, trainLexicons);
+  const devSet = docsToSentences(split.dev, space, f, fullLexicon);
+  const testSet = docsToSentences(split.test, space, f, fullLexicon);
   const trainSentences = splitLongSentences(trainSet.sentences, config.maxSentenceLength, insideTagPredicate(space.labels));
   const arch = architectureFor(config, { charVocab: space.vocab.chars.length, wordVocab: space.vocab.words.length * wordRowsPerWord(space.features), tags: space.labels.length });
   const layout = new ParamLayout(arch);

@@ -88,7 +88,12 @@ export function splitLongSentences(sentences: Sentence[], max: number, isInside:
 }
 
 function sliceSentence(s: Sentence, a: number, b: number): Sentence {
-  return { charIds: s.charIds.slice(a, b), wordIds: s.wordIds.slice(a, b), tagIds: s.tagIds.slice(a, b) };
+  const out: Sentence = { charIds: s.charIds.slice(a, b), wordIds: s.wordIds.slice(a, b), tagIds: s.tagIds.slice(a, b) };
+  if (s.lexIds) {
+    const L = s.lexIds.length / s.charIds.length; // [T × L]
+    out.lexIds = s.lexIds.slice(a * L, b * L);
+  }
+  return out;
 }
 
 /**
