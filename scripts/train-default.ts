@@ -28,6 +28,7 @@ import type { CorpusFormat, Doc } from '../src/corpus/index.js';
 import { isCorpusFormat } from '../src/corpus/index.js';
 import { readModel } from '../src/model/format.js';
 import { createSegmenter, type Segmenter, type SegmenterSpec } from '../src/segment/index.js';
+import { bigramAt } from '../src/features/index.js';
 import { type NormalizeOptions } from '../src/text/normalize.js';
 import { taggableSentences } from '../src/text/sentences.js';
 import { type TrainConfig, resolveConfig } from '../src/train/config.js';
@@ -89,6 +90,11 @@ export function pretrainSequences(texts: Iterable<string>, segmenter?: Segmenter
     for (const s of taggableSentences(text, normalization)) out.push(segmenter ? segmenter.cut(s.tokens.join('')) : s.tokens);
   }
   return out;
+}
+
+/** Character sequences → their bigram sequences (src/features bigramAt: the tagger's bigrams). */
+export function bigramSequences(charSequences: readonly string[][]): string[][] {
+  return charSequences.map((s) => s.map((_, t) => bigramAt(s, t)));
 }
 
 /** Trains word2vec vectors on `sequences` and writes them (word2vec text format) to `path`; returns seconds. */
@@ -425,6 +431,7 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
   const config0 = resolveConfig({ ...file.config, ...(opts.epochs ? { epochs: opts.epochs } : {}), ...(opts.workers ? { workers: opts.workers } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
   const charVec = join(out, 'vectors', 'char.vec');
   const wordVec = join(out, 'vectors', 'word.vec');
+  const bigramVec = join(out, 'vectors', 'bigram.vec');
   const texts = [...split.train.map((d) => d.text), ...unlabeled];
   if (config0.charDim > 0 && !done(charVec, '2/6 char vectors')) {
     log(`2/6 char vectors: word2vec dim ${config0.charDim} on the train split + ${unlabeled.length} unlabeled lines`);
@@ -438,7 +445,20 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
     saveTiming();
     stale = true;
   }
-  const config = resolveConfig({ ...config0, embeddings: { ...(config0.charDim > 0 ? { char: charVec } : {}), ...(config0.wordDim > 0 ? { word: wordVec } : {}) } });
+  if (config0.bigramDim > 0 && !done(bigramVec, '2/6 bigram vectors')) {
+    log(`2/6 bigram vectors: word2vec dim ${config0.bigramDim} on the character bigrams of the same texts`);
+    timing.bigramVectors = await pretrainVectors(bigramSequences(pretrainSequences(texts)), config0.bigramDim, pretrain, bigramVec, log);
+    saveTiming();
+    stale = true;
+  }
+  const config = resolveConfig({
+    ...config0,
+    embeddings: {
+      ...(config0.charDim > 0 ? { char: charVec } : {}),
+      ...(config0.wordDim > 0 ? { word: wordVec } : {}),
+      ...(config0.bigramDim > 0 ? { bigram: bigramVec } : {}),
+    },
+  });
 
   // 3. training (and 4. the document-level evaluation, inside runTraining)
   const trainDir = join(out, 'train');

@@ -28,7 +28,7 @@
 
 import { type ModelFile, type ModelHeader, checkHeader, readModelAsync } from './model/format.js';
 import { loadKernels } from './model/kernels.js';
-import { type Network, createNetwork } from './model/network.js';
+import { type Network, type SentenceBatch, createNetwork } from './model/network.js';
 import { createSegmenter, type Segmenter } from './segment/index.js';
 import { Lexicon, type VocabLookup, createLookup, featurizeSentence } from './features/index.js';
 import type { NormalizeOptions } from './text/normalize.js';
@@ -352,6 +352,8 @@ interface SentenceJob {
   windows: Span[];
   charIds: Int32Array; // [n]
   wordIds: Int32Array; // [n]
+  /** [n] when the model has a bigram channel */
+  bigramIds?: Int32Array;
   /** [n × lexTypes] when the model has a lexicon channel */
   lexIds?: Int32Array;
 }
@@ -449,10 +451,10 @@ class TaggerImpl implements Tagger {
     };
     texts.forEach((original, ti) => {
       for (const sentence of taggableSentences(original, this.normalization)) {
-        const { charIds, wordIds, lexIds } = featurizeSentence(sentence.tokens, this.segmenter, this.lookup, this.header.features, this.lexicon);
+        const { charIds, wordIds, bigramIds, lexIds } = featurizeSentence(sentence.tokens, this.segmenter, this.lookup, this.header.features, this.lexicon);
         const n = sentence.tokens.length;
         const windows = splitWindows({ start: 0, end: n }, opts.maxSentence, opts.overlap);
-        pending.push({ text: ti, cpStart: sentence.cpStart, offsets: sentence.offsets, windows, charIds, wordIds, lexIds });
+        pending.push({ text: ti, cpStart: sentence.cpStart, offsets: sentence.offsets, windows, charIds, wordIds, bigramIds, lexIds });
         pendingTokens += n;
         if (pendingTokens >= CHUNK_TOKENS) flush();
       }
@@ -466,15 +468,20 @@ class TaggerImpl implements Tagger {
     const charIds: Int32Array[] = [];
     const wordIds: Int32Array[] = [];
     const lexIds: Int32Array[] = [];
+    const bigramIds: Int32Array[] = [];
     const L = this.lexicon ? this.lexicon.types.length : 0;
     for (const job of jobs) {
       for (const w of job.windows) {
         charIds.push(job.charIds.subarray(w.start, w.end));
         wordIds.push(job.wordIds.subarray(w.start, w.end));
         if (job.lexIds) lexIds.push(job.lexIds.subarray(w.start * L, w.end * L));
+        if (job.bigramIds) bigramIds.push(job.bigramIds.subarray(w.start, w.end));
       }
     }
-    const ems = this.network.emissions(this.lexicon ? { charIds, wordIds, lexIds } : { charIds, wordIds });
+    const batch: SentenceBatch = { charIds, wordIds };
+    if (this.lexicon) batch.lexIds = lexIds;
+    if (this.lookup.bigrams) batch.bigramIds = bigramIds;
+    const ems = this.network.emissions(batch);
     let at = 0;
     return jobs.map((job) => {
       const mine = ems.slice(at, at + job.windows.length);

@@ -20,6 +20,19 @@ export interface Vocabulary {
   chars: string[];
   /** normalised words from the segmenter; [0] = '<pad>', [1] = '<unk>' */
   words: string[];
+  /** character bigrams (bigramAt); [0] = '<pad>', [1] = '<unk>'; absent = no bigram channel */
+  bigrams?: string[];
+}
+
+/** Stands for the end of a sentence in the bigram of its last character. */
+export const BIGRAM_END = '\u0003';
+
+/**
+ * The character bigram at position t: tokens[t] + tokens[t + 1] (the last position pairs with BIGRAM_END).
+ * Tokens are single normalised code points, so a bigram string is never ambiguous.
+ */
+export function bigramAt(tokens: readonly string[], t: number): string {
+  return tokens[t] + (t + 1 < tokens.length ? tokens[t + 1] : BIGRAM_END);
 }
 
 export interface VocabOptions {
@@ -67,12 +80,16 @@ export function buildVocab(tokens: Iterable<string>, options: VocabOptions = {})
 export interface VocabLookup {
   chars: ReadonlyMap<string, number>;
   words: ReadonlyMap<string, number>;
+  /** present when the vocabulary has bigrams */
+  bigrams?: ReadonlyMap<string, number>;
 }
 
 /** Index a vocabulary (checks its shape: <pad>, <unk> first, then distinct non-empty strings). */
 export function createLookup(vocab: Vocabulary): VocabLookup {
   if (!vocab || typeof vocab !== 'object') throw new TypeError(`createLookup: expected { chars, words }, got ${typeof vocab}`);
-  return { chars: indexVocab('chars', vocab.chars), words: indexVocab('words', vocab.words) };
+  const lookup: VocabLookup = { chars: indexVocab('chars', vocab.chars), words: indexVocab('words', vocab.words) };
+  if (vocab.bigrams !== undefined) lookup.bigrams = indexVocab('bigrams', vocab.bigrams);
+  return lookup;
 }
 
 function indexVocab(what: string, list: unknown): Map<string, number> {
@@ -112,6 +129,8 @@ export interface SentenceFeatures {
   charIds: Int32Array;
   /** [T] id of the word (from the segmenter) that contains each token */
   wordIds: Int32Array;
+  /** [T] id of each token's bigram (bigramAt), present when the vocabulary has bigrams */
+  bigramIds?: Int32Array;
   /** [T × K] entity-lexicon ids (src/features/lexicon.ts), present when a lexicon was given */
   lexIds?: Int32Array;
 }
@@ -160,9 +179,17 @@ export function featurize(
     }
   }
   if (pos !== T) throw new RangeError(`featurize: the words cover ${pos} of ${T} tokens`);
-  if (lexicon === null) return { charIds, wordIds };
-  if (!(lexicon instanceof Lexicon)) throw new TypeError('featurize: lexicon must be a Lexicon or null');
-  return { charIds, wordIds, lexIds: lexicon.match(tokens) };
+  const out: SentenceFeatures = { charIds, wordIds };
+  if (lookup.bigrams) {
+    const bigramIds = new Int32Array(T); // [T]
+    for (let t = 0; t < T; t++) bigramIds[t] = lookup.bigrams.get(bigramAt(tokens, t)) ?? UNK_ID;
+    out.bigramIds = bigramIds;
+  }
+  if (lexicon !== null) {
+    if (!(lexicon instanceof Lexicon)) throw new TypeError('featurize: lexicon must be a Lexicon or null');
+    out.lexIds = lexicon.match(tokens);
+  }
+  return out;
 }
 
 /** Anything with the segmenter's cut (src/segment: createSegmenter(spec)). */

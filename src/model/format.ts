@@ -17,6 +17,7 @@ import {
   type Tensor,
   type TensorData,
   type Weights,
+  bigramSize,
   lexiconSize,
   tensorSpecs,
 } from './layout.js';
@@ -482,8 +483,9 @@ export function checkHeader(json: unknown): ModelHeader {
   checkArchitecture(h.architecture);
   const vocab = h.vocab as Record<string, unknown>;
   if (!vocab || typeof vocab !== 'object' || Array.isArray(vocab)) throw bad(`header.vocab: expected { chars, words }, got ${describe(vocab)}`);
-  for (const key of ['chars', 'words'] as const) {
+  for (const key of ['chars', 'words', 'bigrams'] as const) {
     const list = vocab[key];
+    if (key === 'bigrams' && list === undefined) continue;
     if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) {
       throw bad(`header.vocab.${key}: expected an array of strings, got ${describe(list)}`);
     }
@@ -539,7 +541,10 @@ function checkArchitecture(a: unknown): asserts a is Architecture {
   int('wordDim', 0);
   int('tags', 1);
   if ((r.charDim as number) + (r.wordDim as number) === 0) throw bad(': charDim + wordDim must be > 0');
-  for (const key of ['lexTypes', 'lexDim']) if (r[key] !== undefined) int(key, 0);
+  for (const key of ['lexTypes', 'lexDim', 'bigramVocab', 'bigramDim']) if (r[key] !== undefined) int(key, 0);
+  if (((r.bigramDim ?? 0) as number) > 0 && !(((r.bigramVocab ?? 0) as number) >= 2)) {
+    throw bad(`.bigramVocab: a bigram channel (bigramDim ${String(r.bigramDim)}) needs bigramVocab ≥ 2, got ${String(r.bigramVocab)}`);
+  }
   if (((r.lexTypes ?? 0) as number) > 0 !== ((r.lexDim ?? 0) as number) > 0) {
     throw bad(`: lexTypes and lexDim must both be > 0 (a lexicon channel) or both 0/absent, got ${String(r.lexTypes)} and ${String(r.lexDim)}`);
   }
@@ -572,6 +577,19 @@ function checkVocab(h: ModelHeader): void {
       if (list[i].length === 0) throw bad(`header.vocab.${key}[${i}] is empty`);
       if (seen.has(list[i])) throw bad(`header.vocab.${key}[${i}] duplicates an earlier entry`);
       seen.add(list[i]);
+    }
+  }
+  const bigrams = h.vocab.bigrams;
+  if (bigramSize(a) > 0 || bigrams !== undefined) {
+    if (!Array.isArray(bigrams)) throw bad(`the architecture has a bigram channel but header.vocab.bigrams is missing`);
+    if (bigramSize(a) === 0) throw bad(`header.vocab.bigrams is present but the architecture has no bigram channel (bigramDim 0)`);
+    if (bigrams.length !== a.bigramVocab) throw bad(`header.vocab.bigrams has ${bigrams.length} entries, the architecture says ${a.bigramVocab} rows`);
+    if (bigrams[0] !== '<pad>' || bigrams[1] !== '<unk>') throw bad(`header.vocab.bigrams: entries 0 and 1 must be '<pad>' and '<unk>'`);
+    const seen = new Set<string>();
+    for (let i = 0; i < bigrams.length; i++) {
+      if (typeof bigrams[i] !== 'string' || bigrams[i].length === 0) throw bad(`header.vocab.bigrams[${i}] is empty or not a string`);
+      if (seen.has(bigrams[i])) throw bad(`header.vocab.bigrams[${i}] duplicates an earlier entry`);
+      seen.add(bigrams[i]);
     }
   }
   const labels = h.tags.labels;

@@ -4,8 +4,10 @@
  *
  * Shapes are row-major. B = sentences in a lockstep batch, T = time steps, K = tags.
  *
- *   input x_t = concat(embed.char[charId_t], embed.word[wordId_t],
- *                      embed.lex[lexId_{t,0}], …, embed.lex[lexId_{t,L-1}])     [In0 = charDim + wordDim + L·lexDim]
+ *   input x_t = concat(embed.char[charId_t], embed.word[wordId_t], embed.bigram[bigramId_t],
+ *                      embed.lex[lexId_{t,0}], …, embed.lex[lexId_{t,L-1}])
+ *                                                     [In0 = charDim + wordDim + bigramDim + L·lexDim]
+ *     (bigramId_t = id of tokens[t] + tokens[t+1], src/features bigramAt; without bigrams bigramDim = 0)
  *     (L = lexTypes; lexId_{t,k} = 5k + position of t in a type-k lexicon match, src/features/lexicon.ts;
  *      without a lexicon L = 0 and the input is the two embeddings)
  *   for each BiLSTM layer l (hidden H_l), for dir in {fw, bw}:
@@ -34,6 +36,10 @@ export interface Architecture {
   wordVocab: number;
   /** word embedding size; 0 disables word embeddings */
   wordDim: number;
+  /** number of character bigrams (index 0 = <pad>, 1 = <unk>); absent or 0 with bigramDim = no bigram channel */
+  bigramVocab?: number;
+  /** bigram embedding size; absent or 0 = no bigram channel */
+  bigramDim?: number;
   /** entity types of the lexicon channel (src/features/lexicon.ts); absent or 0 = no lexicon channel */
   lexTypes?: number;
   /** size of each lexicon embedding (one per type per position); absent or 0 = no lexicon channel */
@@ -63,8 +69,13 @@ export function lexiconSize(a: Architecture): number {
   return (a.lexTypes ?? 0) * (a.lexDim ?? 0);
 }
 
+/** Columns of the bigram channel (0 without one). */
+export function bigramSize(a: Architecture): number {
+  return a.bigramDim ?? 0;
+}
+
 export function inputSize(a: Architecture): number {
-  return a.charDim + a.wordDim + lexiconSize(a);
+  return a.charDim + a.wordDim + bigramSize(a) + lexiconSize(a);
 }
 
 /** Input size of BiLSTM layer l. */
@@ -84,6 +95,7 @@ export function tensorSpecs(a: Architecture): TensorSpec[] {
   const specs: TensorSpec[] = [];
   if (a.charDim > 0) specs.push({ name: 'embed.char', shape: [a.charVocab, a.charDim], quantizable: true });
   if (a.wordDim > 0) specs.push({ name: 'embed.word', shape: [a.wordVocab, a.wordDim], quantizable: true });
+  if (bigramSize(a) > 0) specs.push({ name: 'embed.bigram', shape: [a.bigramVocab!, a.bigramDim!], quantizable: true });
   if (lexiconSize(a) > 0) specs.push({ name: 'embed.lex', shape: [LEX_POSITIONS * a.lexTypes!, a.lexDim!], quantizable: false });
   a.lstm.forEach((h, l) => {
     const inp = lstmInputSize(a, l);

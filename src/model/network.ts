@@ -25,6 +25,7 @@ import {
   type Weights,
   DIRECTIONS,
   inputSize,
+  bigramSize,
   lexiconSize,
   lstmName,
   tensorSpecs,
@@ -36,6 +37,8 @@ export interface SentenceBatch {
   charIds: Int32Array[];
   /** per sentence, one word id per position (same length as charIds); may be [] when wordDim = 0 */
   wordIds: Int32Array[];
+  /** per sentence, one bigram id per position; required when the model has a bigram channel */
+  bigramIds?: Int32Array[];
   /** per sentence, [T × lexTypes] lexicon ids (src/features/lexicon.ts); required when the model has a lexicon channel */
   lexIds?: Int32Array[];
 }
@@ -195,6 +198,7 @@ class WasmNetwork implements Network {
   private readonly charTable: Placed | null;
   private readonly wordTable: Placed | null;
   private readonly lexTable: Placed | null;
+  private readonly bigramTable: Placed | null;
   private readonly layers: LayerPlan[];
   private readonly dense: Placed;
   private readonly denseBias: number;
@@ -219,6 +223,7 @@ class WasmNetwork implements Network {
     this.charTable = arch.charDim > 0 ? this.placeTable(weights, 'embed.char') : null;
     this.wordTable = arch.wordDim > 0 ? this.placeTable(weights, 'embed.word') : null;
     this.lexTable = lexiconSize(arch) > 0 ? this.placeTable(weights, 'embed.lex') : null;
+    this.bigramTable = bigramSize(arch) > 0 ? this.placeTable(weights, 'embed.bigram') : null;
 
     // columns of a layer input: layer 0 = the embeddings (identity); above = [h_fw | h_bw] with padded halves
     let inP = this.in0P;
@@ -335,6 +340,7 @@ class WasmNetwork implements Network {
         members.map((s) => batch.charIds[s]),
         members.map((s) => batch.wordIds[s]),
         this.lexTable ? members.map((s) => batch.lexIds![s]) : null,
+        this.bigramTable ? members.map((s) => batch.bigramIds![s]) : null,
       );
       members.forEach((s, b) => (out[s] = results[b]));
       i = j;
@@ -365,6 +371,12 @@ class WasmNetwork implements Network {
         }
         checkIds('wordIds', s, w, wordVocab, 'word');
       }
+      if (this.bigramTable) {
+        const bg = batch.bigramIds?.[s];
+        if (!(bg instanceof Int32Array)) throw new TypeError(`emissions: the model has a bigram channel: bigramIds[${s}] must be an Int32Array`);
+        if (bg.length !== c.length) throw new Error(`emissions: sentence ${s} has ${c.length} char ids but ${bg.length} bigram ids`);
+        checkIds('bigramIds', s, bg, this.bigramTable.rows, 'bigram');
+      }
       if (this.lexTable) {
         const lx = batch.lexIds?.[s];
         const L = this.arch.lexTypes!;
@@ -377,7 +389,7 @@ class WasmNetwork implements Network {
   }
 
   /** One lockstep batch; sentences sorted by length, longest first, all non-empty. */
-  private runBatch(charIds: Int32Array[], wordIds: Int32Array[], lexIds: Int32Array[] | null): Float32Array[] {
+  private runBatch(charIds: Int32Array[], wordIds: Int32Array[], lexIds: Int32Array[] | null, bigramIds: Int32Array[] | null): Float32Array[] {
     const k = this.k;
     const ex = k.exports;
     const B = charIds.length;
@@ -416,8 +428,18 @@ class WasmNetwork implements Network {
       const { charDim, wordDim } = this.arch;
       if (this.charTable) this.gather(X0, ldx0, 0, pCids, R, this.charTable, charDim);
       if (this.wordTable) this.gather(X0, ldx0, charDim, pWids, R, this.wordTable, wordDim);
+      const bigramDim = bigramSize(this.arch);
+      if (this.bigramTable && bigramIds) {
+        const pBig = k.alloc(4 * R); //            i32 [R]
+        const bids = k.i32(pBig, R);
+        for (let b = 0; b < B; b++) {
+          const bg = bigramIds[b];
+          for (let t = 0; t < lens[b]; t++) bids[rowStart[t] + b] = bg[t];
+        }
+        this.gather(X0, ldx0, charDim + wordDim, pBig, R, this.bigramTable, bigramDim);
+      }
       if (this.lexTable && lexIds) {
-        // one gather per lexicon type k, into columns [charDim + wordDim + k·lexDim, … + lexDim)
+        // one gather per lexicon type k, into columns [charDim + wordDim + bigramDim + k·lexDim, … + lexDim)
         const L = this.arch.lexTypes!;
         const lexDim = this.arch.lexDim!;
         const pLex = k.alloc(4 * R); //            i32 [R]
@@ -427,7 +449,7 @@ class WasmNetwork implements Network {
             const lx = lexIds[b];
             for (let t = 0; t < lens[b]; t++) lids[rowStart[t] + b] = lx[t * L + j];
           }
-          this.gather(X0, ldx0, charDim + wordDim + j * lexDim, pLex, R, this.lexTable, lexDim);
+          this.gather(X0, ldx0, charDim + wordDim + bigramDim + j * lexDim, pLex, R, this.lexTable, lexDim);
         }
       }
       ex.zero_cols(X0, ldx0, R, this.in0, ldx0);

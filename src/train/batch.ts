@@ -4,13 +4,15 @@
  */
 
 import { LEX_POSITIONS } from '../features/lexicon.js';
-import { type Architecture, lexiconSize } from '../model/layout.js';
+import { type Architecture, bigramSize, lexiconSize } from '../model/layout.js';
 
 /** One training sentence as ids, all of length T (one entry per character). */
 export interface Sentence {
   charIds: Int32Array;
   wordIds: Int32Array;
   tagIds: Int32Array;
+  /** [T] bigram ids; required when the architecture has a bigram channel */
+  bigramIds?: Int32Array;
   /** [T × lexTypes] lexicon ids (src/features/lexicon.ts); required when the architecture has a lexicon channel */
   lexIds?: Int32Array;
 }
@@ -34,6 +36,8 @@ export interface PreparedBatch {
   charIds: Int32Array;
   wordIds: Int32Array;
   tagIds: Int32Array;
+  /** [T·B] time-major bigram ids; only with a bigram channel */
+  bigramIds?: Int32Array;
   /** [T·B·lexTypes] time-major lexicon ids (row t·B + b holds lexTypes ids); only with a lexicon channel */
   lexIds?: Int32Array;
 }
@@ -57,6 +61,13 @@ export function validateSentence(s: Sentence, arch: Architecture, index = 0): vo
       throw new Error(`${what}: wordIds[${t}] = ${s.wordIds[t]} outside [0, ${arch.wordVocab})`);
     }
     if (!(s.tagIds[t] >= 0 && s.tagIds[t] < arch.tags)) throw new Error(`${what}: tagIds[${t}] = ${s.tagIds[t]} outside [0, ${arch.tags})`);
+  }
+  if (bigramSize(arch) > 0) {
+    if (!(s.bigramIds instanceof Int32Array)) throw new Error(`${what}: the architecture has a bigram channel: bigramIds must be an Int32Array [T]`);
+    if (s.bigramIds.length !== T) throw new Error(`${what}: bigramIds has ${s.bigramIds.length} ids, expected ${T}`);
+    for (let t = 0; t < T; t++) {
+      if (!(s.bigramIds[t] >= 0 && s.bigramIds[t] < arch.bigramVocab!)) throw new Error(`${what}: bigramIds[${t}] = ${s.bigramIds[t]} outside [0, ${arch.bigramVocab})`);
+    }
   }
   if (lexiconSize(arch) > 0) {
     const L = arch.lexTypes!;
@@ -98,6 +109,14 @@ export function prepareBatch(sentences: Sentence[], arch: Architecture, keys?: A
   }
   const keyArr = Int32Array.from(order, (i) => (keys ? keys[i] : i) | 0);
   const batch: PreparedBatch = { B, T, chars, order, lengths, active, keys: keyArr, charIds, wordIds, tagIds };
+  if (bigramSize(arch) > 0) {
+    const bigramIds = new Int32Array(T * B); // [T·B]
+    for (let b = 0; b < B; b++) {
+      const bg = sentences[order[b]].bigramIds!;
+      for (let t = 0; t < lengths[b]; t++) bigramIds[t * B + b] = bg[t];
+    }
+    batch.bigramIds = bigramIds;
+  }
   if (lexiconSize(arch) > 0) {
     const L = arch.lexTypes!;
     const lexIds = new Int32Array(T * B * L); // [T·B, L]; rows past a sentence's end are never read

@@ -61,11 +61,14 @@ export interface Checkpoint {
   v: Float32Array;
   /** best parameters so far (absent before the first evaluation) */
   best?: Float32Array;
+  /** exponential moving average of the parameters (config.ema > 0) */
+  ema?: Float32Array;
 }
 
 export function writeCheckpoint(path: string, ck: Checkpoint): void {
   const arrays: [string, Float32Array][] = [['params', ck.params], ['m', ck.m], ['v', ck.v]];
   if (ck.best) arrays.push(['best', ck.best]);
+  if (ck.ema) arrays.push(['ema', ck.ema]);
   const json = new TextEncoder().encode(JSON.stringify({ state: ck.state, arrays: arrays.map(([name, a]) => ({ name, length: a.length })) }));
   const head = 8 + 4 + 4 + json.length;
   const pad = (4 - (head % 4)) % 4;
@@ -105,5 +108,5 @@ export function readCheckpoint(path: string): Checkpoint {
     off += 4 * length;
   }
   if (!out.params || !out.m || !out.v) throw new Error(`checkpoint ${path}: missing parameter or optimiser arrays`);
-  return { state: meta.state, params: out.params, m: out.m, v: out.v, best: out.best };
+  return { state: meta.state, params: out.params, m: out.m, v: out.v, best: out.best, ema: out.ema };
 }

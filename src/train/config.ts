@@ -23,6 +23,10 @@ export interface TrainConfig {
    * in a match of a training entity string; 0 = no lexicon channel (the paper's input)
    */
   lexDim: number;
+  /** size of the character-bigram embeddings (bigram of each character and the next); 0 = none (the paper's input) */
+  bigramDim: number;
+  /** bigrams seen at least this often in the training texts get their own row */
+  bigramMinCount: number;
   /** folds of the jackknife that gives each training document a lexicon without its own fold's entities */
   lexiconFolds: number;
   /** dropout after each BiLSTM layer */
@@ -30,6 +34,11 @@ export interface TrainConfig {
   /** CRF on top (false: per-step softmax, the "BiLSTM" baseline) */
   crf: boolean;
   optimizer: AdamOptions;
+  /**
+   * decay of an exponential moving average of the weights (Polyak averaging), updated after every step; when
+   * > 0 the AVERAGED weights are evaluated on dev and kept as the best model. 0 = off (the paper's setup)
+   */
+  ema: number;
   /** sentences per mini-batch */
   batchSize: number;
   /** maximum epochs */
@@ -42,7 +51,7 @@ export interface TrainConfig {
   /** training sentences longer than this are split into pieces of at most this many characters */
   maxSentenceLength: number;
   /** pre-trained embeddings in word2vec text format (tokens missing from a file keep their random init) */
-  embeddings: { char?: string; word?: string };
+  embeddings: { char?: string; word?: string; bigram?: string };
   /** write a resumable checkpoint at least this often (minutes) and at the end of every epoch */
   checkpointMinutes: number;
 }
@@ -53,10 +62,13 @@ export const DEFAULT_CONFIG: TrainConfig = {
   lstm: [128, 64],
   wordPositions: false,
   lexDim: 0,
+  bigramDim: 0,
+  bigramMinCount: 2,
   lexiconFolds: 5,
   dropout: 0.5,
   crf: true,
   optimizer: { ...DEFAULT_ADAM },
+  ema: 0,
   batchSize: 32,
   epochs: 30,
   patience: 5,
@@ -88,12 +100,15 @@ export function resolveConfig(partial: Partial<Omit<TrainConfig, 'optimizer'>> &
   int('wordDim', 0);
   if (c.charDim + c.wordDim === 0) throw new Error('config: charDim + wordDim must be > 0');
   int('lexDim', 0);
+  int('bigramDim', 0);
+  int('bigramMinCount', 1);
   int('lexiconFolds', 2);
   if (typeof c.wordPositions !== 'boolean') throw new Error(`config: wordPositions must be true or false, got ${JSON.stringify(c.wordPositions)}`);
   if (!Array.isArray(c.lstm) || !c.lstm.every((h) => Number.isInteger(h) && h > 0)) throw new Error(`config: lstm must be a list of positive integers, got ${JSON.stringify(c.lstm)}`);
   if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) throw new Error(`config: dropout must be in [0, 1), got ${JSON.stringify(c.dropout)}`);
   if (typeof c.crf !== 'boolean') throw new Error(`config: crf must be true or false, got ${JSON.stringify(c.crf)}`);
   validateAdam(c.optimizer);
+  if (!(typeof c.ema === 'number' && c.ema >= 0 && c.ema < 1)) throw new Error(`config: ema must be in [0, 1), got ${JSON.stringify(c.ema)}`);
   int('batchSize', 1);
   int('epochs', 1);
   int('patience', 0);
@@ -102,7 +117,7 @@ export function resolveConfig(partial: Partial<Omit<TrainConfig, 'optimizer'>> &
   int('maxSentenceLength', 1);
   if (!(typeof c.checkpointMinutes === 'number' && c.checkpointMinutes > 0)) throw new Error(`config: checkpointMinutes must be > 0, got ${JSON.stringify(c.checkpointMinutes)}`);
   for (const [k, v] of Object.entries(c.embeddings)) {
-    if (k !== 'char' && k !== 'word') throw new Error(`config: embeddings.${k} unknown (expected char / word)`);
+    if (k !== 'char' && k !== 'word' && k !== 'bigram') throw new Error(`config: embeddings.${k} unknown (expected char / word / bigram)`);
     if (v !== undefined && typeof v !== 'string') throw new Error(`config: embeddings.${k} must be a file path`);
   }
   return c;
@@ -117,7 +132,7 @@ export function loadConfig(path: string): TrainConfig {
     throw new Error(`config ${path}: cannot read JSON (${e instanceof Error ? e.message : String(e)})`);
   }
   const c = resolveConfig(raw as Partial<TrainConfig>);
-  for (const k of ['char', 'word'] as const) {
+  for (const k of ['char', 'word', 'bigram'] as const) {
     const p = c.embeddings[k];
     if (p) c.embeddings[k] = resolve(dirname(resolve(path)), p);
   }
@@ -125,8 +140,13 @@ export function loadConfig(path: string): TrainConfig {
 }
 
 /** The network architecture a config describes, for the given vocabulary and tag-set sizes. */
-export function architectureFor(c: TrainConfig, sizes: { charVocab: number; wordVocab: number; tags: number }): Architecture {
+export function architectureFor(c: TrainConfig, sizes: { charVocab: number; wordVocab: number; tags: number; bigramVocab?: number }): Architecture {
   const arch: Architecture = { charVocab: sizes.charVocab, charDim: c.charDim, wordVocab: sizes.wordVocab, wordDim: c.wordDim, lstm: [...c.lstm], tags: sizes.tags, crf: c.crf };
+  if (c.bigramDim > 0) {
+    if (!(sizes.bigramVocab !== undefined && sizes.bigramVocab >= 2)) throw new Error('architectureFor: bigramDim > 0 needs the bigram vocabulary size');
+    arch.bigramVocab = sizes.bigramVocab;
+    arch.bigramDim = c.bigramDim;
+  }
   if (c.lexDim > 0) {
     // one lexicon slot per entity type of the BIO tag set ['O', B-/I- per type]
     arch.lexTypes = (sizes.tags - 1) / 2;

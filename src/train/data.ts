@@ -6,7 +6,9 @@
 
 import type { Doc, EntitySpan } from '../corpus/document.js';
 import { buildConsistencyTable } from '../consistency/index.js';
-import { type FeatureOptions, Lexicon, type Vocabulary, buildVocab, createLookup, featurize, type VocabLookup } from '../features/index.js';
+import {
+  type FeatureOptions, Lexicon, PAD, UNK, type Vocabulary, bigramAt, buildVocab, createLookup, featurize, type VocabLookup,
+} from '../features/index.js';
 import { type Segmenter, type SegmenterSpec, createSegmenter } from '../segment/index.js';
 import { spansToTags, tagSet, tagTypes } from '../tags/bio.js';
 import { type NormalizeOptions, normalize } from '../text/normalize.js';
@@ -41,6 +43,10 @@ export interface FeatureSpaceOptions {
   extraWords?: readonly string[];
   /** word rows per position in the word (src/features FeatureOptions.wordPositions) */
   wordPositions?: boolean;
+  /** build a character-bigram vocabulary (bigramAt) of the training + extra texts: bigrams seen this often */
+  bigramMinCount?: number;
+  /** add these bigrams (e.g. those of pre-trained bigram vectors) */
+  extraBigrams?: readonly string[];
 }
 
 /** Sorted entity types of the documents. */
@@ -76,6 +82,17 @@ export function buildFeatureSpace(trainDocs: readonly Doc[], options: FeatureSpa
     chars: buildVocab(chars, { minCount: options.charMinCount ?? 1 }),
     words: buildVocab(words, { minCount: options.wordMinCount ?? 1 }),
   };
+  if (options.bigramMinCount !== undefined) {
+    // bigrams of the training sentences (tokens as taggableSentences gives them), kept from minCount on
+    const bigrams: string[] = [];
+    for (const d of trainDocs) {
+      for (const s of taggableSentences(d.text, normalization)) for (let t = 0; t < s.tokens.length; t++) bigrams.push(bigramAt(s.tokens, t));
+    }
+    const counted = buildVocab(bigrams, { minCount: options.bigramMinCount });
+    const extra = new Set(options.extraBigrams ?? []);
+    for (const b of counted) extra.delete(b);
+    vocab.bigrams = [...counted, ...[...extra].filter((b) => b !== PAD && b !== UNK && b.length > 0).sort()];
+  }
   return {
     normalization,
     segmenter: spec,
@@ -178,8 +195,10 @@ export function docsToSentences(
       const tags = spansToTags(n, spans);
       const tagIds = Int32Array.from(tags, (t) => f.tagIndex.get(t)!);
       const words = f.segmenter.cut(s.tokens.join(''));
-      const { charIds, wordIds, lexIds } = featurize(s.tokens, words, f.lookup, space.features, lex);
-      const sentence: Sentence = lexIds ? { charIds, wordIds, tagIds, lexIds } : { charIds, wordIds, tagIds };
+      const { charIds, wordIds, bigramIds, lexIds } = featurize(s.tokens, words, f.lookup, space.features, lex);
+      const sentence: Sentence = { charIds, wordIds, tagIds };
+      if (bigramIds) sentence.bigramIds = bigramIds;
+      if (lexIds) sentence.lexIds = lexIds;
       ds.sentences.push(sentence);
       ds.offsets.push(s.offsets);
       all.push(sentence);

@@ -8,7 +8,7 @@
  * applied in place, mask kept) · emissions E [M, K].
  */
 
-import { inputSize, lexiconSize } from '../model/layout.js';
+import { bigramSize, inputSize, lexiconSize } from '../model/layout.js';
 import type { TrainKernels } from './kernels.js';
 import type { ParamLayout } from './params.js';
 import type { PreparedBatch } from './batch.js';
@@ -29,6 +29,8 @@ interface BatchPtrs {
   keys: number;
   charIds: number;
   wordIds: number;
+  /** [M] bigram ids, or 0 without a bigram channel */
+  bigramIds: number;
   /** [M·lexTypes] lexicon ids, or 0 without a lexicon channel */
   lexIds: number;
   tagIds: number;
@@ -165,7 +167,13 @@ export class ModelGraph {
       lexIds = k.alloc(4 * M * L);
       k.i32(lexIds, M * L).set(batch.lexIds);
     }
-    return { B, T, M, lengths, active, keys, charIds, wordIds, lexIds, tagIds };
+    let bigramIds = 0;
+    if (bigramSize(this.layout.arch) > 0) {
+      if (!batch.bigramIds || batch.bigramIds.length !== M) throw new Error(`batch: the model has a bigram channel; expected ${M} bigram ids, got ${batch.bigramIds?.length ?? 0}`);
+      bigramIds = k.alloc(4 * M);
+      k.i32(bigramIds, M).set(batch.bigramIds);
+    }
+    return { B, T, M, lengths, active, keys, charIds, wordIds, bigramIds, lexIds, tagIds };
   }
 
   private forward(bp: BatchPtrs, dropout: number, seed: number): ForwardState {
@@ -278,14 +286,16 @@ export class ModelGraph {
     return loss;
   }
 
-  /** The input channels (layout.ts): embedding tensor, first column in X0, width, ids pointer and stride. */
+  /** The input channels (layout.ts: char | word | bigram | lex per type): embedding tensor, first column in X0, width, ids pointer and stride. */
   private eachChannel(bp: BatchPtrs, fn: (name: string, col: number, dim: number, ids: number, stride: number) => void): void {
     const a = this.layout.arch;
     if (a.charDim > 0) fn('embed.char', 0, a.charDim, bp.charIds, 1);
     if (a.wordDim > 0) fn('embed.word', a.charDim, a.wordDim, bp.wordIds, 1);
+    const bd = bigramSize(a);
+    if (bd > 0) fn('embed.bigram', a.charDim + a.wordDim, bd, bp.bigramIds, 1);
     if (lexiconSize(a) > 0) {
       const L = a.lexTypes!;
-      for (let j = 0; j < L; j++) fn('embed.lex', a.charDim + a.wordDim + j * a.lexDim!, a.lexDim!, bp.lexIds + 4 * j, L);
+      for (let j = 0; j < L; j++) fn('embed.lex', a.charDim + a.wordDim + bd + j * a.lexDim!, a.lexDim!, bp.lexIds + 4 * j, L);
     }
   }
 }

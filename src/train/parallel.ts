@@ -35,6 +35,7 @@ interface SentenceIds {
   wordIds: Int32Array;
   tagIds: Int32Array;
   lexIds?: Int32Array;
+  bigramIds?: Int32Array;
 }
 
 export type WorkerRequest =
@@ -254,5 +255,8 @@ export class ParallelBackend implements TrainingBackend {
 }
 
 function ids(s: Sentence): SentenceIds {
-  return s.lexIds ? { charIds: s.charIds, wordIds: s.wordIds, tagIds: s.tagIds, lexIds: s.lexIds } : { charIds: s.charIds, wordIds: s.wordIds, tagIds: s.tagIds };
+  const out: SentenceIds = { charIds: s.charIds, wordIds: s.wordIds, tagIds: s.tagIds };
+  if (s.lexIds) out.lexIds = s.lexIds;
+  if (s.bigramIds) out.bigramIds = s.bigramIds;
+  return out;
 }

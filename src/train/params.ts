@@ -4,7 +4,7 @@
  * same layout, so clipping and the optimiser step are single passes over the whole vector.
  */
 
-import { type Architecture, type Weights, lexiconSize, tensorSpecs } from '../model/layout.js';
+import { type Architecture, type Weights, bigramSize, lexiconSize, tensorSpecs } from '../model/layout.js';
 import type { Rng } from './rng.js';
 
 export interface ParamSlot {
@@ -136,6 +136,12 @@ export function initParameters(layout: ParamLayout, rng: Rng): Float32Array {
   if (lexiconSize(a) > 0) {
     const r = Math.sqrt(3 / a.lexDim!);
     fill('embed.lex', -r, r);
+  }
+  if (bigramSize(a) > 0) {
+    const r = Math.sqrt(3 / a.bigramDim!);
+    fill('embed.bigram', -r, r);
+    const s = layout.slot('embed.bigram');
+    flat.fill(0, s.offset, s.offset + a.bigramDim!); // <pad>
   }
   return flat;
 }

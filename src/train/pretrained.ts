@@ -16,8 +16,8 @@ export interface PretrainedStats {
   found: number;
 }
 
-/** Copies vectors of `emb` into the rows of `tensor` ('embed.char' / 'embed.word') for the tokens of `vocab`. */
-export function applyPretrained(layout: ParamLayout, flat: Float32Array, tensor: 'embed.char' | 'embed.word', vocab: readonly string[], emb: Embeddings, rowsPerToken = 1): PretrainedStats {
+/** Copies vectors of `emb` into the rows of `tensor` ('embed.char' / 'embed.word' / 'embed.bigram') for the tokens of `vocab`. */
+export function applyPretrained(layout: ParamLayout, flat: Float32Array, tensor: 'embed.char' | 'embed.word' | 'embed.bigram', vocab: readonly string[], emb: Embeddings, rowsPerToken = 1): PretrainedStats {
   const slot = layout.slot(tensor);
   const [rows, dim] = slot.shape;
   if (rows !== vocab.length * rowsPerToken) throw new Error(`applyPretrained: ${tensor} has ${rows} rows but the vocabulary ${vocab.length} entries × ${rowsPerToken}`);

@@ -139,12 +139,16 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   // training split still get their pre-trained embedding at tagging time.
   const charVectors = config.embeddings.char && config.charDim > 0 ? loadWord2Vec(config.embeddings.char) : undefined;
   const wordVectors = config.embeddings.word && config.wordDim > 0 ? loadWord2Vec(config.embeddings.word) : undefined;
+  const bigramVectors = config.embeddings.bigram && config.bigramDim > 0 ? loadWord2Vec(config.embeddings.bigram) : undefined;
   const space = buildFeatureSpace(split.train, {
     segmenter: opts.segmenter,
     extraTexts,
     extraChars: charVectors?.vocab,
     extraWords: wordVectors?.vocab,
     wordPositions: config.wordPositions,
+    // bigrams: those of the training split only (the pre-trained vectors initialise them; new bigrams are <unk>,
+    // which keeps the table, and the model file, small)
+    bigramMinCount: config.bigramDim > 0 ? config.bigramMinCount : undefined,
   });
   const f = featurizer(space);
   // the lexicon channel: training documents see a jackknife lexicon (without their fold), dev and test the
@@ -157,17 +161,23 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   const devSet = docsToSentences(split.dev, space, f, fullLexicon);
   const testSet = docsToSentences(split.test, space, f, fullLexicon);
   const trainSentences = splitLongSentences(trainSet.sentences, config.maxSentenceLength, insideTagPredicate(space.labels));
-  const arch = architectureFor(config, { charVocab: space.vocab.chars.length, wordVocab: space.vocab.words.length * wordRowsPerWord(space.features), tags: space.labels.length });
+  const arch = architectureFor(config, {
+    charVocab: space.vocab.chars.length,
+    wordVocab: space.vocab.words.length * wordRowsPerWord(space.features),
+    tags: space.labels.length,
+    bigramVocab: space.vocab.bigrams?.length,
+  });
   const layout = new ParamLayout(arch);
   log(
     `data: train ${trainSet.stats.docs} docs ${trainSentences.length} sentences ${trainSet.stats.chars} chars · dev ${devSet.stats.sentences} sentences ` +
-      `· test ${testSet.stats.sentences} sentences · vocab ${space.vocab.chars.length} chars ${space.vocab.words.length} words · ` +
+      `· test ${testSet.stats.sentences} sentences · vocab ${space.vocab.chars.length} chars ${space.vocab.words.length} words${space.vocab.bigrams ? ` ${space.vocab.bigrams.length} bigrams` : ''} · ` +
       `${space.labels.length} tags · ${layout.total} parameters (prepared in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   );
   const initial = initParameters(layout, new Rng(hash32(config.seed, 1)));
   const pretrained = [];
   if (charVectors) pretrained.push(applyPretrained(layout, initial, 'embed.char', space.vocab.chars, charVectors));
   if (wordVectors) pretrained.push(applyPretrained(layout, initial, 'embed.word', space.vocab.words, wordVectors, wordRowsPerWord(space.features)));
+  if (bigramVectors && space.vocab.bigrams) pretrained.push(applyPretrained(layout, initial, 'embed.bigram', space.vocab.bigrams, bigramVectors));
   for (const p of pretrained) log(`pre-trained ${p.tensor}: ${p.found} of ${p.vocab} tokens found`);
   const consistency = buildConsistencyTable(split.train, space.normalization);
   const f32Path = join(opts.out, 'model.cner');

@@ -89,6 +89,7 @@ export function splitLongSentences(sentences: Sentence[], max: number, isInside:
 
 function sliceSentence(s: Sentence, a: number, b: number): Sentence {
   const out: Sentence = { charIds: s.charIds.slice(a, b), wordIds: s.wordIds.slice(a, b), tagIds: s.tagIds.slice(a, b) };
+  if (s.bigramIds) out.bigramIds = s.bigramIds.slice(a, b);
   if (s.lexIds) {
     const L = s.lexIds.length / s.charIds.length; // [T × L]
     out.lexIds = s.lexIds.slice(a * L, b * L);
@@ -142,6 +143,8 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     const key = dataKey(input.train, input.dev);
     const batchRng = new Rng(hash32(config.seed, 2));
     let best: Float32Array | undefined;
+    /** moving average of the weights (config.ema > 0): ema = d·ema + (1 − d)·params after every step */
+    let ema: Float32Array | undefined;
     let st: TrainerState;
     if (options.resume && ckPath && existsSync(ckPath)) {
       const ck = readCheckpoint(ckPath);
@@ -152,11 +155,13 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
       backend.setParameters(ck.params);
       backend.setOptimizerState({ step: ck.state.adamStep, m: ck.m, v: ck.v });
       best = ck.best;
+      ema = config.ema > 0 ? (ck.ema ?? ck.params.slice()) : undefined;
       st = ck.state;
       bar?.message(`resuming at epoch ${st.epoch + 1}, batch ${st.batchIndex} (step ${st.step})`);
     } else {
       const init = input.initial ?? initParameters(layout, new Rng(hash32(config.seed, 1)));
       backend.setParameters(init);
+      ema = config.ema > 0 ? backend.getFlatParameters() : undefined;
       st = {
         arch, labels, dataKey: key, epoch: 0, batchIndex: 0, epochRng: batchRng.getState(), step: 0, adamStep: 0,
         epochLoss: 0, epochSentences: 0, epochChars: 0, epochSeconds: 0, bestF1: -1, bestEpoch: 0, badEpochs: 0,
@@ -174,7 +179,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
       if (!ckPath) return;
       const opt = backend.getOptimizerState();
       st.adamStep = opt.step;
-      const ck: Checkpoint = { state: st, params: backend.getFlatParameters(), m: opt.m, v: opt.v, best };
+      const ck: Checkpoint = { state: st, params: backend.getFlatParameters(), m: opt.m, v: opt.v, best, ema };
       writeCheckpoint(ckPath, ck);
       lastCheckpoint = performance.now();
     };
@@ -202,6 +207,11 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
         const stats = await backend.forwardBackward(sentences, { dropout: config.dropout, seed: hash32(config.seed, 3, st.step), keys: idx });
         if (!Number.isFinite(stats.loss)) throw new Error(`training diverged: loss ${stats.loss} at step ${st.step}`);
         await backend.step(config.optimizer, sentences.length);
+        if (ema) {
+          const p = backend.getFlatParameters();
+          const d = config.ema;
+          for (let i = 0; i < p.length; i++) ema[i] = d * ema[i] + (1 - d) * p[i];
+        }
         st.step++;
         options.onStep?.(st.step, stats.loss / stats.sentences);
         st.epochLoss += stats.loss;
@@ -225,7 +235,11 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
       const trainSeconds = st.epochSeconds + (performance.now() - segStart) / 1000;
       // dev evaluation
       const t0 = performance.now();
+      // with an average, dev scores the averaged weights (then training resumes from the raw ones)
+      const raw = ema ? backend.getFlatParameters() : undefined;
+      if (ema) backend.setParameters(ema);
       const paths = input.dev.length ? await backend.decode(input.dev) : [];
+      if (raw) backend.setParameters(raw);
       const score = spanF1(input.dev.map((s) => s.tagIds), paths, labels);
       const report: EpochReport = {
         epoch: st.epoch + 1,
@@ -243,7 +257,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
         st.bestF1 = score.f1;
         st.bestEpoch = report.epoch;
         st.badEpochs = 0;
-        best = backend.getFlatParameters();
+        best = ema ? ema.slice() : backend.getFlatParameters();
         await options.onBest?.(layout.toWeights(best), report);
       } else {
         st.badEpochs++;
