@@ -26,7 +26,7 @@
  * the same way (an approximation: windows are treated as independent).
  */
 
-import { type ModelFile, type ModelHeader, checkHeader, readModelAsync } from './model/format.js';
+import { type ModelFile, type ModelHeader, checkHeader, checkVocab, readModelAsync } from './model/format.js';
 import { loadKernels } from './model/kernels.js';
 import { type Network, type SentenceBatch, createNetwork } from './model/network.js';
 import { createSegmenter, type Segmenter } from './segment/index.js';
@@ -155,6 +155,7 @@ async function toModelFile(model: unknown, sha256: unknown): Promise<ModelFile> 
     const m = model as ModelFile;
     if (!(m.weights instanceof Map)) throw new TypeError('createTagger: model.weights must be a Map (a ModelFile from readModel)');
     checkHeader(m.header);
+    checkVocab(m.header);
     return m;
   }
   throw new TypeError(

@@ -18,6 +18,7 @@ import {
   type TensorData,
   type Weights,
   bigramSize,
+  checkOptionalChannels,
   lexiconSize,
   tensorSpecs,
 } from './layout.js';
@@ -542,11 +543,10 @@ function checkArchitecture(a: unknown): asserts a is Architecture {
   int('tags', 1);
   if ((r.charDim as number) + (r.wordDim as number) === 0) throw bad(': charDim + wordDim must be > 0');
   for (const key of ['lexTypes', 'lexDim', 'bigramVocab', 'bigramDim']) if (r[key] !== undefined) int(key, 0);
-  if (((r.bigramDim ?? 0) as number) > 0 && !(((r.bigramVocab ?? 0) as number) >= 2)) {
-    throw bad(`.bigramVocab: a bigram channel (bigramDim ${String(r.bigramDim)}) needs bigramVocab ≥ 2, got ${String(r.bigramVocab)}`);
-  }
-  if (((r.lexTypes ?? 0) as number) > 0 !== ((r.lexDim ?? 0) as number) > 0) {
-    throw bad(`: lexTypes and lexDim must both be > 0 (a lexicon channel) or both 0/absent, got ${String(r.lexTypes)} and ${String(r.lexDim)}`);
+  try {
+    checkOptionalChannels(r as unknown as Architecture);
+  } catch (e) {
+    throw bad(`: ${(e as Error).message.replace(/^architecture: /, '')}`);
   }
   if (!Array.isArray(r.lstm) || !r.lstm.every((h) => Number.isSafeInteger(h) && h >= 1)) {
     throw bad(`.lstm: expected an array of positive integers, got ${describe(r.lstm)}`);
@@ -555,7 +555,11 @@ function checkArchitecture(a: unknown): asserts a is Architecture {
 }
 
 /** Vocabularies and tag labels against the architecture. */
-function checkVocab(h: ModelHeader): void {
+/**
+ * Vocabularies, tag labels and the input channels' tables against the architecture (what readModel and
+ * writeModel check beyond checkHeader); exported for hosts that are handed a ModelFile object.
+ */
+export function checkVocab(h: ModelHeader): void {
   const bad = (msg: string) => new ModelFormatError('VOCAB_MISMATCH', msg);
   const a = h.architecture;
   const features = h.features as FeatureOptions | undefined;

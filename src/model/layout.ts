@@ -69,6 +69,25 @@ export function lexiconSize(a: Architecture): number {
   return (a.lexTypes ?? 0) * (a.lexDim ?? 0);
 }
 
+/**
+ * Checks the optional input channels of an architecture (bigram, lexicon): both fields of a channel set
+ * together, integers ≥ 0; throws an Error naming the field. The core fields are checked by the callers.
+ */
+export function checkOptionalChannels(a: Architecture): void {
+  const nat = (name: 'bigramVocab' | 'bigramDim' | 'lexTypes' | 'lexDim') => {
+    const v = a[name];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new Error(`architecture: ${name} must be an integer ≥ 0, got ${String(v)}`);
+    return v ?? 0;
+  };
+  const bd = nat('bigramDim');
+  const bv = nat('bigramVocab');
+  if (bd > 0 && bv < 2) throw new Error(`architecture: a bigram channel (bigramDim ${bd}) needs bigramVocab ≥ 2, got ${bv}`);
+  const lt = nat('lexTypes');
+  const ld = nat('lexDim');
+  if ((lt > 0) !== (ld > 0)) throw new Error(`architecture: lexTypes and lexDim must both be > 0 (a lexicon channel) or both 0, got ${lt} and ${ld}`);
+  if (lt > 30) throw new Error(`architecture: at most 30 lexicon types, got ${lt}`);
+}
+
 /** Columns of the bigram channel (0 without one). */
 export function bigramSize(a: Architecture): number {
   return a.bigramDim ?? 0;

@@ -26,6 +26,7 @@ import {
   DIRECTIONS,
   inputSize,
   bigramSize,
+  checkOptionalChannels,
   lexiconSize,
   lstmName,
   tensorSpecs,
@@ -124,6 +125,7 @@ export function validateArchitecture(arch: Architecture): void {
   arch.lstm.forEach((h, l) => checkInt(`lstm[${l}]`, h, 1));
   checkInt('tags', arch.tags, 1);
   if (typeof arch.crf !== 'boolean') throw new Error(`architecture: crf must be a boolean, got ${typeof arch.crf}`);
+  checkOptionalChannels(arch);
 }
 
 /**

@@ -4,7 +4,7 @@
  * same layout, so clipping and the optimiser step are single passes over the whole vector.
  */
 
-import { type Architecture, type Weights, bigramSize, lexiconSize, tensorSpecs } from '../model/layout.js';
+import { type Architecture, type Weights, bigramSize, checkOptionalChannels, lexiconSize, tensorSpecs } from '../model/layout.js';
 import type { Rng } from './rng.js';
 
 export interface ParamSlot {
@@ -27,6 +27,7 @@ export function validateArchitecture(a: Architecture): void {
   if (!Array.isArray(a.lstm) || !a.lstm.every(posInt)) throw new Error(`architecture: lstm must be a list of positive integers, got ${JSON.stringify(a.lstm)}`);
   if (!(posInt(a.tags) && a.tags >= 2)) throw new Error(`architecture: tags must be ≥ 2, got ${a.tags}`);
   if (typeof a.crf !== 'boolean') throw new Error(`architecture: crf must be a boolean, got ${String(a.crf)}`);
+  checkOptionalChannels(a);
 }
 
 export class ParamLayout {
@@ -132,7 +133,8 @@ export function initParameters(layout: ParamLayout, rng: Rng): Float32Array {
     fill('crf.start', -0.1, 0.1);
     fill('crf.end', -0.1, 0.1);
   }
-  // last, so the other tensors draw the same numbers with or without a lexicon channel
+  // the optional channels draw last, so the embeddings and every tensor of a model without them keep their
+  // numbers (W_ih of layer 0 is wider with a channel, so from there on the draws differ anyway)
   if (lexiconSize(a) > 0) {
     const r = Math.sqrt(3 / a.lexDim!);
     fill('embed.lex', -r, r);

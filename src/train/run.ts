@@ -267,6 +267,7 @@ function parseArgs(argv: string[]): RunOptions {
   if (argv.includes('--no-pretrain')) over.embeddings = {};
   if (get('char-emb')) over.embeddings = { ...(over.embeddings ?? config.embeddings), char: get('char-emb') };
   if (get('word-emb')) over.embeddings = { ...(over.embeddings ?? config.embeddings), word: get('word-emb') };
+  if (get('bigram-emb')) over.embeddings = { ...(over.embeddings ?? config.embeddings), bigram: get('bigram-emb') };
   config = resolveConfig({ ...config, ...over });
   return {
     data,

@@ -245,3 +245,122 @@ describe('bad inputs raise clear errors', () => {
     expect(() => net.emissions({ charIds: [[1, 2] as unknown as Int32Array], wordIds: [ok] })).toThrow(/charIds\[0\] must be an Int32Array/);
   });
 });
+
+describe('entity-lexicon channel (embed.lex, one row per type per position)', () => {
+  /** per sentence [T × L] ids 5k + position, positions drawn at random (every row of embed.lex is valid) */
+  function withLexIds(arch: Architecture, batch: { charIds: Int32Array[]; wordIds: Int32Array[] }, seed: number) {
+    const rnd = mulberry32(seed);
+    const L = arch.lexTypes!;
+    const lexIds = batch.charIds.map((c) => Int32Array.from({ length: c.length * L }, (_, i) => 5 * (i % L) + Math.floor(rnd() * 5)));
+    return { ...batch, lexIds };
+  }
+  const LEX_ARCHS: [string, Architecture][] = [
+    ['2 types × 3, two layers', { charVocab: 37, charDim: 7, wordVocab: 29, wordDim: 6, lexTypes: 2, lexDim: 3, lstm: [13, 5], tags: 5, crf: true }],
+    ['5 types × 8 (CCKS), paper-like', { charVocab: 300, charDim: 50, wordVocab: 500, wordDim: 50, lexTypes: 5, lexDim: 8, lstm: [32], tags: 11, crf: true }],
+    ['1 type × 1, no LSTM, crf=false', { charVocab: 20, charDim: 5, wordVocab: 20, wordDim: 0, lexTypes: 1, lexDim: 1, lstm: [], tags: 3, crf: false }],
+  ];
+
+  for (const [label, arch] of LEX_ARCHS) {
+    it(`f32 and int8 emissions match the reference: ${label}`, () => {
+      const w = randomWeights(arch, 31);
+      expect(w.get('embed.lex')!.shape).toEqual([5 * arch.lexTypes!, arch.lexDim!]);
+      const batch = withLexIds(arch, randomBatch(arch, 9, 40, 3), 8);
+      for (const [weights, tol] of [[w, 1e-4], [quantizeWeights(arch, w), 2e-4]] as const) {
+        const net = createNetwork(kernels, arch, weights);
+        const ref = refModel(arch, weights);
+        let worst = 0;
+        net.emissions(batch).forEach((em, s) => {
+          expect(em.length).toBe(batch.charIds[s].length * arch.tags);
+          worst = Math.max(worst, maxAbsDiff(em, refEmissions(ref, batch.charIds[s], batch.wordIds[s], batch.lexIds[s])));
+        });
+        expect(worst).toBeLessThan(tol);
+      }
+      // embed.lex is never quantised
+      expect(quantizeWeights(arch, w).get('embed.lex')!.dtype).toBe('f32');
+    });
+  }
+
+  it('the lexicon ids change the emissions, each type through its own columns', () => {
+    const arch = LEX_ARCHS[0][1];
+    const w = randomWeights(arch, 5);
+    const net = createNetwork(kernels, arch, w);
+    const batch = withLexIds(arch, randomBatch(arch, 4, 20, 6, 5), 2);
+    const base = net.emissions(batch);
+    const none = net.emissions({ ...batch, lexIds: batch.lexIds.map((lx) => Int32Array.from(lx, (_, i) => 5 * (i % 2))) });
+    // type 0 ↔ type 1 at every position
+    const swapped = batch.lexIds.map((lx) => Int32Array.from(lx, (_, i) => (i % 2 === 0 ? lx[i + 1] - 5 : lx[i - 1] + 5)));
+    const sw = net.emissions({ ...batch, lexIds: swapped });
+    const ref = refModel(arch, w);
+    base.forEach((em, s) => {
+      expect(maxAbsDiff(em, none[s])).toBeGreaterThan(1e-3);
+      expect(maxAbsDiff(em, sw[s])).toBeGreaterThan(1e-3);
+      expect(maxAbsDiff(sw[s], refEmissions(ref, batch.charIds[s], batch.wordIds[s], swapped[s]))).toBeLessThan(1e-4);
+    });
+  });
+
+  for (const quant of [false, true]) {
+    it(`lockstep batches give what one-at-a-time gives, empty sentences included (${quant ? 'int8' : 'f32'})`, () => {
+      const arch = LEX_ARCHS[0][1];
+      const w = randomWeights(arch, 9);
+      const net = createNetwork(kernels, arch, quant ? quantizeWeights(arch, w) : w, { batchSize: 4, maxBatchChars: 90 });
+      const batch = withLexIds(arch, randomBatch(arch, 11, 33, 17), 4);
+      batch.charIds.push(new Int32Array(0));
+      batch.wordIds.push(new Int32Array(0));
+      batch.lexIds.push(new Int32Array(0));
+      const together = net.emissions(batch);
+      expect(together[11].length).toBe(0);
+      batch.charIds.forEach((c, s) => {
+        const [alone] = net.emissions({ charIds: [c], wordIds: [batch.wordIds[s]], lexIds: [batch.lexIds[s]] });
+        expect(maxAbsDiff(together[s], alone)).toBeLessThan(1e-6);
+      });
+    });
+  }
+
+  it('repeated calls do not leak wasm memory', () => {
+    const arch = LEX_ARCHS[0][1];
+    const net = createNetwork(kernels, arch, randomWeights(arch, 2));
+    const batch = withLexIds(arch, randomBatch(arch, 10, 40, 1), 1);
+    net.emissions(batch);
+    const before = kernels.mark();
+    for (let i = 0; i < 3; i++) net.emissions(batch);
+    expect(kernels.mark()).toBe(before);
+  });
+
+  it('missing, wrong-length and out-of-range lexicon ids raise clear errors', () => {
+    const arch: Architecture = { charVocab: 10, charDim: 4, wordVocab: 8, wordDim: 4, lexTypes: 2, lexDim: 3, lstm: [4], tags: 5, crf: true };
+    const net = createNetwork(kernels, arch, randomWeights(arch, 1));
+    const ok = Int32Array.from([1, 2, 3]);
+    const lx = Int32Array.from([0, 5, 1, 6, 4, 9]); // [3 × 2]
+    expect(net.emissions({ charIds: [ok], wordIds: [ok], lexIds: [lx] })[0].length).toBe(15);
+    expect(() => net.emissions({ charIds: [ok], wordIds: [ok] })).toThrow(TypeError);
+    expect(() => net.emissions({ charIds: [ok], wordIds: [ok] })).toThrow(/lexicon channel: lexIds\[0\] must be an Int32Array \[T × 2\]/);
+    expect(() => net.emissions({ charIds: [ok, ok], wordIds: [ok, ok], lexIds: [lx] })).toThrow(/lexIds\[1\] must be an Int32Array/);
+    expect(() => net.emissions({ charIds: [ok], wordIds: [ok], lexIds: [[0, 5, 1, 6, 4, 9] as unknown as Int32Array] })).toThrow(/Int32Array/);
+    expect(() => net.emissions({ charIds: [ok], wordIds: [ok], lexIds: [lx.subarray(0, 4)] })).toThrow(
+      /sentence 0 has 3 char ids but 4 lexicon ids \(expected 3 × 2\)/,
+    );
+    expect(() => net.emissions({ charIds: [ok], wordIds: [ok], lexIds: [Int32Array.from([0, 5, 1, 10, 4, 9])] })).toThrow(
+      /lexIds\[0\]\[3\] = 10 is outside the lexicon vocabulary \[0, 10\)/,
+    );
+    expect(() => net.emissions({ charIds: [ok], wordIds: [ok], lexIds: [Int32Array.from([0, 5, -1, 6, 4, 9])] })).toThrow(RangeError);
+  });
+
+  it('a missing, mis-shaped or int8 embed.lex is refused when the network is built', () => {
+    const arch: Architecture = { charVocab: 10, charDim: 4, wordVocab: 8, wordDim: 4, lexTypes: 2, lexDim: 3, lstm: [4], tags: 5, crf: true };
+    const w = randomWeights(arch, 1);
+    const missing = new Map(w);
+    missing.delete('embed.lex');
+    expect(() => createNetwork(kernels, arch, missing)).toThrow(/tensor "embed\.lex" is missing \(expected f32 \[10, 3\]\)/);
+    const shape = new Map(w);
+    shape.set('embed.lex', { dtype: 'f32', shape: [5, 6], data: new Float32Array(30) });
+    expect(() => createNetwork(kernels, arch, shape)).toThrow(/"embed\.lex" has shape \[5, 6\], expected \[10, 3\]/);
+    const i8 = new Map(w);
+    i8.set('embed.lex', { dtype: 'i8', shape: [10, 3], data: new Int8Array(30) });
+    i8.set('embed.lex.scale', { dtype: 'f32', shape: [10], data: new Float32Array(10).fill(0.01) });
+    expect(() => createNetwork(kernels, arch, i8)).toThrow(/"embed\.lex" must be f32, got i8/);
+    // W_ih of layer 0 must take the lexicon columns: charDim + wordDim + 2 × 3 = 14
+    expect(w.get('lstm.0.fw.w_ih')!.shape).toEqual([16, 14]);
+    const noLex = randomWeights({ ...arch, lexTypes: 0, lexDim: 0 }, 1);
+    expect(() => createNetwork(kernels, arch, new Map([...noLex, ['embed.lex', w.get('embed.lex')!]]))).toThrow(/"lstm\.0\.fw\.w_ih" has shape \[16, 8\], expected \[16, 14\]/);
+  });
+});

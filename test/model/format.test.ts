@@ -13,8 +13,9 @@ import {
   readModel,
   writeModel,
 } from '../../src/model/format.js';
-import type { Tensor, Weights } from '../../src/model/layout.js';
-import { randomModel } from '../helpers/random-model.js';
+import { type Tensor, type Weights, tensorSpecs } from '../../src/model/layout.js';
+import { randomModel, rng } from '../helpers/random-model.js';
+import { quantizeMatrix } from '../reference/weights.js';
 
 /** The error code readModel throws for these bytes (fails the test when it does not throw). */
 function codeOf(bytes: Uint8Array, read = readModel): ModelFormatErrorCode {
@@ -373,5 +374,138 @@ describe('writeModel checks its input like readModel', () => {
     expect(writeCode({ ...m.header, name: 3 as unknown as string }, m.weights)).toBe('BAD_HEADER');
     expect(writeCode({ ...m.header, tags: { scheme: 'BIO', labels: ['O'] } }, m.weights)).toBe('VOCAB_MISMATCH');
     expect(() => writeModel(m.header, {} as Weights)).toThrow(TypeError);
+  });
+});
+
+describe('a model with an entity-lexicon channel (architecture.lexTypes / lexDim, tensor embed.lex)', () => {
+  const TABLE = { version: 1 as const, entries: { 腹部: { BODY: 2 }, 压痛: { SIGNS: 1 }, 阑尾炎: { DISEASE: 1 } } };
+
+  /** randomModel's header with a lexicon channel (2 types × 3) and random weights for the new architecture. */
+  function lexModel(opts: { int8?: boolean; seed?: number } = {}) {
+    const base = randomModel({ consistency: TABLE, seed: opts.seed ?? 3 });
+    const architecture = { ...base.header.architecture, lexTypes: 2, lexDim: 3 };
+    const random = rng(opts.seed ?? 3);
+    const weights: Weights = new Map();
+    for (const spec of tensorSpecs(architecture)) {
+      const n = spec.shape.reduce((p, d) => p * d, 1);
+      const data = Float32Array.from({ length: n }, () => random() - 0.5); // [shape]
+      if (opts.int8 && spec.quantizable) {
+        const { q, scale } = quantizeMatrix({ dtype: 'f32', shape: spec.shape, data });
+        weights.set(spec.name, q);
+        weights.set(`${spec.name}.scale`, scale);
+      } else weights.set(spec.name, { dtype: 'f32', shape: spec.shape, data });
+    }
+    const header: ModelHeader = { ...base.header, architecture, quantization: { scheme: opts.int8 ? 'int8-per-row' : 'none' } };
+    return { header, weights, bytes: writeModel(header, weights) };
+  }
+
+  /** The code readModel gives a raw file of this header and these tensors, and the code writeModel gives. */
+  const codes = (header: unknown, weights: Weights): [ModelFormatErrorCode, ModelFormatErrorCode] => [
+    codeOf(rawFile(header, [...weights])),
+    writeCode(header as ModelHeader, weights),
+  ];
+
+  it('round-trips (f32 and int8; embed.lex stays f32 [5·lexTypes, lexDim])', () => {
+    for (const int8 of [false, true]) {
+      const m = lexModel({ int8 });
+      const file = readModel(m.bytes);
+      expect(file.header).toEqual(m.header);
+      expect(file.header.architecture.lexTypes).toBe(2);
+      expect(file.header.architecture.lexDim).toBe(3);
+      const lex = file.weights.get('embed.lex')!;
+      expect(lex.dtype).toBe('f32');
+      expect(lex.shape).toEqual([10, 3]);
+      expect(lex.data).toEqual(m.weights.get('embed.lex')!.data);
+      expect(file.weights.get('lstm.0.fw.w_ih')!.shape).toEqual([24, 8 + 4 + 6]);
+      expect(file.weights.get('lstm.0.fw.w_ih')!.dtype).toBe(int8 ? 'i8' : 'f32');
+      expect(file.weights.has('embed.lex.scale')).toBe(false);
+      expect([...file.weights.keys()].sort()).toEqual([...m.weights.keys()].sort());
+    }
+    // the table lists embed.lex right after the word embeddings (layout order)
+    const names = sections(lexModel().bytes).table.map((e) => e.name);
+    expect(names.slice(0, 4)).toEqual(['embed.char', 'embed.word', 'embed.lex', 'lstm.0.fw.w_ih']);
+  });
+
+  it('lexTypes = lexDim = 0 given explicitly is a model without the channel', () => {
+    const m = randomModel({ seed: 3 });
+    const header = { ...m.header, architecture: { ...m.header.architecture, lexTypes: 0, lexDim: 0 } };
+    expect(readModel(writeModel(header, m.weights)).weights.has('embed.lex')).toBe(false);
+  });
+
+  it('refused without header.consistency (its string table): VOCAB_MISMATCH', () => {
+    const m = lexModel();
+    for (const consistency of [null, undefined]) {
+      const header = { ...m.header, consistency };
+      expect(codes(header, m.weights)).toEqual(['VOCAB_MISMATCH', 'VOCAB_MISMATCH']);
+      expect(() => writeModel(header as ModelHeader, m.weights)).toThrow(/lexicon channel .*header\.consistency.* is missing/);
+    }
+    // an empty table is a table
+    expect(readModel(writeModel({ ...m.header, consistency: { version: 1, entries: {} } }, m.weights)).header.architecture.lexTypes).toBe(2);
+  });
+
+  it('refused when lexTypes is not the number of entity types of the tag set: VOCAB_MISMATCH', () => {
+    const m = lexModel();
+    for (const lexTypes of [1, 3]) {
+      const architecture = { ...m.header.architecture, lexTypes };
+      const weights = new Map(m.weights);
+      // tensors shaped for that lexTypes, so only the tag-set check can refuse
+      for (const spec of tensorSpecs(architecture)) {
+        const n = spec.shape.reduce((p, d) => p * d, 1);
+        weights.set(spec.name, { dtype: 'f32', shape: spec.shape, data: new Float32Array(n) });
+      }
+      const header = { ...m.header, architecture };
+      expect(codes(header, weights), `lexTypes ${lexTypes}`).toEqual(['VOCAB_MISMATCH', 'VOCAB_MISMATCH']);
+      expect(() => writeModel(header, weights)).toThrow(new RegExp(`lexTypes is ${lexTypes}, the tag set has 2 entity types`));
+    }
+  });
+
+  it('refused when only one of lexTypes / lexDim is set, or either is not a natural number: BAD_HEADER', () => {
+    const m = lexModel();
+    const cases: [string, Record<string, unknown>][] = [
+      ['lexDim absent', { lexTypes: 2, lexDim: undefined }],
+      ['lexTypes absent', { lexTypes: undefined, lexDim: 3 }],
+      ['lexDim 0', { lexTypes: 2, lexDim: 0 }],
+      ['lexTypes 0', { lexTypes: 0, lexDim: 3 }],
+      ['lexDim negative', { lexTypes: 2, lexDim: -3 }],
+      ['lexTypes fractional', { lexTypes: 2.5, lexDim: 3 }],
+      ['lexDim a string', { lexTypes: 2, lexDim: '3' }],
+    ];
+    for (const [what, over] of cases) {
+      const architecture: Record<string, unknown> = { ...m.header.architecture, ...over };
+      for (const k of ['lexTypes', 'lexDim']) if (architecture[k] === undefined) delete architecture[k];
+      expect(codes({ ...m.header, architecture }, m.weights), what).toEqual(['BAD_HEADER', 'BAD_HEADER']);
+    }
+    const half = { ...m.header, architecture: { ...m.header.architecture, lexDim: 0 } };
+    expect(() => writeModel(half, m.weights)).toThrow(/lexTypes and lexDim must both be > 0 .* got 2 and 0/);
+  });
+
+  it('refused when embed.lex is missing, mis-shaped, int8, or present without the channel: TENSOR_MISMATCH', () => {
+    const m = lexModel();
+    const edit = (f: (w: Weights) => void): Weights => {
+      const w = new Map(m.weights);
+      f(w);
+      return w;
+    };
+    const lex = m.weights.get('embed.lex')!;
+    const cases: [string, Weights][] = [
+      ['missing', edit((w) => w.delete('embed.lex'))],
+      ['[3, 10] (transposed)', edit((w) => w.set('embed.lex', { ...lex, shape: [3, 10] }))],
+      ['[5, 6] (one row block)', edit((w) => w.set('embed.lex', { ...lex, shape: [5, 6] }))],
+      ['[12, 3] (rows for 2 types + 2)', edit((w) => w.set('embed.lex', { dtype: 'f32', shape: [12, 3], data: new Float32Array(36) }))],
+      ['[30] (flat)', edit((w) => w.set('embed.lex', { ...lex, shape: [30] }))],
+    ];
+    for (const [what, weights] of cases) expect(codes(m.header, weights), what).toEqual(['TENSOR_MISMATCH', 'TENSOR_MISMATCH']);
+    // int8 is refused: embed.lex is not quantizable (also under the int8 scheme)
+    const { q, scale } = quantizeMatrix(lex);
+    const i8 = edit((w) => {
+      w.set('embed.lex', q);
+      w.set('embed.lex.scale', scale);
+    });
+    expect(codes({ ...m.header, quantization: { scheme: 'int8-per-row' } }, i8)).toEqual(['TENSOR_MISMATCH', 'TENSOR_MISMATCH']);
+    // a model without the channel does not take embed.lex
+    const plain = randomModel({ seed: 3, consistency: TABLE });
+    expect(codes(plain.header, new Map([...plain.weights, ['embed.lex', lex]]))).toEqual(['TENSOR_MISMATCH', 'TENSOR_MISMATCH']);
+    // nor does it take the tensors of the channel's wider layer-0 input
+    expect(codes(plain.header, edit((w) => w.delete('embed.lex')))).toEqual(['TENSOR_MISMATCH', 'TENSOR_MISMATCH']);
   });
 });

@@ -3,8 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Doc } from '../../src/corpus/document.js';
 import { readCorpus } from '../../src/io/corpus-io.js';
-import { tagIdsToSpans } from '../../src/tags/bio.js';
-import { buildFeatureSpace, docsToSentences, entityTypes, insideTagPredicate } from '../../src/train/data.js';
+import { LEX_POSITIONS, Lexicon } from '../../src/features/lexicon.js';
+import { tagIdsToSpans, tagTypes } from '../../src/tags/bio.js';
+import { taggableSentences } from '../../src/text/sentences.js';
+import { architectureFor, resolveConfig } from '../../src/train/config.js';
+import { buildFeatureSpace, crossFoldLexicons, docsToSentences, entityTypes, insideTagPredicate, lexiconOf } from '../../src/train/data.js';
+import { splitLongSentences } from '../../src/train/trainer.js';
 
 const DOCS: Doc[] = [
   {
@@ -62,6 +66,214 @@ describe('documents → training sentences (through the tagger\'s own sentence, 
     for (const w of ['髋部', '上腹部', '腹痛']) expect(s.vocab.words).toContain(w);
   });
 });
+
+/** Whether `lex` holds `text` under `type`: a match of the whole string (S, or B I… E) in that type's slot. */
+function has(lex: Lexicon, text: string, type: string): boolean {
+  const tokens = Array.from(text);
+  const T = tokens.length;
+  const K = lex.types.length;
+  const k = lex.types.indexOf(type);
+  expect(k, `type ${type}`).toBeGreaterThanOrEqual(0);
+  const ids = lex.match(tokens);
+  for (let t = 0; t < T; t++) {
+    const want = T === 1 ? 4 : t === 0 ? 1 : t === T - 1 ? 3 : 2;
+    if (ids[t * K + k] !== LEX_POSITIONS * k + want) return false;
+  }
+  return true;
+}
+
+/**
+ * Documents for the jackknife: document i annotates its own string U_i (unique to it) and, for i in SHARED,
+ * the string 腹痛 (SIGNS). Ids rec<g>-<j>: documents 2g and 2g+1 are sections of one record g.
+ */
+const UNIQUE = '甲乙丙丁戊己庚辛壬癸子丑'.split('').map((c, i) => ({ text: `${c}${i % 2 ? '痛' : '部'}`, type: i % 2 ? 'SIGNS' : 'BODY' }));
+const SHARED = new Set([0, 7]);
+const FOLD_DOCS: Doc[] = UNIQUE.map((u, i) => {
+  const text = `患者${u.text}。${SHARED.has(i) ? '腹痛。' : '无不适。'}`;
+  const entities = [{ start: 2, end: 4, type: u.type }];
+  if (SHARED.has(i)) entities.push({ start: 5, end: 7, type: 'SIGNS' });
+  return { id: `rec${Math.floor(i / 2)}-${i % 2}`, text, entities };
+});
+
+/** fold partition as a list of sorted index lists (documents with the same Lexicon object share a fold) */
+function partition(lexicons: Lexicon[]): number[][] {
+  const byLex = new Map<Lexicon, number[]>();
+  lexicons.forEach((l, i) => byLex.set(l, [...(byLex.get(l) ?? []), i]));
+  return [...byLex.values()].sort((a, b) => a[0] - b[0]);
+}
+
+describe('entity-lexicon channel: lexiconOf, crossFoldLexicons (jackknife), docsToSentences with lexicons', () => {
+  const space = buildFeatureSpace(FOLD_DOCS, { segmenter: 'none' });
+
+  it('lexiconOf holds every (normalised entity string, type) in the tag set\'s type order', () => {
+    const docs: Doc[] = [
+      { id: 'a', text: 'ＣＴ示右下腹包块', entities: [{ start: 0, end: 2, type: 'CHECK' }, { start: 3, end: 6, type: 'BODY' }] },
+      { id: 'b', text: '右下腹压痛', entities: [{ start: 0, end: 3, type: 'SIGNS' }, { start: 3, end: 5, type: 'SIGNS' }] },
+    ];
+    const sp = buildFeatureSpace(docs, { segmenter: 'none' });
+    const lex = lexiconOf(docs, sp);
+    expect(lex.types).toEqual(tagTypes(sp.labels));
+    expect(lex.size).toBe(4);
+    expect(has(lex, 'CT', 'CHECK')).toBe(true); // full-width folded like the tagger's tokens
+    expect(has(lex, 'ＣＴ', 'CHECK')).toBe(false);
+    expect(has(lex, '右下腹', 'BODY')).toBe(true);
+    expect(has(lex, '右下腹', 'SIGNS')).toBe(true);
+    expect(has(lex, '压痛', 'SIGNS')).toBe(true);
+    expect(has(lex, '压痛', 'BODY')).toBe(false);
+    expect(has(lex, '右下', 'BODY')).toBe(false);
+  });
+
+  it('each document gets the lexicon of the other folds: its own strings only when another fold has them', () => {
+    for (const folds of [2, 3, 5]) {
+      const lexicons = crossFoldLexicons(FOLD_DOCS, space, folds, 11);
+      expect(lexicons).toHaveLength(FOLD_DOCS.length);
+      const parts = partition(lexicons);
+      expect(parts).toHaveLength(folds);
+      const sizes = parts.map((p) => p.length);
+      expect(Math.max(...sizes) - Math.min(...sizes), `folds ${folds}: balanced`).toBeLessThanOrEqual(1);
+      lexicons.forEach((lex, i) => {
+        expect(lex.types).toEqual(tagTypes(space.labels));
+        FOLD_DOCS.forEach((_, j) => {
+          const other = lexicons[j] !== lex;
+          expect(has(lex, UNIQUE[j].text, UNIQUE[j].type), `folds ${folds}: doc ${i} sees doc ${j}'s string`).toBe(other);
+        });
+        const sharedElsewhere = [...SHARED].some((j) => lexicons[j] !== lex);
+        expect(has(lex, '腹痛', 'SIGNS'), `folds ${folds}: doc ${i} and 腹痛`).toBe(sharedElsewhere);
+        expect(lex.size).toBe(FOLD_DOCS.filter((_, j) => lexicons[j] !== lex).length + (sharedElsewhere ? 1 : 0));
+      });
+    }
+  });
+
+  it('documents of one group (one CCKS record) share a fold', () => {
+    const byRecord = (d: Doc) => d.id.split('-')[0];
+    for (const seed of [1, 2, 3]) {
+      const lexicons = crossFoldLexicons(FOLD_DOCS, space, 3, seed, byRecord);
+      for (let g = 0; g < FOLD_DOCS.length / 2; g++) {
+        expect(lexicons[2 * g], `record ${g}, seed ${seed}`).toBe(lexicons[2 * g + 1]);
+        // so neither section sees the other's string
+        expect(has(lexicons[2 * g], UNIQUE[2 * g + 1].text, UNIQUE[2 * g + 1].type)).toBe(false);
+      }
+      expect(partition(lexicons)).toHaveLength(3);
+    }
+    // without the group key the two sections of a record are split apart for some seed
+    const splitSomewhere = [1, 2, 3, 4, 5].some((seed) => {
+      const l = crossFoldLexicons(FOLD_DOCS, space, 3, seed);
+      return FOLD_DOCS.some((_, i) => i % 2 === 0 && l[i] !== l[i + 1]);
+    });
+    expect(splitSomewhere).toBe(true);
+  });
+
+  it('is deterministic for a seed and the seed changes the folds', () => {
+    const contents = (lexicons: Lexicon[]) => lexicons.map((l) => UNIQUE.map((u) => has(l, u.text, u.type)).join(''));
+    const a = crossFoldLexicons(FOLD_DOCS, space, 4, 2017);
+    const b = crossFoldLexicons(FOLD_DOCS, space, 4, 2017);
+    expect(partition(b)).toEqual(partition(a));
+    expect(contents(b)).toEqual(contents(a));
+    // the input order of the documents does not matter either (groups are sorted before the shuffle)
+    const reversed = crossFoldLexicons([...FOLD_DOCS].reverse(), space, 4, 2017).reverse();
+    expect(contents(reversed)).toEqual(contents(a));
+    const others = [1, 2, 3, 4, 5].map((seed) => JSON.stringify(partition(crossFoldLexicons(FOLD_DOCS, space, 4, seed))));
+    expect(new Set([...others, JSON.stringify(partition(a))]).size).toBeGreaterThan(1);
+  });
+
+  it('more folds than groups: every document gets the lexicon of all the others', () => {
+    const docs = FOLD_DOCS.slice(0, 3);
+    const lexicons = crossFoldLexicons(docs, space, 5, 1);
+    expect(new Set(lexicons).size).toBe(3);
+    lexicons.forEach((lex, i) => docs.forEach((_, j) => expect(has(lex, UNIQUE[j].text, UNIQUE[j].type)).toBe(i !== j)));
+  });
+
+  it('refuses fewer than 2 folds or a fractional count', () => {
+    for (const folds of [1, 0, 2.5, NaN]) {
+      expect(() => crossFoldLexicons(FOLD_DOCS, space, folds, 1)).toThrow(/folds must be an integer ≥ 2/);
+    }
+  });
+
+  it('docsToSentences: lexIds = lexicon.match(sentence tokens), per document with a lexicon array', () => {
+    const f = (docs: Doc[]) => docs.map((d) => [...taggableSentences(d.text, space.normalization)].map((s) => s.tokens));
+    const tokens = f(FOLD_DOCS);
+    const full = lexiconOf(FOLD_DOCS, space);
+    const one = docsToSentences(FOLD_DOCS, space, undefined, full);
+    one.docs.forEach((d, i) => {
+      expect(d.sentences).toHaveLength(tokens[i].length);
+      d.sentences.forEach((s, k) => expect(s.lexIds, `doc ${i} sentence ${k}`).toEqual(full.match(tokens[i][k])));
+    });
+    // the full lexicon marks each document's own entity: 患者 | U_i (B E) | 。
+    expect(Array.from(one.docs[0].sentences[0].lexIds!)).toEqual([0, 5, 0, 5, 1, 5, 3, 5, 0, 5]);
+
+    const jack = crossFoldLexicons(FOLD_DOCS, space, 3, 7);
+    const per = docsToSentences(FOLD_DOCS, space, undefined, jack);
+    let differs = 0;
+    per.docs.forEach((d, i) => {
+      d.sentences.forEach((s, k) => {
+        expect(s.lexIds, `doc ${i} sentence ${k}`).toEqual(jack[i].match(tokens[i][k]));
+        expect(s.lexIds!.length).toBe(s.charIds.length * 2);
+        if (!equal(s.lexIds!, full.match(tokens[i][k]))) differs++;
+      });
+      // the document's own string is not in its jackknife lexicon
+      expect(Array.from(d.sentences[0].lexIds!.subarray(4, 8))).toEqual([0, 5, 0, 5]);
+    });
+    expect(differs).toBeGreaterThanOrEqual(FOLD_DOCS.length);
+    expect(per.sentences.map((s) => s.lexIds)).toEqual(per.docs.flatMap((d) => d.sentences.map((s) => s.lexIds)));
+    // the rest of each sentence is what it is without a lexicon
+    const none = docsToSentences(FOLD_DOCS, space);
+    expect(none.sentences.every((s) => s.lexIds === undefined)).toBe(true);
+    none.sentences.forEach((s, i) => {
+      expect(per.sentences[i].charIds).toEqual(s.charIds);
+      expect(per.sentences[i].wordIds).toEqual(s.wordIds);
+      expect(per.sentences[i].tagIds).toEqual(s.tagIds);
+    });
+  });
+
+  it('docsToSentences refuses a lexicon array whose length is not the number of documents', () => {
+    const lex = lexiconOf(FOLD_DOCS, space);
+    expect(() => docsToSentences(FOLD_DOCS, space, undefined, [lex])).toThrow(/12 documents but 1 lexicons/);
+    expect(() => docsToSentences(FOLD_DOCS.slice(0, 2), space, undefined, [lex, lex, lex])).toThrow(/2 documents but 3 lexicons/);
+    expect(() => docsToSentences(FOLD_DOCS.slice(0, 2), space, undefined, [])).toThrow(/2 documents but 0 lexicons/);
+  });
+
+  it('splitLongSentences cuts lexicon ids with the rest ([T × L] rows stay whole)', () => {
+    const lex = lexiconOf(FOLD_DOCS, space);
+    const { sentences } = docsToSentences(FOLD_DOCS.slice(0, 2), space, undefined, lex);
+    const long = {
+      charIds: Int32Array.from(sentences.flatMap((s) => [...s.charIds])),
+      wordIds: Int32Array.from(sentences.flatMap((s) => [...s.wordIds])),
+      tagIds: Int32Array.from(sentences.flatMap((s) => [...s.tagIds])),
+      lexIds: Int32Array.from(sentences.flatMap((s) => [...s.lexIds!])),
+    };
+    const pieces = splitLongSentences([long], 4, insideTagPredicate(space.labels));
+    expect(pieces.length).toBeGreaterThan(2);
+    let at = 0;
+    for (const p of pieces) {
+      const T = p.charIds.length;
+      expect(p.lexIds!.length).toBe(2 * T);
+      expect(p.lexIds).toEqual(long.lexIds.slice(2 * at, 2 * (at + T)));
+      at += T;
+    }
+    expect(at).toBe(long.charIds.length);
+    expect(splitLongSentences([{ ...long, lexIds: undefined }], 4)[0].lexIds).toBeUndefined();
+  });
+
+  it('config: lexDim (default 0) gives lexTypes = the entity types of the tag set; lexiconFolds ≥ 2 (default 5)', () => {
+    const c = resolveConfig();
+    expect(c.lexDim).toBe(0);
+    expect(c.lexiconFolds).toBe(5);
+    const plain = architectureFor(c, { charVocab: 10, wordVocab: 10, tags: 11 });
+    expect(plain.lexTypes).toBeUndefined();
+    expect(plain.lexDim).toBeUndefined();
+    const arch = architectureFor(resolveConfig({ lexDim: 4 }), { charVocab: 10, wordVocab: 10, tags: 11 });
+    expect(arch.lexTypes).toBe(5);
+    expect(arch.lexDim).toBe(4);
+    expect(architectureFor(resolveConfig({ lexDim: 2 }), { charVocab: 10, wordVocab: 10, tags: space.labels.length }).lexTypes).toBe(tagTypes(space.labels).length);
+    expect(() => resolveConfig({ lexDim: -1 })).toThrow(/lexDim/);
+    expect(() => resolveConfig({ lexDim: 1.5 })).toThrow(/lexDim/);
+    expect(() => resolveConfig({ lexiconFolds: 1 })).toThrow(/lexiconFolds/);
+  });
+});
+
+function equal(a: Int32Array, b: Int32Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
 
 const ccks = fileURLToPath(new URL('../../../shared/data/ccks2017/train', import.meta.url));
 const present = existsSync(ccks);

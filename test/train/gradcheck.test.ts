@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Architecture } from '../../src/model/layout.js';
 import { WasmBackend } from '../../src/train/backend.js';
-import { ParamLayout } from '../../src/train/params.js';
+import { ParallelBackend } from '../../src/train/parallel.js';
+import { type Sentence, prepareBatch, validateSentence } from '../../src/train/batch.js';
+import { ParamLayout, initParameters } from '../../src/train/params.js';
+import { Rng } from '../../src/train/rng.js';
 import { numericGradient, referenceLoss } from './reference.js';
 import { randomParams, randomSentences, tinyArch } from './tiny.js';
 
@@ -36,7 +39,31 @@ function check(arch: Architecture, opts: { dropout?: number; seed?: number; leng
   for (const [name, worst] of Object.entries(report)) expect(worst, `${name}: analytic vs numeric`).toBeLessThan(1);
   const worstAll = Math.max(...Object.values(report));
   console.log(`gradcheck ${JSON.stringify(arch.lstm)} crf=${arch.crf} dropout=${dropout}: worst |a−n| / (1e-4 + 1e-3|n|) = ${worstAll.toFixed(3)}`);
-  return { report, loss: stats.loss };
+  return { report, loss: stats.loss, analytic, numeric, layout, sentences };
+}
+
+/** The tiny architecture with an entity-lexicon channel: 2 types (tags 5 = O + B/I × 2), 3 floats each. */
+const lexArch = (over: Partial<Architecture> = {}) => tinyArch({ lexTypes: 2, lexDim: 3, ...over });
+
+/** embed.lex rows the sentences use, and a check that exactly those rows get a gradient (others exactly 0). */
+function checkLexRows(r: ReturnType<typeof check>): number {
+  const { layout, sentences, analytic, numeric } = r;
+  const slot = layout.slot('embed.lex');
+  const dim = layout.arch.lexDim!;
+  const used = new Set<number>();
+  for (const s of sentences) for (const id of s.lexIds!) used.add(id);
+  expect(used.size, 'the random ids use several rows').toBeGreaterThan(3);
+  for (let row = 0; row < slot.shape[0]; row++) {
+    let norm = 0;
+    let analyticAbs = 0;
+    for (let d = 0; d < dim; d++) {
+      norm += numeric[slot.offset + row * dim + d] ** 2;
+      analyticAbs += Math.abs(analytic[slot.offset + row * dim + d]);
+    }
+    if (used.has(row)) expect(Math.sqrt(norm), `embed.lex row ${row} is used but has no gradient`).toBeGreaterThan(1e-6);
+    else expect(analyticAbs, `embed.lex row ${row} is unused but got a gradient`).toBe(0);
+  }
+  return used.size;
 }
 
 describe('gradient checks (f32 wasm analytic vs f64 central differences)', () => {
@@ -60,6 +87,41 @@ describe('gradient checks (f32 wasm analytic vs f64 central differences)', () =>
     check(tinyArch(), { lengths: [1, 1, 1] });
     check(tinyArch(), { lengths: [3, 3, 1] });
   });
+  it('entity-lexicon channel (lexTypes 2, lexDim 3): embed.lex and every other tensor, two BiLSTM layers, CRF', () => {
+    const used = checkLexRows(check(lexArch()));
+    expect(used, 'some rows unused, so the exact-zero check above means something').toBeLessThan(10);
+  });
+  it('entity-lexicon channel with dropout 0.5', () => {
+    checkLexRows(check(lexArch({ lstm: [4, 3] }), { dropout: 0.5, seed: 99 }));
+  });
+  it('entity-lexicon channel: softmax baseline, no LSTM, chars only, words only, three types', () => {
+    checkLexRows(check(lexArch({ crf: false, lstm: [4] })));
+    checkLexRows(check(lexArch({ lstm: [] }), { lengths: [5, 3, 6, 2] }));
+    checkLexRows(check(lexArch({ wordDim: 0, lstm: [3] })));
+    checkLexRows(check(lexArch({ charDim: 0, lstm: [3] })));
+    checkLexRows(check(lexArch({ tags: 7, lexTypes: 3, lexDim: 2, lstm: [3] }), { lengths: [4, 7, 2] }));
+  });
+  it('the lexicon ids of each type feed their own columns (swapping the types changes the loss like the reference)', () => {
+    const arch = lexArch();
+    const layout = new ParamLayout(arch);
+    const params = randomParams(layout.total, layout.slots, 11);
+    const sentences = randomSentences(arch, [4, 6, 2], 5);
+    // type 0 ids ↔ type 1 ids at every position (still valid rows: 5k + position)
+    const swapped: Sentence[] = sentences.map((s) => {
+      const lx = new Int32Array(s.lexIds!.length);
+      for (let t = 0; t < s.charIds.length; t++) {
+        lx[2 * t] = s.lexIds![2 * t + 1] - 5;
+        lx[2 * t + 1] = s.lexIds![2 * t] + 5;
+      }
+      return { ...s, lexIds: lx };
+    });
+    const backend = new WasmBackend(layout);
+    backend.setParameters(params);
+    const a = backend.forwardBackwardSync(sentences, { dropout: 0, seed: 0 }).loss;
+    const b = backend.forwardBackwardSync(swapped, { dropout: 0, seed: 0 }).loss;
+    expect(Math.abs(a - b)).toBeGreaterThan(1e-3);
+    expect(Math.abs(b - referenceLoss(layout, Float64Array.from(params), swapped))).toBeLessThan(1e-5 * Math.max(1, Math.abs(b)));
+  });
   it('fails when the gradient is wrong (sanity of the check itself)', () => {
     const arch = tinyArch();
     const layout = new ParamLayout(arch);
@@ -74,5 +136,96 @@ describe('gradient checks (f32 wasm analytic vs f64 central differences)', () =>
     analytic[s.offset + 2] += 0.01;
     const err = Math.abs(analytic[s.offset + 2] - numeric[s.offset + 2]) / (1e-4 + 1e-3 * Math.abs(numeric[s.offset + 2]));
     expect(err).toBeGreaterThan(1);
+  });
+});
+
+describe('lexicon channel plumbing (batch, parameters)', () => {
+  const arch = lexArch();
+  const ok = (T: number, lexIds: Int32Array): Sentence => ({
+    charIds: new Int32Array(T).fill(1),
+    wordIds: new Int32Array(T).fill(1),
+    tagIds: new Int32Array(T),
+    lexIds,
+  });
+
+  it('validateSentence refuses missing, wrong-length and out-of-range lexicon ids', () => {
+    expect(() => validateSentence(ok(2, Int32Array.from([0, 5, 4, 9])), arch)).not.toThrow();
+    expect(() => validateSentence({ ...ok(2, new Int32Array(4)), lexIds: undefined }, arch, 3)).toThrow(/lexicon channel: lexIds must be an Int32Array \[T × 2\]/);
+    expect(() => validateSentence(ok(2, new Int32Array(3)), arch)).toThrow(/lexIds has 3 ids, expected 2 × 2/);
+    expect(() => validateSentence(ok(2, Int32Array.from([0, 5, 10, 5])), arch)).toThrow(/lexIds\[2\] = 10 outside \[0, 10\)/);
+    expect(() => validateSentence(ok(2, Int32Array.from([0, -1, 0, 5])), arch)).toThrow(/lexIds\[1\] = -1 outside/);
+    expect(() => validateSentence({ ...ok(2, new Int32Array(4)), lexIds: [0, 5, 0, 5] as unknown as Int32Array }, arch)).toThrow(/Int32Array/);
+    // without a lexicon channel lexIds are not looked at
+    expect(() => validateSentence({ ...ok(2, new Int32Array(4)), lexIds: undefined }, tinyArch())).not.toThrow();
+    // the backend refuses such a sentence before running anything
+    const backend = new WasmBackend(new ParamLayout(arch));
+    expect(() => backend.forwardBackwardSync([ok(3, new Int32Array(6)), ok(2, new Int32Array(3))], { dropout: 0, seed: 0 })).toThrow(/sentence 1|lexIds has 3/);
+  });
+
+  it('prepareBatch lays lexicon ids out time-major [T·B, L], sentences longest first', () => {
+    const a = ok(2, Int32Array.from([1, 6, 2, 7])); // T 2
+    const b = ok(3, Int32Array.from([3, 8, 4, 9, 0, 5])); // T 3
+    const batch = prepareBatch([a, b], arch);
+    expect(Array.from(batch.order)).toEqual([1, 0]);
+    // row t·B + b holds the L ids of sentence order[b] at step t; the row past a's end stays 0
+    expect(Array.from(batch.lexIds!)).toEqual([3, 8, 1, 6, 4, 9, 2, 7, 0, 5, 0, 0]);
+    expect(prepareBatch([a, b], tinyArch()).lexIds).toBeUndefined();
+  });
+
+  it('initParameters: embed.lex uniform in ±√(3 / lexDim), no zeroed row; the embeddings draw the same numbers as without the channel', () => {
+    const withLex = new ParamLayout(lexArch({ lexDim: 4 }));
+    const without = new ParamLayout(tinyArch());
+    const p = initParameters(withLex, new Rng(3));
+    const q = initParameters(without, new Rng(3));
+    const s = withLex.slot('embed.lex');
+    expect(s.shape).toEqual([10, 4]);
+    const r = Math.sqrt(3 / 4);
+    let sumAbs = 0;
+    for (let row = 0; row < 10; row++) {
+      let rowAbs = 0;
+      for (let d = 0; d < 4; d++) {
+        const v = p[s.offset + row * 4 + d];
+        expect(Math.abs(v)).toBeLessThanOrEqual(r);
+        rowAbs += Math.abs(v);
+      }
+      expect(rowAbs, `embed.lex row ${row} (position ${row % 5} of type ${Math.floor(row / 5)}) is a real input, not padding`).toBeGreaterThan(0);
+      sumAbs += rowAbs;
+    }
+    expect(sumAbs / 40).toBeGreaterThan(r / 4); // spread over the range, not tiny
+    for (const name of ['embed.char', 'embed.word']) {
+      const a = withLex.slot(name);
+      const b = without.slot(name);
+      expect(Array.from(p.subarray(a.offset, a.offset + a.size)), name).toEqual(Array.from(q.subarray(b.offset, b.offset + b.size)));
+    }
+  });
+
+  it('2 workers give the loss, gradients and decoded paths of 1 thread (lexicon ids cross to the workers)', async () => {
+    const layout = new ParamLayout(lexArch({ lstm: [6, 4] }));
+    const params = initParameters(layout, new Rng(9));
+    const sentences = randomSentences(layout.arch, [4, 6, 2, 5, 3, 7, 1], 2);
+    const single = new WasmBackend(layout);
+    const par = await ParallelBackend.create(layout, { workers: 2 });
+    try {
+      single.setParameters(params);
+      par.setParameters(params);
+      const a = await single.forwardBackward(sentences, { dropout: 0.5, seed: 77 });
+      const b = await par.forwardBackward(sentences, { dropout: 0.5, seed: 77 });
+      expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-4 * Math.abs(a.loss));
+      const ga = single.getGradients();
+      const gb = par.getGradients();
+      const lex = layout.slot('embed.lex');
+      let norm = 0;
+      let diff = 0;
+      for (let i = lex.offset; i < lex.offset + lex.size; i++) {
+        norm = Math.max(norm, Math.abs(ga[i]));
+        diff = Math.max(diff, Math.abs(ga[i] - gb[i]));
+      }
+      expect(norm).toBeGreaterThan(0.01);
+      expect(diff).toBeLessThan(1e-5 * norm);
+      for (let i = 0; i < ga.length; i++) expect(Math.abs(ga[i] - gb[i])).toBeLessThan(1e-4);
+      expect((await par.decode(sentences)).map((p) => Array.from(p))).toEqual((await single.decode(sentences)).map((p) => Array.from(p)));
+    } finally {
+      await par.dispose();
+    }
   });
 });

@@ -3,7 +3,7 @@
  * time (no batching, no time reversal tricks, exact exp / tanh), for finite-difference gradient checks.
  */
 
-import type { Architecture } from '../../src/model/layout.js';
+import { type Architecture, lexiconSize } from '../../src/model/layout.js';
 import type { Sentence } from '../../src/train/batch.js';
 import type { ParamLayout } from '../../src/train/params.js';
 
@@ -38,15 +38,23 @@ export function referenceLoss(
 ): number {
   const a: Architecture = layout.arch;
   const at = (name: string) => layout.slot(name).offset;
+  // lexicon channel (layout.ts): x_t ends with embed.lex[lexId_{t,0}], …, embed.lex[lexId_{t,L-1}]
+  const L = lexiconSize(a) > 0 ? a.lexTypes! : 0;
+  const lexDim = a.lexDim ?? 0;
   let total = 0;
   sentences.forEach((s, si) => {
     const T = s.charIds.length;
+    if (L > 0 && s.lexIds?.length !== T * L) throw new Error(`referenceLoss: sentence ${si} needs ${T} × ${L} lexicon ids`);
     // embeddings
     let xs: number[][] = [];
     for (let t = 0; t < T; t++) {
       const x: number[] = [];
       for (let d = 0; d < a.charDim; d++) x.push(p[at('embed.char') + s.charIds[t] * a.charDim + d]);
       for (let d = 0; d < a.wordDim; d++) x.push(p[at('embed.word') + s.wordIds[t] * a.wordDim + d]);
+      for (let k = 0; k < L; k++) {
+        const id = s.lexIds![t * L + k];
+        for (let d = 0; d < lexDim; d++) x.push(p[at('embed.lex') + id * lexDim + d]);
+      }
       xs.push(x);
     }
     a.lstm.forEach((H, l) => {

@@ -80,7 +80,7 @@ export function loadRunConfig(path: string): RunConfigFile {
   }
   try {
     const config = resolveConfig(rest as Parameters<typeof resolveConfig>[0]);
-    for (const k of ['char', 'word'] as const) {
+    for (const k of ['char', 'word', 'bigram'] as const) {
       const p = config.embeddings[k];
       if (p) config.embeddings[k] = resolve(dirname(resolve(path)), p);
     }
@@ -209,6 +209,7 @@ Options:
   --segmenter VARIANT    none, jieba or jieba+entities (default jieba+entities)
   --char-emb FILE        pre-trained character vectors (word2vec text format)
   --word-emb FILE        pre-trained word vectors (same segmenter as --segmenter!)
+  --bigram-emb FILE      pre-trained character-bigram vectors (with "bigramDim" > 0 in the config)
   --no-pretrain          ignore the config's pre-trained vectors (random initialisation)
   --workers N            data-parallel worker threads (1 = bit-reproducible)
   --epochs N             maximum epochs
@@ -237,6 +238,7 @@ export const trainCommand: Command = {
         segmenter: { type: 'string' },
         'char-emb': { type: 'string' },
         'word-emb': { type: 'string' },
+        'bigram-emb': { type: 'string' },
         'no-pretrain': { type: 'boolean' },
         workers: { type: 'string' },
         epochs: { type: 'string' },
@@ -276,7 +278,7 @@ export const trainCommand: Command = {
       if (epochs !== undefined) over.epochs = epochs;
       if (seed !== undefined) over.seed = seed;
       const embeddings = values['no-pretrain'] === true ? {} : { ...config.embeddings };
-      for (const [flag, key] of [['char-emb', 'char'], ['word-emb', 'word']] as const) {
+      for (const [flag, key] of [['char-emb', 'char'], ['word-emb', 'word'], ['bigram-emb', 'bigram']] as const) {
         const f = stringOption(values, flag);
         if (f === undefined) continue;
         if (!existsSync(f)) throw new UsageError(`option --${flag}: ${f} does not exist`);
@@ -288,7 +290,7 @@ export const trainCommand: Command = {
       if (e instanceof UsageError) throw e;
       throw new UsageError(e instanceof Error ? e.message : String(e));
     }
-    for (const k of ['char', 'word'] as const) {
+    for (const k of ['char', 'word', 'bigram'] as const) {
       const p = config.embeddings[k];
       if (p && !existsSync(p)) throw new UsageError(`config: embeddings.${k} file ${p} does not exist`);
     }
