@@ -4,7 +4,7 @@
  * whole test documents; the f32 model files).
  *
  *   tsx scripts/experiments.ts [--seeds 1,2,3] [--epochs N] [--max-minutes N] [--only NAME,...] [--out runs/experiments]
- *       [--data ../shared/data/ccks2017/train] [--unlabeled FILE] [--config configs/default.json] [--workers N]
+ *       [--data ../shared/data/ccks2017/train] [--unlabeled FILE] [--config configs/paper.json] [--workers N]
  *       [--pretrain-iterations N] [--crf-optimizer lbfgs|adagrad] [--crf-iterations N] [--estimate] [--no-docs | --write-docs]
  *
  * --estimate prints the plan and a time estimate and stops. docs/experiments.md and README.md are written only for the
@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import type { CorpusFormat } from '../src/corpus/index.js';
 import { isCorpusFormat } from '../src/corpus/index.js';
 import { alignTable, type EntityEvalReport, type ScoreSet } from '../src/eval/index.js';
-import { type TrainConfig, resolveConfig } from '../src/train/config.js';
+import { DEFAULT_CONFIG, type TrainConfig, resolveConfig } from '../src/train/config.js';
 import { runFeatureCrfExperiment } from '../src/train/featcrf/index.js';
 import { type RunSummary, readSplit, readUnlabeled, runTraining } from '../src/train/run.js';
 import type { SegdictVariant } from '../src/train/segdict.js';
@@ -89,7 +89,7 @@ export interface ExperimentOptions {
   format?: CorpusFormat;
   unlabeled?: string;
   out: string;
-  /** run-config file of the full model (default configs/default.json) */
+  /** run-config file of the full model (default configs/paper.json: the paper's setup) */
   config?: string;
   seeds: number[];
   epochs?: number;
@@ -275,8 +275,8 @@ ${perTypeTable(rows, 'relaxed')}
 ## Setup
 
 - Data: ${ctx.data}${ctx.unlabeled ? `; unlabeled text for pre-training and the segmenter dictionary: ${ctx.unlabeled}` : ''}
-- Full model: configs/default.json (char + word embeddings 50 + 50, BiLSTM 128 → 64, dropout 0.5, CRF, Adam 1e-3, clip 5,
-  batches of 32), early stopping on dev entity F1; budget per run: ${budget}.
+- Full model: configs/paper.json (char + word embeddings 50 + 50, BiLSTM 128 → 64, dropout 0.5, CRF, Adam 1e-3, clip 5,
+  batches of 16), early stopping on dev entity F1; budget per run: ${budget}.
 - Pre-trained vectors: word2vec skip-gram (window ${ctx.pretrain.window}, ${ctx.pretrain.iterations} iterations, min count ${ctx.pretrain.minCount}, seed ${ctx.pretrain.seed}) on the
   train split texts + the unlabeled text, made once per segmenter and shared by every seed; the word vectors of a
   variant use that variant's segmenter (seg-none: its "words" are characters, so it reuses the character vectors).
@@ -307,6 +307,19 @@ export function replaceBetweenMarkers(readme: string, content: string): string |
 
 // ---------------------------------------------------------------------------------------------------------
 // the runner
+
+/**
+ * Config fields added after runs were first cached: at their defaults they leave a run's cache key unchanged
+ * (a run made before they existed trained exactly that), set to anything else they change it.
+ */
+const LATER_FIELDS = ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema'] as const;
+
+/** The config as it enters a run's cache key (budget fields zeroed; later fields at their defaults left out). */
+export function configKey(c: TrainConfig): Record<string, unknown> {
+  const k: Record<string, unknown> = { ...c, epochs: 0, workers: 0, checkpointMinutes: 0 };
+  for (const f of LATER_FIELDS) if (JSON.stringify(c[f]) === JSON.stringify(DEFAULT_CONFIG[f])) delete k[f];
+  return k;
+}
 
 /** A short content key of a settings object (cache validity). */
 function keyOf(x: unknown): string {
@@ -345,7 +358,7 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
 
-  const file = loadRunConfig(opts.config ?? join(ROOT, 'configs', 'default.json'));
+  const file = loadRunConfig(opts.config ?? join(ROOT, 'configs', 'paper.json'));
   const pretrain: PretrainSettings = { ...file.pretrain, ...(opts.pretrainIterations ? { iterations: opts.pretrainIterations } : {}) };
   const base = resolveConfig({
     ...file.config,
@@ -388,7 +401,7 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
     for (const seed of opts.seeds) {
       const dir = join(out, v.name, `seed-${seed}`);
       const c = v.kind === 'neural' ? resolveConfig({ ...config, seed }) : config;
-      const key = keyOf(v.kind === 'crf' ? { kind: 'crf', dataKey, seed } : { kind: v.kind, dataKey, segmenter, pretrained: v.pretrained !== false, pretrain, config: { ...c, epochs: 0, workers: 0, checkpointMinutes: 0 } });
+      const key = keyOf(v.kind === 'crf' ? { kind: 'crf', dataKey, seed } : { kind: v.kind, dataKey, segmenter, pretrained: v.pretrained !== false, pretrain, config: configKey(c) });
       const m = readJson<CachedMetrics>(join(dir, 'metrics.json'));
       const sameBudget = JSON.stringify(m?.budget) === JSON.stringify(v.kind === 'crf' ? crfBudget : budget);
       const cached = !!m && m.key === key && (sameBudget || m.stoppedBy === 'patience');
