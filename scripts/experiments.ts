@@ -30,7 +30,7 @@ import { type RunSummary, readSplit, readUnlabeled, runTraining } from '../src/t
 import type { SegdictVariant } from '../src/train/segdict.js';
 import { createSegmenter } from '../src/segment/index.js';
 import { type PretrainSettings, loadRunConfig, metricsJson } from '../src/hosts/cli/commands/train.js';
-import { ROOT, buildRunSegmenter, pretrainSequences, pretrainVectors, provenance } from './train-default.js';
+import { ROOT, bigramSequences, buildRunSegmenter, pretrainSequences, pretrainVectors, provenance } from './train-default.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // the variants
@@ -381,7 +381,7 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   // ---- the plan ----
   interface Planned { variant: VariantSpec; seed: number; dir: string; key: string; config: TrainConfig; segmenter: SegdictVariant; cached: boolean }
   const plan: Planned[] = [];
-  const vectorsWanted = new Map<string, { kind: 'char' | 'word'; dim: number; segmenter?: SegdictVariant; path: string }>();
+  const vectorsWanted = new Map<string, { kind: 'char' | 'word' | 'bigram'; dim: number; segmenter?: SegdictVariant; path: string }>();
   for (const v of toRun) {
     const segmenter = v.segmenter ?? 'jieba+entities';
     let config = resolveConfig({ ...base, ...(v.override ?? {}) });
@@ -395,6 +395,10 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
         // 'none' cuts every character into its own word: its word vectors are the character vectors
         emb.word = segmenter === 'none' ? join(vecDir, `char-d${config.wordDim}.vec`) : join(vecDir, `word-${segmenter}-d${config.wordDim}.vec`);
         vectorsWanted.set(emb.word, segmenter === 'none' ? { kind: 'char', dim: config.wordDim, path: emb.word } : { kind: 'word', dim: config.wordDim, segmenter, path: emb.word });
+      }
+      if (config.bigramDim > 0) {
+        emb.bigram = join(vecDir, `bigram-d${config.bigramDim}.vec`);
+        vectorsWanted.set(emb.bigram, { kind: 'bigram', dim: config.bigramDim, path: emb.bigram });
       }
       config = resolveConfig({ ...config, embeddings: emb });
     }
@@ -437,9 +441,13 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   // ---- pre-trained vectors (seed-independent, cached) ----
   for (const w of vectorsWanted.values()) {
     if (existsSync(w.path)) continue;
-    if (!plan.some((p) => !p.cached && (p.config.embeddings.char === w.path || p.config.embeddings.word === w.path))) continue;
+    if (!plan.some((p) => !p.cached && Object.values(p.config.embeddings).includes(w.path))) continue;
     log(`vectors: ${relative(process.cwd(), w.path)}`);
-    const seqs = w.kind === 'char' ? pretrainSequences(texts) : pretrainSequences(texts, createSegmenter(buildRunSegmenter(split.train, unlabeled, w.segmenter!)));
+    const seqs = w.kind === 'char'
+      ? pretrainSequences(texts)
+      : w.kind === 'bigram'
+        ? bigramSequences(pretrainSequences(texts))
+        : pretrainSequences(texts, createSegmenter(buildRunSegmenter(split.train, unlabeled, w.segmenter!)));
     await pretrainVectors(seqs, w.dim, pretrain, w.path, log);
   }
 

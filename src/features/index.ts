@@ -29,7 +29,8 @@ export const BIGRAM_END = '\u0003';
 
 /**
  * The character bigram at position t: tokens[t] + tokens[t + 1] (the last position pairs with BIGRAM_END).
- * Tokens are single normalised code points, so a bigram string is never ambiguous.
+ * Tokens are single normalised code points, so a bigram string is never ambiguous — except that a character
+ * followed by a literal U+0003 reads like the same character at a sentence end (control text, harmless).
  */
 export function bigramAt(tokens: readonly string[], t: number): string {
   return tokens[t] + (t + 1 < tokens.length ? tokens[t + 1] : BIGRAM_END);

@@ -43,9 +43,9 @@ export interface FeatureSpaceOptions {
   extraWords?: readonly string[];
   /** word rows per position in the word (src/features FeatureOptions.wordPositions) */
   wordPositions?: boolean;
-  /** build a character-bigram vocabulary (bigramAt) of the training + extra texts: bigrams seen this often */
+  /** build a character-bigram vocabulary (bigramAt) of the training documents' sentences: bigrams seen this often */
   bigramMinCount?: number;
-  /** add these bigrams (e.g. those of pre-trained bigram vectors) */
+  /** add these bigrams (e.g. those of pre-trained bigram vectors); only with bigramMinCount */
   extraBigrams?: readonly string[];
 }
 

@@ -364,3 +364,184 @@ describe('entity-lexicon channel (embed.lex, one row per type per position)', ()
     expect(() => createNetwork(kernels, arch, new Map([...noLex, ['embed.lex', w.get('embed.lex')!]]))).toThrow(/"lstm\.0\.fw\.w_ih" has shape \[16, 8\], expected \[16, 14\]/);
   });
 });
+
+describe('character-bigram channel (embed.bigram, one row per bigram, may be int8)', () => {
+  /** per sentence [T] bigram ids drawn uniformly from [0, bigramVocab) (the <pad> row 0 included) */
+  function withBigramIds<B extends { charIds: Int32Array[] }>(arch: Architecture, batch: B, seed: number): B & { bigramIds: Int32Array[] } {
+    const rnd = mulberry32(seed);
+    const bigramIds = batch.charIds.map((c) => Int32Array.from({ length: c.length }, () => Math.floor(rnd() * arch.bigramVocab!)));
+    return { ...batch, bigramIds };
+  }
+  /** lexicon ids as the lexicon section draws them */
+  function lexIdsFor(arch: Architecture, charIds: Int32Array[], seed: number): Int32Array[] {
+    const rnd = mulberry32(seed);
+    const L = arch.lexTypes!;
+    return charIds.map((c) => Int32Array.from({ length: c.length * L }, (_, i) => 5 * (i % L) + Math.floor(rnd() * 5)));
+  }
+  const BIGRAM_ARCHS: [string, Architecture][] = [
+    ['bigrams 50 × 5, two layers', { charVocab: 37, charDim: 7, wordVocab: 29, wordDim: 6, bigramVocab: 50, bigramDim: 5, lstm: [13, 5], tags: 5, crf: true }],
+    ['bigrams 400 × 50, paper-like', { charVocab: 300, charDim: 50, wordVocab: 500, wordDim: 50, bigramVocab: 400, bigramDim: 50, lstm: [32], tags: 11, crf: true }],
+    ['bigrams 9 × 3, no words, no LSTM, crf=false', { charVocab: 20, charDim: 5, wordVocab: 20, wordDim: 0, bigramVocab: 9, bigramDim: 3, lstm: [], tags: 3, crf: false }],
+    ['bigrams + lexicon (char | word | bigram | lex)', { charVocab: 37, charDim: 7, wordVocab: 29, wordDim: 6, bigramVocab: 50, bigramDim: 4, lexTypes: 2, lexDim: 3, lstm: [13, 5], tags: 5, crf: true }],
+    ['bigrams + lexicon, no LSTM (columns straight into dense)', { charVocab: 20, charDim: 3, wordVocab: 20, wordDim: 2, bigramVocab: 30, bigramDim: 3, lexTypes: 1, lexDim: 3, lstm: [], tags: 3, crf: true }],
+  ];
+
+  for (const [label, arch] of BIGRAM_ARCHS) {
+    it(`f32 and int8 emissions match the reference: ${label}`, () => {
+      const w = randomWeights(arch, 41);
+      expect(w.get('embed.bigram')!.shape).toEqual([arch.bigramVocab, arch.bigramDim]);
+      const base = withBigramIds(arch, randomBatch(arch, 9, 40, 3), 8);
+      const lexIds = arch.lexTypes ? lexIdsFor(arch, base.charIds, 5) : undefined;
+      const batch = lexIds ? { ...base, lexIds } : base;
+      const q = quantizeWeights(arch, w);
+      // embed.bigram is quantizable: the int8 model holds it as i8 + scale
+      expect(q.get('embed.bigram')!.dtype).toBe('i8');
+      expect(q.get('embed.bigram.scale')!.shape).toEqual([arch.bigramVocab]);
+      for (const [weights, tol, quant] of [[w, 1e-4, false], [q, 2e-4, true]] as const) {
+        const net = createNetwork(kernels, arch, weights);
+        expect(net.quantized).toBe(quant);
+        const ref = refModel(arch, weights);
+        let worst = 0;
+        net.emissions(batch).forEach((em, s) => {
+          expect(em.length).toBe(batch.charIds[s].length * arch.tags);
+          worst = Math.max(worst, maxAbsDiff(em, refEmissions(ref, batch.charIds[s], batch.wordIds[s], lexIds?.[s], batch.bigramIds[s])));
+        });
+        expect(worst, quant ? 'int8' : 'f32').toBeLessThan(tol);
+      }
+    });
+  }
+
+  it('only embed.bigram int8 (the rest f32) matches the reference on the dequantised table', () => {
+    const arch = BIGRAM_ARCHS[0][1];
+    const w = randomWeights(arch, 6);
+    const wm = quantizeWeights(arch, w, (name) => name === 'embed.bigram');
+    const net = createNetwork(kernels, arch, wm);
+    expect(net.quantized).toBe(true);
+    const batch = withBigramIds(arch, randomBatch(arch, 5, 30, 4), 3);
+    const ref = refModel(arch, wm);
+    const refF32 = refModel(arch, w);
+    let quantShift = 0;
+    net.emissions(batch).forEach((em, s) => {
+      expect(maxAbsDiff(em, refEmissions(ref, batch.charIds[s], batch.wordIds[s], undefined, batch.bigramIds[s]))).toBeLessThan(1e-4);
+      quantShift = Math.max(quantShift, maxAbsDiff(em, refEmissions(refF32, batch.charIds[s], batch.wordIds[s], undefined, batch.bigramIds[s])));
+    });
+    // the int8 table is really read (not the f32 values): its rounding shows beyond the f32 tolerance
+    expect(quantShift).toBeGreaterThan(1e-5);
+  });
+
+  it('the bigram ids change the emissions through the bigram columns (and only the bigram ids of the model)', () => {
+    const arch = BIGRAM_ARCHS[3][1];
+    const w = randomWeights(arch, 5);
+    const net = createNetwork(kernels, arch, w);
+    const base = withBigramIds(arch, randomBatch(arch, 4, 20, 6, 5), 2);
+    const batch = { ...base, lexIds: lexIdsFor(arch, base.charIds, 9) };
+    const ref = refModel(arch, w);
+    const em = net.emissions(batch);
+    const other = batch.bigramIds.map((b) => Int32Array.from(b, (id) => (id + 1) % arch.bigramVocab!));
+    const em2 = net.emissions({ ...batch, bigramIds: other });
+    em.forEach((e, s) => {
+      expect(maxAbsDiff(e, em2[s])).toBeGreaterThan(1e-3);
+      expect(maxAbsDiff(em2[s], refEmissions(ref, batch.charIds[s], batch.wordIds[s], batch.lexIds[s], other[s]))).toBeLessThan(1e-4);
+    });
+    // the reference is sensitive to where the bigram columns go: W_ih columns of the bigram block moved after the
+    // lexicon slots give other emissions than the network's
+    const wih = (name: string) => w.get(name)!;
+    const In = 7 + 6 + 4 + 6;
+    const moved = new Map(w);
+    for (const dir of ['fw', 'bw']) {
+      const t = wih(`lstm.0.${dir}.w_ih`);
+      const src = t.data as Float32Array;
+      const rows = t.shape[0];
+      const dst = new Float32Array(src.length);
+      // new column order: char | word | lex | bigram, i.e. the model that expects the lexicon before the bigram
+      const perm = [...Array(13).keys(), ...[17, 18, 19, 20, 21, 22], 13, 14, 15, 16];
+      for (let r = 0; r < rows; r++) for (let c = 0; c < In; c++) dst[r * In + c] = src[r * In + perm[c]];
+      moved.set(`lstm.0.${dir}.w_ih`, { ...t, data: dst });
+    }
+    const refMoved = refModel(arch, moved);
+    let far = 0;
+    em.forEach((e, s) => (far = Math.max(far, maxAbsDiff(e, refEmissions(refMoved, batch.charIds[s], batch.wordIds[s], batch.lexIds[s], batch.bigramIds[s])))));
+    expect(far).toBeGreaterThan(1e-2);
+  });
+
+  for (const quant of [false, true]) {
+    it(`lockstep batches give what one-at-a-time gives, empty sentences included (${quant ? 'int8' : 'f32'})`, () => {
+      const arch = BIGRAM_ARCHS[3][1];
+      const w = randomWeights(arch, 9);
+      const net = createNetwork(kernels, arch, quant ? quantizeWeights(arch, w) : w, { batchSize: 4, maxBatchChars: 90 });
+      const base = withBigramIds(arch, randomBatch(arch, 11, 33, 17), 4);
+      const batch = { ...base, lexIds: lexIdsFor(arch, base.charIds, 4) };
+      batch.charIds.push(new Int32Array(0));
+      batch.wordIds.push(new Int32Array(0));
+      batch.bigramIds.push(new Int32Array(0));
+      batch.lexIds.push(new Int32Array(0));
+      const together = net.emissions(batch);
+      expect(together[11].length).toBe(0);
+      batch.charIds.forEach((c, s) => {
+        const [alone] = net.emissions({ charIds: [c], wordIds: [batch.wordIds[s]], bigramIds: [batch.bigramIds[s]], lexIds: [batch.lexIds[s]] });
+        expect(maxAbsDiff(together[s], alone)).toBeLessThan(1e-6);
+      });
+    });
+  }
+
+  it('repeated calls do not leak wasm memory', () => {
+    const arch = BIGRAM_ARCHS[3][1];
+    const net = createNetwork(kernels, arch, randomWeights(arch, 2));
+    const base = withBigramIds(arch, randomBatch(arch, 10, 40, 1), 1);
+    const batch = { ...base, lexIds: lexIdsFor(arch, base.charIds, 1) };
+    net.emissions(batch);
+    const before = kernels.mark();
+    for (let i = 0; i < 3; i++) net.emissions(batch);
+    expect(kernels.mark()).toBe(before);
+  });
+
+  it('missing, wrong-length and out-of-range bigram ids raise clear errors', () => {
+    const arch: Architecture = { charVocab: 10, charDim: 4, wordVocab: 8, wordDim: 4, bigramVocab: 6, bigramDim: 3, lstm: [4], tags: 5, crf: true };
+    const net = createNetwork(kernels, arch, randomWeights(arch, 1));
+    const ok = Int32Array.from([1, 2, 3]);
+    const bg = Int32Array.from([0, 5, 1]);
+    expect(net.emissions({ charIds: [ok], wordIds: [ok], bigramIds: [bg] })[0].length).toBe(15);
+    expect(() => net.emissions({ charIds: [ok], wordIds: [ok] })).toThrow(TypeError);
+    expect(() => net.emissions({ charIds: [ok], wordIds: [ok] })).toThrow(/bigram channel: bigramIds\[0\] must be an Int32Array/);
+    expect(() => net.emissions({ charIds: [ok, ok], wordIds: [ok, ok], bigramIds: [bg] })).toThrow(/bigramIds\[1\] must be an Int32Array/);
+    expect(() => net.emissions({ charIds: [ok], wordIds: [ok], bigramIds: [[0, 5, 1] as unknown as Int32Array] })).toThrow(/Int32Array/);
+    expect(() => net.emissions({ charIds: [ok], wordIds: [ok], bigramIds: [bg.subarray(0, 2)] })).toThrow(/sentence 0 has 3 char ids but 2 bigram ids/);
+    expect(() => net.emissions({ charIds: [ok], wordIds: [ok], bigramIds: [Int32Array.from([0, 1, 2, 3])] })).toThrow(/3 char ids but 4 bigram ids/);
+    expect(() => net.emissions({ charIds: [ok], wordIds: [ok], bigramIds: [Int32Array.from([0, 6, 1])] })).toThrow(
+      /bigramIds\[0\]\[1\] = 6 is outside the bigram vocabulary \[0, 6\)/,
+    );
+    expect(() => net.emissions({ charIds: [ok], wordIds: [ok], bigramIds: [Int32Array.from([0, 1, -1])] })).toThrow(RangeError);
+    // an empty sentence needs an (empty) bigram id array too
+    expect(net.emissions({ charIds: [new Int32Array(0)], wordIds: [new Int32Array(0)], bigramIds: [new Int32Array(0)] })[0].length).toBe(0);
+    // a model without the channel ignores bigramIds
+    const plainArch: Architecture = { ...arch, bigramVocab: undefined, bigramDim: undefined };
+    const plain = createNetwork(kernels, plainArch, randomWeights(plainArch, 1));
+    expect(plain.emissions({ charIds: [ok], wordIds: [ok], bigramIds: [Int32Array.from([99])] })[0]).toEqual(plain.emissions({ charIds: [ok], wordIds: [ok] })[0]);
+  });
+
+  it('a missing or mis-shaped embed.bigram, or a bad bigram architecture, is refused when the network is built', () => {
+    const arch: Architecture = { charVocab: 10, charDim: 4, wordVocab: 8, wordDim: 4, bigramVocab: 6, bigramDim: 3, lstm: [4], tags: 5, crf: true };
+    const w = randomWeights(arch, 1);
+    const missing = new Map(w);
+    missing.delete('embed.bigram');
+    expect(() => createNetwork(kernels, arch, missing)).toThrow(/tensor "embed\.bigram" is missing \(expected f32 \[6, 3\]\)/);
+    const shape = new Map(w);
+    shape.set('embed.bigram', { dtype: 'f32', shape: [3, 6], data: new Float32Array(18) });
+    expect(() => createNetwork(kernels, arch, shape)).toThrow(/"embed\.bigram" has shape \[3, 6\], expected \[6, 3\]/);
+    const noScale = new Map(quantizeWeights(arch, w, (n) => n === 'embed.bigram'));
+    noScale.delete('embed.bigram.scale');
+    expect(() => createNetwork(kernels, arch, noScale)).toThrow(/int8 tensor "embed\.bigram" has no "embed\.bigram\.scale"/);
+    // W_ih of layer 0 takes the bigram columns: charDim + wordDim + 3 = 11
+    expect(w.get('lstm.0.fw.w_ih')!.shape).toEqual([16, 11]);
+    const noBigram = randomWeights({ ...arch, bigramVocab: 0, bigramDim: 0 }, 1);
+    expect(() => createNetwork(kernels, arch, new Map([...noBigram, ['embed.bigram', w.get('embed.bigram')!]]))).toThrow(/"lstm\.0\.fw\.w_ih" has shape \[16, 8\], expected \[16, 11\]/);
+    for (const [bad, re] of [
+      [{ bigramVocab: 1 }, /bigramVocab ≥ 2/],
+      [{ bigramVocab: undefined }, /bigramVocab ≥ 2/],
+      [{ bigramDim: -1 }, /bigramDim/],
+      [{ bigramDim: 1.5 }, /bigramDim/],
+    ] as const) {
+      expect(() => createNetwork(kernels, { ...arch, ...bad }, w), JSON.stringify(bad)).toThrow(re);
+    }
+  });
+});

@@ -9,6 +9,7 @@ import {
   ModelFormatError,
   PREAMBLE_BYTES,
   type TensorEntry,
+  checkVocab,
   encodeModelSections,
   readModel,
   writeModel,
@@ -507,5 +508,168 @@ describe('a model with an entity-lexicon channel (architecture.lexTypes / lexDim
     expect(codes(plain.header, new Map([...plain.weights, ['embed.lex', lex]]))).toEqual(['TENSOR_MISMATCH', 'TENSOR_MISMATCH']);
     // nor does it take the tensors of the channel's wider layer-0 input
     expect(codes(plain.header, edit((w) => w.delete('embed.lex')))).toEqual(['TENSOR_MISMATCH', 'TENSOR_MISMATCH']);
+  });
+});
+
+describe('a model with a character-bigram channel (architecture.bigramVocab / bigramDim, vocab.bigrams, tensor embed.bigram)', () => {
+  const BIGRAMS = ['<pad>', '<unk>', '患者', '右下', '下腹', '腹痛', '痛\u0003', '\u{20000}痛'];
+  const TABLE = { version: 1 as const, entries: { 腹部: { BODY: 2 }, 压痛: { SIGNS: 1 } } };
+
+  /** randomModel's header with a bigram channel (8 bigrams × 3; optionally a lexicon channel too) and random weights. */
+  function bigramModel(opts: { int8?: boolean; seed?: number; lex?: boolean } = {}) {
+    const base = randomModel({ seed: opts.seed ?? 3, consistency: opts.lex ? TABLE : null });
+    const architecture = { ...base.header.architecture, bigramVocab: BIGRAMS.length, bigramDim: 3, ...(opts.lex ? { lexTypes: 2, lexDim: 2 } : {}) };
+    const random = rng(opts.seed ?? 3);
+    const weights: Weights = new Map();
+    for (const spec of tensorSpecs(architecture)) {
+      const n = spec.shape.reduce((p, d) => p * d, 1);
+      const data = Float32Array.from({ length: n }, () => random() - 0.5); // [shape]
+      if (opts.int8 && spec.quantizable) {
+        const { q, scale } = quantizeMatrix({ dtype: 'f32', shape: spec.shape, data });
+        weights.set(spec.name, q);
+        weights.set(`${spec.name}.scale`, scale);
+      } else weights.set(spec.name, { dtype: 'f32', shape: spec.shape, data });
+    }
+    const header: ModelHeader = {
+      ...base.header,
+      architecture,
+      vocab: { ...base.header.vocab, bigrams: [...BIGRAMS] },
+      quantization: { scheme: opts.int8 ? 'int8-per-row' : 'none' },
+    };
+    return { header, weights, bytes: writeModel(header, weights) };
+  }
+
+  const codes = (header: unknown, weights: Weights): [ModelFormatErrorCode, ModelFormatErrorCode] => [
+    codeOf(rawFile(header, [...weights])),
+    writeCode(header as ModelHeader, weights),
+  ];
+  const withVocab = (h: ModelHeader, bigrams: unknown): ModelHeader => {
+    const vocab: Record<string, unknown> = { ...h.vocab, bigrams };
+    if (bigrams === undefined) delete vocab.bigrams;
+    return { ...h, vocab } as unknown as ModelHeader;
+  };
+
+  it('round-trips (f32 and int8; embed.bigram [bigramVocab, bigramDim] is int8 + scale under int8), vocab.bigrams kept exactly', () => {
+    for (const int8 of [false, true]) {
+      const m = bigramModel({ int8 });
+      const file = readModel(m.bytes);
+      expect(file.header).toEqual(m.header);
+      expect(file.header.vocab.bigrams).toEqual(BIGRAMS);
+      expect(file.header.architecture.bigramVocab).toBe(8);
+      expect(file.header.architecture.bigramDim).toBe(3);
+      const big = file.weights.get('embed.bigram')!;
+      expect(big.dtype).toBe(int8 ? 'i8' : 'f32');
+      expect(big.shape).toEqual([8, 3]);
+      expect(big.data).toEqual(m.weights.get('embed.bigram')!.data);
+      expect(file.weights.has('embed.bigram.scale')).toBe(int8);
+      if (int8) expect(file.weights.get('embed.bigram.scale')!.data).toEqual(m.weights.get('embed.bigram.scale')!.data);
+      expect(file.weights.get('lstm.0.fw.w_ih')!.shape).toEqual([24, 8 + 4 + 3]);
+      expect([...file.weights.keys()].sort()).toEqual([...m.weights.keys()].sort());
+    }
+    // the table lists embed.bigram right after the word embeddings and before embed.lex (layout order)
+    expect(sections(bigramModel().bytes).table.map((e) => e.name).slice(0, 3)).toEqual(['embed.char', 'embed.word', 'embed.bigram']);
+    const both = bigramModel({ lex: true });
+    expect(sections(both.bytes).table.map((e) => e.name).slice(0, 5)).toEqual(['embed.char', 'embed.word', 'embed.bigram', 'embed.lex', 'lstm.0.fw.w_ih']);
+    const file = readModel(both.bytes);
+    expect(file.header.vocab.bigrams).toEqual(BIGRAMS);
+    expect(file.weights.get('lstm.0.fw.w_ih')!.shape).toEqual([24, 8 + 4 + 3 + 2 * 2]);
+  });
+
+  it('bigramDim 0 (bigramVocab given or not) is a model without the channel', () => {
+    const m = randomModel({ seed: 3 });
+    for (const over of [{ bigramDim: 0 }, { bigramVocab: 0, bigramDim: 0 }, { bigramVocab: 8, bigramDim: 0 }]) {
+      const header = { ...m.header, architecture: { ...m.header.architecture, ...over } };
+      const file = readModel(writeModel(header, m.weights));
+      expect(file.weights.has('embed.bigram'), JSON.stringify(over)).toBe(false);
+      expect(file.header.vocab.bigrams).toBeUndefined();
+    }
+  });
+
+  it('refused when vocab.bigrams is missing, of another length, or badly formed: VOCAB_MISMATCH', () => {
+    const m = bigramModel();
+    const cases: [string, unknown][] = [
+      ['missing', undefined],
+      ['one short', BIGRAMS.slice(0, 7)],
+      ['one more', [...BIGRAMS, '肺炎']],
+      ['a duplicate', [...BIGRAMS.slice(0, 7), '腹痛']],
+      ['<pad> again', [...BIGRAMS.slice(0, 7), '<pad>']],
+      ['an empty entry', [...BIGRAMS.slice(0, 7), '']],
+      ['<pad>/<unk> swapped', ['<unk>', '<pad>', ...BIGRAMS.slice(2)]],
+      ['no <pad>/<unk>', [...BIGRAMS.slice(2), '甲乙', '丙丁']],
+    ];
+    for (const [what, bigrams] of cases) {
+      expect(codes(withVocab(m.header, bigrams), m.weights), what).toEqual(['VOCAB_MISMATCH', 'VOCAB_MISMATCH']);
+    }
+    expect(() => writeModel(withVocab(m.header, undefined), m.weights)).toThrow(/bigram channel but header\.vocab\.bigrams is missing/);
+    expect(() => writeModel(withVocab(m.header, BIGRAMS.slice(0, 7)), m.weights)).toThrow(/header\.vocab\.bigrams has 7 entries, the architecture says 8 rows/);
+    expect(() => writeModel(withVocab(m.header, [...BIGRAMS.slice(0, 7), '腹痛']), m.weights)).toThrow(/header\.vocab\.bigrams\[7\] duplicates an earlier entry/);
+    // checkVocab (for hosts handed a ModelFile) says the same
+    expect(() => checkVocab(withVocab(m.header, undefined))).toThrow(ModelFormatError);
+    expect(() => checkVocab(m.header)).not.toThrow();
+  });
+
+  it('refused when vocab.bigrams is present without the channel: VOCAB_MISMATCH', () => {
+    const plain = randomModel({ seed: 3 });
+    const header = withVocab(plain.header, [...BIGRAMS]);
+    expect(codes(header, plain.weights)).toEqual(['VOCAB_MISMATCH', 'VOCAB_MISMATCH']);
+    expect(() => writeModel(header, plain.weights)).toThrow(/header\.vocab\.bigrams is present but the architecture has no bigram channel/);
+    // also with bigramVocab set but bigramDim 0
+    const dim0 = { ...header, architecture: { ...header.architecture, bigramVocab: 8, bigramDim: 0 } };
+    expect(codes(dim0, plain.weights)).toEqual(['VOCAB_MISMATCH', 'VOCAB_MISMATCH']);
+  });
+
+  it('refused when vocab.bigrams is not an array of strings, or the bigram fields are not natural numbers / bigramVocab < 2: BAD_HEADER', () => {
+    const m = bigramModel();
+    for (const bigrams of ['患者', [1, 2, 3], { 0: '<pad>' }, null]) {
+      expect(codes(withVocab(m.header, bigrams), m.weights), JSON.stringify(bigrams)).toEqual(['BAD_HEADER', 'BAD_HEADER']);
+    }
+    const cases: [string, Record<string, unknown>][] = [
+      ['bigramVocab absent', { bigramVocab: undefined }],
+      ['bigramVocab 0', { bigramVocab: 0 }],
+      ['bigramVocab 1', { bigramVocab: 1 }],
+      ['bigramVocab fractional', { bigramVocab: 7.5 }],
+      ['bigramVocab a string', { bigramVocab: '8' }],
+      ['bigramDim negative', { bigramDim: -3 }],
+      ['bigramDim fractional', { bigramDim: 2.5 }],
+      ['bigramDim a string', { bigramDim: '3' }],
+    ];
+    for (const [what, over] of cases) {
+      const architecture: Record<string, unknown> = { ...m.header.architecture, ...over };
+      for (const k of ['bigramVocab', 'bigramDim']) if (architecture[k] === undefined) delete architecture[k];
+      expect(codes({ ...m.header, architecture }, m.weights), what).toEqual(['BAD_HEADER', 'BAD_HEADER']);
+    }
+    const one = { ...m.header, architecture: { ...m.header.architecture, bigramVocab: 1 } };
+    expect(() => writeModel(one, m.weights)).toThrow(/bigramVocab ≥ 2, got 1/);
+  });
+
+  it('refused when embed.bigram is missing, mis-shaped, int8 without its scale, or present without the channel: TENSOR_MISMATCH', () => {
+    const m = bigramModel();
+    const edit = (f: (w: Weights) => void): Weights => {
+      const w = new Map(m.weights);
+      f(w);
+      return w;
+    };
+    const big = m.weights.get('embed.bigram')!;
+    const cases: [string, Weights][] = [
+      ['missing', edit((w) => w.delete('embed.bigram'))],
+      ['[3, 8] (transposed)', edit((w) => w.set('embed.bigram', { ...big, shape: [3, 8] }))],
+      ['[9, 3] (one row more)', edit((w) => w.set('embed.bigram', { dtype: 'f32', shape: [9, 3], data: new Float32Array(27) }))],
+      ['[24] (flat)', edit((w) => w.set('embed.bigram', { ...big, shape: [24] }))],
+    ];
+    for (const [what, weights] of cases) expect(codes(m.header, weights), what).toEqual(['TENSOR_MISMATCH', 'TENSOR_MISMATCH']);
+    const { q, scale } = quantizeMatrix(big);
+    // int8 needs its scale, and the int8 scheme in the header
+    expect(codes({ ...m.header, quantization: { scheme: 'int8-per-row' } }, edit((w) => w.set('embed.bigram', q)))).toEqual(['TENSOR_MISMATCH', 'TENSOR_MISMATCH']);
+    const i8 = edit((w) => {
+      w.set('embed.bigram', q);
+      w.set('embed.bigram.scale', scale);
+    });
+    expect(codes(m.header, i8)).toEqual(['TENSOR_MISMATCH', 'TENSOR_MISMATCH']);
+    const ok = readModel(writeModel({ ...m.header, quantization: { scheme: 'int8-per-row' } }, i8));
+    expect(ok.weights.get('embed.bigram')!.dtype).toBe('i8');
+    // a model without the channel does not take embed.bigram, nor the channel's wider layer-0 input
+    const plain = randomModel({ seed: 3 });
+    expect(codes(plain.header, new Map([...plain.weights, ['embed.bigram', big]]))).toEqual(['TENSOR_MISMATCH', 'TENSOR_MISMATCH']);
+    expect(codes(plain.header, edit((w) => w.delete('embed.bigram')))).toEqual(['TENSOR_MISMATCH', 'TENSOR_MISMATCH']);
   });
 });

@@ -3,7 +3,7 @@
  * embeddings → BiLSTM layers → dense → CRF Viterbi / marginals / k-best, plus brute-force enumeration of
  * all K^T paths for short sequences. Used by tests (and as the slow peer in the benchmark) only.
  */
-import { type Architecture, DIRECTIONS, inputSize, lexiconSize, lstmName } from '../../src/model/layout.js';
+import { type Architecture, DIRECTIONS, bigramSize, inputSize, lexiconSize, lstmName } from '../../src/model/layout.js';
 import type { Weights } from '../../src/model/layout.js';
 import { values } from './weights.js';
 
@@ -61,25 +61,34 @@ export function refLstmDir(x: Float64Array[], wih: Float64Array, whh: Float64Arr
 }
 
 /**
- * Layer-0 input rows [T × In0]: concat(embed.char[charId_t], embed.word[wordId_t], embed.lex[lexId_{t,0}], …,
- * embed.lex[lexId_{t,L-1}]) (layout.ts); lexIds [T × L] is required when the model has a lexicon channel.
+ * Layer-0 input rows [T × In0]: concat(embed.char[charId_t], embed.word[wordId_t], embed.bigram[bigramId_t],
+ * embed.lex[lexId_{t,0}], …, embed.lex[lexId_{t,L-1}]) (layout.ts); lexIds [T × L] is required when the model
+ * has a lexicon channel, bigramIds [T] when it has a bigram channel.
  */
-export function refEmbed(m: RefModel, charIds: Int32Array, wordIds: Int32Array | undefined, lexIds?: Int32Array): Float64Array[] {
+export function refEmbed(m: RefModel, charIds: Int32Array, wordIds: Int32Array | undefined, lexIds?: Int32Array, bigramIds?: Int32Array): Float64Array[] {
   const { charDim, wordDim } = m.arch;
   const L = lexiconSize(m.arch) > 0 ? m.arch.lexTypes! : 0;
   const lexDim = m.arch.lexDim ?? 0;
+  const bigramDim = bigramSize(m.arch);
   const ce = charDim > 0 ? m.get('embed.char') : null;
   const we = wordDim > 0 ? m.get('embed.word') : null;
+  const be = bigramDim > 0 ? m.get('embed.bigram') : null;
   const le = L > 0 ? m.get('embed.lex') : null;
-  const lexCol = inputSize(m.arch) - L * lexDim; // the lexicon slots are the last columns of x_t
+  const bigramCol = charDim + wordDim; // the bigram columns follow the word columns
+  const lexCol = bigramCol + bigramDim; // then the lexicon slots, the last columns of x_t
+  if (lexCol + L * lexDim !== inputSize(m.arch)) throw new Error('refEmbed: the columns do not add up to inputSize');
   if (le && (!lexIds || lexIds.length !== charIds.length * L)) {
     throw new Error(`refEmbed: the model has a lexicon channel; expected ${charIds.length} × ${L} lexicon ids, got ${lexIds?.length ?? 'none'}`);
+  }
+  if (be && (!bigramIds || bigramIds.length !== charIds.length)) {
+    throw new Error(`refEmbed: the model has a bigram channel; expected ${charIds.length} bigram ids, got ${bigramIds?.length ?? 'none'}`);
   }
   const rows: Float64Array[] = [];
   for (let t = 0; t < charIds.length; t++) {
     const x = new Float64Array(inputSize(m.arch));
     if (ce) for (let d = 0; d < charDim; d++) x[d] = ce[charIds[t] * charDim + d];
     if (we && wordIds) for (let d = 0; d < wordDim; d++) x[charDim + d] = we[wordIds[t] * wordDim + d];
+    if (be && bigramIds) for (let d = 0; d < bigramDim; d++) x[bigramCol + d] = be[bigramIds[t] * bigramDim + d];
     if (le && lexIds) {
       for (let k = 0; k < L; k++) {
         const id = lexIds[t * L + k];
@@ -91,10 +100,10 @@ export function refEmbed(m: RefModel, charIds: Int32Array, wordIds: Int32Array |
   return rows;
 }
 
-/** Emissions [T × K] of one sentence (lexIds [T × lexTypes] with a lexicon channel). */
-export function refEmissions(m: RefModel, charIds: Int32Array, wordIds?: Int32Array, lexIds?: Int32Array): Float64Array {
+/** Emissions [T × K] of one sentence (lexIds [T × lexTypes] with a lexicon channel, bigramIds [T] with a bigram channel). */
+export function refEmissions(m: RefModel, charIds: Int32Array, wordIds?: Int32Array, lexIds?: Int32Array, bigramIds?: Int32Array): Float64Array {
   const a = m.arch;
-  let x = refEmbed(m, charIds, wordIds, lexIds);
+  let x = refEmbed(m, charIds, wordIds, lexIds, bigramIds);
   const T = x.length;
   a.lstm.forEach((H, l) => {
     const [fw, bw] = DIRECTIONS.map((dir) =>

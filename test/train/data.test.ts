@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Doc } from '../../src/corpus/document.js';
 import { readCorpus } from '../../src/io/corpus-io.js';
+import { bigramAt, createLookup } from '../../src/features/index.js';
 import { LEX_POSITIONS, Lexicon } from '../../src/features/lexicon.js';
 import { tagIdsToSpans, tagTypes } from '../../src/tags/bio.js';
 import { taggableSentences } from '../../src/text/sentences.js';
@@ -268,6 +269,169 @@ describe('entity-lexicon channel: lexiconOf, crossFoldLexicons (jackknife), docs
     expect(() => resolveConfig({ lexDim: -1 })).toThrow(/lexDim/);
     expect(() => resolveConfig({ lexDim: 1.5 })).toThrow(/lexDim/);
     expect(() => resolveConfig({ lexiconFolds: 1 })).toThrow(/lexiconFolds/);
+  });
+});
+
+/** Documents whose bigrams repeat: 腹痛 4×, 患者 3×, … (full-width ＣＴ folds to CT like the tagger's tokens; ， is folded to , and does not end a sentence). */
+const BIGRAM_DOCS: Doc[] = [
+  { id: 'b-1', text: '患者腹痛。腹痛三天', entities: [{ start: 2, end: 4, type: 'SIGNS' }, { start: 5, end: 7, type: 'SIGNS' }] },
+  { id: 'b-2', text: '患者腹痛，行ＣＴ检查。', entities: [{ start: 2, end: 4, type: 'SIGNS' }, { start: 6, end: 8, type: 'CHECK' }] },
+  { id: 'b-3', text: '患者右下腹痛。CT示\u{20000}痛。', entities: [{ start: 2, end: 6, type: 'SIGNS' }, { start: 7, end: 9, type: 'CHECK' }] },
+];
+
+/** My own count of the training bigrams: token + next token (or U+0003) over the sentences' normalised tokens. */
+function countBigrams(docs: readonly Doc[], normalization = {}): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const d of docs) {
+    for (const s of taggableSentences(d.text, normalization)) {
+      const tk = s.tokens;
+      for (let t = 0; t < tk.length; t++) {
+        const b = tk[t] + (t + 1 < tk.length ? tk[t + 1] : '\u0003');
+        counts.set(b, (counts.get(b) ?? 0) + 1);
+      }
+    }
+  }
+  return counts;
+}
+
+describe('character-bigram channel: buildFeatureSpace (bigramMinCount, extraBigrams), docsToSentences, splitLongSentences, config', () => {
+  const counts = countBigrams(BIGRAM_DOCS);
+
+  it('vocab.bigrams = <pad>, <unk>, the training bigrams seen ≥ minCount times by descending count (ties by code units)', () => {
+    expect(counts.get('腹痛')).toBe(4);
+    expect(counts.get('患者')).toBe(3);
+    expect(counts.get('CT')).toBe(2); // ＣＴ folded
+    for (const minCount of [1, 2, 3, 4, 5]) {
+      const space = buildFeatureSpace(BIGRAM_DOCS, { segmenter: 'none', bigramMinCount: minCount });
+      const want = [...counts].filter(([, c]) => c >= minCount).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([b]) => b);
+      expect(space.vocab.bigrams, `minCount ${minCount}`).toEqual(['<pad>', '<unk>', ...want]);
+    }
+    const all = buildFeatureSpace(BIGRAM_DOCS, { segmenter: 'none', bigramMinCount: 1 }).vocab.bigrams!;
+    expect(all.length).toBe(counts.size + 2);
+    expect(all).toContain('天\u0003'); // the end of a sentence
+    expect(all).toContain('。\u0003');
+    expect(all).toContain('\u{20000}痛'); // an astral token is one token
+    expect(all).not.toContain('ＣＴ');
+    expect(all.every((b, i) => i < 2 || Array.from(b).length === 2)).toBe(true);
+    // the other vocabularies do not change with the bigrams
+    const plain = buildFeatureSpace(BIGRAM_DOCS, { segmenter: 'none' });
+    expect(plain.vocab.bigrams).toBeUndefined();
+    expect(Object.keys(plain.vocab).sort()).toEqual(['chars', 'words']);
+    const two = buildFeatureSpace(BIGRAM_DOCS, { segmenter: 'none', bigramMinCount: 2 });
+    expect(two.vocab.chars).toEqual(plain.vocab.chars);
+    expect(two.vocab.words).toEqual(plain.vocab.words);
+    // spelled out: 。␃ and 腹痛 4× (tie: U+3002 < U+8179), 患者 and 痛。 3×, CT and 者腹 2×
+    expect(two.vocab.bigrams).toEqual(['<pad>', '<unk>', '。\u0003', '腹痛', '患者', '痛。', 'CT', '者腹']);
+  });
+
+  it('bigrams come from the training documents only (not extraTexts) and follow the normalisation', () => {
+    const withExtra = buildFeatureSpace(BIGRAM_DOCS, { segmenter: 'none', bigramMinCount: 1, extraTexts: ['肺炎肺炎肺炎'] });
+    expect(withExtra.vocab.bigrams).not.toContain('肺炎');
+    const lower = buildFeatureSpace(BIGRAM_DOCS, { segmenter: 'none', bigramMinCount: 1, normalization: { lowercase: true } });
+    expect(lower.vocab.bigrams).toContain('ct');
+    expect(lower.vocab.bigrams).not.toContain('CT');
+    expect(lower.vocab.bigrams!.slice(2).sort()).toEqual([...countBigrams(BIGRAM_DOCS, { lowercase: true }).keys()].sort());
+  });
+
+  it('extraBigrams are appended (sorted) after the counted ones, without duplicates or specials', () => {
+    const counted = buildFeatureSpace(BIGRAM_DOCS, { segmenter: 'none', bigramMinCount: 2 }).vocab.bigrams!;
+    const space = buildFeatureSpace(BIGRAM_DOCS, {
+      segmenter: 'none',
+      bigramMinCount: 2,
+      extraBigrams: ['肺炎', '腹痛', '下腹', '肺炎', '<pad>', '<unk>', '', '咳嗽'],
+    });
+    const bigrams = space.vocab.bigrams!;
+    // 腹痛 is counted already; 下腹 was seen once (below minCount) and comes in as an extra
+    expect(bigrams.slice(0, counted.length)).toEqual(counted);
+    expect(bigrams.slice(counted.length)).toEqual(['下腹', '咳嗽', '肺炎'].sort());
+    expect(new Set(bigrams).size).toBe(bigrams.length);
+    expect(() => createLookup(space.vocab)).not.toThrow();
+  });
+
+  it('refuses a bigramMinCount below 1', () => {
+    expect(() => buildFeatureSpace(BIGRAM_DOCS, { segmenter: 'none', bigramMinCount: 0 })).toThrow(/minCount/);
+    expect(() => buildFeatureSpace(BIGRAM_DOCS, { segmenter: 'none', bigramMinCount: 1.5 })).toThrow(/minCount/);
+  });
+
+  it('docsToSentences: bigramIds = the lookup of bigramAt on each sentence\'s tokens (<unk> for new ones); nothing else changes', () => {
+    const space = buildFeatureSpace(BIGRAM_DOCS, { segmenter: 'none', bigramMinCount: 2 });
+    const index = new Map(space.vocab.bigrams!.map((b, i) => [b, i]));
+    const other: Doc[] = [{ id: 'n-1', text: '患者腹痛咳嗽。ＣＴ', entities: [] }];
+    const plainSpace = buildFeatureSpace(BIGRAM_DOCS, { segmenter: 'none' });
+    for (const docs of [BIGRAM_DOCS, other]) {
+      const { docs: out } = docsToSentences(docs, space);
+      const plain = docsToSentences(docs, plainSpace);
+      out.forEach((d, i) => {
+        const sents = [...taggableSentences(docs[i].text, space.normalization)];
+        expect(d.sentences).toHaveLength(sents.length);
+        d.sentences.forEach((s, k) => {
+          const tk = sents[k].tokens;
+          expect(Array.from(s.bigramIds!), `doc ${i} sentence ${k}`).toEqual(tk.map((_, t) => index.get(bigramAt(tk, t)) ?? 1));
+          expect(s.bigramIds!.length).toBe(s.charIds.length);
+          expect(s.charIds).toEqual(plain.docs[i].sentences[k].charIds);
+          expect(s.wordIds).toEqual(plain.docs[i].sentences[k].wordIds);
+          expect(s.tagIds).toEqual(plain.docs[i].sentences[k].tagIds);
+        });
+      });
+      expect(plain.sentences.every((s) => s.bigramIds === undefined)).toBe(true);
+    }
+    // spelled out: 患者 腹痛 咳嗽 。 | C T
+    const [s0, s1] = docsToSentences(other, space).sentences;
+    expect(Array.from(s0.bigramIds!)).toEqual([index.get('患者'), index.get('者腹'), index.get('腹痛'), 1, 1, 1, index.get('。\u0003')]);
+    expect(Array.from(s1.bigramIds!)).toEqual([index.get('CT'), 1]);
+    // with a lexicon as well, both channels are there
+    const lex = lexiconOf(BIGRAM_DOCS, space);
+    const both = docsToSentences(BIGRAM_DOCS, space, undefined, lex).sentences;
+    expect(both.every((s) => s.bigramIds instanceof Int32Array && s.lexIds instanceof Int32Array)).toBe(true);
+  });
+
+  it('splitLongSentences cuts bigram ids with the rest (a piece keeps the ids of the whole sentence)', () => {
+    const space = buildFeatureSpace(BIGRAM_DOCS, { segmenter: 'none', bigramMinCount: 1 });
+    const lex = lexiconOf(BIGRAM_DOCS, space);
+    const { sentences } = docsToSentences(BIGRAM_DOCS, space, undefined, lex);
+    const L = tagTypes(space.labels).length;
+    const long = {
+      charIds: Int32Array.from(sentences.flatMap((s) => [...s.charIds])),
+      wordIds: Int32Array.from(sentences.flatMap((s) => [...s.wordIds])),
+      tagIds: Int32Array.from(sentences.flatMap((s) => [...s.tagIds])),
+      bigramIds: Int32Array.from(sentences.flatMap((s) => [...s.bigramIds!])),
+      lexIds: Int32Array.from(sentences.flatMap((s) => [...s.lexIds!])),
+    };
+    const pieces = splitLongSentences([long], 4, insideTagPredicate(space.labels));
+    expect(pieces.length).toBeGreaterThan(3);
+    let at = 0;
+    for (const p of pieces) {
+      const T = p.charIds.length;
+      expect(p.bigramIds).toEqual(long.bigramIds.slice(at, at + T));
+      expect(p.charIds).toEqual(long.charIds.slice(at, at + T));
+      expect(p.lexIds).toEqual(long.lexIds.slice(L * at, L * (at + T)));
+      at += T;
+    }
+    expect(at).toBe(long.charIds.length);
+    expect(splitLongSentences([{ ...long, bigramIds: undefined }], 4).every((p) => p.bigramIds === undefined)).toBe(true);
+    // a short sentence is passed through as is
+    expect(splitLongSentences([sentences[0]], 100)[0]).toBe(sentences[0]);
+  });
+
+  it('config: bigramDim (default 0) and bigramMinCount (default 2); architectureFor takes the bigram vocabulary size', () => {
+    const c = resolveConfig();
+    expect(c.bigramDim).toBe(0);
+    expect(c.bigramMinCount).toBe(2);
+    const plain = architectureFor(c, { charVocab: 10, wordVocab: 10, tags: 11, bigramVocab: 50 });
+    expect(plain.bigramVocab).toBeUndefined();
+    expect(plain.bigramDim).toBeUndefined();
+    const arch = architectureFor(resolveConfig({ bigramDim: 6 }), { charVocab: 10, wordVocab: 10, tags: 11, bigramVocab: 50 });
+    expect(arch.bigramVocab).toBe(50);
+    expect(arch.bigramDim).toBe(6);
+    expect(() => architectureFor(resolveConfig({ bigramDim: 6 }), { charVocab: 10, wordVocab: 10, tags: 11 })).toThrow(/bigramDim > 0 needs the bigram vocabulary size/);
+    expect(() => architectureFor(resolveConfig({ bigramDim: 6 }), { charVocab: 10, wordVocab: 10, tags: 11, bigramVocab: 1 })).toThrow(/bigram vocabulary size/);
+    expect(() => resolveConfig({ bigramDim: -1 })).toThrow(/bigramDim/);
+    expect(() => resolveConfig({ bigramDim: 2.5 })).toThrow(/bigramDim/);
+    expect(() => resolveConfig({ bigramMinCount: 0 })).toThrow(/bigramMinCount/);
+    expect(() => resolveConfig({ bigramMinCount: 1.5 })).toThrow(/bigramMinCount/);
+    expect(resolveConfig({ bigramMinCount: 1 }).bigramMinCount).toBe(1);
+    expect(resolveConfig({ embeddings: { bigram: 'vectors.txt' } }).embeddings.bigram).toBe('vectors.txt');
+    expect(() => resolveConfig({ embeddings: { trigram: 'x' } as never })).toThrow(/embeddings\.trigram unknown \(expected char \/ word \/ bigram\)/);
   });
 });
 

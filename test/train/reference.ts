@@ -3,7 +3,7 @@
  * time (no batching, no time reversal tricks, exact exp / tanh), for finite-difference gradient checks.
  */
 
-import { type Architecture, lexiconSize } from '../../src/model/layout.js';
+import { type Architecture, bigramSize, lexiconSize } from '../../src/model/layout.js';
 import type { Sentence } from '../../src/train/batch.js';
 import type { ParamLayout } from '../../src/train/params.js';
 
@@ -41,16 +41,20 @@ export function referenceLoss(
   // lexicon channel (layout.ts): x_t ends with embed.lex[lexId_{t,0}], …, embed.lex[lexId_{t,L-1}]
   const L = lexiconSize(a) > 0 ? a.lexTypes! : 0;
   const lexDim = a.lexDim ?? 0;
+  // bigram channel (layout.ts): embed.bigram[bigramId_t] right after the word columns, before the lexicon slots
+  const bigramDim = bigramSize(a);
   let total = 0;
   sentences.forEach((s, si) => {
     const T = s.charIds.length;
     if (L > 0 && s.lexIds?.length !== T * L) throw new Error(`referenceLoss: sentence ${si} needs ${T} × ${L} lexicon ids`);
+    if (bigramDim > 0 && s.bigramIds?.length !== T) throw new Error(`referenceLoss: sentence ${si} needs ${T} bigram ids`);
     // embeddings
     let xs: number[][] = [];
     for (let t = 0; t < T; t++) {
       const x: number[] = [];
       for (let d = 0; d < a.charDim; d++) x.push(p[at('embed.char') + s.charIds[t] * a.charDim + d]);
       for (let d = 0; d < a.wordDim; d++) x.push(p[at('embed.word') + s.wordIds[t] * a.wordDim + d]);
+      for (let d = 0; d < bigramDim; d++) x.push(p[at('embed.bigram') + s.bigramIds![t] * bigramDim + d]);
       for (let k = 0; k < L; k++) {
         const id = s.lexIds![t * L + k];
         for (let d = 0; d < lexDim; d++) x.push(p[at('embed.lex') + id * lexDim + d]);

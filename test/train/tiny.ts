@@ -1,7 +1,7 @@
 /** Tiny models and sentences shared by the training tests. */
 
 import { LEX_POSITIONS } from '../../src/features/lexicon.js';
-import { type Architecture, lexiconSize } from '../../src/model/layout.js';
+import { type Architecture, bigramSize, lexiconSize } from '../../src/model/layout.js';
 import type { Sentence } from '../../src/train/batch.js';
 import { Rng } from '../../src/train/rng.js';
 
@@ -12,7 +12,8 @@ export function tinyArch(over: Partial<Architecture> = {}): Architecture {
 /**
  * Random sentences of the given lengths with ids ≥ 1 (0 is <pad>). With a lexicon channel each sentence also
  * gets lexIds [T × lexTypes]: id of (t, k) = 5k + a random position in [0, 5) — valid rows of embed.lex (drawn
- * from a second generator, so the other ids are those of the same arch without the channel).
+ * from a second generator, so the other ids are those of the same arch without the channel). With a bigram
+ * channel each sentence gets bigramIds [T] in [1, bigramVocab) (a third generator, same reason).
  */
 export function randomSentences(arch: Architecture, lengths: number[], seed: number): Sentence[] {
   const rng = new Rng(seed);
@@ -27,6 +28,12 @@ export function randomSentences(arch: Architecture, lengths: number[], seed: num
     for (const s of sentences) {
       const T = s.charIds.length;
       s.lexIds = Int32Array.from({ length: T * L }, (_, i) => LEX_POSITIONS * (i % L) + lexRng.int(LEX_POSITIONS)); // [T × L]
+    }
+  }
+  if (bigramSize(arch) > 0) {
+    const bigramRng = new Rng(seed + 104729);
+    for (const s of sentences) {
+      s.bigramIds = Int32Array.from({ length: s.charIds.length }, () => 1 + bigramRng.int(Math.max(1, arch.bigramVocab! - 1))); // [T]
     }
   }
   return sentences;
