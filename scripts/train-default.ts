@@ -244,6 +244,8 @@ export function modelCard(info: ModelCardInfo): string {
   const arch = [
     config.charDim ? `character embeddings ${config.charDim}` : null,
     config.wordDim ? `word embeddings ${config.wordDim}` : null,
+    config.bigramDim ? `character-bigram embeddings ${config.bigramDim}` : null,
+    config.lexDim ? `entity-lexicon embeddings ${config.lexDim} per type` : null,
   ].filter(Boolean).join(' + ');
   const p = info.provenance;
   const typeList = types.join(', ');
@@ -302,7 +304,10 @@ ${dataRow('test', info.data.test)}
 | BiLSTM | ${config.lstm.join(', ')} hidden units per direction, dropout ${config.dropout} |
 | output | ${config.crf ? 'CRF' : 'softmax'} |
 | optimiser | Adam lr ${config.optimizer.lr}, β ${config.optimizer.beta1}/${config.optimizer.beta2}, gradient norm clipped to ${config.optimizer.clip} |
-| batches | ${config.batchSize} sentences, bucketed by length; training sentences cut at ${config.maxSentenceLength} characters |
+| weight average | ${config.ema > 0 ? `exponential moving average of the weights after every step, decay ${config.ema}; dev F1 and the saved model use the averaged weights` : 'none'} |
+${config.bigramDim ? `| bigram channel | ${config.bigramDim}-dim embeddings of each character and the next (bigrams seen ≥ ${config.bigramMinCount}× in the train split; word2vec-pre-trained) |
+` : ''}${config.lexDim ? `| lexicon channel | per entity type, the character's place (B/I/E/S) in a match of a training entity string, ${config.lexDim}-dim embeddings; ${config.lexiconFolds}-fold jackknife for training documents |
+` : ''}| batches | ${config.batchSize} sentences, bucketed by length; training sentences cut at ${config.maxSentenceLength} characters |
 | stopping | at most ${config.epochs} epochs, patience ${config.patience} on dev entity F1; best epoch ${info.best.epoch} (dev F1 ${pct(info.best.devF1)}), ${info.epochsRun} epochs run, stopped by ${info.stoppedBy} |
 | seed | ${config.seed} (training), ${info.split.seed} (split) |
 | workers | ${config.workers} data-parallel threads |

@@ -12,13 +12,24 @@ const ws = pipelineWorkspace();
 afterAll(() => ws.cleanup());
 const TYPES = ['BODY', 'CHECK', 'DISEASE', 'SIGNS', 'TREATMENT'];
 
-describe('configs/default.json', () => {
-  it('is the paper setup with the default-model budget and word2vec settings', () => {
-    const { config, pretrain } = loadRunConfig(join(ROOT, 'configs', 'default.json'));
+describe('configs/default.json and configs/paper.json', () => {
+  it('default: the paper network with plain jieba and the weight average, the default-model budget and word2vec settings', () => {
+    const { config, pretrain, segmenter } = loadRunConfig(join(ROOT, 'configs', 'default.json'));
     expect(config).toMatchObject({ charDim: 50, wordDim: 50, lstm: [128, 64], dropout: 0.5, crf: true, batchSize: 16, epochs: 40, patience: 6, workers: 2 });
+    expect(config).toMatchObject({ ema: 0.999, bigramDim: 0, lexDim: 0, wordPositions: false });
+    expect(segmenter).toBe('jieba');
     expect(config.optimizer).toEqual({ lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, clip: 5 });
     expect(config.embeddings).toEqual({});
     expect(pretrain).toMatchObject({ iterations: 100, window: 4 });
+  });
+
+  it('paper: the same network and budget without the weight average, with the entity dictionary in the segmenter', () => {
+    const paper = loadRunConfig(join(ROOT, 'configs', 'paper.json'));
+    const shipped = loadRunConfig(join(ROOT, 'configs', 'default.json'));
+    expect(paper.segmenter).toBe('jieba+entities');
+    expect(paper.config.ema).toBe(0);
+    expect({ ...paper.config, ema: 0.999 }).toEqual(shipped.config);
+    expect(paper.pretrain).toEqual(shipped.pretrain);
   });
 });
 
