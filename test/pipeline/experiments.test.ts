@@ -3,7 +3,8 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FULL, VARIANTS, aggregate, meanStd, replaceBetweenMarkers, runExperiments, runsNeeded, type RunScores } from '../../scripts/experiments.js';
+import { FULL, VARIANTS, aggregate, configKey, meanStd, replaceBetweenMarkers, runExperiments, runsNeeded, type RunScores } from '../../scripts/experiments.js';
+import { DEFAULT_CONFIG, resolveConfig } from '../../src/train/config.js';
 import { pipelineWorkspace } from './fixture.js';
 
 const ws = pipelineWorkspace();
@@ -33,7 +34,7 @@ describe('experiments runner', () => {
     // the estimate came before any training
     expect(logs[0]).toMatch(/estimated total/);
     // 8 runs for 11 variant rows (aliases reuse runs)
-    expect(first.trained).toHaveLength(8);
+    expect(first.trained).toHaveLength(VARIANTS.filter((v) => v.kind !== 'alias').length); // 1 CRF + 8 neural
     expect(first.rows.map((r) => r.variant.name)).toEqual(VARIANTS.map((v) => v.name));
     for (const r of first.rows) {
       expect(r.runs).toHaveLength(1);
@@ -104,19 +105,35 @@ describe('experiments runner', () => {
   });
 });
 
+describe('run cache keys', () => {
+  it('config fields added later leave the key alone at their defaults and change it otherwise', () => {
+    const base = resolveConfig({});
+    const older: Record<string, unknown> = { ...base, epochs: 0, workers: 0, checkpointMinutes: 0 };
+    for (const f of ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema']) delete older[f];
+    expect(configKey(base)).toEqual(older); // what runs cached before those fields existed were keyed by
+    expect(configKey(resolveConfig({ epochs: 3, workers: 1 }))).toEqual(configKey(base)); // budget fields are not part of it
+    for (const [field, value] of [['ema', 0.999], ['lexDim', 5], ['bigramDim', 8], ['lexiconFolds', 3], ['bigramMinCount', 4]] as const) {
+      const k = configKey(resolveConfig({ [field]: value }));
+      expect(k[field], field).toBe(value);
+      expect(k, field).not.toEqual(configKey(base));
+    }
+    expect(DEFAULT_CONFIG.ema).toBe(0);
+  });
+});
+
 const CCKS = resolve(fileURLToPath(new URL('../../', import.meta.url)), '../shared/data/ccks2017/train');
 const present = existsSync(CCKS);
 if (!present) console.log(`[pipeline experiments] real-data plan skipped: ${CCKS} (CCKS 2017) is not present on this machine`);
 
 describe.skipIf(!present)('experiments plan on CCKS 2017 (estimate only, nothing trained)', () => {
-  it('plans 24 runs for 3 seeds and prints a time estimate before doing anything', async () => {
+  it('plans 27 runs for 3 seeds and prints a time estimate before doing anything', async () => {
     const logs: string[] = [];
     const out = join(ws.dir, 'exp-real');
     const r = await runExperiments({ data: CCKS, out, seeds: [1, 2, 3], estimateOnly: true, docsPath: null, readmePath: null, log: (s) => logs.push(s) });
     expect(r.trained).toEqual([]);
-    expect(logs.join('\n')).toMatch(/11 variants × 3 seed\(s\); 24 runs, 0 cached/);
-    expect(logs.join('\n')).toMatch(/21 neural run\(s\).*3 CRF run\(s\)/);
-    // ≤ 40 epochs of ~23 s for 21 runs, plus CRF and vectors: hours, not minutes
+    expect(logs.join('\n')).toMatch(/12 variants × 3 seed\(s\); 27 runs, 0 cached/);
+    expect(logs.join('\n')).toMatch(/24 neural run\(s\).*3 CRF run\(s\)/);
+    // ≤ 40 epochs of ~23 s for 24 runs, plus CRF and vectors: hours, not minutes
     expect(r.estimateSeconds).toBeGreaterThan(3600);
     expect(readdirSync(out)).toEqual([]);
   });
