@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import type { CorpusFormat } from '../src/corpus/index.js';
 import { isCorpusFormat } from '../src/corpus/index.js';
 import { alignTable, type EntityEvalReport, type ScoreSet } from '../src/eval/index.js';
-import { DEFAULT_CONFIG, type TrainConfig, resolveConfig } from '../src/train/config.js';
+import { type TrainConfig, identityOf, resolveConfig } from '../src/train/config.js';
 import { runFeatureCrfExperiment } from '../src/train/featcrf/index.js';
 import { type RunSummary, readSplit, readUnlabeled, runTraining } from '../src/train/run.js';
 import type { SegdictVariant } from '../src/train/segdict.js';
@@ -54,6 +54,17 @@ export interface VariantSpec {
 
 export const FULL = 'bilstm-crf';
 
+/** The shipped recipe as a variant: the segmenter and every config field where configs/default.json differs from configs/paper.json. */
+function shippedRecipe(): Pick<VariantSpec, 'segmenter' | 'override'> {
+  const paper = loadRunConfig(join(ROOT, 'configs', 'paper.json'));
+  const shipped = loadRunConfig(join(ROOT, 'configs', 'default.json'));
+  const override: Record<string, unknown> = {};
+  for (const k of Object.keys(shipped.config) as (keyof TrainConfig)[]) {
+    if (k !== 'embeddings' && JSON.stringify(shipped.config[k]) !== JSON.stringify(paper.config[k])) override[k] = shipped.config[k];
+  }
+  return { segmenter: shipped.segmenter, override: override as Partial<TrainConfig> };
+}
+
 export const VARIANTS: readonly VariantSpec[] = [
   { name: 'crf', kind: 'crf', what: 'feature CRF baseline (char n-grams + cross-fold entity dictionary)' },
   { name: 'bilstm', kind: 'neural', override: { crf: false }, what: 'BiLSTM + softmax (no CRF layer)' },
@@ -66,8 +77,8 @@ export const VARIANTS: readonly VariantSpec[] = [
   { name: 'no-dropout', kind: 'neural', override: { dropout: 0 }, what: 'full model, dropout 0', paper: { delta: -1.43, note: 'dropout +1.43' } },
   { name: 'no-char', kind: 'neural', override: { charDim: 0 }, what: 'full model without character embeddings (words only)', paper: { delta: -0.56, note: 'char embeddings +0.56' } },
   { name: 'no-consistency', kind: 'alias', sameAs: FULL, consistency: false, what: 'the bilstm-crf models scored with the consistency check off (no training)', paper: { delta: -2.26, note: 'consistency check +2.26' } },
-  // beyond the paper
-  { name: 'default', kind: 'neural', segmenter: 'jieba', override: { ema: 0.999 }, what: 'the shipped recipe (configs/default.json): seg-jieba + a moving average of the weights (EMA 0.999), beyond the paper' },
+  // beyond the paper: configs/default.json, as its differences from configs/paper.json
+  { name: 'default', kind: 'neural', ...shippedRecipe(), what: 'the shipped recipe (configs/default.json): seg-jieba + a moving average of the weights (EMA 0.999), beyond the paper' },
 ];
 
 const byName = new Map(VARIANTS.map((v) => [v.name, v]));
@@ -311,16 +322,11 @@ export function replaceBetweenMarkers(readme: string, content: string): string |
 // the runner
 
 /**
- * Config fields added after runs were first cached: at their defaults they leave a run's cache key unchanged
- * (a run made before they existed trained exactly that), set to anything else they change it.
+ * The config as it enters a run's cache key: budget fields zeroed; config fields added after runs were first
+ * cached left out while at their defaults (identityOf), so a run made before they existed keeps its key.
  */
-const LATER_FIELDS = ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema'] as const;
-
-/** The config as it enters a run's cache key (budget fields zeroed; later fields at their defaults left out). */
 export function configKey(c: TrainConfig): Record<string, unknown> {
-  const k: Record<string, unknown> = { ...c, epochs: 0, workers: 0, checkpointMinutes: 0 };
-  for (const f of LATER_FIELDS) if (JSON.stringify(c[f]) === JSON.stringify(DEFAULT_CONFIG[f])) delete k[f];
-  return k;
+  return { ...identityOf(c), epochs: 0, workers: 0, checkpointMinutes: 0 };
 }
 
 /** A short content key of a settings object (cache validity). */

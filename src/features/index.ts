@@ -181,6 +181,7 @@ export function featurize(
   }
   if (pos !== T) throw new RangeError(`featurize: the words cover ${pos} of ${T} tokens`);
   const out: SentenceFeatures = { charIds, wordIds };
+  if (lookup.bigrams !== undefined && !(lookup.bigrams instanceof Map)) throw new TypeError('featurize: lookup.bigrams must be a Map (from createLookup)');
   if (lookup.bigrams) {
     const bigramIds = new Int32Array(T); // [T]
     for (let t = 0; t < T; t++) bigramIds[t] = lookup.bigrams.get(bigramAt(tokens, t)) ?? UNK_ID;

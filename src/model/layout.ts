@@ -9,7 +9,7 @@
  *                                                     [In0 = charDim + wordDim + bigramDim + L·lexDim]
  *     (bigramId_t = id of tokens[t] + tokens[t+1], src/features bigramAt; without bigrams bigramDim = 0)
  *     (L = lexTypes; lexId_{t,k} = 5k + position of t in a type-k lexicon match, src/features/lexicon.ts;
- *      without a lexicon L = 0 and the input is the two embeddings)
+ *      a channel that is off adds no columns: the paper's input is the char and word embeddings alone)
  *   for each BiLSTM layer l (hidden H_l), for dir in {fw, bw}:
  *     gates_t = W_ih · x_t + W_hh · h_{t-1} + bias                             [4H] (bias = b_ih + b_hh)
  *     rows of W_ih / W_hh / bias are gate-major, PyTorch and Keras order:
@@ -21,7 +21,7 @@
  *   CRF: score(y) = start[y_0] + Σ_t e_t[y_t] + Σ_{t>0} trans[y_{t-1}, y_t] + end[y_{T-1}]
  *   (crf=false: softmax over e_t, the "BiLSTM" baseline; crf.* tensors absent)
  *
- * Quantised tensors (int8-per-row): a 2-D tensor NAME may be stored as dtype 'i8' with a companion
+ * Quantised tensors (int8-per-row): a quantizable 2-D tensor NAME (tensorSpecs; not embed.lex) may be stored as dtype 'i8' with a companion
  * f32 tensor `NAME.scale` of shape [rows]; row r = q[r, :] * scale[r] (symmetric, scale = max|row| / 127).
  */
 
@@ -70,8 +70,9 @@ export function lexiconSize(a: Architecture): number {
 }
 
 /**
- * Checks the optional input channels of an architecture (bigram, lexicon): both fields of a channel set
- * together, integers ≥ 0; throws an Error naming the field. The core fields are checked by the callers.
+ * Checks the optional input channels of an architecture (bigram, lexicon): integers ≥ 0; a bigram channel
+ * (bigramDim > 0) needs bigramVocab ≥ 2; lexTypes and lexDim both > 0 or both 0. Throws an Error naming the
+ * field. The core fields are checked by the callers.
  */
 export function checkOptionalChannels(a: Architecture): void {
   const nat = (name: 'bigramVocab' | 'bigramDim' | 'lexTypes' | 'lexDim') => {

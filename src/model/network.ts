@@ -32,6 +32,7 @@ import {
   tensorSpecs,
 } from './layout.js';
 import type { Kernels } from './kernels.js';
+import { LEX_POSITIONS } from '../features/lexicon.js';
 
 export interface SentenceBatch {
   /** per sentence, one char id per position; its length is the sentence length T */
@@ -384,7 +385,13 @@ class WasmNetwork implements Network {
         const L = this.arch.lexTypes!;
         if (!(lx instanceof Int32Array)) throw new TypeError(`emissions: the model has a lexicon channel: lexIds[${s}] must be an Int32Array [T × ${L}]`);
         if (lx.length !== c.length * L) throw new Error(`emissions: sentence ${s} has ${c.length} char ids but ${lx.length} lexicon ids (expected ${c.length} × ${L})`);
-        checkIds('lexIds', s, lx, this.lexTable.rows, 'lexicon');
+        for (let i = 0; i < lx.length; i++) {
+          // id of (t, k) = 5k + position (src/features/lexicon.ts): entry t·L + k must lie in type k's block
+          const lo = LEX_POSITIONS * (i % L);
+          if (!(lx[i] >= lo && lx[i] < lo + LEX_POSITIONS)) {
+            throw new RangeError(`emissions: lexIds[${s}][${i}] = ${lx[i]} is not an id of lexicon type ${i % L} (expected [${lo}, ${lo + LEX_POSITIONS}))`);
+          }
+        }
       }
     }
     return n;

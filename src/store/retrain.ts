@@ -40,7 +40,7 @@ import {
 } from '../corpus/index.js';
 import type { EntityEvalReport, Prf } from '../eval/index.js';
 import { readCorpus, writeCorpus } from '../io/corpus-io.js';
-import { type TrainConfig, resolveConfig } from '../train/config.js';
+import { EMBEDDING_KINDS, type TrainConfig, identityOf, resolveConfig } from '../train/config.js';
 import { evaluateModel } from '../train/evaluate.js';
 import type { RunOptions, RunSummary } from '../train/run.js';
 import type { SegdictVariant } from '../train/segdict.js';
@@ -215,7 +215,7 @@ export function parseRetrainConfig(raw: unknown, options: { baseDir?: string; fi
   } catch (e) {
     return bad('train', (e as Error).message.replace(/^config: /, ''));
   }
-  for (const k of ['char', 'word'] as const) {
+  for (const k of EMBEDDING_KINDS) {
     const p = train.embeddings[k];
     if (p) train.embeddings[k] = abs(p);
   }
@@ -417,12 +417,14 @@ export async function dataFingerprint(docs: readonly Doc[], settings: Fingerprin
       .map((e) => [e.start, e.end, e.type]);
     h.update(JSON.stringify([d.id, d.text, ents]) + '\n');
   }
-  const { checkpointMinutes: _ignored, embeddings, ...rest } = settings.train;
-  const files = {
+  // config fields added later count only when set (identityOf), so an upgrade alone does not retrain
+  const { checkpointMinutes: _ignored, embeddings, ...rest } = identityOf(settings.train) as unknown as TrainConfig;
+  const files: Record<string, string | null> = {
     char: embeddings.char ? await fileSha256(embeddings.char) : null,
     word: embeddings.word ? await fileSha256(embeddings.word) : null,
     unlabeled: settings.unlabeled ? await fileSha256(settings.unlabeled) : null,
   };
+  if (embeddings.bigram) files.bigram = await fileSha256(embeddings.bigram);
   const split = { seed: DEFAULT_SEED, ratios: DEFAULT_RATIOS };
   h.update(JSON.stringify({ train: sortKeys(rest), files, model: settings.model, segmenter: settings.segmenter ?? null, split }));
   return h.digest('hex');

@@ -73,9 +73,12 @@ export function validateSentence(s: Sentence, arch: Architecture, index = 0): vo
     const L = arch.lexTypes!;
     if (!(s.lexIds instanceof Int32Array)) throw new Error(`${what}: the architecture has a lexicon channel: lexIds must be an Int32Array [T × ${L}]`);
     if (s.lexIds.length !== T * L) throw new Error(`${what}: lexIds has ${s.lexIds.length} ids, expected ${T} × ${L}`);
-    const rows = LEX_POSITIONS * L;
     for (let i = 0; i < s.lexIds.length; i++) {
-      if (!(s.lexIds[i] >= 0 && s.lexIds[i] < rows)) throw new Error(`${what}: lexIds[${i}] = ${s.lexIds[i]} outside [0, ${rows})`);
+      // id of (t, k) = LEX_POSITIONS·k + position: row i = t·L + k must name a row of type k's block
+      const lo = LEX_POSITIONS * (i % L);
+      if (!(s.lexIds[i] >= lo && s.lexIds[i] < lo + LEX_POSITIONS)) {
+        throw new Error(`${what}: lexIds[${i}] = ${s.lexIds[i]} is not an id of lexicon type ${i % L} (expected [${lo}, ${lo + LEX_POSITIONS}))`);
+      }
     }
   }
 }

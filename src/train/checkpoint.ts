@@ -31,6 +31,8 @@ export interface EpochReport {
 export interface TrainerState {
   arch: Architecture;
   labels: string[];
+  /** decay of the weight average the run keeps (config.ema; 0 = none); absent in checkpoints made before it existed */
+  ema?: number;
   /** hash of the training data (sentence count and lengths) so a resume uses the same data */
   dataKey: string;
   /** 0-based epoch in progress */

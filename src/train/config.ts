@@ -81,6 +81,22 @@ export const DEFAULT_CONFIG: TrainConfig = {
 
 const KEYS = new Set(Object.keys(DEFAULT_CONFIG));
 
+/** The pre-trained embedding files a config may name (config.embeddings keys). */
+export const EMBEDDING_KINDS = ['char', 'word', 'bigram'] as const;
+
+/**
+ * Config fields added after the first models, caches and fingerprints were made. identityOf() leaves them out
+ * while they hold their defaults, so what was keyed before they existed keeps its key.
+ */
+export const LATER_FIELDS = ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema'] as const;
+
+/** The config fields that decide what a run trains, for cache keys and fingerprints (later fields at their defaults dropped). */
+export function identityOf(c: TrainConfig): Record<string, unknown> {
+  const k: Record<string, unknown> = { ...c };
+  for (const f of LATER_FIELDS) if (JSON.stringify(c[f]) === JSON.stringify(DEFAULT_CONFIG[f])) delete k[f];
+  return k;
+}
+
 /** Defaults overlaid with `partial` (optimizer fields merge one by one); throws on unknown or invalid fields. */
 export function resolveConfig(partial: Partial<Omit<TrainConfig, 'optimizer'>> & { optimizer?: Partial<AdamOptions> } = {}): TrainConfig {
   if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) throw new Error(`config: expected an object, got ${typeof partial}`);
@@ -117,7 +133,7 @@ export function resolveConfig(partial: Partial<Omit<TrainConfig, 'optimizer'>> &
   int('maxSentenceLength', 1);
   if (!(typeof c.checkpointMinutes === 'number' && c.checkpointMinutes > 0)) throw new Error(`config: checkpointMinutes must be > 0, got ${JSON.stringify(c.checkpointMinutes)}`);
   for (const [k, v] of Object.entries(c.embeddings)) {
-    if (k !== 'char' && k !== 'word' && k !== 'bigram') throw new Error(`config: embeddings.${k} unknown (expected char / word / bigram)`);
+    if (!(EMBEDDING_KINDS as readonly string[]).includes(k)) throw new Error(`config: embeddings.${k} unknown (expected ${EMBEDDING_KINDS.join(' / ')})`);
     if (v !== undefined && typeof v !== 'string') throw new Error(`config: embeddings.${k} must be a file path`);
   }
   return c;
@@ -132,7 +148,7 @@ export function loadConfig(path: string): TrainConfig {
     throw new Error(`config ${path}: cannot read JSON (${e instanceof Error ? e.message : String(e)})`);
   }
   const c = resolveConfig(raw as Partial<TrainConfig>);
-  for (const k of ['char', 'word', 'bigram'] as const) {
+  for (const k of EMBEDDING_KINDS) {
     const p = c.embeddings[k];
     if (p) c.embeddings[k] = resolve(dirname(resolve(path)), p);
   }

@@ -7,7 +7,7 @@
 import type { Doc, EntitySpan } from '../corpus/document.js';
 import { buildConsistencyTable } from '../consistency/index.js';
 import {
-  type FeatureOptions, Lexicon, PAD, UNK, type Vocabulary, bigramAt, buildVocab, createLookup, featurize, type VocabLookup,
+  type FeatureOptions, Lexicon, PAD, UNK, type Vocabulary, bigramAt, buildVocab, createLookup, featurizeSentence, type VocabLookup,
 } from '../features/index.js';
 import { type Segmenter, type SegmenterSpec, createSegmenter } from '../segment/index.js';
 import { spansToTags, tagSet, tagTypes } from '../tags/bio.js';
@@ -82,6 +82,9 @@ export function buildFeatureSpace(trainDocs: readonly Doc[], options: FeatureSpa
     chars: buildVocab(chars, { minCount: options.charMinCount ?? 1 }),
     words: buildVocab(words, { minCount: options.wordMinCount ?? 1 }),
   };
+  if (options.extraBigrams !== undefined && options.bigramMinCount === undefined) {
+    throw new Error('buildFeatureSpace: extraBigrams needs bigramMinCount (there is no bigram vocabulary without it)');
+  }
   if (options.bigramMinCount !== undefined) {
     // bigrams of the training sentences (tokens as taggableSentences gives them), kept from minCount on
     const bigrams: string[] = [];
@@ -194,8 +197,7 @@ export function docsToSentences(
       });
       const tags = spansToTags(n, spans);
       const tagIds = Int32Array.from(tags, (t) => f.tagIndex.get(t)!);
-      const words = f.segmenter.cut(s.tokens.join(''));
-      const { charIds, wordIds, bigramIds, lexIds } = featurize(s.tokens, words, f.lookup, space.features, lex);
+      const { charIds, wordIds, bigramIds, lexIds } = featurizeSentence(s.tokens, f.segmenter, f.lookup, space.features, lex);
       const sentence: Sentence = { charIds, wordIds, tagIds };
       if (bigramIds) sentence.bigramIds = bigramIds;
       if (lexIds) sentence.lexIds = lexIds;

@@ -3,7 +3,7 @@
  * instance. Parameters and gradients live in that instance's memory as flat vectors (src/train/params.ts);
  * every activation is allocated above them for the duration of one call and released afterwards.
  *
- * Shapes (M = T·B rows, time-major): X0 [M, In0] · per layer l and direction: input (bw: time-reversed copy)
+ * Shapes (M = T·B rows, time-major): X0 [M, In0] (In0 = char | word | bigram | lex columns, layout.ts) · per layer l and direction: input (bw: time-reversed copy)
  * [M, In_l], gates G [M, 4H], h / c / tanh c [M, H] · layer output Y_l [M, 2H] = concat(h_fw, h_bw) (dropout
  * applied in place, mask kept) · emissions E [M, K].
  */
@@ -181,10 +181,8 @@ export class ModelGraph {
     const ex = k.exports;
     const a = this.layout.arch;
     const { B, T, M, lengths, active } = bp;
-    const cd = a.charDim;
-    const wd = a.wordDim;
     let inDim = inputSize(a);
-    const X0 = k.allocF32(M * inDim); // [M, In0] = [char | word | lex type 0 … lex type L-1]
+    const X0 = k.allocF32(M * inDim); // [M, In0] = [char | word | bigram | lex type 0 … lex type L-1]
     this.eachChannel(bp, (name, col, dim, ids, stride) => ex.embed_gather(X0, inDim, col, this.p(name), dim, ids, stride, active, T, B));
     let input = X0;
     const layers: LayerState[] = [];

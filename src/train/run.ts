@@ -139,6 +139,7 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   // training split still get their pre-trained embedding at tagging time.
   const charVectors = config.embeddings.char && config.charDim > 0 ? loadWord2Vec(config.embeddings.char) : undefined;
   const wordVectors = config.embeddings.word && config.wordDim > 0 ? loadWord2Vec(config.embeddings.word) : undefined;
+  if (config.embeddings.bigram && config.bigramDim === 0) throw new Error('config: embeddings.bigram names bigram vectors but bigramDim is 0 (no bigram channel)');
   const bigramVectors = config.embeddings.bigram && config.bigramDim > 0 ? loadWord2Vec(config.embeddings.bigram) : undefined;
   const space = buildFeatureSpace(split.train, {
     segmenter: opts.segmenter,

@@ -152,18 +152,25 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
       if (JSON.stringify(ck.state.labels) !== JSON.stringify(labels)) throw new Error('resume: the checkpoint was made for a different tag set');
       if (ck.state.dataKey !== key) throw new Error('resume: the checkpoint was made on different training data');
       if (ck.params.length !== layout.total) throw new Error(`resume: checkpoint holds ${ck.params.length} parameters, expected ${layout.total}`);
+      for (const [name, a] of [['best', ck.best], ['ema', ck.ema]] as const) {
+        if (a && a.length !== layout.total) throw new Error(`resume: checkpoint's ${name} weights hold ${a.length} parameters, expected ${layout.total}`);
+      }
+      if (ck.state.ema !== undefined && ck.state.ema !== config.ema) {
+        // its best weights and dev scores were chosen under the other setting
+        throw new Error(`resume: the checkpoint was made with ema ${ck.state.ema}, the config says ${config.ema}`);
+      }
       backend.setParameters(ck.params);
       backend.setOptimizerState({ step: ck.state.adamStep, m: ck.m, v: ck.v });
       best = ck.best;
       ema = config.ema > 0 ? (ck.ema ?? ck.params.slice()) : undefined;
-      st = ck.state;
+      st = { ...ck.state, ema: config.ema };
       bar?.message(`resuming at epoch ${st.epoch + 1}, batch ${st.batchIndex} (step ${st.step})`);
     } else {
       const init = input.initial ?? initParameters(layout, new Rng(hash32(config.seed, 1)));
       backend.setParameters(init);
       ema = config.ema > 0 ? backend.getFlatParameters() : undefined;
       st = {
-        arch, labels, dataKey: key, epoch: 0, batchIndex: 0, epochRng: batchRng.getState(), step: 0, adamStep: 0,
+        arch, labels, ema: config.ema, dataKey: key, epoch: 0, batchIndex: 0, epochRng: batchRng.getState(), step: 0, adamStep: 0,
         epochLoss: 0, epochSentences: 0, epochChars: 0, epochSeconds: 0, bestF1: -1, bestEpoch: 0, badEpochs: 0,
         history: [], elapsedSeconds: 0,
       };

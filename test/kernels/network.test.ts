@@ -340,8 +340,11 @@ describe('entity-lexicon channel (embed.lex, one row per type per position)', ()
       /sentence 0 has 3 char ids but 4 lexicon ids \(expected 3 × 2\)/,
     );
     expect(() => net.emissions({ charIds: [ok], wordIds: [ok], lexIds: [Int32Array.from([0, 5, 1, 10, 4, 9])] })).toThrow(
-      /lexIds\[0\]\[3\] = 10 is outside the lexicon vocabulary \[0, 10\)/,
+      /lexIds\[0\]\[3\] = 10 is not an id of lexicon type 1 \(expected \[5, 10\)\)/,
     );
+    // an id of the other type's block (type 1's slot holding a type-0 id), and a type-major layout, are refused too
+    expect(() => net.emissions({ charIds: [ok], wordIds: [ok], lexIds: [Int32Array.from([0, 5, 1, 2, 4, 9])] })).toThrow(/lexIds\[0\]\[3\] = 2 is not an id of lexicon type 1/);
+    expect(() => net.emissions({ charIds: [ok], wordIds: [ok], lexIds: [Int32Array.from([0, 1, 4, 5, 6, 9])] })).toThrow(/not an id of lexicon type/);
     expect(() => net.emissions({ charIds: [ok], wordIds: [ok], lexIds: [Int32Array.from([0, 5, -1, 6, 4, 9])] })).toThrow(RangeError);
   });
 

@@ -136,6 +136,17 @@ describe('dataFingerprint', () => {
     expect(await fp(docs.map((d, i) => (i === 0 ? { ...d, text: d.text.replace('。', '，') } : d)))).not.toBe(ref);
     expect(await fp(docs, { ...train, epochs: 2 })).not.toBe(ref);
     expect(await fp(docs, train, 'f32')).not.toBe(ref);
+    // fields added later count only when set: a job fingerprinted before they existed is not retrained for them
+    const before: Record<string, unknown> = { ...train };
+    for (const f of ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema']) delete before[f];
+    expect(await fp(docs, before as unknown as typeof train)).toBe(ref);
+    for (const over of [{ ema: 0.999 }, { lexDim: 4 }, { bigramDim: 8 }]) expect(await fp(docs, resolveConfig({ ...train, ...over }))).not.toBe(ref);
+    // the bigram vector file is part of it, by content
+    const vec = join(tmp, 'bigram.vec');
+    writeFileSync(vec, '1 2\nab 0.1 0.2\n');
+    const withVec = await fp(docs, resolveConfig({ ...train, bigramDim: 2, embeddings: { bigram: vec } }));
+    writeFileSync(vec, '1 2\nab 0.1 0.3\n');
+    expect(await fp(docs, resolveConfig({ ...train, bigramDim: 2, embeddings: { bigram: vec } }))).not.toBe(withVec);
   });
 
   it('is kept in the manifest note and read back from an entry', () => {

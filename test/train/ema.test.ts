@@ -266,12 +266,18 @@ describe('moving average of the weights (config.ema)', () => {
     expect(same(part4.emaAt[0], straight.emaAt[3])).toBe(true);
   });
 
-  it('resuming with ema > 0 from a checkpoint made without an average starts the average from the checkpoint\'s weights', async () => {
+  it('resuming with another ema than the checkpoint\'s is refused; one from before the field starts the average from its weights', async () => {
     const dir = tmp();
     const ac = new AbortController();
     await replay(config({ ema: 0 }), { outDir: dir, signal: ac.signal, onStep: (s) => s === 6 && ac.abort() });
     const ck = readCheckpoint(join(dir, 'checkpoint.bin'));
     expect(ck.ema).toBeUndefined();
+    expect(ck.state.ema).toBe(0);
+    // its best weights and dev scores were chosen without an average: a resume that changes that is refused
+    await expect(replay(config({ ema: 0.7 }), { outDir: dir, resume: true, start: ck.params })).rejects.toThrow(/made with ema 0, the config says 0.7/);
+    // a checkpoint written before the field existed carries no decay: the average starts from its weights
+    const { ema: _decay, ...older } = ck.state;
+    writeCheckpoint(join(dir, 'checkpoint.bin'), { ...ck, state: older });
     const resumed = await replay(config({ ema: 0.7 }), { outDir: dir, resume: true, start: ck.params });
     expect(resumed.steps).toBe(14);
     const e = resumed.result.best.epoch;

@@ -152,14 +152,16 @@ describe('lexicon channel plumbing (batch, parameters)', () => {
     expect(() => validateSentence(ok(2, Int32Array.from([0, 5, 4, 9])), arch)).not.toThrow();
     expect(() => validateSentence({ ...ok(2, new Int32Array(4)), lexIds: undefined }, arch, 3)).toThrow(/lexicon channel: lexIds must be an Int32Array \[T × 2\]/);
     expect(() => validateSentence(ok(2, new Int32Array(3)), arch)).toThrow(/lexIds has 3 ids, expected 2 × 2/);
-    expect(() => validateSentence(ok(2, Int32Array.from([0, 5, 10, 5])), arch)).toThrow(/lexIds\[2\] = 10 outside \[0, 10\)/);
-    expect(() => validateSentence(ok(2, Int32Array.from([0, -1, 0, 5])), arch)).toThrow(/lexIds\[1\] = -1 outside/);
+    expect(() => validateSentence(ok(2, Int32Array.from([0, 5, 10, 5])), arch)).toThrow(/lexIds\[2\] = 10 is not an id of lexicon type 0 \(expected \[0, 5\)\)/);
+    expect(() => validateSentence(ok(2, Int32Array.from([0, -1, 0, 5])), arch)).toThrow(/lexIds\[1\] = -1 is not an id of lexicon type 1/);
+    // a type-0 id in type 1's slot (ids laid out type-major instead of position-major)
+    expect(() => validateSentence(ok(2, Int32Array.from([0, 1, 5, 6])), arch)).toThrow(/lexIds\[1\] = 1 is not an id of lexicon type 1 \(expected \[5, 10\)\)/);
     expect(() => validateSentence({ ...ok(2, new Int32Array(4)), lexIds: [0, 5, 0, 5] as unknown as Int32Array }, arch)).toThrow(/Int32Array/);
     // without a lexicon channel lexIds are not looked at
     expect(() => validateSentence({ ...ok(2, new Int32Array(4)), lexIds: undefined }, tinyArch())).not.toThrow();
     // the backend refuses such a sentence before running anything
     const backend = new WasmBackend(new ParamLayout(arch));
-    expect(() => backend.forwardBackwardSync([ok(3, new Int32Array(6)), ok(2, new Int32Array(3))], { dropout: 0, seed: 0 })).toThrow(/sentence 1|lexIds has 3/);
+    expect(() => backend.forwardBackwardSync([ok(3, Int32Array.from([0, 5, 0, 5, 0, 5])), ok(2, new Int32Array(3))], { dropout: 0, seed: 0 })).toThrow(/sentence 1|lexIds has 3/);
   });
 
   it('prepareBatch lays lexicon ids out time-major [T·B, L], sentences longest first', () => {

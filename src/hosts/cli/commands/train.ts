@@ -11,7 +11,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { alignTable, type EntityEvalReport, type Prf } from '../../../eval/index.js';
 import { sha256Hex } from '../../../model/sha256.js';
-import { type TrainConfig, resolveConfig } from '../../../train/config.js';
+import { EMBEDDING_KINDS, type TrainConfig, resolveConfig } from '../../../train/config.js';
 import type { ModelEvaluation } from '../../../train/evaluate.js';
 import type { RunSummary } from '../../../train/run.js';
 import type { SegdictVariant } from '../../../train/segdict.js';
@@ -80,7 +80,7 @@ export function loadRunConfig(path: string): RunConfigFile {
   }
   try {
     const config = resolveConfig(rest as Parameters<typeof resolveConfig>[0]);
-    for (const k of ['char', 'word', 'bigram'] as const) {
+    for (const k of EMBEDDING_KINDS) {
       const p = config.embeddings[k];
       if (p) config.embeddings[k] = resolve(dirname(resolve(path)), p);
     }
@@ -290,7 +290,7 @@ export const trainCommand: Command = {
       if (e instanceof UsageError) throw e;
       throw new UsageError(e instanceof Error ? e.message : String(e));
     }
-    for (const k of ['char', 'word', 'bigram'] as const) {
+    for (const k of EMBEDDING_KINDS) {
       const p = config.embeddings[k];
       if (p && !existsSync(p)) throw new UsageError(`config: embeddings.${k} file ${p} does not exist`);
     }
