@@ -570,8 +570,12 @@ export function checkVocab(h: ModelHeader): void {
     throw new ModelFormatError('BAD_HEADER', `header.features.wordPositions: expected a boolean, got ${describe(features.wordPositions)}`);
   }
   const perWord = wordRowsPerWord(features);
-  for (const [key, rows, per] of [['chars', a.charVocab, 1], ['words', a.wordVocab, perWord]] as const) {
-    const list = h.vocab[key];
+  const bigrams = h.vocab.bigrams;
+  if (bigramSize(a) > 0 && !Array.isArray(bigrams)) throw bad(`the architecture has a bigram channel but header.vocab.bigrams is missing`);
+  if (bigramSize(a) === 0 && bigrams !== undefined) throw bad(`header.vocab.bigrams is present but the architecture has no bigram channel (bigramDim 0)`);
+  const lists: [string, readonly string[], number, number][] = [['chars', h.vocab.chars, a.charVocab, 1], ['words', h.vocab.words, a.wordVocab, perWord]];
+  if (bigrams !== undefined) lists.push(['bigrams', bigrams, a.bigramVocab ?? 0, 1]);
+  for (const [key, list, rows, per] of lists) {
     if (list.length * per !== rows) {
       throw bad(`header.vocab.${key} has ${list.length} entries${per > 1 ? ` × ${per} positions` : ''}, the architecture says ${rows} rows`);
     }
@@ -581,19 +585,6 @@ export function checkVocab(h: ModelHeader): void {
       if (list[i].length === 0) throw bad(`header.vocab.${key}[${i}] is empty`);
       if (seen.has(list[i])) throw bad(`header.vocab.${key}[${i}] duplicates an earlier entry`);
       seen.add(list[i]);
-    }
-  }
-  const bigrams = h.vocab.bigrams;
-  if (bigramSize(a) > 0 || bigrams !== undefined) {
-    if (!Array.isArray(bigrams)) throw bad(`the architecture has a bigram channel but header.vocab.bigrams is missing`);
-    if (bigramSize(a) === 0) throw bad(`header.vocab.bigrams is present but the architecture has no bigram channel (bigramDim 0)`);
-    if (bigrams.length !== a.bigramVocab) throw bad(`header.vocab.bigrams has ${bigrams.length} entries, the architecture says ${a.bigramVocab} rows`);
-    if (bigrams[0] !== '<pad>' || bigrams[1] !== '<unk>') throw bad(`header.vocab.bigrams: entries 0 and 1 must be '<pad>' and '<unk>'`);
-    const seen = new Set<string>();
-    for (let i = 0; i < bigrams.length; i++) {
-      if (typeof bigrams[i] !== 'string' || bigrams[i].length === 0) throw bad(`header.vocab.bigrams[${i}] is empty or not a string`);
-      if (seen.has(bigrams[i])) throw bad(`header.vocab.bigrams[${i}] duplicates an earlier entry`);
-      seen.add(bigrams[i]);
     }
   }
   const labels = h.tags.labels;

@@ -119,7 +119,12 @@ export async function createBackend(layout: ParamLayout, workers: number): Promi
 
 function dataKey(train: Sentence[], dev: Sentence[]): string {
   let h = hash32(train.length, dev.length);
-  for (const s of train) h = hash32(h, s.charIds.length, s.charIds[0], s.tagIds[s.tagIds.length - 1]);
+  for (const s of train) {
+    h = hash32(h, s.charIds.length, s.charIds[0], s.tagIds[s.tagIds.length - 1]);
+    // the optional channels' ids (jackknife lexicons depend on lexiconFolds and the seed)
+    if (s.lexIds) for (let i = 0; i < s.lexIds.length; i++) h = hash32(h, s.lexIds[i]);
+    if (s.bigramIds) h = hash32(h, s.bigramIds.length, s.bigramIds[0]);
+  }
   for (const s of dev) h = hash32(h, s.charIds.length);
   return h.toString(16);
 }

@@ -106,6 +106,22 @@ describe('trainer', () => {
       train({ arch: { ...arch, lstm: [4] }, labels: LABELS, train: trainSet.slice(1), dev: devSet }, { config: { ...config, epochs: 2 }, outDir: out, progress: false, resume: true }),
     ).rejects.toThrow(/different training data/);
   });
+
+  it('refuses to resume when only the lexicon ids changed (e.g. another lexiconFolds)', async () => {
+    const out = tmp();
+    const L = (LABELS.length - 1) / 2;
+    const lexArch = { ...arch, lstm: [4], lexTypes: L, lexDim: 2 };
+    const withLex = (shift: number) => trainSet.map((s) => ({ ...s, lexIds: Int32Array.from({ length: s.charIds.length * L }, (_, i) => 5 * (i % L) + ((i + shift) % 5)) }));
+    const devLex = devSet.map((s) => ({ ...s, lexIds: Int32Array.from({ length: s.charIds.length * L }, (_, i) => 5 * (i % L)) }));
+    const config = resolveConfig({ charDim: 8, wordDim: 4, lstm: [4], lexDim: 2, batchSize: 50, epochs: 1, workers: 1 });
+    await train({ arch: lexArch, labels: LABELS, train: withLex(0), dev: devLex }, { config, outDir: out, progress: false });
+    await expect(
+      train({ arch: lexArch, labels: LABELS, train: withLex(1), dev: devLex }, { config: { ...config, epochs: 2 }, outDir: out, progress: false, resume: true }),
+    ).rejects.toThrow(/different training data/);
+    // the same ids resume
+    const again = await train({ arch: lexArch, labels: LABELS, train: withLex(0), dev: devLex }, { config: { ...config, epochs: 2 }, outDir: out, progress: false, resume: true });
+    expect(again.history).toHaveLength(2);
+  });
 });
 
 describe('batching and sentence splitting', () => {
