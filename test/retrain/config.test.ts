@@ -88,6 +88,9 @@ describe('configs/retrain.example.json', () => {
     const c = await loadRetrainConfig(file);
     expect(c.data.length).toBeGreaterThan(0);
     expect(c.perTypeFloors).toEqual({ BODY: 0.9 });
+    // it trains the shipped recipe (configs/default.json): plain jieba and the weight average
+    expect(c.segmenter).toBe('jieba');
+    expect(c.train).toMatchObject({ ema: 0.999, batchSize: 16, epochs: 40, patience: 6 });
   });
 });
 
