@@ -13,16 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIGRAM_END, Lexicon, bigramAt, createLookup, featurizeSentence } from '../../src/features/index.js';
 import { type ModelFile, readModel } from '../../src/model/format.js';
 import type { Architecture } from '../../src/model/layout.js';
-import { loadKernels } from '../../src/model/kernels.js';
-import { createNetwork } from '../../src/model/network.js';
 import { createSegmenter } from '../../src/segment/index.js';
-import { type CrfParams, type Entity, createTagger, entityLogProb, forwardBackward } from '../../src/tagger.js';
-import { tagIdsToSpans, tagTypes } from '../../src/tags/bio.js';
-import { splitWindows, taggableSentences } from '../../src/text/sentences.js';
+import { createTagger } from '../../src/tagger.js';
+import { tagTypes } from '../../src/tags/bio.js';
+import { taggableSentences } from '../../src/text/sentences.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { readSplit, type RunSummary, runTraining } from '../../src/train/run.js';
 import { kernelBytes } from '../kernels/load.js';
 import { ccksLikeDocs, writeJsonl } from '../pipeline/fixture.js';
+import { taggedByHand } from './by-hand.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cner-bigram-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,46 +57,23 @@ function headerBigrams(file: ModelFile): BigramIdsOf {
  * What the tagger should answer for `text` (entities of single-window sentences, path log-probability), computed
  * here with `bigramIdsOf(sentence tokens)` cut into the windows (or `perWindow`: bigram ids of each window's own tokens).
  */
-async function expected(file: ModelFile, text: string, maxSentence: number, bigramIdsOf: BigramIdsOf, perWindow = false) {
+function expected(file: ModelFile, text: string, maxSentence: number, bigramIdsOf: BigramIdsOf, perWindow = false) {
   const h = file.header;
-  const net = createNetwork(await loadKernels(wasm), h.architecture, file.weights);
-  const f64 = (name: string) => Float64Array.from(file.weights.get(name)!.data as Float32Array);
-  const K = h.architecture.tags;
-  const crf: CrfParams = { crf: true, K, trans: f64('crf.trans'), start: f64('crf.start'), end: f64('crf.end') };
   const segmenter = createSegmenter(h.segmenter);
   const lookup = createLookup({ chars: h.vocab.chars, words: h.vocab.words }); // no bigram table: the ids are ours
-  const types = tagTypes(h.tags.labels);
-  const lexicon = Lexicon.fromEntries(types, h.consistency!.entries);
-  const L = types.length;
-  const entities: Entity[] = [];
-  let logProb = 0;
-  for (const s of taggableSentences(text, h.normalization)) {
-    const { charIds, wordIds, lexIds, bigramIds: none } = featurizeSentence(s.tokens, segmenter, lookup, h.features, lexicon);
+  const lexicon = Lexicon.fromEntries(tagTypes(h.tags.labels), h.consistency!.entries);
+  const L = lexicon.types.length;
+  return taggedByHand(file, wasm, text, maxSentence, (tokens, windows) => {
+    const { charIds, wordIds, lexIds, bigramIds: none } = featurizeSentence(tokens, segmenter, lookup, h.features, lexicon);
     expect(none).toBeUndefined();
-    const bigramIds = bigramIdsOf(s.tokens);
-    const windows = splitWindows({ start: 0, end: s.tokens.length }, maxSentence, Math.min(32, Math.floor(maxSentence / 4)));
-    const ems = net.emissions({
+    const bigramIds = bigramIdsOf(tokens);
+    return {
       charIds: windows.map((w) => charIds.subarray(w.start, w.end)),
       wordIds: windows.map((w) => wordIds.subarray(w.start, w.end)),
       lexIds: windows.map((w) => lexIds!.subarray(w.start * L, w.end * L)),
-      bigramIds: windows.map((w) => (perWindow ? bigramIdsOf(s.tokens.slice(w.start, w.end)) : bigramIds.subarray(w.start, w.end))),
-    });
-    windows.forEach((w, wi) => {
-      const T = w.end - w.start;
-      const lat = forwardBackward(ems[wi], T, crf);
-      const [best] = net.kbest(ems[wi], T, 1);
-      logProb += Math.min(0, best.score - lat.logZ);
-      if (windows.length > 1) return; // entities of one window only (the merge is the tagger's own business)
-      for (const span of tagIdsToSpans(best.path, h.tags.labels)) {
-        const b = h.tags.labels.indexOf(`B-${span.type}`);
-        const i = h.tags.labels.indexOf(`I-${span.type}`);
-        const start = s.offsets[span.start];
-        const end = s.offsets[span.end];
-        entities.push({ type: span.type, start, end, text: text.slice(start, end), score: Math.exp(entityLogProb(lat, span.start, span.end, b, i)) });
-      }
-    });
-  }
-  return { entities, logProb };
+      bigramIds: windows.map((w) => (perWindow ? bigramIdsOf(tokens.slice(w.start, w.end)) : bigramIds.subarray(w.start, w.end))),
+    };
+  });
 }
 
 describe('a model trained with the bigram channel (and the lexicon channel)', () => {

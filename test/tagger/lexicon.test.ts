@@ -12,16 +12,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lexicon, createLookup, featurizeSentence } from '../../src/features/index.js';
 import { type ModelFile, readModel } from '../../src/model/format.js';
-import { loadKernels } from '../../src/model/kernels.js';
-import { createNetwork } from '../../src/model/network.js';
 import { createSegmenter } from '../../src/segment/index.js';
-import { type CrfParams, type Entity, createTagger, entityLogProb, forwardBackward } from '../../src/tagger.js';
-import { tagIdsToSpans, tagTypes } from '../../src/tags/bio.js';
-import { splitWindows, taggableSentences } from '../../src/text/sentences.js';
+import { createTagger } from '../../src/tagger.js';
+import { tagTypes } from '../../src/tags/bio.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { type RunSummary, runTraining } from '../../src/train/run.js';
 import { kernelBytes } from '../kernels/load.js';
 import { ccksLikeDocs, writeJsonl } from '../pipeline/fixture.js';
+import { taggedByHand } from './by-hand.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cner-lexicon-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,42 +43,20 @@ beforeAll(async () => {
 }, 120_000);
 
 /** What the tagger should answer for `text` (entities of single-window sentences, path log-probability), computed here with `lexicon`. */
-async function expected(file: ModelFile, text: string, maxSentence: number, lexicon: Lexicon) {
+function expected(file: ModelFile, text: string, maxSentence: number, lexicon: Lexicon) {
   const h = file.header;
-  const net = createNetwork(await loadKernels(wasm), h.architecture, file.weights);
-  const f64 = (name: string) => Float64Array.from(file.weights.get(name)!.data as Float32Array);
-  const K = h.architecture.tags;
-  const crf: CrfParams = { crf: true, K, trans: f64('crf.trans'), start: f64('crf.start'), end: f64('crf.end') };
   const segmenter = createSegmenter(h.segmenter);
   const lookup = createLookup(h.vocab);
   const L = lexicon.types.length;
-  const entities: Entity[] = [];
-  let logProb = 0;
-  for (const s of taggableSentences(text, h.normalization)) {
-    const { charIds, wordIds, lexIds } = featurizeSentence(s.tokens, segmenter, lookup, h.features, lexicon);
-    expect(lexIds).toEqual(lexicon.match(s.tokens));
-    const windows = splitWindows({ start: 0, end: s.tokens.length }, maxSentence, Math.min(32, Math.floor(maxSentence / 4)));
-    const ems = net.emissions({
+  return taggedByHand(file, wasm, text, maxSentence, (tokens, windows) => {
+    const { charIds, wordIds, lexIds } = featurizeSentence(tokens, segmenter, lookup, h.features, lexicon);
+    expect(lexIds).toEqual(lexicon.match(tokens));
+    return {
       charIds: windows.map((w) => charIds.subarray(w.start, w.end)),
       wordIds: windows.map((w) => wordIds.subarray(w.start, w.end)),
       lexIds: windows.map((w) => lexIds!.subarray(w.start * L, w.end * L)),
-    });
-    windows.forEach((w, wi) => {
-      const T = w.end - w.start;
-      const lat = forwardBackward(ems[wi], T, crf);
-      const [best] = net.kbest(ems[wi], T, 1);
-      logProb += Math.min(0, best.score - lat.logZ);
-      if (windows.length > 1) return; // entities of one window only (the merge is the tagger's own business)
-      for (const span of tagIdsToSpans(best.path, h.tags.labels)) {
-        const b = h.tags.labels.indexOf(`B-${span.type}`);
-        const i = h.tags.labels.indexOf(`I-${span.type}`);
-        const start = s.offsets[span.start];
-        const end = s.offsets[span.end];
-        entities.push({ type: span.type, start, end, text: text.slice(start, end), score: Math.exp(entityLogProb(lat, span.start, span.end, b, i)) });
-      }
-    });
-  }
-  return { entities, logProb };
+    };
+  });
 }
 
 describe('a model trained with the lexicon channel', () => {
