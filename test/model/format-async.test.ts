@@ -6,11 +6,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
 import {
-  ALIGNMENT,
   ModelFormatError,
   PREAMBLE_BYTES,
   type ModelFile,
-  type TensorEntry,
   encodeModelSections,
   readModel,
   readModelAsync,
@@ -18,6 +16,7 @@ import {
 import { sha256, sha256Async } from '../../src/model/sha256.js';
 import type { Tensor } from '../../src/model/layout.js';
 import { randomModel, rng } from '../helpers/random-model.js';
+import { rawFile, reassemble, sections } from './files.js';
 
 const hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -43,43 +42,6 @@ async function outcomeAsync(bytes: Uint8Array): Promise<string> {
 function describeError(e: unknown): string {
   if (e instanceof ModelFormatError) return `ModelFormatError ${e.code}: ${e.message}`;
   return `${(e as Error).name}: ${(e as Error).message}`;
-}
-
-function sections(bytes: Uint8Array) {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = dv.getUint32(16, true);
-  const tableLength = dv.getUint32(20, true);
-  const payloadOffset = dv.getUint32(24, true);
-  const payloadLength = dv.getUint32(32, true);
-  const dec = new TextDecoder();
-  const header = JSON.parse(dec.decode(bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength)));
-  const table: TensorEntry[] = JSON.parse(dec.decode(bytes.subarray(PREAMBLE_BYTES + headerLength, PREAMBLE_BYTES + headerLength + tableLength)));
-  return { headerLength, tableLength, payloadOffset, payloadLength, header, table, payload: bytes.slice(payloadOffset, payloadOffset + payloadLength) };
-}
-
-function reassemble(bytes: Uint8Array, edit: (s: { header: any; table: any[] }) => { header?: unknown; table?: unknown } | void): Uint8Array {
-  const s = sections(bytes);
-  const out = edit(s) ?? {};
-  const header = out.header ?? s.header;
-  const table = out.table ?? s.table;
-  return encodeModelSections({
-    header: typeof header === 'string' ? header : JSON.stringify(header),
-    table: typeof table === 'string' ? table : JSON.stringify(table),
-    payload: s.payload,
-  });
-}
-
-function rawFile(header: unknown, tensors: [string, Tensor][]): Uint8Array {
-  const table: TensorEntry[] = [];
-  let offset = 0;
-  for (const [name, t] of tensors) {
-    table.push({ name, dtype: t.dtype, shape: t.shape, offset, length: t.data.byteLength });
-    offset = Math.ceil((offset + t.data.byteLength) / ALIGNMENT) * ALIGNMENT;
-  }
-  const end = table.length ? table[table.length - 1].offset + table[table.length - 1].length : 0;
-  const payload = new Uint8Array(end);
-  tensors.forEach(([, t], i) => payload.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), table[i].offset));
-  return encodeModelSections({ header: JSON.stringify(header), table: JSON.stringify(table), payload });
 }
 
 function expectSameFile(a: ModelFile, b: ModelFile): void {
@@ -225,7 +187,7 @@ describe('readModelAsync refuses exactly what readModel refuses, with the same c
       ['label count', reassemble(good, ({ header }) => (header.tags.labels.pop(), { header }))],
       ['table not JSON', reassemble(good, () => ({ table: '[{"name":' }))],
       ['table overlap', reassemble(good, ({ table }) => ((table[1].offset = table[0].offset), { table }))],
-      ['unknown dtype', reassemble(good, ({ table }) => ((table[0].dtype = 'f16'), { table }))],
+      ['unknown dtype', reassemble(good, ({ table }) => (((table[0] as { dtype: string }).dtype = 'f16'), { table }))],
     ];
     const m = randomModel({ seed: 13 });
     const list = (): [string, Tensor][] => [...m.weights];

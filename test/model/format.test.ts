@@ -7,8 +7,6 @@ import {
   type ModelFormatErrorCode,
   type ModelHeader,
   ModelFormatError,
-  PREAMBLE_BYTES,
-  type TensorEntry,
   checkVocab,
   encodeModelSections,
   readModel,
@@ -17,6 +15,7 @@ import {
 import { type Tensor, type Weights, tensorSpecs } from '../../src/model/layout.js';
 import { randomModel, rng } from '../helpers/random-model.js';
 import { quantizeMatrix } from '../reference/weights.js';
+import { rawFile, reassemble, sections } from './files.js';
 
 /** The error code readModel throws for these bytes (fails the test when it does not throw). */
 function codeOf(bytes: Uint8Array, read = readModel): ModelFormatErrorCode {
@@ -39,50 +38,16 @@ function writeCode(header: ModelHeader, weights: Weights): ModelFormatErrorCode 
   throw new Error('expected writeModel to refuse');
 }
 
-/** Sections of a file as written (offsets in the preamble). */
-function sections(bytes: Uint8Array) {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = dv.getUint32(16, true);
-  const tableLength = dv.getUint32(20, true);
-  const payloadOffset = dv.getUint32(24, true);
-  const payloadLength = dv.getUint32(32, true);
-  const dec = new TextDecoder();
-  const header = JSON.parse(dec.decode(bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength)));
-  const table: TensorEntry[] = JSON.parse(
-    dec.decode(bytes.subarray(PREAMBLE_BYTES + headerLength, PREAMBLE_BYTES + headerLength + tableLength)),
-  );
-  const payload = bytes.slice(payloadOffset, payloadOffset + payloadLength);
-  return { headerLength, tableLength, payloadOffset, payloadLength, header, table, payload };
+/** The code readModel gives a raw file of this header and these tensors, and the code writeModel gives. */
+function codes(header: unknown, weights: Weights): [ModelFormatErrorCode, ModelFormatErrorCode] {
+  return [codeOf(rawFile(header, [...weights])), writeCode(header as ModelHeader, weights)];
 }
 
-/** Re-assemble with valid checksums after editing header / table / payload. */
-function reassemble(
-  bytes: Uint8Array,
-  edit: (s: { header: any; table: TensorEntry[]; payload: Uint8Array }) => { header?: any; table?: any; payload?: Uint8Array } | void,
-): Uint8Array {
-  const s = sections(bytes);
-  const out = edit(s) ?? {};
-  const header = out.header ?? s.header;
-  const table = out.table ?? s.table;
-  return encodeModelSections({
-    header: typeof header === 'string' ? header : JSON.stringify(header),
-    table: typeof table === 'string' ? table : JSON.stringify(table),
-    payload: out.payload ?? s.payload,
-  });
-}
-
-/** A file built from a header and tensors without writeModel's checks. */
-function rawFile(header: unknown, tensors: [string, Tensor][]): Uint8Array {
-  const table: TensorEntry[] = [];
-  let offset = 0;
-  for (const [name, t] of tensors) {
-    table.push({ name, dtype: t.dtype, shape: t.shape, offset, length: t.data.byteLength });
-    offset = Math.ceil((offset + t.data.byteLength) / ALIGNMENT) * ALIGNMENT;
-  }
-  const end = table.length ? table[table.length - 1].offset + table[table.length - 1].length : 0;
-  const payload = new Uint8Array(end);
-  tensors.forEach(([, t], i) => payload.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), table[i].offset));
-  return encodeModelSections({ header: JSON.stringify(header), table: JSON.stringify(table), payload });
+/** A copy of `weights` changed by `f`. */
+function edited(weights: Weights, f: (w: Weights) => void): Weights {
+  const w = new Map(weights);
+  f(w);
+  return w;
 }
 
 describe('model file round trip', () => {
@@ -400,11 +365,6 @@ describe('a model with an entity-lexicon channel (architecture.lexTypes / lexDim
     return { header, weights, bytes: writeModel(header, weights) };
   }
 
-  /** The code readModel gives a raw file of this header and these tensors, and the code writeModel gives. */
-  const codes = (header: unknown, weights: Weights): [ModelFormatErrorCode, ModelFormatErrorCode] => [
-    codeOf(rawFile(header, [...weights])),
-    writeCode(header as ModelHeader, weights),
-  ];
 
   it('round-trips (f32 and int8; embed.lex stays f32 [5·lexTypes, lexDim])', () => {
     for (const int8 of [false, true]) {
@@ -482,11 +442,7 @@ describe('a model with an entity-lexicon channel (architecture.lexTypes / lexDim
 
   it('refused when embed.lex is missing, mis-shaped, int8, or present without the channel: TENSOR_MISMATCH', () => {
     const m = lexModel();
-    const edit = (f: (w: Weights) => void): Weights => {
-      const w = new Map(m.weights);
-      f(w);
-      return w;
-    };
+    const edit = (f: (w: Weights) => void): Weights => edited(m.weights, f);
     const lex = m.weights.get('embed.lex')!;
     const cases: [string, Weights][] = [
       ['missing', edit((w) => w.delete('embed.lex'))],
@@ -539,10 +495,6 @@ describe('a model with a character-bigram channel (architecture.bigramVocab / bi
     return { header, weights, bytes: writeModel(header, weights) };
   }
 
-  const codes = (header: unknown, weights: Weights): [ModelFormatErrorCode, ModelFormatErrorCode] => [
-    codeOf(rawFile(header, [...weights])),
-    writeCode(header as ModelHeader, weights),
-  ];
   const withVocab = (h: ModelHeader, bigrams: unknown): ModelHeader => {
     const vocab: Record<string, unknown> = { ...h.vocab, bigrams };
     if (bigrams === undefined) delete vocab.bigrams;
@@ -644,11 +596,7 @@ describe('a model with a character-bigram channel (architecture.bigramVocab / bi
 
   it('refused when embed.bigram is missing, mis-shaped, int8 without its scale, or present without the channel: TENSOR_MISMATCH', () => {
     const m = bigramModel();
-    const edit = (f: (w: Weights) => void): Weights => {
-      const w = new Map(m.weights);
-      f(w);
-      return w;
-    };
+    const edit = (f: (w: Weights) => void): Weights => edited(m.weights, f);
     const big = m.weights.get('embed.bigram')!;
     const cases: [string, Weights][] = [
       ['missing', edit((w) => w.delete('embed.bigram'))],
