@@ -20,24 +20,16 @@ import { ParamLayout, initParameters } from '../../src/train/params.js';
 import { Rng, hash32 } from '../../src/train/rng.js';
 import { type TrainResult, train } from '../../src/train/trainer.js';
 import type { EpochReport } from '../../src/train/checkpoint.js';
+import { contextTask } from './tiny.js';
 
 const LABELS = ['O', 'B-X', 'I-X', 'B-Y', 'I-Y'];
 
-/** char 2 starts an X entity running over the following 3s; "4 5" is a Y entity. Bigram id of (c_t, c_t+1). */
+/** contextTask (tiny.ts) with sentences of 3–11 characters, plus a bigram id of (c_t, c_t+1) in [1, 12). */
 function synthetic(n: number, seed: number): Sentence[] {
-  const rng = new Rng(seed);
-  return Array.from({ length: n }, () => {
-    const T = 3 + rng.int(9);
-    const c = Int32Array.from({ length: T }, () => 1 + rng.int(8));
-    const tags = new Int32Array(T);
-    for (let t = 0; t < T; t++) {
-      if (c[t] === 2) tags[t] = 1;
-      else if (c[t] === 3 && t > 0 && (tags[t - 1] === 1 || tags[t - 1] === 2)) tags[t] = 2;
-      else if (c[t] === 4 && t + 1 < T && c[t + 1] === 5) tags[t] = 3;
-      else if (c[t] === 5 && t > 0 && c[t - 1] === 4) tags[t] = 4;
-    }
-    const bigramIds = Int32Array.from(c, (x, t) => 1 + ((3 * x + (t + 1 < T ? c[t + 1] : 0)) % 11)); // [T] in [1, 12)
-    return { charIds: c, wordIds: Int32Array.from(c, (x) => (x % 3) + 1), tagIds: tags, bigramIds };
+  return contextTask(n, seed, 3, 9).map((s) => {
+    const c = s.charIds;
+    const T = c.length;
+    return { ...s, bigramIds: Int32Array.from(c, (x, t) => 1 + ((3 * x + (t + 1 < T ? c[t + 1] : 0)) % 11)) }; // [T]
   });
 }
 

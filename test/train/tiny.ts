@@ -46,3 +46,24 @@ export function randomParams(total: number, slots: { offset: number; size: numbe
   for (const s of slots) for (let i = 0; i < s.size; i++) p[s.offset + i] = rng.uniform(-scale, scale);
   return p;
 }
+
+/**
+ * A learnable task that needs context (tags O, B-X, I-X, B-Y, I-Y): char 2 starts an X entity that runs over the
+ * following 3s; a 5 right after a 4 makes "4 5" a Y entity, a 5 anywhere else is O. Sentence lengths are
+ * minLength + [0, spread); chars in [1, 9), words = char % 3 + 1.
+ */
+export function contextTask(n: number, seed: number, minLength: number, spread: number): Sentence[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, () => {
+    const T = minLength + rng.int(spread);
+    const c = Int32Array.from({ length: T }, () => 1 + rng.int(8));
+    const tags = new Int32Array(T);
+    for (let t = 0; t < T; t++) {
+      if (c[t] === 2) tags[t] = 1;
+      else if (c[t] === 3 && t > 0 && (tags[t - 1] === 1 || tags[t - 1] === 2)) tags[t] = 2;
+      else if (c[t] === 4 && t + 1 < T && c[t + 1] === 5) tags[t] = 3;
+      else if (c[t] === 5 && t > 0 && c[t - 1] === 4) tags[t] = 4;
+    }
+    return { charIds: c, wordIds: Int32Array.from(c, (x) => (x % 3) + 1), tagIds: tags };
+  });
+}

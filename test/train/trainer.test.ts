@@ -10,28 +10,12 @@ import { WasmBackend } from '../../src/train/backend.js';
 import { ParamLayout } from '../../src/train/params.js';
 import { Rng } from '../../src/train/rng.js';
 import { makeBatches, splitLongSentences, train } from '../../src/train/trainer.js';
+import { contextTask } from './tiny.js';
 
 const LABELS = ['O', 'B-X', 'I-X', 'B-Y', 'I-Y'];
 
-/**
- * A learnable task that needs context: char 2 starts an X entity that runs over following 3s; a 5 right after
- * a 4 makes "4 5" a Y entity, a 5 anywhere else is O.
- */
-function synthetic(n: number, seed: number): Sentence[] {
-  const rng = new Rng(seed);
-  return Array.from({ length: n }, () => {
-    const T = 4 + rng.int(12);
-    const c = Int32Array.from({ length: T }, () => 1 + rng.int(8));
-    const tags = new Int32Array(T);
-    for (let t = 0; t < T; t++) {
-      if (c[t] === 2) tags[t] = 1;
-      else if (c[t] === 3 && t > 0 && (tags[t - 1] === 1 || tags[t - 1] === 2)) tags[t] = 2;
-      else if (c[t] === 4 && t + 1 < T && c[t + 1] === 5) tags[t] = 3;
-      else if (c[t] === 5 && t > 0 && c[t - 1] === 4) tags[t] = 4;
-    }
-    return { charIds: c, wordIds: Int32Array.from(c, (x) => (x % 3) + 1), tagIds: tags };
-  });
-}
+/** contextTask (tiny.ts) with sentences of 4–15 characters. */
+const synthetic = (n: number, seed: number): Sentence[] => contextTask(n, seed, 4, 12);
 
 const arch: Architecture = { charVocab: 10, charDim: 8, wordVocab: 5, wordDim: 4, lstm: [12], tags: 5, crf: true };
 const dirs: string[] = [];
