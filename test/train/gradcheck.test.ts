@@ -66,6 +66,41 @@ function checkLexRows(r: ReturnType<typeof check>): number {
   return used.size;
 }
 
+
+/**
+ * 2 worker threads give the loss, gradients and decoded paths of 1 thread on random sentences of `arch`; the
+ * gradient of `tensor` (a channel's table, whose ids must cross to the workers) is non-trivial and matches closely.
+ */
+async function expectWorkersMatchOneThread(arch: Architecture, tensor: string): Promise<void> {
+  const layout = new ParamLayout(arch);
+  const params = initParameters(layout, new Rng(9));
+  const sentences = randomSentences(layout.arch, [4, 6, 2, 5, 3, 7, 1], 2);
+  const single = new WasmBackend(layout);
+  const par = await ParallelBackend.create(layout, { workers: 2 });
+  try {
+    single.setParameters(params);
+    par.setParameters(params);
+    const a = await single.forwardBackward(sentences, { dropout: 0.5, seed: 77 });
+    const b = await par.forwardBackward(sentences, { dropout: 0.5, seed: 77 });
+    expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-4 * Math.abs(a.loss));
+    const ga = single.getGradients();
+    const gb = par.getGradients();
+    const slot = layout.slot(tensor);
+    let norm = 0;
+    let diff = 0;
+    for (let i = slot.offset; i < slot.offset + slot.size; i++) {
+      norm = Math.max(norm, Math.abs(ga[i]));
+      diff = Math.max(diff, Math.abs(ga[i] - gb[i]));
+    }
+    expect(norm).toBeGreaterThan(0.01);
+    expect(diff).toBeLessThan(1e-5 * norm);
+    for (let i = 0; i < ga.length; i++) expect(Math.abs(ga[i] - gb[i])).toBeLessThan(1e-4);
+    expect((await par.decode(sentences)).map((p) => Array.from(p))).toEqual((await single.decode(sentences)).map((p) => Array.from(p)));
+  } finally {
+    await par.dispose();
+  }
+}
+
 describe('gradient checks (f32 wasm analytic vs f64 central differences)', () => {
   it('CRF NLL, two BiLSTM layers (H = 3 scalar tails, H = 5 SIMD + tail), dense, both embeddings', () => {
     check(tinyArch());
@@ -202,33 +237,7 @@ describe('lexicon channel plumbing (batch, parameters)', () => {
   });
 
   it('2 workers give the loss, gradients and decoded paths of 1 thread (lexicon ids cross to the workers)', async () => {
-    const layout = new ParamLayout(lexArch({ lstm: [6, 4] }));
-    const params = initParameters(layout, new Rng(9));
-    const sentences = randomSentences(layout.arch, [4, 6, 2, 5, 3, 7, 1], 2);
-    const single = new WasmBackend(layout);
-    const par = await ParallelBackend.create(layout, { workers: 2 });
-    try {
-      single.setParameters(params);
-      par.setParameters(params);
-      const a = await single.forwardBackward(sentences, { dropout: 0.5, seed: 77 });
-      const b = await par.forwardBackward(sentences, { dropout: 0.5, seed: 77 });
-      expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-4 * Math.abs(a.loss));
-      const ga = single.getGradients();
-      const gb = par.getGradients();
-      const lex = layout.slot('embed.lex');
-      let norm = 0;
-      let diff = 0;
-      for (let i = lex.offset; i < lex.offset + lex.size; i++) {
-        norm = Math.max(norm, Math.abs(ga[i]));
-        diff = Math.max(diff, Math.abs(ga[i] - gb[i]));
-      }
-      expect(norm).toBeGreaterThan(0.01);
-      expect(diff).toBeLessThan(1e-5 * norm);
-      for (let i = 0; i < ga.length; i++) expect(Math.abs(ga[i] - gb[i])).toBeLessThan(1e-4);
-      expect((await par.decode(sentences)).map((p) => Array.from(p))).toEqual((await single.decode(sentences)).map((p) => Array.from(p)));
-    } finally {
-      await par.dispose();
-    }
+    await expectWorkersMatchOneThread(lexArch({ lstm: [6, 4] }), 'embed.lex');
   });
 });
 
@@ -400,32 +409,6 @@ describe('bigram channel plumbing (batch, parameters, workers)', () => {
   });
 
   it('2 workers give the loss, gradients and decoded paths of 1 thread (bigram ids cross to the workers)', async () => {
-    const layout = new ParamLayout(bigramArch({ lstm: [6, 4], lexTypes: 2, lexDim: 2 }));
-    const params = initParameters(layout, new Rng(9));
-    const sentences = randomSentences(layout.arch, [4, 6, 2, 5, 3, 7, 1], 2);
-    const single = new WasmBackend(layout);
-    const par = await ParallelBackend.create(layout, { workers: 2 });
-    try {
-      single.setParameters(params);
-      par.setParameters(params);
-      const a = await single.forwardBackward(sentences, { dropout: 0.5, seed: 77 });
-      const b = await par.forwardBackward(sentences, { dropout: 0.5, seed: 77 });
-      expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-4 * Math.abs(a.loss));
-      const ga = single.getGradients();
-      const gb = par.getGradients();
-      const big = layout.slot('embed.bigram');
-      let norm = 0;
-      let diff = 0;
-      for (let i = big.offset; i < big.offset + big.size; i++) {
-        norm = Math.max(norm, Math.abs(ga[i]));
-        diff = Math.max(diff, Math.abs(ga[i] - gb[i]));
-      }
-      expect(norm).toBeGreaterThan(0.01);
-      expect(diff).toBeLessThan(1e-5 * norm);
-      for (let i = 0; i < ga.length; i++) expect(Math.abs(ga[i] - gb[i])).toBeLessThan(1e-4);
-      expect((await par.decode(sentences)).map((p) => Array.from(p))).toEqual((await single.decode(sentences)).map((p) => Array.from(p)));
-    } finally {
-      await par.dispose();
-    }
+    await expectWorkersMatchOneThread(bigramArch({ lstm: [6, 4], lexTypes: 2, lexDim: 2 }), 'embed.bigram');
   });
 });
