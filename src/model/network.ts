@@ -416,50 +416,31 @@ class WasmNetwork implements Network {
       // ---- allocations that the inputs need (views are taken after them)
       const pRowStart = k.alloc(4 * (T + 1));
       const pLens = k.alloc(4 * B);
-      const pCids = k.alloc(4 * R); //             i32 [R]
-      const pWids = k.alloc(4 * R); //             i32 [R]
+      const pIds = k.alloc(4 * R); //              i32 [R] one channel's ids in row order, reused channel by channel
       const ldx0 = this.in0P;
       const X0 = k.alloc(4 * R * ldx0); //         f32 [R × In0p]
       k.i32(pRowStart, T + 1).set(rowStart);
       k.i32(pLens, B).set(lens);
-      const cids = k.i32(pCids, R);
-      const wids = k.i32(pWids, R);
-      for (let b = 0; b < B; b++) {
-        const c = charIds[b];
-        const w = this.arch.wordDim > 0 ? wordIds[b] : null;
-        for (let t = 0; t < lens[b]; t++) {
-          const row = rowStart[t] + b;
-          cids[row] = c[t];
-          wids[row] = w === null ? 0 : w[t];
-        }
-      }
-      // ---- embeddings → X0 [R × In0p]
-      const { charDim, wordDim } = this.arch;
-      if (this.charTable) this.gather(X0, ldx0, 0, pCids, R, this.charTable, charDim);
-      if (this.wordTable) this.gather(X0, ldx0, charDim, pWids, R, this.wordTable, wordDim);
-      const bigramDim = bigramSize(this.arch);
-      if (this.bigramTable && bigramIds) {
-        const pBig = k.alloc(4 * R); //            i32 [R]
-        const bids = k.i32(pBig, R);
+      // ---- embeddings → X0 [R × In0p], channel by channel (layout.ts: char | word | bigram | lex per type)
+      // per[b][t·stride + slot] → row rowStart[t] + b, then the channel's table rows into columns [col, col + dim)
+      const channel = (per: Int32Array[], stride: number, slot: number, col: number, table: Placed, dim: number) => {
+        const ids = k.i32(pIds, R);
         for (let b = 0; b < B; b++) {
-          const bg = bigramIds[b];
-          for (let t = 0; t < lens[b]; t++) bids[rowStart[t] + b] = bg[t];
+          const src = per[b];
+          for (let t = 0; t < lens[b]; t++) ids[rowStart[t] + b] = src[t * stride + slot];
         }
-        this.gather(X0, ldx0, charDim + wordDim, pBig, R, this.bigramTable, bigramDim);
-      }
+        this.gather(X0, ldx0, col, pIds, R, table, dim);
+      };
+      const { charDim, wordDim } = this.arch;
+      const bigramDim = bigramSize(this.arch);
+      if (this.charTable) channel(charIds, 1, 0, 0, this.charTable, charDim);
+      if (this.wordTable) channel(wordIds, 1, 0, charDim, this.wordTable, wordDim);
+      if (this.bigramTable && bigramIds) channel(bigramIds, 1, 0, charDim + wordDim, this.bigramTable, bigramDim);
       if (this.lexTable && lexIds) {
-        // one gather per lexicon type k, into columns [charDim + wordDim + bigramDim + k·lexDim, … + lexDim)
+        // one gather per lexicon type j, into columns [charDim + wordDim + bigramDim + j·lexDim, … + lexDim)
         const L = this.arch.lexTypes!;
         const lexDim = this.arch.lexDim!;
-        const pLex = k.alloc(4 * R); //            i32 [R]
-        const lids = k.i32(pLex, R);
-        for (let j = 0; j < L; j++) {
-          for (let b = 0; b < B; b++) {
-            const lx = lexIds[b];
-            for (let t = 0; t < lens[b]; t++) lids[rowStart[t] + b] = lx[t * L + j];
-          }
-          this.gather(X0, ldx0, charDim + wordDim + bigramDim + j * lexDim, pLex, R, this.lexTable, lexDim);
-        }
+        for (let j = 0; j < L; j++) channel(lexIds, L, j, charDim + wordDim + bigramDim + j * lexDim, this.lexTable, lexDim);
       }
       ex.zero_cols(X0, ldx0, R, this.in0, ldx0);
 
