@@ -97,37 +97,25 @@ export function prepareBatch(sentences: Sentence[], arch: Architecture, keys?: A
   const T = lengths[0];
   const active = new Int32Array(T); // [T]
   for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b]; t++) active[t]++;
-  const charIds = new Int32Array(T * B); // [T·B]
-  const wordIds = new Int32Array(T * B);
-  const tagIds = new Int32Array(T * B);
+  // [T·B·width] time-major: row t·B + b holds sentence order[b]'s ids of step t (zeros past its end)
+  const timeMajor = (field: (s: Sentence) => Int32Array, width = 1): Int32Array => {
+    const out = new Int32Array(T * B * width);
+    for (let b = 0; b < B; b++) {
+      const src = field(sentences[order[b]]);
+      for (let t = 0; t < lengths[b]; t++) {
+        for (let j = 0; j < width; j++) out[(t * B + b) * width + j] = src[t * width + j];
+      }
+    }
+    return out;
+  };
   let chars = 0;
-  for (let b = 0; b < B; b++) {
-    const s = sentences[order[b]];
-    chars += s.charIds.length;
-    for (let t = 0; t < s.charIds.length; t++) {
-      charIds[t * B + b] = s.charIds[t];
-      wordIds[t * B + b] = s.wordIds[t];
-      tagIds[t * B + b] = s.tagIds[t];
-    }
-  }
+  for (let b = 0; b < B; b++) chars += lengths[b];
   const keyArr = Int32Array.from(order, (i) => (keys ? keys[i] : i) | 0);
-  const batch: PreparedBatch = { B, T, chars, order, lengths, active, keys: keyArr, charIds, wordIds, tagIds };
-  if (bigramSize(arch) > 0) {
-    const bigramIds = new Int32Array(T * B); // [T·B]
-    for (let b = 0; b < B; b++) {
-      const bg = sentences[order[b]].bigramIds!;
-      for (let t = 0; t < lengths[b]; t++) bigramIds[t * B + b] = bg[t];
-    }
-    batch.bigramIds = bigramIds;
-  }
-  if (lexiconSize(arch) > 0) {
-    const L = arch.lexTypes!;
-    const lexIds = new Int32Array(T * B * L); // [T·B, L]; rows past a sentence's end are never read
-    for (let b = 0; b < B; b++) {
-      const lx = sentences[order[b]].lexIds!;
-      for (let t = 0; t < lengths[b]; t++) lexIds.set(lx.subarray(t * L, (t + 1) * L), (t * B + b) * L);
-    }
-    batch.lexIds = lexIds;
-  }
+  const batch: PreparedBatch = {
+    B, T, chars, order, lengths, active, keys: keyArr,
+    charIds: timeMajor((s) => s.charIds), wordIds: timeMajor((s) => s.wordIds), tagIds: timeMajor((s) => s.tagIds),
+  };
+  if (bigramSize(arch) > 0) batch.bigramIds = timeMajor((s) => s.bigramIds!);
+  if (lexiconSize(arch) > 0) batch.lexIds = timeMajor((s) => s.lexIds!, arch.lexTypes!); // [T·B, L]
   return batch;
 }
