@@ -7,7 +7,7 @@
  *
  * Steps (each writes into --out; with --resume a step whose output exists is skipped):
  *   1. segmenter.json   the segmenter spec the model will use: jieba + every training entity string, pruned to
- *                       the train split + unlabeled texts (the same spec runTraining builds from the same inputs)
+ *                       the train split (+ dev for a final fit) + unlabeled texts (the same spec runTraining builds from the same inputs)
  *   2. vectors/*.vec    word2vec char and word vectors (dim = the config's charDim / wordDim, window 4, iterations
  *                       from the config's "pretrain" section) on the TRAIN split texts + the unlabeled corpus; the
  *                       words come from the step-1 segmenter, so the vocabularies match
@@ -284,7 +284,7 @@ ${info.corpus.provenance ? `- Provenance: ${info.corpus.provenance}\n` : ''}- Pr
 ## Split
 
 By record (all sections of a record on the same side), train/dev/test = 80/10/10, seed ${info.split.seed} (\`splitByRecord\`, record key \`${info.split.recordKey}\`).
-Training used the train part, early stopping the dev part; every figure below is on the test part.
+${config.trainOn === 'train+dev' ? `A final fit: the network was trained on the train and dev parts together for a fixed ${config.epochs} epochs (the best epoch of the same recipe trained on the train part with early stopping on dev), and the last epoch's weights were kept; the test part was never used for training or selection. Every figure below is on the test part.` : 'Training used the train part, early stopping the dev part; every figure below is on the test part.'}
 
 | part | documents | sentences | characters | entities |
 |---|---:|---:|---:|---:|
@@ -308,7 +308,7 @@ ${dataRow('test', info.data.test)}
 ${config.bigramDim ? `| bigram channel | ${config.bigramDim}-dim embeddings of each character and the next (bigrams seen ≥ ${config.bigramMinCount}× in the train split; word2vec-pre-trained) |
 ` : ''}${config.lexDim ? `| lexicon channel | per entity type, the character's place (B/I/E/S) in a match of a training entity string, ${config.lexDim}-dim embeddings; ${config.lexiconFolds}-fold jackknife for training documents |
 ` : ''}| batches | ${config.batchSize} sentences, bucketed by length; training sentences cut at ${config.maxSentenceLength} characters |
-| stopping | at most ${config.epochs} epochs, patience ${config.patience} on dev entity F1; best epoch ${info.best.epoch} (dev F1 ${pct(info.best.devF1)}), ${info.epochsRun} epochs run, stopped by ${info.stoppedBy} |
+| stopping | ${config.trainOn === 'train+dev' ? `${info.epochsRun} epochs on train + dev, the last kept (no dev set to select on)` : `at most ${config.epochs} epochs, patience ${config.patience} on dev entity F1; best epoch ${info.best.epoch} (dev F1 ${pct(info.best.devF1)}), ${info.epochsRun} epochs run, stopped by ${info.stoppedBy}`} |
 | seed | ${config.seed} (training), ${info.split.seed} (split) |
 | workers | ${config.workers} data-parallel threads |
 
@@ -416,15 +416,20 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
   if (split.train.length === 0) throw new Error(`${opts.data}: no training documents`);
   const unlabeled = opts.unlabeled ? readUnlabeled(opts.unlabeled) : [];
   const variant: SegdictVariant = file.segmenter ?? 'jieba+entities';
+  const config0 = resolveConfig({ ...file.config, ...(opts.epochs ? { epochs: opts.epochs } : {}), ...(opts.workers ? { workers: opts.workers } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
+  // the labelled documents the network is fitted on (a final fit adds the dev records); the segmenter and the
+  // vectors see the same ones, and never the test split
+  const fitDocs = config0.trainOn === 'train+dev' ? [...split.train, ...split.dev] : split.train;
+  const fitName = config0.trainOn === 'train+dev' ? 'train + dev splits' : 'train split';
 
   // 1. segmenter
   const segPath = join(out, 'segmenter.json');
   let spec: SegmenterSpec;
   if (done(segPath, '1/6 segmenter')) spec = JSON.parse(readFileSync(segPath, 'utf8')) as SegmenterSpec;
   else {
-    log(`1/6 segmenter: ${variant}${variant === 'none' ? ' (every character its own word)' : ', pruned to the train split + unlabeled texts'}`);
+    log(`1/6 segmenter: ${variant}${variant === 'none' ? ' (every character its own word)' : `, pruned to the ${fitName} + unlabeled texts`}`);
     const t0 = performance.now();
-    spec = buildRunSegmenter(split.train, unlabeled, variant);
+    spec = buildRunSegmenter(fitDocs, unlabeled, variant);
     writeFileSync(segPath, JSON.stringify(spec));
     stale = true;
     timing.segmenter = (performance.now() - t0) / 1000;
@@ -433,13 +438,12 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
   const words = spec.kind === 'dict' ? spec.words.length : 0;
 
   // 2. vectors
-  const config0 = resolveConfig({ ...file.config, ...(opts.epochs ? { epochs: opts.epochs } : {}), ...(opts.workers ? { workers: opts.workers } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
   const charVec = join(out, 'vectors', 'char.vec');
   const wordVec = join(out, 'vectors', 'word.vec');
   const bigramVec = join(out, 'vectors', 'bigram.vec');
-  const texts = [...split.train.map((d) => d.text), ...unlabeled];
+  const texts = [...fitDocs.map((d) => d.text), ...unlabeled];
   if (config0.charDim > 0 && !done(charVec, '2/6 char vectors')) {
-    log(`2/6 char vectors: word2vec dim ${config0.charDim} on the train split + ${unlabeled.length} unlabeled lines`);
+    log(`2/6 char vectors: word2vec dim ${config0.charDim} on the ${fitName} + ${unlabeled.length} unlabeled lines`);
     timing.charVectors = await pretrainVectors(pretrainSequences(texts), config0.charDim, pretrain, charVec, log);
     saveTiming();
     stale = true;
@@ -537,7 +541,7 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
     modelPath: installed ? relative(ROOT, installed) : relative(ROOT, summary.models.int8),
     corpus: opts.corpus ?? CCKS2017,
     config,
-    pretrain: { ...pretrain, corpus: `the train split texts + ${opts.unlabeled ? `${unlabeled.length} lines of unlabeled clinical text (${relative(ROOT, resolve(opts.unlabeled))})` : 'no unlabeled text'}` },
+    pretrain: { ...pretrain, corpus: `the ${config.trainOn === 'train+dev' ? 'train + dev split' : 'train split'} texts + ${opts.unlabeled ? `${unlabeled.length} lines of unlabeled clinical text (${relative(ROOT, resolve(opts.unlabeled))})` : 'no unlabeled text'}` },
     segmenter: { variant, words },
     split: summary.split,
     data: summary.data,

@@ -43,7 +43,15 @@ export interface TrainConfig {
   ema: number;
   /** sentences per mini-batch */
   batchSize: number;
-  /** maximum epochs */
+  /**
+   * what the network is fitted on. 'train' (the paper's protocol): the train split, early stopping and the best
+   * epoch chosen on dev. 'train+dev' (a final fit): the dev records join the training data (vocabularies,
+   * consistency table, lexicons, sentences), nothing is selected on dev: the run trains exactly `epochs` epochs
+   * and keeps the last (averaged) weights, so set `epochs` to the best epoch of a 'train' run. The test split is
+   * held out either way.
+   */
+  trainOn: 'train' | 'train+dev';
+  /** maximum epochs (with trainOn 'train+dev': exactly this many) */
   epochs: number;
   /** stop after this many epochs without a better dev F1 (0 = never stop early) */
   patience: number;
@@ -72,6 +80,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   optimizer: { ...DEFAULT_ADAM },
   ema: 0,
   batchSize: 32,
+  trainOn: 'train',
   epochs: 30,
   patience: 5,
   seed: 1,
@@ -90,7 +99,7 @@ export const EMBEDDING_KINDS = ['char', 'word', 'bigram'] as const;
  * Config fields added after the first models, caches and fingerprints were made. identityOf() leaves them out
  * while they hold their defaults, so what was keyed before they existed keeps its key.
  */
-export const LATER_FIELDS = ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema'] as const;
+export const LATER_FIELDS = ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema', 'trainOn'] as const;
 
 /** The config fields that decide what a run trains, for cache keys and fingerprints (later fields at their defaults dropped). */
 export function identityOf(c: TrainConfig): Record<string, unknown> {
@@ -128,6 +137,7 @@ export function resolveConfig(partial: Partial<Omit<TrainConfig, 'optimizer'>> &
   validateAdam(c.optimizer);
   if (!(typeof c.ema === 'number' && c.ema >= 0 && c.ema < 1)) throw new Error(`config: ema must be in [0, 1), got ${JSON.stringify(c.ema)}`);
   int('batchSize', 1);
+  if (c.trainOn !== 'train' && c.trainOn !== 'train+dev') throw new Error(`config: trainOn must be 'train' or 'train+dev', got ${JSON.stringify(c.trainOn)}`);
   int('epochs', 1);
   int('patience', 0);
   int('seed', 0);

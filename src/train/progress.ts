@@ -23,7 +23,8 @@ export class ProgressBar {
   private lastDraw = 0;
   private lastDecile = -1;
 
-  constructor(private readonly out: ProgressSink, private readonly epochs: number) {}
+  /** `hasDev` false: a run with no dev set (a final fit), whose lines say so instead of showing a dev F1 */
+  constructor(private readonly out: ProgressSink, private readonly epochs: number, private readonly hasDev = true) {}
 
   update(p: { epoch: number; done: number; total: number; loss: number; devF1?: number; charsPerSec: number; etaSeconds: number }): void {
     const frac = p.total ? p.done / p.total : 0;
@@ -42,7 +43,8 @@ export class ProgressBar {
   }
 
   epochDone(r: EpochReport, best: boolean): void {
-    const line = `epoch ${r.epoch}/${this.epochs} loss ${r.loss.toFixed(4)} dev P ${r.devPrecision.toFixed(4)} R ${r.devRecall.toFixed(4)} F1 ${r.devF1.toFixed(4)}${best ? ' (best)' : ''} ${Math.round(r.charsPerSec)} chars/s ${clock(r.seconds)}`;
+    const dev = this.hasDev ? `dev P ${r.devPrecision.toFixed(4)} R ${r.devRecall.toFixed(4)} F1 ${r.devF1.toFixed(4)}${best ? ' (best)' : ''}` : 'no dev set (the last epoch is kept)';
+    const line = `epoch ${r.epoch}/${this.epochs} loss ${r.loss.toFixed(4)} ${dev} ${Math.round(r.charsPerSec)} chars/s ${clock(r.seconds)}`;
     this.out.write(this.out.isTTY ? `\r${line}\x1b[K\n` : `${line}\n`);
     this.lastDecile = -1;
   }

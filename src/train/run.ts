@@ -132,8 +132,13 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   const { config } = opts;
   mkdirSync(opts.out, { recursive: true });
   const t0 = performance.now();
-  const { split, issues } = await readSplit(opts.data, opts.format);
+  const { split: corpusSplit, issues } = await readSplit(opts.data, opts.format);
   if (issues) log(`corpus: ${issues} issue(s) while reading (skipped)`);
+  // a final fit (config.trainOn 'train+dev') trains on the dev records too and selects nothing on dev (the trainer
+  // keeps the last epoch); the record split itself, and so the held-out test split, is the same either way
+  const finalFit = config.trainOn === 'train+dev';
+  const split: Split = finalFit ? { ...corpusSplit, train: [...corpusSplit.train, ...corpusSplit.dev], dev: [] } : corpusSplit;
+  if (finalFit) log(`final fit: ${corpusSplit.dev.length} dev documents join the training data; the last of ${config.epochs} epochs is kept`);
   const extraTexts = opts.unlabeled ? readUnlabeled(opts.unlabeled) : [];
   // Tokens of the pre-trained vectors join the vocabularies, so words and characters never seen in the
   // training split still get their pre-trained embedding at tagging time.
@@ -204,7 +209,7 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   const test = spanF1(testSet.sentences.map((s) => s.tagIds), paths, space.labels);
   const bestReport = result.history.find((h) => h.epoch === result.best.epoch);
   const metrics = {
-    dev: bestReport ? { precision: bestReport.devPrecision, recall: bestReport.devRecall, f1: bestReport.devF1 } : undefined,
+    dev: bestReport && !finalFit ? { precision: bestReport.devPrecision, recall: bestReport.devRecall, f1: bestReport.devF1 } : undefined,
     test: { precision: test.precision, recall: test.recall, f1: test.f1, level: 'sentence' },
   };
   const q = quantizeWeights(result.best.weights, arch);
@@ -245,7 +250,7 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
     },
   };
   writeFileSync(join(opts.out, 'summary.json'), JSON.stringify(summary, null, 1));
-  log(`best epoch ${result.best.epoch}: dev F1 ${result.best.f1.toFixed(4)} · test P ${test.precision.toFixed(4)} R ${test.recall.toFixed(4)} F1 ${test.f1.toFixed(4)} · stopped by ${result.stoppedBy}`);
+  log(`${finalFit ? `kept epoch ${result.best.epoch} (final fit, no dev)` : `best epoch ${result.best.epoch}: dev F1 ${result.best.f1.toFixed(4)}`} · test P ${test.precision.toFixed(4)} R ${test.recall.toFixed(4)} F1 ${test.f1.toFixed(4)} · stopped by ${result.stoppedBy}`);
   return summary;
 }
 

@@ -27,7 +27,11 @@ export interface TrainInput {
   /** tag labels (header.tags.labels): labels[id] of every tag id */
   labels: string[];
   train: Sentence[];
-  /** sentences scored after every epoch (tags = gold) */
+  /**
+   * sentences scored after every epoch (tags = gold); the best epoch by their F1 is kept. Empty = nothing to
+   * select on (a final fit on train + dev): every epoch counts as the best, so the LAST epoch's weights (averaged,
+   * with ema) are kept, and patience never stops the run.
+   */
   dev: Sentence[];
   /** starting parameters (e.g. with pre-trained embeddings); default: initParameters with the config seed */
   initial?: Weights | Float32Array;
@@ -54,7 +58,7 @@ export interface TrainOptions {
 }
 
 export interface TrainResult {
-  /** best epoch by dev F1 (epoch 0 = never evaluated) */
+  /** best epoch by dev F1, or the last epoch when there is no dev set (epoch 0 = never evaluated) */
   best: { epoch: number; f1: number; weights: Weights };
   /** the parameters at the end */
   final: Weights;
@@ -138,7 +142,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
   input.train.forEach((s, i) => validateSentence(s, arch, i));
   input.dev.forEach((s, i) => validateSentence(s, arch, i));
   const sink: ProgressSink | undefined = options.progress === false ? undefined : (options.progress ?? process.stderr);
-  const bar = sink ? new ProgressBar(sink, config.epochs) : undefined;
+  const bar = sink ? new ProgressBar(sink, config.epochs, input.dev.length > 0) : undefined;
   const ckPath = options.outDir ? join(options.outDir, 'checkpoint.bin') : undefined;
   if (options.outDir) mkdirSync(options.outDir, { recursive: true });
 
@@ -235,7 +239,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
         const remaining = totalChars - st.epochChars + (config.epochs - st.epoch - 1) * totalChars;
         bar?.update({
           epoch: st.epoch + 1, done: bi + 1, total: batches.length, loss: st.epochLoss / st.epochSentences,
-          devF1: st.history.length ? st.history[st.history.length - 1].devF1 : undefined, charsPerSec: rate, etaSeconds: remaining / rate,
+          devF1: st.history.length && input.dev.length ? st.history[st.history.length - 1].devF1 : undefined, charsPerSec: rate, etaSeconds: remaining / rate,
         });
         if ((now - lastCheckpoint) / 60000 >= config.checkpointMinutes) {
           st.batchIndex = bi + 1;
@@ -264,7 +268,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
         steps: batches.length,
       };
       st.history.push(report);
-      const improved = score.f1 > st.bestF1;
+      const improved = input.dev.length === 0 || score.f1 > st.bestF1;
       if (improved) {
         st.bestF1 = score.f1;
         st.bestEpoch = report.epoch;

@@ -1,12 +1,13 @@
 /** scripts/train-default.ts on a tiny budget: every step, --resume skipping, --install, and the model card. */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRunConfig } from '../../src/hosts/cli/commands/train.js';
 import { readModel } from '../../src/model/format.js';
 import { readWord2VecText } from '../../src/train/embed/index.js';
-import { CCKS2017, ROOT, modelCard, trainDefault } from '../../scripts/train-default.js';
-import { pipelineWorkspace } from './fixture.js';
+import { CCKS2017, ROOT, buildRunSegmenter, modelCard, trainDefault } from '../../scripts/train-default.js';
+import { readSplit, readUnlabeled } from '../../src/train/run.js';
+import { ccksLikeDocs, pipelineWorkspace, writeJsonl } from './fixture.js';
 
 const ws = pipelineWorkspace();
 afterAll(() => ws.cleanup());
@@ -79,6 +80,36 @@ describe('train-default', () => {
     // without --resume a non-empty folder is refused
     await expect(trainDefault(opts)).rejects.toThrow(/--resume.*--force/);
     expect(readdirSync(out)).toContain('MODEL_CARD.md');
+  });
+
+  it('a final fit (trainOn train+dev): segmenter, vectors and network see the train and dev records; the card says so', async () => {
+    const out = join(ws.dir, 'final-fit');
+    const config = join(ws.dir, 'final-fit.json');
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(ws.tinyConfig, 'utf8')), trainOn: 'train+dev', epochs: 2, patience: 1 }));
+    // one dev document gets an entity (and characters) found nowhere else in the corpus or the unlabeled text
+    const docs = ccksLikeDocs();
+    const devId = (await readSplit(ws.corpus)).split.dev[0].id;
+    const d = docs.find((x) => x.id === devId)!;
+    const ONLY_DEV = '龋齿裂隙';
+    d.entities.push({ start: d.text.length + 1, end: d.text.length + 1 + ONLY_DEV.length, type: 'DISEASE' });
+    d.text += `见${ONLY_DEV}。`;
+    const corpus = join(ws.dir, 'final-fit.jsonl');
+    writeJsonl(corpus, docs);
+    const { split } = await readSplit(corpus);
+    expect(split.dev.map((x) => x.id)).toContain(devId);
+    const r = await trainDefault({ data: corpus, unlabeled: ws.unlabeled, out, config, modelsDir: join(ws.dir, 'models-ff'), log: () => {}, progress: false });
+    const spec = JSON.parse(readFileSync(join(out, 'segmenter.json'), 'utf8'));
+    expect(spec).toEqual(buildRunSegmenter([...split.train, ...split.dev], readUnlabeled(ws.unlabeled), 'jieba+entities'));
+    expect(spec.words).toContain(ONLY_DEV);
+    expect(readWord2VecText(readFileSync(join(out, 'vectors', 'char.vec'), 'utf8')).vocab).toContain('龋');
+    const header = readModel(new Uint8Array(readFileSync(join(out, 'train', 'model.q8.cner')))).header;
+    expect(header.segmenter).toEqual(spec); // runTraining built the same one from the same documents
+    expect(header.training?.config).toMatchObject({ trainOn: 'train+dev', epochs: 2 });
+    expect(r.summary.history).toHaveLength(2);
+    expect(r.summary.best.epoch).toBe(2);
+    expect(r.card).toContain('A final fit: the network was trained on the train and dev parts together for a fixed 2 epochs');
+    expect(r.card).toContain('the train + dev split texts');
+    expect(r.card).toContain('2 epochs on train + dev, the last kept');
   });
 
   it('the model card names every type of another label set and carries the terms line', () => {
