@@ -62,6 +62,13 @@ export interface TrainConfig {
   maxSentenceLength: number;
   /** pre-trained embeddings in word2vec text format (tokens missing from a file keep their random init) */
   embeddings: { char?: string; word?: string; bigram?: string };
+  /**
+   * labelled corpora (any readable format: JSON Lines, CCKS, BIO, brat, Yidu) whose documents join the TRAINING
+   * sentences after the record split — e.g. unlabeled text labelled by a vote of trained models (a teacher
+   * ensemble; scripts/pseudo-label.ts). They add training sentences only: the vocabularies, the segmenter, the
+   * consistency table and the dev/test split come from the corpus alone. Empty = none (the paper's setup).
+   */
+  extraTrain: string[];
   /** write a resumable checkpoint at least this often (minutes) and at the end of every epoch */
   checkpointMinutes: number;
 }
@@ -87,6 +94,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   workers: 2,
   maxSentenceLength: 150,
   embeddings: {},
+  extraTrain: [],
   checkpointMinutes: 5,
 };
 
@@ -99,7 +107,7 @@ export const EMBEDDING_KINDS = ['char', 'word', 'bigram'] as const;
  * Config fields added after the first models, caches and fingerprints were made. identityOf() leaves them out
  * while they hold their defaults, so what was keyed before they existed keeps its key.
  */
-export const LATER_FIELDS = ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema', 'trainOn'] as const;
+export const LATER_FIELDS = ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema', 'trainOn', 'extraTrain'] as const;
 
 /** The config fields that decide what a run trains, for cache keys and fingerprints (later fields at their defaults dropped). */
 export function identityOf(c: TrainConfig): Record<string, unknown> {
@@ -118,6 +126,7 @@ export function resolveConfig(partial: Partial<Omit<TrainConfig, 'optimizer'>> &
     optimizer: { ...DEFAULT_CONFIG.optimizer, ...(partial.optimizer ?? {}) },
     embeddings: { ...(partial.embeddings ?? {}) },
     lstm: [...(partial.lstm ?? DEFAULT_CONFIG.lstm)],
+    extraTrain: Array.isArray(partial.extraTrain) ? [...partial.extraTrain] : (partial.extraTrain ?? []),
   } as TrainConfig;
   const int = (name: keyof TrainConfig, min: number) => {
     const v = c[name];
@@ -148,10 +157,13 @@ export function resolveConfig(partial: Partial<Omit<TrainConfig, 'optimizer'>> &
     if (!(EMBEDDING_KINDS as readonly string[]).includes(k)) throw new Error(`config: embeddings.${k} unknown (expected ${EMBEDDING_KINDS.join(' / ')})`);
     if (v !== undefined && typeof v !== 'string') throw new Error(`config: embeddings.${k} must be a file path`);
   }
+  if (!Array.isArray(c.extraTrain) || !c.extraTrain.every((p) => typeof p === 'string' && p.length > 0)) {
+    throw new Error(`config: extraTrain must be a list of corpus paths, got ${JSON.stringify(c.extraTrain)}`);
+  }
   return c;
 }
 
-/** Reads a JSON config file (relative embedding paths resolve against the config's folder). */
+/** Reads a JSON config file (relative embedding and extraTrain paths resolve against the config's folder). */
 export function loadConfig(path: string): TrainConfig {
   let raw: unknown;
   try {
@@ -164,6 +176,7 @@ export function loadConfig(path: string): TrainConfig {
     const p = c.embeddings[k];
     if (p) c.embeddings[k] = resolve(dirname(resolve(path)), p);
   }
+  c.extraTrain = c.extraTrain.map((p) => resolve(dirname(resolve(path)), p));
   return c;
 }
 

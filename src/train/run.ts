@@ -19,6 +19,7 @@ import { buildConsistencyTable } from '../consistency/index.js';
 import { wordRowsPerWord } from '../features/index.js';
 import { CORPUS_FORMATS, type CorpusFormat, type Split, isCorpusFormat, recordIdOf, looksLikeCcksIds, splitByRecord } from '../corpus/index.js';
 import { readCorpus } from '../io/corpus-io.js';
+import type { Doc } from '../corpus/document.js';
 import type { Weights } from '../model/layout.js';
 import { type ModelHeader, writeModel } from '../model/format.js';
 import type { EntityEvalReport, ScoreSet } from '../eval/index.js';
@@ -166,7 +167,16 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   const trainSet = docsToSentences(split.train, space, f, trainLexicons);
   const devSet = docsToSentences(split.dev, space, f, fullLexicon);
   const testSet = docsToSentences(split.test, space, f, fullLexicon);
-  const trainSentences = splitLongSentences(trainSet.sentences, config.maxSentenceLength, insideTagPredicate(space.labels));
+  // extra labelled documents (config.extraTrain) add training sentences only (see config.ts)
+  const extraDocs: Doc[] = [];
+  for (const p of config.extraTrain) {
+    const c = await readCorpus(p, { strict: false });
+    if (c.issues.length) log(`extraTrain ${p}: ${c.issues.length} issue(s) while reading (skipped)`);
+    extraDocs.push(...c.docs);
+  }
+  const extraSet = extraDocs.length ? docsToSentences(extraDocs, space, f, fullLexicon) : null;
+  if (extraSet) log(`extraTrain: ${extraSet.stats.docs} documents, ${extraSet.stats.sentences} sentences, ${extraSet.stats.entities} entities join the training sentences`);
+  const trainSentences = splitLongSentences(extraSet ? [...trainSet.sentences, ...extraSet.sentences] : trainSet.sentences, config.maxSentenceLength, insideTagPredicate(space.labels));
   const arch = architectureFor(config, {
     charVocab: space.vocab.chars.length,
     wordVocab: space.vocab.words.length * wordRowsPerWord(space.features),
@@ -229,7 +239,7 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
     log('evaluate: the test split is empty, no document-level figures');
   }
   const summary: RunSummary = {
-    data: { train: { ...trainSet.stats, trainingSentences: trainSentences.length }, dev: devSet.stats, test: testSet.stats },
+    data: { train: { ...trainSet.stats, trainingSentences: trainSentences.length, ...(extraSet ? { extra: extraSet.stats } : {}) }, dev: devSet.stats, test: testSet.stats },
     vocab: { chars: space.vocab.chars.length, words: space.vocab.words.length },
     arch,
     params: layout.total,
