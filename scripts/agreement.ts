@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Doc, EntitySpan } from '../src/corpus/document.js';
 import { looksLikeCcksIds, recordIdOf } from '../src/corpus/index.js';
-import { type EntityEvalReport, type Predictions, alignTable, evaluateEntities, voteSpans } from '../src/eval/index.js';
+import { type EntityEvalReport, type Predictions, evaluateEntities, voteSpans } from '../src/eval/index.js';
 import { createTagger } from '../src/tagger.js';
 import { readSplit } from '../src/train/run.js';
 import { ROOT } from './train-default.js';
@@ -93,6 +93,9 @@ export function findModels(dir: string): string[] {
 }
 
 const pct = (x: number) => (100 * x).toFixed(2);
+/** A markdown table: the first row is the header; columns after the first are right-aligned (numbers). */
+const mdTable = (rows: readonly (readonly string[])[]) =>
+  [rows[0], rows[0].map((_, i) => (i === 0 ? '---' : '---:')), ...rows.slice(1)].map((r) => `| ${r.join(' | ')} |`).join('\n');
 const asDocs = (gold: readonly Doc[], pred: Predictions): Doc[] => gold.map((g, i) => ({ id: g.id, text: g.text, entities: pred[i] }));
 
 export interface AgreementReport {
@@ -137,7 +140,7 @@ export function agreementReport(test: readonly Doc[], trainDocs: readonly Doc[],
   const sb = bucketCounts(spuriousUnanimous);
   const bm = bucketCounts(bestErrors.missed);
   const bs = bucketCounts(bestErrors.spurious);
-  const bucketTable = alignTable([
+  const bucketTable = mdTable([
     ['the string in training', 'gold entities no model finds', 'unanimous spans not in gold', `missed by ${models[bestIndex].name}`, `spurious of ${models[bestIndex].name}`],
     ...RATE_BUCKETS.map((b) => [b, String(mb.get(b)), String(sb.get(b)), String(bm.get(b)), String(bs.get(b))]),
     ['total', String(missedByAll.length), String(spuriousUnanimous.length), String(bestErrors.missed.length), String(bestErrors.spurious.length)],
@@ -172,7 +175,7 @@ export function agreementReport(test: readonly Doc[], trainDocs: readonly Doc[],
 ${n} trained models tag the ${test.length} test documents (${goldAll} gold entities; the tagger on whole documents,
 int8, consistency check on). Strict = exact span and type; relaxed = overlapping span and same type.
 
-${alignTable(rows)}
+${mdTable(rows)}
 
 - The best single model reaches relaxed F1 ${pct(bestRelaxed)}; the majority vote ${pct(rv.relaxed.micro.f1)} (strict ${pct(rv.strict.micro.f1)}).
 - **Recall bound:** ${pct(rn.relaxed.micro.recall)} % of the gold entities are found by at least one of the ${n} models;
@@ -197,7 +200,7 @@ ${unseen} are gold entities whose string no training record annotates.
 The vote's ${totalErrors} relaxed errors (missed + spurious) over the ${perRecord.size} test records: the 5 records with most
 errors hold ${topErrors} of them (${pct(topErrors / Math.max(1, totalErrors))} %) and ${pct(topGold / Math.max(1, goldAll))} % of the gold entities.
 
-${alignTable([['record', 'gold entities', 'relaxed errors of the vote'], ...top.map(([id, r]) => [id, String(r.gold), String(r.errors)])])}
+${mdTable([['record', 'gold entities', 'relaxed errors of the vote'], ...top.map(([id, r]) => [id, String(r.gold), String(r.errors)])])}
 `;
   return { markdown, vote: rv, unanimous: ru, union: rn };
 }
