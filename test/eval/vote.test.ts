@@ -79,5 +79,13 @@ describe('agreement analysis', () => {
     // counts and ids only: no text of the documents
     expect(r.markdown).not.toMatch(/\bab\b|\bcd\b|\bef\b/);
     expect(() => agreementReport(test, train, [{ name: 'm1', pred: m1 }])).toThrow(/at least 2 models/);
+    // the bucketed model: the best by relaxed F1 (m1 here), or the reference named
+    expect(r.markdown).toContain('| missed by m1 | spurious of m1 |');
+    const withRef = agreementReport(test, train, [{ name: 'm1', pred: m1 }, { name: 'm2', pred: m2 }], 'cmd', { name: 'shipped', pred: [[s(0, 2)], []] });
+    expect(withRef.markdown).toContain('Made by `cmd`.');
+    expect(withRef.markdown).toContain('| missed by shipped | spurious of shipped |');
+    // 'shipped' finds 'ab' and misses 'ef' (never annotated in training)
+    expect(withRef.markdown).toContain('| never annotated in training | 1 | 0 | 1 | 0 |');
+    expect(withRef.markdown).toMatch(/shipped \(strict 66\.67, relaxed 66\.67\): of its 1 relaxed errors, 0 \(0\.00 %\) contradict/);
   });
 });
