@@ -77,6 +77,13 @@ export function relaxedErrors(gold: readonly Doc[], pred: Predictions): { missed
   return { missed, spurious };
 }
 
+/** A model file's predictions for `texts` (the tagger, consistency check on), and its entity types. */
+export async function predict(modelPath: string, texts: readonly string[]): Promise<{ pred: Predictions; types: string[] }> {
+  const tagger = await createTagger({ model: readFileSync(modelPath), kernels: readFileSync(join(ROOT, 'build', 'kernels.wasm')) });
+  const pred = tagger.tagMany([...texts], { scores: false }).map((r) => r.entities.map((e) => ({ start: e.start, end: e.end, type: e.type })));
+  return { pred, types: [...tagger.info.types] };
+}
+
 /** Model files under `dir` (…/<variant>/seed-<n>/model.q8.cner), sorted; the feature CRF baseline has none. */
 export function findModels(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -235,20 +242,14 @@ async function main(argv: string[]): Promise<number> {
   const files = positionals.length ? positionals : findModels(values.models!).filter((f) => !only || only.some((v) => f.split(/[\\/]/).includes(v)));
   if (files.length < 2) throw new Error(`need at least 2 model files (found ${files.length} under ${values.models}; run \`npm run experiments\` first, or name the files)`);
   const { split } = await readSplit(values.data!);
-  const kernels = readFileSync(join(ROOT, 'build', 'kernels.wasm'));
+  const texts = split.test.map((d) => d.text);
   const models: { name: string; pred: Predictions }[] = [];
   for (const f of files) {
-    const tagger = await createTagger({ model: readFileSync(f), kernels });
-    const res = tagger.tagMany(split.test.map((d) => d.text), { scores: false });
     const name = relative(resolve(values.models!), resolve(f)).startsWith('..') ? relative(process.cwd(), f) : relative(resolve(values.models!), resolve(f)).replace(/\/model\.q8\.cner$/, '');
-    models.push({ name, pred: res.map((r) => r.entities.map((e) => ({ start: e.start, end: e.end, type: e.type }))) });
+    models.push({ name, pred: (await predict(f, texts)).pred });
     process.stderr.write(`tagged the test split with ${name}\n`);
   }
-  let reference: { name: string; pred: Predictions } | undefined;
-  if (values.reference) {
-    const tagger = await createTagger({ model: readFileSync(values.reference), kernels });
-    reference = { name: relative(process.cwd(), values.reference), pred: tagger.tagMany(split.test.map((d) => d.text), { scores: false }).map((r) => r.entities.map((e) => ({ start: e.start, end: e.end, type: e.type }))) };
-  }
+  const reference = values.reference ? { name: relative(process.cwd(), values.reference), pred: (await predict(values.reference, texts)).pred } : undefined;
   const report = agreementReport(split.test, split.train, models, `npm run agreement${argv.length ? ` -- ${argv.join(' ')}` : ''}`, reference);
   writeFileSync(values.out!, report.markdown);
   process.stdout.write(report.markdown);

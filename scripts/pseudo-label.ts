@@ -13,16 +13,15 @@
  *   resolved earlier-then-longer first (dropOverlaps).
  * - Teachers must share one label set. Nothing of the texts is printed: counts only.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Doc } from '../src/corpus/document.js';
 import { type Predictions, dropOverlaps, voteSpans } from '../src/eval/index.js';
-import { createTagger } from '../src/tagger.js';
 import { Rng } from '../src/train/rng.js';
 import { readUnlabeled } from '../src/train/run.js';
-import { ROOT } from './train-default.js';
+import { predict } from './agreement.js';
 
 /** Up to `chars` characters of distinct texts, in an order shuffled by `seed` (whole texts; at least one). */
 export function sampleTexts(lines: readonly string[], chars: number, seed: number): string[] {
@@ -73,15 +72,14 @@ async function main(argv: string[]): Promise<number> {
   if (!Number.isInteger(seed)) throw new Error(`--seed: expected an integer, got ${JSON.stringify(values.seed)}`);
   const minVotes = values['min-votes'] === undefined ? Math.floor(positionals.length / 2) + 1 : Number(values['min-votes']);
   const texts = sampleTexts(readUnlabeled(values.unlabeled!), chars, seed);
-  const kernels = readFileSync(resolve(ROOT, 'build', 'kernels.wasm'));
   const teachers: Predictions[] = [];
   let labels: string | undefined;
   for (const f of positionals) {
-    const tagger = await createTagger({ model: readFileSync(f), kernels });
-    const l = JSON.stringify([...tagger.info.types].sort());
+    const { pred, types } = await predict(f, texts);
+    const l = JSON.stringify(types.sort());
     if (labels !== undefined && l !== labels) throw new Error(`${f}: its entity types ${l} differ from the first teacher's ${labels}`);
     labels = l;
-    teachers.push(tagger.tagMany(texts, { scores: false }).map((r) => r.entities.map((e) => ({ start: e.start, end: e.end, type: e.type }))));
+    teachers.push(pred);
     process.stderr.write(`teacher ${teachers.length}/${positionals.length} done\n`);
   }
   const docs = labelByVote(texts, teachers, minVotes);
