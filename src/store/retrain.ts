@@ -219,6 +219,7 @@ export function parseRetrainConfig(raw: unknown, options: { baseDir?: string; fi
     const p = train.embeddings[k];
     if (p) train.embeddings[k] = abs(p);
   }
+  train.extraTrain = train.extraTrain.map(abs);
 
   const unlabeled = c.unlabeled === undefined ? undefined : abs(str('unlabeled', c.unlabeled));
   let segmenter: SegdictVariant | undefined;
@@ -402,13 +403,38 @@ const FINGERPRINT_VERSION = 'cner-retrain-fingerprint-1';
 
 /**
  * SHA-256 (hex) of the documents (sorted by id; entities sorted by start, end, type) and the training
- * settings. Files the settings name (unlabeled text, pre-trained vectors) count by their content, not path.
+ * settings. Files the settings name (unlabeled text, pre-trained vectors, extra training corpora) count by their
+ * content, not path.
  * `checkpointMinutes` does not change the model and is left out.
  */
 export async function dataFingerprint(docs: readonly Doc[], settings: FingerprintSettings): Promise<string> {
   if (!Array.isArray(docs)) throw new TypeError(`dataFingerprint: expected an array of documents, got ${kind(docs)}`);
   const h = createHash('sha256');
   h.update(`${FINGERPRINT_VERSION}\n`);
+  hashDocs(h, docs);
+  // config fields added later count only when set (identityOf), so an upgrade alone does not retrain
+  const { checkpointMinutes: _ignored, embeddings, extraTrain, ...rest } = identityOf(settings.train) as unknown as TrainConfig;
+  const files: Record<string, string | null> = {
+    char: embeddings.char ? await fileSha256(embeddings.char) : null,
+    word: embeddings.word ? await fileSha256(embeddings.word) : null,
+    unlabeled: settings.unlabeled ? await fileSha256(settings.unlabeled) : null,
+  };
+  if (embeddings.bigram) files.bigram = await fileSha256(embeddings.bigram);
+  // extra training corpora count by their documents (a corpus may be a folder)
+  if (extraTrain?.length) {
+    files.extraTrain = (await Promise.all(extraTrain.map(async (p) => {
+      const e = createHash('sha256');
+      hashDocs(e, (await readCorpus(p, { strict: false })).docs);
+      return e.digest('hex');
+    }))).join(',');
+  }
+  const split = { seed: DEFAULT_SEED, ratios: DEFAULT_RATIOS };
+  h.update(JSON.stringify({ train: sortKeys(rest), files, model: settings.model, segmenter: settings.segmenter ?? null, split }));
+  return h.digest('hex');
+}
+
+/** Documents into a hash: sorted by id, entities sorted by start, end, type. */
+function hashDocs(h: ReturnType<typeof createHash>, docs: readonly Doc[]): void {
   const sorted = [...docs].sort((a, b) => compareIds(a.id, b.id));
   h.update(`docs ${sorted.length}\n`);
   for (const d of sorted) {
@@ -417,17 +443,6 @@ export async function dataFingerprint(docs: readonly Doc[], settings: Fingerprin
       .map((e) => [e.start, e.end, e.type]);
     h.update(JSON.stringify([d.id, d.text, ents]) + '\n');
   }
-  // config fields added later count only when set (identityOf), so an upgrade alone does not retrain
-  const { checkpointMinutes: _ignored, embeddings, ...rest } = identityOf(settings.train) as unknown as TrainConfig;
-  const files: Record<string, string | null> = {
-    char: embeddings.char ? await fileSha256(embeddings.char) : null,
-    word: embeddings.word ? await fileSha256(embeddings.word) : null,
-    unlabeled: settings.unlabeled ? await fileSha256(settings.unlabeled) : null,
-  };
-  if (embeddings.bigram) files.bigram = await fileSha256(embeddings.bigram);
-  const split = { seed: DEFAULT_SEED, ratios: DEFAULT_RATIOS };
-  h.update(JSON.stringify({ train: sortKeys(rest), files, model: settings.model, segmenter: settings.segmenter ?? null, split }));
-  return h.digest('hex');
 }
 
 async function fileSha256(file: string): Promise<string> {

@@ -36,11 +36,12 @@ function fieldOf(raw: unknown): string {
 
 describe('parseRetrainConfig', () => {
   it('fills defaults and resolves paths against the base folder', () => {
-    const c = parseRetrainConfig({ ...base, data: ['a', { path: 'b.jsonl', format: 'jsonl' }, 's3://bucket/annotated'], train: { epochs: 2, embeddings: { char: 'v/c.txt' } } }, { baseDir: tmp });
+    const c = parseRetrainConfig({ ...base, data: ['a', { path: 'b.jsonl', format: 'jsonl' }, 's3://bucket/annotated'], train: { epochs: 2, embeddings: { char: 'v/c.txt' }, extraTrain: ['p/pseudo.jsonl', '/abs/x.jsonl'] } }, { baseDir: tmp });
     expect(c.data).toEqual([{ location: join(tmp, 'a') }, { location: join(tmp, 'b.jsonl'), format: 'jsonl' }, { location: 's3://bucket/annotated' }]);
     expect(c.train.epochs).toBe(2);
     expect(c.train.lstm).toEqual([128, 64]); // TrainConfig defaults underneath
     expect(c.train.embeddings.char).toBe(join(tmp, 'v/c.txt'));
+    expect(c.train.extraTrain).toEqual([join(tmp, 'p/pseudo.jsonl'), '/abs/x.jsonl']);
     expect(c.workDir).toBe(join(tmp, 'runs/retrain'));
     expect(c.reportDir).toBe(join(tmp, 'runs/retrain/reports'));
     expect(c.maxMinutes).toBeUndefined();
@@ -141,15 +142,26 @@ describe('dataFingerprint', () => {
     expect(await fp(docs, train, 'f32')).not.toBe(ref);
     // fields added later count only when set: a job fingerprinted before they existed is not retrained for them
     const before: Record<string, unknown> = { ...train };
-    for (const f of ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema']) delete before[f];
+    for (const f of ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema', 'trainOn', 'extraTrain']) delete before[f];
     expect(await fp(docs, before as unknown as typeof train)).toBe(ref);
-    for (const over of [{ ema: 0.999 }, { lexDim: 4 }, { bigramDim: 8 }]) expect(await fp(docs, resolveConfig({ ...train, ...over }))).not.toBe(ref);
+    for (const over of [{ ema: 0.999 }, { lexDim: 4 }, { bigramDim: 8 }, { trainOn: 'train+dev' as const }]) expect(await fp(docs, resolveConfig({ ...train, ...over }))).not.toBe(ref);
     // the bigram vector file is part of it, by content
     const vec = join(tmp, 'bigram.vec');
     writeFileSync(vec, '1 2\nab 0.1 0.2\n');
     const withVec = await fp(docs, resolveConfig({ ...train, bigramDim: 2, embeddings: { bigram: vec } }));
     writeFileSync(vec, '1 2\nab 0.1 0.3\n');
     expect(await fp(docs, resolveConfig({ ...train, bigramDim: 2, embeddings: { bigram: vec } }))).not.toBe(withVec);
+    // so are extra training corpora, by their documents, not their path
+    const extra = join(tmp, 'extra.jsonl');
+    const extraDoc = (type: string) => JSON.stringify({ id: 'p-1', text: '患者腹痛。', entities: [{ start: 2, end: 4, type }] }) + '\n';
+    writeFileSync(extra, extraDoc('SIGNS'));
+    const withExtra = await fp(docs, resolveConfig({ ...train, extraTrain: [extra] }));
+    expect(withExtra).not.toBe(ref);
+    const elsewhere = join(tmp, 'elsewhere.jsonl');
+    writeFileSync(elsewhere, extraDoc('SIGNS'));
+    expect(await fp(docs, resolveConfig({ ...train, extraTrain: [elsewhere] }))).toBe(withExtra);
+    writeFileSync(extra, extraDoc('DISEASE'));
+    expect(await fp(docs, resolveConfig({ ...train, extraTrain: [extra] }))).not.toBe(withExtra);
   });
 
   it('is kept in the manifest note and read back from an entry', () => {
