@@ -22,6 +22,33 @@ export const LEX_S = 4;
 /** positions per type: rows of embed.lex per type */
 export const LEX_POSITIONS = 5;
 
+/**
+ * The matching rule both entity dictionaries use (this channel and the feature CRF's gazetteer,
+ * src/train/featcrf/features.ts): for each type k on its own, greedy longest match from left to right.
+ * `longest` [K × T] holds the longest match of type k starting at t (0 = none); `mark(t, k, position)` is called
+ * for every position a match covers, with LEX_B / LEX_I / LEX_E or LEX_S, type by type and left to right.
+ */
+export function greedyMatches(longest: Int32Array, K: number, T: number, mark: (t: number, k: number, position: number) => void): void {
+  if (longest.length !== K * T) throw new RangeError(`greedyMatches: longest holds ${longest.length} entries, expected K·T = ${K * T}`);
+  for (let k = 0; k < K; k++) {
+    let t = 0;
+    while (t < T) {
+      const L = longest[k * T + t];
+      if (L === 0) {
+        t++;
+        continue;
+      }
+      if (L === 1) mark(t, k, LEX_S);
+      else {
+        mark(t, k, LEX_B);
+        for (let j = t + 1; j < t + L - 1; j++) mark(j, k, LEX_I);
+        mark(t + L - 1, k, LEX_E);
+      }
+      t += L;
+    }
+  }
+}
+
 interface Node {
   next: Map<string, Node>;
   /** bit k set: a string of type k ends here */
@@ -98,25 +125,8 @@ export class Lexicon {
       }
     }
     const ids = new Int32Array(T * K); // [T, K]
-    for (let k = 0; k < K; k++) {
-      const base = LEX_POSITIONS * k;
-      for (let t = 0; t < T; t++) ids[t * K + k] = base + LEX_NONE;
-      let t = 0;
-      while (t < T) {
-        const L = longest[k * T + t];
-        if (L === 0) {
-          t++;
-          continue;
-        }
-        if (L === 1) ids[t * K + k] = base + LEX_S;
-        else {
-          ids[t * K + k] = base + LEX_B;
-          for (let j = t + 1; j < t + L - 1; j++) ids[j * K + k] = base + LEX_I;
-          ids[(t + L - 1) * K + k] = base + LEX_E;
-        }
-        t += L;
-      }
-    }
+    for (let t = 0; t < T; t++) for (let k = 0; k < K; k++) ids[t * K + k] = LEX_POSITIONS * k + LEX_NONE;
+    greedyMatches(longest, K, T, (t, k, position) => (ids[t * K + k] = LEX_POSITIONS * k + position));
     return ids;
   }
 }

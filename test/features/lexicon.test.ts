@@ -4,7 +4,7 @@
  * randomised comparison with a plain string-set implementation of the documented rule.
  */
 import { describe, expect, it } from 'vitest';
-import { LEX_B, LEX_E, LEX_I, LEX_NONE, LEX_POSITIONS, LEX_S, Lexicon } from '../../src/features/lexicon.js';
+import { LEX_B, LEX_E, LEX_I, LEX_NONE, LEX_POSITIONS, LEX_S, Lexicon, greedyMatches } from '../../src/features/lexicon.js';
 import { buildVocab, createLookup, featurize, featurizeSentence } from '../../src/features/index.js';
 import { Rng } from '../../src/train/rng.js';
 
@@ -154,6 +154,17 @@ describe('Lexicon.match', () => {
       expect(Array.from(lex.match(tokens)), `trial ${trial}`).toEqual(Array.from(want));
       expect(lex.size).toBe(sets.reduce((s, x) => s + x.size, 0));
     }
+  });
+});
+
+describe('greedyMatches (the rule the lexicon channel and the feature CRF gazetteer share)', () => {
+  it('per type, left to right, each match marked B I… E or S; a match swallows the starts inside it', () => {
+    // T = 6, K = 2. type 0: matches of 3 at 0 (one of 2 at 1 is inside it), 1 at 4; type 1: 2 at 3
+    const longest = Int32Array.from([3, 2, 0, 0, 1, 0, /* type 1 */ 0, 0, 0, 2, 0, 0]);
+    const marks: [number, number, number][] = [];
+    greedyMatches(longest, 2, 6, (t, k, p) => marks.push([t, k, p]));
+    expect(marks).toEqual([[0, 0, LEX_B], [1, 0, LEX_I], [2, 0, LEX_E], [4, 0, LEX_S], [3, 1, LEX_B], [4, 1, LEX_E]]);
+    expect(() => greedyMatches(longest, 2, 5, () => {})).toThrow(/longest holds 12 entries, expected K·T = 10/);
   });
 });
 

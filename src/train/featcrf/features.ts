@@ -13,6 +13,11 @@
  *   BIAS      always on
  */
 
+import { LEX_B, LEX_E, LEX_I, LEX_S, greedyMatches } from '../../features/lexicon.js';
+
+/** Feature letter of each match position greedyMatches reports. */
+const POSITION_LETTER: Record<number, string> = { [LEX_B]: 'B', [LEX_I]: 'I', [LEX_E]: 'E', [LEX_S]: 'S' };
+
 export type CharClass = 'CJK' | 'DIGIT' | 'LATIN' | 'PUNCT' | 'SPACE' | 'OTHER';
 
 /** Character class of one UTF-16 code unit (fullwidth digits and letters count as digits and letters). */
@@ -114,24 +119,7 @@ export class Gazetteer {
       }
     }
     const out: string[][] = Array.from({ length: T }, () => []);
-    for (let k = 0; k < K; k++) {
-      const X = this.types[k];
-      let t = 0;
-      while (t < T) {
-        const L = longest[k * T + t];
-        if (L === 0) {
-          t++;
-          continue;
-        }
-        if (L === 1) out[t].push(`G:S-${X}`);
-        else {
-          out[t].push(`G:B-${X}`);
-          for (let j = t + 1; j < t + L - 1; j++) out[j].push(`G:I-${X}`);
-          out[t + L - 1].push(`G:E-${X}`);
-        }
-        t += L;
-      }
-    }
+    greedyMatches(longest, K, T, (t, k, position) => out[t].push(`G:${POSITION_LETTER[position]}-${this.types[k]}`));
     return out;
   }
 }
