@@ -12,9 +12,9 @@ import {
   readModel,
   writeModel,
 } from '../../src/model/format.js';
-import { type Tensor, type Weights, tensorSpecs } from '../../src/model/layout.js';
-import { randomModel, rng } from '../helpers/random-model.js';
-import { quantizeMatrix } from '../reference/weights.js';
+import { type Architecture, type Tensor, type Weights, tensorSpecs } from '../../src/model/layout.js';
+import { randomModel } from '../helpers/random-model.js';
+import { quantizeMatrix, quantizeWeights, randomWeights } from '../reference/weights.js';
 import { rawFile, reassemble, sections } from './files.js';
 
 /** The error code readModel throws for these bytes (fails the test when it does not throw). */
@@ -343,6 +343,12 @@ describe('writeModel checks its input like readModel', () => {
   });
 });
 
+/** Seeded random weights for `architecture`, its quantizable tensors int8 per row when `int8`. */
+const randomWeightsFor = (architecture: Architecture, seed: number, int8 = false): Weights => {
+  const w = randomWeights(architecture, seed);
+  return int8 ? quantizeWeights(architecture, w) : w;
+};
+
 describe('a model with an entity-lexicon channel (architecture.lexTypes / lexDim, tensor embed.lex)', () => {
   const TABLE = { version: 1 as const, entries: { 腹部: { BODY: 2 }, 压痛: { SIGNS: 1 }, 阑尾炎: { DISEASE: 1 } } };
 
@@ -350,17 +356,7 @@ describe('a model with an entity-lexicon channel (architecture.lexTypes / lexDim
   function lexModel(opts: { int8?: boolean; seed?: number } = {}) {
     const base = randomModel({ consistency: TABLE, seed: opts.seed ?? 3 });
     const architecture = { ...base.header.architecture, lexTypes: 2, lexDim: 3 };
-    const random = rng(opts.seed ?? 3);
-    const weights: Weights = new Map();
-    for (const spec of tensorSpecs(architecture)) {
-      const n = spec.shape.reduce((p, d) => p * d, 1);
-      const data = Float32Array.from({ length: n }, () => random() - 0.5); // [shape]
-      if (opts.int8 && spec.quantizable) {
-        const { q, scale } = quantizeMatrix({ dtype: 'f32', shape: spec.shape, data });
-        weights.set(spec.name, q);
-        weights.set(`${spec.name}.scale`, scale);
-      } else weights.set(spec.name, { dtype: 'f32', shape: spec.shape, data });
-    }
+    const weights = randomWeightsFor(architecture, opts.seed ?? 3, opts.int8);
     const header: ModelHeader = { ...base.header, architecture, quantization: { scheme: opts.int8 ? 'int8-per-row' : 'none' } };
     return { header, weights, bytes: writeModel(header, weights) };
   }
@@ -475,17 +471,7 @@ describe('a model with a character-bigram channel (architecture.bigramVocab / bi
   function bigramModel(opts: { int8?: boolean; seed?: number; lex?: boolean } = {}) {
     const base = randomModel({ seed: opts.seed ?? 3, consistency: opts.lex ? TABLE : null });
     const architecture = { ...base.header.architecture, bigramVocab: BIGRAMS.length, bigramDim: 3, ...(opts.lex ? { lexTypes: 2, lexDim: 2 } : {}) };
-    const random = rng(opts.seed ?? 3);
-    const weights: Weights = new Map();
-    for (const spec of tensorSpecs(architecture)) {
-      const n = spec.shape.reduce((p, d) => p * d, 1);
-      const data = Float32Array.from({ length: n }, () => random() - 0.5); // [shape]
-      if (opts.int8 && spec.quantizable) {
-        const { q, scale } = quantizeMatrix({ dtype: 'f32', shape: spec.shape, data });
-        weights.set(spec.name, q);
-        weights.set(`${spec.name}.scale`, scale);
-      } else weights.set(spec.name, { dtype: 'f32', shape: spec.shape, data });
-    }
+    const weights = randomWeightsFor(architecture, opts.seed ?? 3, opts.int8);
     const header: ModelHeader = {
       ...base.header,
       architecture,
