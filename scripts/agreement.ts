@@ -26,12 +26,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Doc, EntitySpan } from '../src/corpus/document.js';
 import { looksLikeCcksIds, recordIdOf } from '../src/corpus/index.js';
-import { type EntityEvalReport, type Predictions, evaluateEntities, voteSpans } from '../src/eval/index.js';
+import { type EntityEvalReport, type Predictions, evaluateEntities, relaxedErrors, voteSpans } from '../src/eval/index.js';
 import { createTagger } from '../src/tagger.js';
 import { readSplit } from '../src/train/run.js';
 import { ROOT } from './train-default.js';
-
-const overlaps = (a: EntitySpan, b: EntitySpan) => a.start < b.end && b.start < a.end;
 
 /**
  * How often the documents annotate each entity string where it occurs: annotated = entities with that string,
@@ -65,21 +63,11 @@ export function rateBucket(rates: Map<string, { annotated: number; occurrences: 
   return f < 0.3 ? 'annotated in < 30 % of its training occurrences' : f <= 0.7 ? 'annotated in 30–70 %' : 'annotated in > 70 %';
 }
 
-/** Gold entities that no prediction of the same type overlaps, and predictions that overlap no gold entity of their type. */
-export function relaxedErrors(gold: readonly Doc[], pred: Predictions): { missed: { doc: number; e: EntitySpan }[]; spurious: { doc: number; e: EntitySpan }[] } {
-  if (pred.length !== gold.length) throw new Error(`relaxedErrors: ${pred.length} prediction lists for ${gold.length} documents`);
-  const missed: { doc: number; e: EntitySpan }[] = [];
-  const spurious: { doc: number; e: EntitySpan }[] = [];
-  gold.forEach((g, d) => {
-    for (const e of g.entities) if (!pred[d].some((p) => p.type === e.type && overlaps(p, e))) missed.push({ doc: d, e });
-    for (const p of pred[d]) if (!g.entities.some((e) => e.type === p.type && overlaps(p, e))) spurious.push({ doc: d, e: p });
-  });
-  return { missed, spurious };
-}
-
 /** A model file's predictions for `texts` (the tagger, consistency check on), and its entity types. */
+let kernelBytes: Buffer | undefined;
 export async function predict(modelPath: string, texts: readonly string[]): Promise<{ pred: Predictions; types: string[] }> {
-  const tagger = await createTagger({ model: readFileSync(modelPath), kernels: readFileSync(join(ROOT, 'build', 'kernels.wasm')) });
+  kernelBytes ??= readFileSync(join(ROOT, 'build', 'kernels.wasm')); // read once for every model
+  const tagger = await createTagger({ model: readFileSync(modelPath), kernels: kernelBytes });
   const pred = tagger.tagMany([...texts], { scores: false }).map((r) => r.entities.map((e) => ({ start: e.start, end: e.end, type: e.type })));
   return { pred, types: [...tagger.info.types] };
 }
@@ -140,7 +128,10 @@ export function agreementReport(
   const textOf = (d: number, e: EntitySpan) => test[d].text.slice(e.start, e.end);
   const bucketCounts = (items: { doc: number; e: EntitySpan }[]) => {
     const c = new Map<RateBucket, number>(RATE_BUCKETS.map((b) => [b, 0]));
-    for (const it of items) c.set(rateBucket(rates, textOf(it.doc, it.e)), c.get(rateBucket(rates, textOf(it.doc, it.e)))! + 1);
+    for (const it of items) {
+      const b = rateBucket(rates, textOf(it.doc, it.e));
+      c.set(b, c.get(b)! + 1);
+    }
     return c;
   };
   const bestIndex = perModel.reduce((b, r, i) => (r.relaxed.micro.f1 > perModel[b].relaxed.micro.f1 ? i : b), 0);

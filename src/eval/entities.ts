@@ -107,6 +107,25 @@ export function pairDocuments(gold: readonly Doc[], pred: readonly Doc[], pairBy
 const overlaps = (a: EntitySpan, b: EntitySpan): boolean => a.start < b.end && b.start < a.end;
 const spanKey = (e: EntitySpan): string => `${e.start}:${e.end}`;
 
+/** The relaxed criterion: the spans overlap and have the same type. */
+const relaxedMatch = (a: EntitySpan, b: EntitySpan): boolean => a.type === b.type && overlaps(a, b);
+
+/**
+ * The relaxed criterion's errors as lists (evaluateEntities counts them): gold entities that no prediction of the
+ * same type overlaps, and predictions that overlap no gold entity of their type. `pred[i]`: the spans predicted
+ * for gold[i].
+ */
+export function relaxedErrors(gold: readonly Doc[], pred: readonly (readonly EntitySpan[])[]): { missed: { doc: number; e: EntitySpan }[]; spurious: { doc: number; e: EntitySpan }[] } {
+  if (pred.length !== gold.length) throw new Error(`relaxedErrors: ${pred.length} prediction lists for ${gold.length} documents`);
+  const missed: { doc: number; e: EntitySpan }[] = [];
+  const spurious: { doc: number; e: EntitySpan }[] = [];
+  gold.forEach((g, d) => {
+    for (const e of g.entities) if (!pred[d].some((p) => relaxedMatch(p, e))) missed.push({ doc: d, e });
+    for (const p of pred[d]) if (!g.entities.some((e) => relaxedMatch(p, e))) spurious.push({ doc: d, e: p });
+  });
+  return { missed, spurious };
+}
+
 function prf(gold: number, pred: number, matchedGold: number, matchedPred: number): Prf {
   const precision = pred > 0 ? matchedPred / pred : 0;
   const recall = gold > 0 ? matchedGold / gold : 0;
@@ -192,8 +211,8 @@ export function evaluateEntities(gold: readonly Doc[], pred: readonly Doc[], opt
     }
 
     // relaxed: overlap with the same type, counted on each side
-    for (const e of g.entities) if (p.entities.some((q) => q.type === e.type && overlaps(e, q))) tally(relaxed, e.type).matchedGold++;
-    for (const q of p.entities) if (g.entities.some((e) => e.type === q.type && overlaps(e, q))) tally(relaxed, q.type).matchedPred++;
+    for (const e of g.entities) if (p.entities.some((q) => relaxedMatch(e, q))) tally(relaxed, e.type).matchedGold++;
+    for (const q of p.entities) if (g.entities.some((e) => relaxedMatch(e, q))) tally(relaxed, q.type).matchedPred++;
 
     // confusion: one-to-one on identical spans, same-type pairs first
     const bySpan = new Map<string, { gold: string[]; pred: string[] }>();

@@ -1,8 +1,8 @@
 /** Span voting over several models' predictions (src/eval/vote.ts) and the agreement analysis built on it (scripts/agreement.ts). */
 import { describe, expect, it } from 'vitest';
 import type { Doc, EntitySpan } from '../../src/corpus/document.js';
-import { dropOverlaps, voteSpans } from '../../src/eval/index.js';
-import { agreementReport, annotationRates, rateBucket, relaxedErrors } from '../../scripts/agreement.js';
+import { dropOverlaps, relaxedErrors, voteSpans } from '../../src/eval/index.js';
+import { agreementReport, annotationRates, rateBucket } from '../../scripts/agreement.js';
 
 const s = (start: number, end: number, type = 'X'): EntitySpan => ({ start, end, type });
 
