@@ -33,6 +33,11 @@ export interface TrainerState {
   labels: string[];
   /** decay of the weight average the run keeps (config.ema; 0 = none); absent in checkpoints made before it existed */
   ema?: number;
+  /**
+   * true: the average's decay warms up (trainer emaDecay, from the global step count). Absent in checkpoints made
+   * before the warm-up; the trainer refuses to resume those when they hold an average (ema > 0).
+   */
+  emaWarmup?: boolean;
   /** hash of the training data (sentence count and lengths) so a resume uses the same data */
   dataKey: string;
   /** 0-based epoch in progress */

@@ -133,6 +133,16 @@ function dataKey(train: Sentence[], dev: Sentence[]): string {
   return h.toString(16);
 }
 
+/**
+ * The weight average's decay for the update after step t (t = optimiser steps before it, from 0): it warms up as
+ * min(d, (1 + t) / (10 + t)) — TensorFlow's ExponentialMovingAverage with num_updates — so early on the average
+ * follows the weights closely (0.1 at the first step, 0.9 at step 80, 0.99 at step 890) and reaches `d` only after
+ * about 10 / (1 − d) steps; the random initial weights never dominate a short run.
+ */
+export function emaDecay(d: number, t: number): number {
+  return Math.min(d, (1 + t) / (10 + t));
+}
+
 export async function train(input: TrainInput, options: TrainOptions): Promise<TrainResult> {
   const { config } = options;
   const { arch, labels } = input;
@@ -152,7 +162,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     const key = dataKey(input.train, input.dev);
     const batchRng = new Rng(hash32(config.seed, 2));
     let best: Float32Array | undefined;
-    /** moving average of the weights (config.ema > 0): ema = d·ema + (1 − d)·params after every step */
+    /** moving average of the weights (config.ema > 0): ema = d·ema + (1 − d)·params after every step, d = emaDecay(config.ema, step) */
     let ema: Float32Array | undefined;
     let st: TrainerState;
     if (options.resume && ckPath && existsSync(ckPath)) {
@@ -168,18 +178,22 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
         // its best weights and dev scores were chosen under the other setting
         throw new Error(`resume: the checkpoint was made with ema ${ck.state.ema}, the config says ${config.ema}`);
       }
+      if (ck.state.ema !== undefined && ck.state.ema > 0 && ck.state.emaWarmup !== true) {
+        // its average, best weights and dev scores lean on the random initial weights (no warm-up then)
+        throw new Error(`resume: the checkpoint was made by an older cner whose weight average (ema ${ck.state.ema}) had no warm-up; start the run over (--force)`);
+      }
       backend.setParameters(ck.params);
       backend.setOptimizerState({ step: ck.state.adamStep, m: ck.m, v: ck.v });
       best = ck.best;
       ema = config.ema > 0 ? (ck.ema ?? ck.params.slice()) : undefined;
-      st = { ...ck.state, ema: config.ema };
+      st = { ...ck.state, ema: config.ema, emaWarmup: true };
       bar?.message(`resuming at epoch ${st.epoch + 1}, batch ${st.batchIndex} (step ${st.step})`);
     } else {
       const init = input.initial ?? initParameters(layout, new Rng(hash32(config.seed, 1)));
       backend.setParameters(init);
       ema = config.ema > 0 ? backend.getFlatParameters() : undefined;
       st = {
-        arch, labels, ema: config.ema, dataKey: key, epoch: 0, batchIndex: 0, epochRng: batchRng.getState(), step: 0, adamStep: 0,
+        arch, labels, ema: config.ema, emaWarmup: true, dataKey: key, epoch: 0, batchIndex: 0, epochRng: batchRng.getState(), step: 0, adamStep: 0,
         epochLoss: 0, epochSentences: 0, epochChars: 0, epochSeconds: 0, bestF1: -1, bestEpoch: 0, badEpochs: 0,
         history: [], elapsedSeconds: 0,
       };
@@ -225,7 +239,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
         await backend.step(config.optimizer, sentences.length);
         if (ema) {
           const p = backend.getFlatParameters();
-          const d = config.ema;
+          const d = emaDecay(config.ema, st.step);
           for (let i = 0; i < p.length; i++) ema[i] = d * ema[i] + (1 - d) * p[i];
         }
         st.step++;

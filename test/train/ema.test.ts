@@ -18,7 +18,7 @@ import { type TrainConfig, resolveConfig } from '../../src/train/config.js';
 import { spanF1 } from '../../src/train/metrics.js';
 import { ParamLayout, initParameters } from '../../src/train/params.js';
 import { Rng, hash32 } from '../../src/train/rng.js';
-import { type TrainResult, train } from '../../src/train/trainer.js';
+import { type TrainResult, emaDecay, train } from '../../src/train/trainer.js';
 import type { EpochReport } from '../../src/train/checkpoint.js';
 import { contextTask } from './tiny.js';
 
@@ -93,7 +93,8 @@ async function replay(cfg: TrainConfig, opts: { outDir?: string; resume?: boolea
       progress: false,
       onStep: (step) => {
         const p = backend.getFlatParameters();
-        for (let i = 0; i < p.length; i++) ema[i] = d * ema[i] + (1 - d) * p[i];
+        const dt = emaDecay(d, step - 1); // the update after step `step` − 1 (steps counted from 0)
+        for (let i = 0; i < p.length; i++) ema[i] = dt * ema[i] + (1 - dt) * p[i];
         out.steps++;
         opts.onStep?.(step);
       },
@@ -191,8 +192,20 @@ describe('moving average of the weights (config.ema)', () => {
     console.log(`ema ${d}: dev F1 averaged ${emaF1.map((f) => f.toFixed(3)).join(' ')} · raw ${rawF1.map((f) => f.toFixed(3)).join(' ')}`);
   });
 
-  it('the average starts from the initial weights: after one step it is d·init + (1 − d)·params, rounded to f32', async () => {
+  it('the decay warms up: min(d, (1 + t) / (10 + t)) at step t', () => {
+    expect(emaDecay(0.999, 0)).toBeCloseTo(0.1, 12);
+    expect(emaDecay(0.999, 80)).toBeCloseTo(0.9, 12);
+    expect(emaDecay(0.999, 890)).toBeCloseTo(0.99, 12);
+    expect(emaDecay(0.999, 8990)).toBe(0.999);
+    expect(emaDecay(0.999, 100000)).toBe(0.999);
+    expect(emaDecay(0.5, 0)).toBeCloseTo(0.1, 12);
+    expect(emaDecay(0.5, 8)).toBe(0.5);
+  });
+
+  it('the average starts from the initial weights: after one step it is e·init + (1 − e)·params with e = min(d, 1/10), rounded to f32', async () => {
     const d = 0.75;
+    const e = emaDecay(d, 0);
+    expect(e).toBeCloseTo(0.1, 12);
     const init = initial();
     const backend = new WasmBackend(layout);
     let afterOne: Float32Array | undefined;
@@ -207,7 +220,7 @@ describe('moving average of the weights (config.ema)', () => {
     );
     const ck = readCheckpoint(join(out, 'checkpoint.bin'));
     expect(ck.state.step).toBe(1);
-    const want = Float32Array.from(init, (x, i) => d * x + (1 - d) * afterOne![i]);
+    const want = Float32Array.from(init, (x, i) => e * x + (1 - e) * afterOne![i]);
     expect(same(ck.ema!, want)).toBe(true);
     expect(same(ck.params, afterOne!)).toBe(true);
     expect(maxDiff(ck.ema!, ck.params)).toBeGreaterThan(1e-4);
@@ -268,7 +281,7 @@ describe('moving average of the weights (config.ema)', () => {
     // its best weights and dev scores were chosen without an average: a resume that changes that is refused
     await expect(replay(config({ ema: 0.7 }), { outDir: dir, resume: true, start: ck.params })).rejects.toThrow(/made with ema 0, the config says 0.7/);
     // a checkpoint written before the field existed carries no decay: the average starts from its weights
-    const { ema: _decay, ...older } = ck.state;
+    const { ema: _decay, emaWarmup: _warmup, ...older } = ck.state;
     writeCheckpoint(join(dir, 'checkpoint.bin'), { ...ck, state: older });
     const resumed = await replay(config({ ema: 0.7 }), { outDir: dir, resume: true, start: ck.params });
     expect(resumed.steps).toBe(14);
@@ -278,5 +291,21 @@ describe('moving average of the weights (config.ema)', () => {
     const i = resumed.reports.findIndex((r) => r.epoch === e);
     expect(same(flat(resumed.result.best.weights), resumed.emaAt[i])).toBe(true);
     expect(same(readCheckpoint(join(dir, 'checkpoint.bin')).ema!, resumed.emaAt[resumed.emaAt.length - 1])).toBe(true);
+  });
+
+  it('a checkpoint with an average from before the warm-up is refused with a clear message; its state says so', async () => {
+    const dir = tmp();
+    const ac = new AbortController();
+    await replay(config({ ema: 0.9 }), { outDir: dir, signal: ac.signal, onStep: (s) => s === 3 && ac.abort() });
+    const ck = readCheckpoint(join(dir, 'checkpoint.bin'));
+    expect(ck.state.emaWarmup).toBe(true);
+    expect(ck.state.step).toBe(3);
+    const { emaWarmup: _warmup, ...older } = ck.state;
+    writeCheckpoint(join(dir, 'checkpoint.bin'), { ...ck, state: older });
+    await expect(replay(config({ ema: 0.9 }), { outDir: dir, resume: true, start: ck.ema })).rejects.toThrow(
+      'resume: the checkpoint was made by an older cner whose weight average (ema 0.9) had no warm-up; start the run over (--force)',
+    );
+    // nothing lost: the checkpoint is still there, unchanged
+    expect(same(readCheckpoint(join(dir, 'checkpoint.bin')).ema!, ck.ema!)).toBe(true);
   });
 });

@@ -15,7 +15,7 @@ import { identityOf, resolveConfig } from '../../src/train/config.js';
 import { ParamLayout, initParameters } from '../../src/train/params.js';
 import { Rng, hash32 } from '../../src/train/rng.js';
 import { readSplit, runTraining } from '../../src/train/run.js';
-import { train } from '../../src/train/trainer.js';
+import { emaDecay, train } from '../../src/train/trainer.js';
 import { ccksLikeDocs, writeJsonl } from '../pipeline/fixture.js';
 import { contextTask } from './tiny.js';
 
@@ -71,9 +71,10 @@ describe('the trainer with no dev sentences', () => {
         config: resolveConfig({ ...BASE, ema: d, patience: 1 }),
         backend,
         progress: false,
-        onStep: () => {
+        onStep: (step) => {
           const p = backend.getFlatParameters();
-          for (let i = 0; i < p.length; i++) ema[i] = d * ema[i] + (1 - d) * p[i];
+          const dt = emaDecay(d, step - 1);
+          for (let i = 0; i < p.length; i++) ema[i] = dt * ema[i] + (1 - dt) * p[i];
         },
       },
     );
