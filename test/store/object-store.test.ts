@@ -1,4 +1,4 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomModel } from '../helpers/random-model.js';
 import { FileStore } from '../../src/store/file.js';
@@ -84,13 +84,17 @@ describe('FileStore specifics', () => {
     await store.put('models/x.cner', enc('model'), { metadata: { sha256: 'x' } });
     await store.put('manifest.json', enc('{}'), { ifNoneMatch: '*' });
     expect(readdirSync(join(dir, 'models'))).toEqual(['x.cner']);
-    expect(readdirSync(dir).sort()).toEqual(['.meta', 'manifest.json', 'models']);
+    expect(readdirSync(dir).sort()).toEqual(['.locks', '.meta', 'manifest.json', 'models']);
     expect((await store.list()).map((o) => o.key)).toEqual(['manifest.json', 'models/x.cner']);
-    await expect(store.put('.lock', enc('x'))).rejects.toThrow(/reserved/);
-    // many concurrent conditional creates: exactly one wins (the local lock file serialises them)
+    await expect(store.put('.locks', enc('x'))).rejects.toThrow(/reserved/);
+    // many concurrent conditional creates: exactly one wins (the store's write lock serialises them)
     const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.put('once.json', enc(String(i)), { ifNoneMatch: '*' })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(readdirSync(dir)).not.toContain('.lock');
+    // the lock folder keeps only whole generation files (no temp files), the newest one released
+    const gens = readdirSync(join(dir, '.locks')).sort();
+    expect(gens.every((g) => /^[0-9]{12}$/.test(g))).toBe(true);
+    expect(gens.length).toBeLessThanOrEqual(2);
+    expect(JSON.parse(readFileSync(join(dir, '.locks', gens.at(-1)!), 'utf8'))).toMatchObject({ released: true });
     rmSync(dir, { recursive: true, force: true });
   });
 });
