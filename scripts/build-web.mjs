@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 /**
- * The static offline build: a page that tags in the browser (WASM kernels + a local model); no request ever
- * carries the text.
+ * The offline page: one self-contained HTML file that tags in the browser (WASM kernels + a model, both inlined);
+ * no request ever carries the text, and it works opened straight from disk (file://) as well as served.
  *
  *   node scripts/build-web.mjs [--model FILE] [--kernels FILE] [--out DIR]
  *
  * Writes into DIR (default dist/web/):
- *   index.html        renderPage({ mode: 'offline' }) from src/hosts/http/page.ts
- *   cner-browser.js   src/hosts/browser.ts bundled by esbuild (ES module, minified, no Node imports)
- *   kernels.wasm      build/kernels.wasm (npm run build:kernels)
- *   model.cner        the model (default: models/default.cner)
- * Serve the folder with any static server (it needs http(s): browsers refuse module scripts and fetch on file:).
+ *   index.html        renderPage({ mode: 'offline' }) from src/hosts/http/page.ts with the browser bundle
+ *                     (src/hosts/browser.ts, esbuild iife), the kernels and the model inlined (base64): open it directly
+ *   cner-browser.js   the same bundle as an ES module, for pages of your own (loadTagger / createTagger)
+ *   kernels.wasm      build/kernels.wasm (npm run build:kernels), for cner-browser.js's loadTagger
+ *   model.cner        the model (default: models/default.cner), for cner-browser.js's loadTagger
  */
-import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -39,20 +39,28 @@ export async function buildWeb({ model, kernels, outDir }) {
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
 
-  const result = await build({
-    entryPoints: [join(root, 'src/hosts/browser.ts')],
-    outfile: join(outDir, 'cner-browser.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'warning',
-    metafile: true,
-  });
-  const nodeImports = Object.keys(result.metafile.inputs).filter((f) => f.startsWith('node:'));
-  if (nodeImports.length > 0) throw new Error(`the browser bundle pulls Node modules: ${nodeImports.join(', ')}`);
+  const bundle = (format, extra) =>
+    build({
+      entryPoints: [join(root, 'src/hosts/browser.ts')],
+      bundle: true,
+      format,
+      platform: 'browser',
+      target: 'es2022',
+      minify: true,
+      legalComments: 'none',
+      logLevel: 'warning',
+      metafile: true,
+      ...extra,
+    });
+  const [esm, iife] = await Promise.all([
+    bundle('esm', { outfile: join(outDir, 'cner-browser.js') }),
+    bundle('iife', { globalName: 'cnerBrowser', write: false, outfile: 'inline.js' }),
+  ]);
+  for (const result of [esm, iife]) {
+    const nodeImports = Object.keys(result.metafile.inputs).filter((f) => f.startsWith('node:'));
+    if (nodeImports.length > 0) throw new Error(`the browser bundle pulls Node modules: ${nodeImports.join(', ')}`);
+  }
+  const [kernelBytes, modelBytes] = await Promise.all([readFile(kernels), readFile(model)]);
 
   const unregister = register();
   let renderPage;
@@ -61,7 +69,8 @@ export async function buildWeb({ model, kernels, outDir }) {
   } finally {
     await unregister();
   }
-  await writeFile(join(outDir, 'index.html'), renderPage({ mode: 'offline' }));
+  const inline = { script: iife.outputFiles[0].text, kernels: kernelBytes.toString('base64'), model: modelBytes.toString('base64') };
+  await writeFile(join(outDir, 'index.html'), renderPage({ mode: 'offline', inline }));
   await copyFile(kernels, join(outDir, 'kernels.wasm'));
   await copyFile(model, join(outDir, 'model.cner'));
 
@@ -87,6 +96,7 @@ async function main() {
   const shown = outDir.startsWith(root) ? relative(root, outDir) : outDir;
   console.log(`built ${shown}/:`);
   for (const [f, size] of Object.entries(files)) console.log(`  ${f.padEnd(16)} ${String(size).padStart(10)} bytes`);
+  console.log(`open ${shown}/index.html in a browser (from disk or served): it carries the tagger, the kernels and the model`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

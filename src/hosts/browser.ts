@@ -11,6 +11,9 @@ import { createTagger, type Tagger } from '../tagger.js';
 
 export { createTagger, DEFAULT_MAX_SENTENCE, MAX_KBEST } from '../tagger.js';
 export type { Entity, TaggedPath, TagOptions, TagResult, Tagger, TaggerInfo, TaggerSource } from '../tagger.js';
+/** the entity view of the offline page and `cner tag --output-format html`: a standalone HTML file for tagged texts */
+export { entityTypes, labelStyles, renderDocumentsHtml } from './http/render.js';
+export type { LabelStyle, RenderDocument, RenderEntity } from './http/render.js';
 
 export interface BrowserTaggerOptions {
   /** URL of the model file (relative URLs resolve against the document) */
