@@ -95,6 +95,7 @@ export function fixedSlot(type: string): number | undefined {
  * every known type (tag names and Chinese names), the first generated slot, and how many slots its CSS holds.
  */
 export function pageLabelTable(slots: number): { names: Record<string, string>; fixed: Record<string, number>; first: number; slots: number } {
+  if (!Number.isInteger(slots) || slots <= FIRST_GENERATED_SLOT) throw new RangeError(`pageLabelTable: slots must be an integer above ${FIRST_GENERATED_SLOT}, got ${slots}`);
   const known = [...CHINESE.keys(), ...CODE_OF.keys()];
   return {
     names: Object.fromEntries(known.map((t) => [t, labelName(t)])),
@@ -160,6 +161,7 @@ export function labelStyles(types: readonly string[]): LabelStyle[] {
 
 /** CSS for slots [0, count): highlight, underline and inline-label colours. */
 export function slotCss(count: number): string {
+  if (!Number.isInteger(count) || count < 0) throw new RangeError(`slotCss: count must be a non-negative integer, got ${count}`);
   const rules: string[] = [];
   for (let s = 0; s < count; s++) {
     const c = slotColors(s);
@@ -181,7 +183,7 @@ export function escapeHtml(s: string): string {
 }
 
 /** The legend: one highlighted readable name per type. */
-export function legendHtml(styles: readonly LabelStyle[]): string {
+function legendHtml(styles: readonly LabelStyle[]): string {
   const items = styles.map(
     (s) => `<li><mark class="e s${s.slot}" data-type="${escapeHtml(s.type)}">${escapeHtml(s.name)}</mark></li>`,
   );
@@ -223,7 +225,7 @@ function checkDocuments(docs: unknown): asserts docs is RenderDocument[] {
  * The inline view of one text: properly nested entities nest; an entity that crosses another's boundary
  * cannot be drawn inline and is returned in `crossing` (the caller lists it).
  */
-export function highlightHtml(text: string, entities: readonly RenderEntity[], slotOf: (type: string) => number): { html: string; crossing: RenderEntity[] } {
+function highlightHtml(text: string, entities: readonly RenderEntity[], slotOf: (type: string) => number): { html: string; crossing: RenderEntity[] } {
   const sorted = entities.map((e, i) => ({ e, i })).sort((a, b) => a.e.start - b.e.start || b.e.end - a.e.end || a.i - b.i);
   const crossing: RenderEntity[] = [];
   const open: RenderEntity[] = [];
