@@ -25,7 +25,27 @@ export function displayWidth(s: string): number {
   return w;
 }
 
-const pct = (x: number): string => (100 * x).toFixed(2);
+/** Marks a figure that has no value: a precision with no predicted entities, a recall with no gold ones. */
+export const NOT_AVAILABLE = 'n/a';
+
+/**
+ * Which of P, R and F1 are defined for these counts: precision needs predicted entities, recall gold ones, and F1
+ * either (with gold entities and no predictions it is 0; with neither it is undefined, not 0).
+ */
+export function definedScores(s: { gold: number; pred: number }): { precision: boolean; recall: boolean; f1: boolean } {
+  return { precision: s.pred > 0, recall: s.gold > 0, f1: s.gold + s.pred > 0 };
+}
+
+/** A fraction as `digits`-decimal text (scaled by `scale`, 100 for percentages), or n/a when it is undefined. */
+export function formatFigure(x: number, defined: boolean, scale = 100, digits = 2): string {
+  return defined && Number.isFinite(x) ? (scale * x).toFixed(digits) : NOT_AVAILABLE;
+}
+
+/** P, R and F1 of a row of counts as percentage cells, n/a where undefined. */
+function prfCells(s: Prf): string[] {
+  const d = definedScores(s);
+  return [formatFigure(s.precision, d.precision), formatFigure(s.recall, d.recall), formatFigure(s.f1, d.f1)];
+}
 
 export interface FormatOptions {
   /** Add the relaxed (overlap) scores beside the strict ones. */
@@ -40,16 +60,17 @@ export function formatEntityReport(report: EntityEvalReport, options: FormatOpti
   const head = ['type', 'gold', 'pred', 'correct', 'P', 'R', 'F1'];
   if (relaxed) head.push('relaxed P', 'relaxed R', 'relaxed F1');
   const row = (label: string, s: Prf, r: Prf): string[] => {
-    const cells = [label, String(s.gold), String(s.pred), String(s.matchedGold), pct(s.precision), pct(s.recall), pct(s.f1)];
-    if (relaxed) cells.push(pct(r.precision), pct(r.recall), pct(r.f1));
+    const cells = [label, String(s.gold), String(s.pred), String(s.matchedGold), ...prfCells(s)];
+    if (relaxed) cells.push(...prfCells(r));
     return cells;
   };
   const rows: string[][] = [head];
   for (const t of report.types) rows.push(row(t, report.strict.perType[t], report.relaxed.perType[t]));
   rows.push(row('micro', report.strict.micro, report.relaxed.micro));
-  const m = report.strict.macro;
-  const macro = ['macro', '', '', '', pct(m.precision), pct(m.recall), pct(m.f1)];
-  if (relaxed) macro.push(pct(report.relaxed.macro.precision), pct(report.relaxed.macro.recall), pct(report.relaxed.macro.f1));
+  // the macro average is over the types: none (no gold and no predicted entities) leaves it undefined
+  const macroCells = (m: { precision: number; recall: number; f1: number }) => [m.precision, m.recall, m.f1].map((x) => formatFigure(x, report.types.length > 0));
+  const macro = ['macro', '', '', '', ...macroCells(report.strict.macro)];
+  if (relaxed) macro.push(...macroCells(report.relaxed.macro));
   rows.push(macro);
   out.push(alignTable(rows));
 

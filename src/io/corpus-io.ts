@@ -17,7 +17,7 @@
  * byte-exact, including a BOM if one were present; the line formats skip a leading BOM.
  * Issues from all files are collected before the strict/lenient policy is applied, so one error lists them all.
  */
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   CCKS_ANN_SUFFIX,
@@ -40,6 +40,7 @@ import {
   type Doc,
   type ParseResult,
 } from '../corpus/index.js';
+import { writeFileAtomic } from './output-file.js';
 
 export interface ReadCorpusOptions {
   /** The format; detected from the path when absent. */
@@ -66,17 +67,18 @@ const LINE_FORMAT_EXTENSIONS: Record<'yidu' | 'jsonl' | 'bio', string[]> = {
   bio: ['.bio', '.txt', '.conll', '.tsv'],
 };
 
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** Reads a file as strict UTF-8, keeping a BOM if there is one. */
-export async function readUtf8(file: string): Promise<string> {
+/** Reads a file as strict text in an encoding the WHATWG TextDecoder knows (utf-8, gb18030, gbk …), keeping a BOM if there is one. */
+export async function readTextFile(file: string, encoding = 'utf-8'): Promise<string> {
   const bytes = await readFile(file);
   try {
-    return decoder.decode(bytes);
+    return new TextDecoder(encoding, { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
-    throw new Error(`${file}: not valid UTF-8`);
+    throw new Error(`${file}: not valid ${encoding === 'utf-8' ? 'UTF-8' : encoding}`);
   }
 }
+
+/** Reads a file as strict UTF-8, keeping a BOM if there is one. */
+export const readUtf8 = (file: string): Promise<string> => readTextFile(file);
 
 async function exists(p: string): Promise<boolean> {
   try {
@@ -214,7 +216,10 @@ function compareDocIds(a: Doc, b: Doc): number {
   return x < y ? -1 : x > y ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-/** Writes documents to a path in a format (folders for ccks and brat, one file otherwise). Returns the files written. */
+/**
+ * Writes documents to a path in a format (folders for ccks and brat, one file otherwise). Every file is written
+ * through a temporary file renamed at the end, so an interrupted write never leaves a partial file. Returns the files written.
+ */
 export async function writeCorpus(p: string, docs: readonly Doc[], options: WriteCorpusOptions): Promise<{ files: number }> {
   const { format } = options;
   if (!(CORPUS_FORMATS as readonly string[]).includes(format)) {
@@ -249,14 +254,13 @@ export async function writeCorpus(p: string, docs: readonly Doc[], options: Writ
           await mkdir(dir, { recursive: true });
           made.add(dir);
         }
-        await writeFile(file, content, 'utf8');
+        await writeFileAtomic(file, content);
         files++;
       }
     }
     return { files };
   }
   const content = format === 'yidu' ? formatYidu(docs) : format === 'jsonl' ? formatJsonl(docs) : formatBio(docs, { docIds: options.docIds });
-  await mkdir(path.dirname(path.resolve(p)), { recursive: true });
-  await writeFile(p, content, 'utf8');
+  await writeFileAtomic(p, content);
   return { files: 1 };
 }

@@ -29,6 +29,7 @@ function fakePool(threads: number, poison = '\u0000never'): TaggerPool & { calls
       return texts.map((t) => ({ entities: [{ type: 'LEN', start: 0, end: t.length, text: t }] }));
     },
     async close() {},
+    async drain() {},
   };
   return pool;
 }
@@ -112,10 +113,10 @@ describe('line inputs', () => {
     const s = '\uFEFF患者😀一\r\n\r\n二\n三 \r';
     for (const cut of [[1], [2, 5], [4, 7, 8, 9, 10, 11], []]) {
       const lines = [];
-      for await (const [l] of readLines(bytes(s, cut), 'x')) lines.push(l);
+      for await (const l of readLines(bytes(s, cut))) lines.push(l.kind === 'line' ? l.text : l.kind);
       expect(lines).toEqual(['患者😀一', '', '二', '三 ']);
     }
-    const items = await collect(textItems(readLines(bytes(s, [3]), 'x')));
+    const items = await collect(textItems(readLines(bytes(s, [3])), 'x'));
     expect(items.map((i) => (i.kind === 'doc' ? [i.id, i.text] : i.kind))).toEqual([
       ['line-1', '患者😀一'],
       ['line-3', '二'],
@@ -123,14 +124,46 @@ describe('line inputs', () => {
     ]);
   });
 
-  it('refuses invalid UTF-8 naming the input only', async () => {
-    const bad = Readable.from([Buffer.from([0x41, 0x0a, 0xe6, 0x82, 0x0a])]);
-    await expect(collect(textItems(readLines(bad, 'notes.txt')))).rejects.toThrow(/^notes\.txt: not valid UTF-8$/);
+  it('reports a line of invalid UTF-8 by its number (never its bytes) and goes on', async () => {
+    const bad = Readable.from([Buffer.from([0x41, 0x0a, 0xe6, 0x82, 0x0a, 0x42, 0x0a, 0xff, 0x43])]);
+    const items = await collect(textItems(readLines(bad), 'notes.txt'));
+    expect(items.map((i) => (i.kind === 'doc' ? `${i.line}=${i.text}` : `${i.where}: ${i.message}`))).toEqual([
+      '1=A',
+      'notes.txt:2: not valid utf-8 (line skipped)',
+      '3=B',
+      'notes.txt:4: not valid utf-8 (line skipped)',
+    ]);
+  });
+
+  it('skips a line longer than the limit with its number, without holding it whole, and goes on', async () => {
+    const long = '长'.repeat(50);
+    const s = ['短句一', long, '短句二', long + long, '末'].join('\n');
+    for (const cut of [[], [1, 7, 40, 41, 200], Array.from({ length: 150 }, (_, i) => i * 3 + 1)]) {
+      const items = await collect(textItems(readLines(bytes(s, cut), { maxLineChars: 49 }), 'big.txt'));
+      expect(items.map((i) => (i.kind === 'doc' ? `${i.line}=${i.text}` : `${i.where}: ${i.message}`))).toEqual([
+        '1=短句一',
+        'big.txt:2: line longer than 49 characters (skipped; see --max-line-chars)',
+        '3=短句二',
+        'big.txt:4: line longer than 49 characters (skipped; see --max-line-chars)',
+        '5=末',
+      ]);
+    }
+    // exactly at the limit is kept
+    const at = await collect(textItems(readLines(bytes(long, [10]), { maxLineChars: 50 }), 'x'));
+    expect(at.map((i) => i.kind)).toEqual(['doc']);
+  });
+
+  it('decodes GB18030 / GBK input line by line', async () => {
+    const gbk = Buffer.from([0xd3, 0xd2, 0xcf, 0xc2, 0xb8, 0xb9, 0x0d, 0x0a, 0xcd, 0xb4]); // 右下腹\r\n痛
+    for (const encoding of ['gb18030', 'gbk'] as const) {
+      const items = await collect(textItems(readLines(Readable.from([gbk.subarray(0, 3), gbk.subarray(3)]), { encoding }), 'g.txt'));
+      expect(items.map((i) => (i.kind === 'doc' ? i.text : i.kind))).toEqual(['右下腹', '痛']);
+    }
   });
 
   it('JSON lines: ids from "id" (string or number) or the line number; failures name the line only', async () => {
     const s = ['{"id":"a","text":"x"}', '{"id":7,"text":"y"}', '{"text":"z"}', '{"id":"","text":"w"}', '{"id":"q","text":null}', 'nope'].join('\n');
-    const items = await collect(jsonlItems(readLines(bytes(s, []), 'f.jsonl'), 'f.jsonl'));
+    const items = await collect(jsonlItems(readLines(bytes(s, [])), 'f.jsonl'));
     expect(items.map((i) => (i.kind === 'doc' ? `${i.id}=${i.text}@${i.line}` : `${i.where}: ${i.message}`))).toEqual([
       'a=x@1',
       '7=y@2',

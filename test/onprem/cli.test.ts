@@ -42,6 +42,7 @@ afterAll(() => {
 });
 
 const strip = (es: readonly object[]) => JSON.parse(JSON.stringify(es));
+const HEADER = 'doc\ttype\tstart\tend\ttext\tscore';
 const tsvOf = (n: number, text: string, options = {}) =>
   tagger.tag(text, options).entities.map((e) => `${n}\t${e.type}\t${e.start}\t${e.end}\t${e.text}\t${e.score!.toFixed(4)}`);
 
@@ -52,7 +53,7 @@ describe('cner tag TEXT... and stdin lines', () => {
     expect(r.code).toBe(0);
     const want = [...tsvOf(1, TEXTS[0]), ...tsvOf(2, TEXTS[1])];
     expect(want.length).toBeGreaterThan(10);
-    expect(r.stdout).toBe(want.join('\n') + '\n');
+    expect(r.stdout).toBe([HEADER, ...want].join('\n') + '\n');
     expect(r.stdout).not.toContain('\x1b[');
   });
 
@@ -60,7 +61,7 @@ describe('cner tag TEXT... and stdin lines', () => {
     const input = `${TEXTS[0]}\r\n\r\n${TEXTS[2]}\n${TEXTS[3]}`;
     const r = await runCli(['tag', ...M], { input });
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe([...tsvOf(1, TEXTS[0]), ...tsvOf(3, TEXTS[2]), ...tsvOf(4, TEXTS[3])].join('\n') + '\n');
+    expect(r.stdout).toBe([HEADER, ...tsvOf(1, TEXTS[0]), ...tsvOf(3, TEXTS[2]), ...tsvOf(4, TEXTS[3])].join('\n') + '\n');
   });
 
   it('answers each stdin line while the pipe stays open (a live pipe is not held back)', async () => {
@@ -219,7 +220,7 @@ describe('cner tag --input (batch)', () => {
       { id: 'line-3', text: TEXTS[0], entities: strip(tagger.tag(TEXTS[0]).entities) },
     ]);
     const tsv = await runCli(['tag', ...M, '--input', txt, '--output-format', 'tsv']);
-    expect(tsv.stdout).toBe([...tsvOf(1, TEXTS[3]), ...tsvOf(3, TEXTS[0])].join('\n') + '\n');
+    expect(tsv.stdout).toBe([HEADER, ...tsvOf(1, TEXTS[3]), ...tsvOf(3, TEXTS[0])].join('\n') + '\n');
   });
 
   it('a document the output format cannot hold is reported and the others are written (CCKS ids)', async () => {

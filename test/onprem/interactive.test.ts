@@ -28,7 +28,7 @@ async function session(lines: string, colour: boolean, tagOptions = {}): Promise
   let out = '';
   output.on('data', (b: Buffer) => (out += b.toString('utf8')));
   input.end(lines);
-  const count = await interactive({ tagger, input, output, colour, tagOptions });
+  const { count } = await interactive({ tagger, input, output, colour, tagOptions });
   return { out, count };
 }
 
@@ -107,6 +107,23 @@ describe.skipIf(!hasScript)('cner tag in a terminal', () => {
     expect(plain).toContain(PROMPT);
     expect(plain).toContain(highlight(TEXT, entities, false));
     expect(plain.replace(/\x1b\[\d*[GJK]/g, '')).not.toMatch(ANSI); // readline's cursor moves aside, no colour
+  });
+});
+
+describe.skipIf(!hasScript)('Ctrl-C at the prompt', () => {
+  it('leaves with exit code 130, as shells expect of an interrupted program', async () => {
+    const cmd = `'${process.execPath}' '${cliPath}' tag --model '${vectorModelPath}'`;
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: root, env: { ...process.env, TERM: 'xterm', NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    child.stdin.write(`${TEXT}\r`);
+    // wait (bounded) for the answer and the next prompt, so Ctrl-C reaches the running prompt
+    for (let i = 0; i < 600 && out.split(PROMPT).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(out.split(PROMPT).length).toBeGreaterThanOrEqual(3);
+    child.stdin.write('\x03');
+    const code = await closed;
+    expect(code).toBe(130);
   });
 });
 

@@ -17,9 +17,27 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
+/**
+ * A command as `cner --help` lists it, loaded only when run: `load` imports its module, so `cner tag` does not
+ * import the store, S3 or training code at start-up.
+ */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+/** What the dispatcher takes: loaded commands, lazy entries, or both. */
+export type CommandListing = Command | CommandEntry;
+
+/** The command of a listing entry (importing its module when it is lazy). */
+export const loadCommand = async (c: CommandListing): Promise<Command> => ('run' in c ? c : await c.load());
+
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** Ctrl-C (SIGINT): 128 + 2, as shells report a process ended by SIGINT. */
+export const EXIT_INTERRUPTED = 130;
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -45,8 +63,12 @@ export function parseCommandArgs(
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as { values: OptionValues; positionals: string[] };
   } catch (e) {
     const code = (e as { code?: string }).code ?? '';
-    if (code.startsWith('ERR_PARSE_ARGS')) throw new UsageError((e as Error).message.split('. To specify a positional')[0]);
-    throw e;
+    if (!code.startsWith('ERR_PARSE_ARGS')) throw e;
+    let message = (e as Error).message.split('. To specify a positional')[0];
+    const unknown = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(--?[^']+)'/.exec(message)?.[1] : undefined;
+    const guess = unknown === undefined ? undefined : closest(unknown.replace(/^-+/, ''), Object.keys(options));
+    if (guess !== undefined) message += `; did you mean --${guess}?`;
+    throw new UsageError(message);
   }
   const n = parsed.positionals.length;
   if (n < positionals.min) throw new UsageError(`missing argument: expected ${positionals.names}`);
@@ -77,6 +99,37 @@ export function integerOption(values: OptionValues, name: string, fallback: numb
   if (v === undefined) return fallback;
   if (!/^-?\d+$/.test(v)) throw new UsageError(`option --${name}: expected an integer, got '${v}'`);
   return Number(v);
+}
+
+/** Edit distance between two strings: insertions, deletions, substitutions and swaps of two neighbours count 1. */
+export function editDistance(a: string, b: string): number {
+  let before: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      let d = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2] + 1);
+      row.push(d);
+    }
+    before = prev;
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/** The candidate nearest to `word` when it is close enough to be a likely typo (distance ≤ 2 and under half its length), else undefined. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.min(2, Math.ceil(word.length / 2) - 1 || 1) ? best : undefined;
 }
 
 /** Writes a line to stdout / stderr. */

@@ -1,9 +1,24 @@
-/** `cner <command> [options]`: dispatches to the commands listed in commands/index.ts. */
-import { readFileSync } from 'node:fs';
+/**
+ * `cner <command> [options]`: dispatches to the commands listed in commands/index.ts, importing only the module of
+ * the command that runs. Ctrl-C (SIGINT) during a command removes its temporary output files and exits 130.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { removeTempFiles } from '../../io/output-file.js';
 import { commands } from './commands/index.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, err, out, type Command } from './command.js';
+import {
+  EXIT_FAILURE,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  EXIT_USAGE,
+  UsageError,
+  closest,
+  err,
+  loadCommand,
+  out,
+  type CommandListing,
+} from './command.js';
 
-function overview(list: readonly Command[]): string {
+function overview(list: readonly CommandListing[]): string {
   const width = Math.max(...list.map((c) => c.name.length));
   return [
     'Usage: cner <command> [options]',
@@ -13,21 +28,29 @@ function overview(list: readonly Command[]): string {
     '',
     "Run 'cner <command> --help' for the options of a command.",
     '',
-    'Exit codes: 0 success, 1 failure, 2 usage error.',
+    'Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (Ctrl-C).',
   ].join('\n');
 }
 
 function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    // the package root is three folders up from src/hosts/cli/ (tsx), four from dist/src/hosts/cli/ (compiled)
+    const urls = [new URL('../../../package.json', import.meta.url), new URL('../../../../package.json', import.meta.url)];
+    const pkg = JSON.parse(readFileSync(urls.find((u) => existsSync(u)) ?? urls[0], 'utf8')) as { version?: string };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';
   }
 }
 
+/** `unknown command 'x'`, with the nearest command name when it looks like a typo. */
+function unknownCommand(name: string, list: readonly CommandListing[]): string {
+  const guess = closest(name, list.map((c) => c.name));
+  return `cner: unknown command '${name}'${guess === undefined ? '' : `; did you mean '${guess}'?`}`;
+}
+
 /** Runs the CLI on `argv` (the arguments after `cner`) and resolves to the exit code. */
-export async function main(argv: string[], list: readonly Command[] = commands): Promise<number> {
+export async function main(argv: string[], list: readonly CommandListing[] = commands): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
     err(overview(list));
@@ -35,29 +58,36 @@ export async function main(argv: string[], list: readonly Command[] = commands):
   }
   if (name === '--help' || name === '-h' || name === 'help') {
     const target = name === 'help' ? rest[0] : undefined;
-    const cmd = target === undefined ? undefined : list.find((c) => c.name === target);
-    if (target !== undefined && !cmd) {
-      err(`cner: unknown command '${target}'\n\n${overview(list)}`);
+    const entry = target === undefined ? undefined : list.find((c) => c.name === target);
+    if (target !== undefined && !entry) {
+      err(`${unknownCommand(target, list)}\n\n${overview(list)}`);
       return EXIT_USAGE;
     }
-    out(cmd ? cmd.usage : overview(list));
+    out(entry ? (await loadCommand(entry)).usage : overview(list));
     return EXIT_OK;
   }
   if (name === '--version' || name === '-v') {
     out(version());
     return EXIT_OK;
   }
-  const cmd = list.find((c) => c.name === name);
-  if (!cmd) {
-    err(name.startsWith('-') ? `cner: unknown option '${name}'` : `cner: unknown command '${name}'`);
+  const entry = list.find((c) => c.name === name);
+  if (!entry) {
+    err(name.startsWith('-') ? `cner: unknown option '${name}'` : unknownCommand(name, list));
     err(overview(list));
     return EXIT_USAGE;
   }
+  const cmd = await loadCommand(entry);
   const beforeDashes = rest.indexOf('--') < 0 ? rest : rest.slice(0, rest.indexOf('--'));
   if (beforeDashes.includes('--help') || beforeDashes.includes('-h')) {
     out(cmd.usage);
     return EXIT_OK;
   }
+  // a command with its own SIGINT handler (a server draining its requests) is left to it
+  const onInterrupt = () => {
+    removeTempFiles();
+    if (process.listenerCount('SIGINT') === 0) process.exit(EXIT_INTERRUPTED);
+  };
+  process.once('SIGINT', onInterrupt);
   try {
     return await cmd.run(rest);
   } catch (e) {
@@ -68,5 +98,7 @@ export async function main(argv: string[], list: readonly Command[] = commands):
     err(`cner ${cmd.name}: ${e instanceof Error ? e.message : String(e)}`);
     if (process.env.CNER_DEBUG && e instanceof Error && e.stack) err(e.stack);
     return EXIT_FAILURE;
+  } finally {
+    process.off('SIGINT', onInterrupt);
   }
 }

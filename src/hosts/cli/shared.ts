@@ -1,6 +1,7 @@
-/** Helpers shared by the corpus commands. */
-import { readdir, stat } from 'node:fs/promises';
+/** Helpers shared by the commands: issue lists, safe outputs, clear messages for unreadable inputs. */
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { formatIssue, type CorpusIssue } from '../../corpus/index.js';
+import { assertNotAlias } from '../../io/output-file.js';
 import { err } from './command.js';
 
 /** Lists lenient-mode issues on stderr (issues hold offsets, lengths and ids — no corpus text). */
@@ -11,8 +12,13 @@ export function reportIssues(issues: readonly CorpusIssue[], what: string, shown
   if (issues.length > shown) err(`  ... and ${issues.length - shown} more`);
 }
 
-/** Refuses to write over an existing file or non-empty folder unless forced. */
-export async function ensureWritable(target: string, force: boolean): Promise<void> {
+/**
+ * Refuses to write over an existing file or non-empty folder unless forced, and always refuses an output that is
+ * one of the inputs (the same file by device + inode — through a symbolic or hard link too — or overlapping folders).
+ */
+export async function ensureWritable(target: string, force: boolean, inputs: readonly string[] = []): Promise<void> {
+  await assertNotAlias(target, inputs);
+  if (target === '-') return;
   let info;
   try {
     info = await stat(target);
@@ -25,3 +31,34 @@ export async function ensureWritable(target: string, force: boolean): Promise<vo
 }
 
 export const entityCount = (docs: ReadonlyArray<{ entities: readonly unknown[] }>): number => docs.reduce((s, d) => s + d.entities.length, 0);
+
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a folder',
+  ENOTDIR: 'a part of the path is not a folder',
+};
+
+/** `cannot read the WHAT PATH: no such file or folder` (the reason in words, the code when there is none). */
+export function cannotRead(what: string, p: string, e: unknown): Error {
+  const code = (e as { code?: string }).code ?? '';
+  return new Error(`cannot read the ${what} ${p}: ${READ_ERRORS[code] ?? (code || (e instanceof Error ? e.message : String(e)))}`);
+}
+
+/** Throws cannotRead unless `p` exists (file or folder). */
+export async function assertReadable(p: string, what: string): Promise<void> {
+  try {
+    await stat(p);
+  } catch (e) {
+    throw cannotRead(what, p, e);
+  }
+}
+
+/** The bytes of a file, or a cannotRead error. */
+export async function readInputFile(p: string, what: string): Promise<Uint8Array> {
+  try {
+    return await readFile(p);
+  } catch (e) {
+    throw cannotRead(what, p, e);
+  }
+}

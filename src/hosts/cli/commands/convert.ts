@@ -1,7 +1,7 @@
 import { CORPUS_FORMATS } from '../../../corpus/index.js';
 import { readCorpus, writeCorpus } from '../../../io/corpus-io.js';
 import { EXIT_OK, UsageError, formatOption, out, parseCommandArgs, type Command } from '../command.js';
-import { ensureWritable, entityCount, reportIssues } from '../shared.js';
+import { assertReadable, ensureWritable, entityCount, reportIssues } from '../shared.js';
 
 const usage = `Usage: cner convert [--from FMT] --to FMT INPUT OUTPUT
 
@@ -11,7 +11,8 @@ Converts a corpus between formats. Formats: ${CORPUS_FORMATS.join(', ')}.
   bio    two-column character BIO text (-DOCSTART- <id> lines; whitespace written as \\uXXXX)
   jsonl  JSON lines {"id","text","entities":[{"start","end","type","text"}]}
   brat   BRAT standoff folder (<id>.txt + <id>.ann)
-ccks and brat are written as folders, the others as one file.
+ccks and brat are written as folders, the others as one file; every file is written under a temporary name
+and renamed when complete. OUTPUT is never the INPUT (nor a link to it), even with --force.
 
 Options:
   --from FMT     input format (default: detected from INPUT)
@@ -41,7 +42,8 @@ export const convertCommand: Command = {
     const to = formatOption(values, 'to');
     if (!to) throw new UsageError('option --to is required');
     const [input, output] = positionals;
-    await ensureWritable(output, values.force === true);
+    await assertReadable(input, 'input');
+    await ensureWritable(output, values.force === true, [input]);
     const read = await readCorpus(input, { format: from, strict: values.lenient !== true });
     reportIssues(read.issues, input);
     const written = await writeCorpus(output, read.docs, { format: to, docIds: values['no-doc-ids'] !== true });
@@ -52,3 +54,5 @@ export const convertCommand: Command = {
     return EXIT_OK;
   },
 };
+
+export default convertCommand;

@@ -1,7 +1,7 @@
 import { conllevalDocs, evaluateEntities, formatConlleval, formatEntityReport, type PairBy } from '../../../eval/index.js';
 import { readCorpus } from '../../../io/corpus-io.js';
 import { EXIT_OK, UsageError, formatOption, out, parseCommandArgs, requireOption, stringOption, type Command } from '../command.js';
-import { entityCount, reportIssues } from '../shared.js';
+import { assertReadable, entityCount, reportIssues } from '../shared.js';
 
 const usage = `Usage: cner eval --gold G --pred P [--json] [--relaxed]
 
@@ -47,6 +47,8 @@ export const evalCommand: Command = {
     const pairBy = (stringOption(values, 'pair-by') ?? 'auto') as PairBy;
     if (!['auto', 'id', 'order'].includes(pairBy)) throw new UsageError(`option --pair-by: expected auto, id or order, got '${pairBy}'`);
     const strict = values.lenient !== true;
+    await assertReadable(goldPath, 'gold corpus');
+    await assertReadable(predPath, 'predicted corpus');
     const gold = await readCorpus(goldPath, { format: formatOption(values, 'gold-format'), strict });
     const pred = await readCorpus(predPath, { format: formatOption(values, 'pred-format'), strict });
     reportIssues(gold.issues, goldPath);
@@ -64,3 +66,5 @@ export const evalCommand: Command = {
     return EXIT_OK;
   },
 };
+
+export default evalCommand;

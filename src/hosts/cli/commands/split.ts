@@ -1,10 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_RATIOS, DEFAULT_SEED, looksLikeCcksIds, recordIdOf, splitByRecord } from '../../../corpus/index.js';
 import { readCorpus, writeCorpus } from '../../../io/corpus-io.js';
+import { writeFileAtomic } from '../../../io/output-file.js';
 import { EXIT_OK, UsageError, formatOption, integerOption, out, parseCommandArgs, requireOption, stringOption, type Command } from '../command.js';
 import { alignTable } from '../../../eval/report.js';
-import { ensureWritable, reportIssues } from '../shared.js';
+import { assertReadable, ensureWritable, reportIssues } from '../shared.js';
 
 export const SPLIT_MANIFEST = 'split-manifest.json';
 
@@ -63,7 +64,8 @@ export const splitCommand: Command = {
     const from = formatOption(values, 'from');
     const [input] = positionals;
 
-    await ensureWritable(outDir, values.force === true);
+    await assertReadable(input, 'input');
+    await ensureWritable(outDir, values.force === true, [input]);
     const read = await readCorpus(input, { format: from, strict: values.lenient !== true });
     reportIssues(read.issues, input);
     const byRecord = keyChoice === 'ccks' || (keyChoice === 'auto' && (read.format === 'ccks' || looksLikeCcksIds(read.docs)));
@@ -72,7 +74,7 @@ export const splitCommand: Command = {
     await mkdir(outDir, { recursive: true });
     for (const side of ['train', 'dev', 'test'] as const) await writeCorpus(path.join(outDir, `${side}.jsonl`), split[side], { format: 'jsonl' });
     const manifest = { input: path.basename(path.resolve(input)), format: read.format, ...split.manifest };
-    await writeFile(path.join(outDir, SPLIT_MANIFEST), JSON.stringify(manifest, null, 2) + '\n', 'utf8');
+    await writeFileAtomic(path.join(outDir, SPLIT_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
 
     const rows = [['side', 'records', 'docs', 'entities']];
     for (const side of ['train', 'dev', 'test'] as const) {
@@ -84,3 +86,5 @@ export const splitCommand: Command = {
     return EXIT_OK;
   },
 };
+
+export default splitCommand;

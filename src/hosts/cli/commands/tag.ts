@@ -8,6 +8,7 @@ import { createTagger, type TagOptions } from '../../../tagger.js';
 import { defaultKernelsPath, defaultModelPath, readSource } from '../../node.js';
 import {
   EXIT_FAILURE,
+  EXIT_INTERRUPTED,
   EXIT_OK,
   UsageError,
   err,
@@ -19,7 +20,17 @@ import {
 } from '../command.js';
 import { ensureWritable } from '../shared.js';
 import { runBatch } from '../tag/batch.js';
-import { argumentInput, INPUT_FORMATS, openInput, stdinInput, type InputFormat, type InputSource } from '../tag/input.js';
+import {
+  argumentInput,
+  DEFAULT_MAX_LINE_CHARS,
+  INPUT_ENCODINGS,
+  INPUT_FORMATS,
+  openInput,
+  stdinInput,
+  type InputEncoding,
+  type InputFormat,
+  type InputSource,
+} from '../tag/input.js';
 import { interactive } from '../tag/interactive.js';
 import { corpusSink, jsonlSink, OUTPUT_FORMATS, tsvSink, useColour, type OutputFormat, type Sink } from '../tag/output.js';
 import { createPool } from '../tag/pool.js';
@@ -33,30 +44,37 @@ Finds the clinical entities in texts.
   cner tag TEXT...              tag the texts given as arguments
   cner tag                      interactive prompt when stdin is a terminal ("enter a sent: ")
   ... | cner tag                tag each line of stdin (one document a line)
-  cner tag --input IN [--output OUT]   batch tagging
+  cner tag --input IN [--output OUT]   batch tagging (IN or OUT '-': stdin / stdout)
 
 Options:
   --model FILE           the model (default: models/default.cner of the package)
   --kernels FILE         the kernels (default: build/kernels.wasm of the package)
   --input PATH           batch input: a JSON lines file ({"id","text"} a line), a plain text file (one document
-                         a line), a CCKS 2017 folder (*.txtoriginal.txt) or a BRAT folder (*.txt)
+                         a line), a CCKS 2017 folder (*.txtoriginal.txt) or a BRAT folder (*.txt); - for stdin
   --input-format FMT     ${INPUT_FORMATS.join(' | ')} (default: detected; stdin: text)
-  --output PATH          where to write (default: stdout); a folder for ccks and brat
+  --encoding ENC         ${INPUT_ENCODINGS.join(' | ')}: the encoding of the input files or stdin (default utf-8)
+  --max-line-chars N     a longer input line (or folder document) is reported and skipped
+                         (default ${DEFAULT_MAX_LINE_CHARS.toLocaleString('en-US')} characters)
+  --output PATH          where to write (default: stdout; - for stdout); a folder for ccks and brat. A file is
+                         written under a temporary name beside it and renamed when complete
   --output-format FMT    ${OUTPUT_FORMATS.join(' | ')}
                          jsonl: the input objects with "entities": [{type, start, end, text, score}] added
-                         tsv: one entity a line: doc, type, start, end, text, score (doc = line number)
-                         ccks, brat: folders; conll: character BIO lines (-DOCSTART- <id> per document)
+                         tsv: a header line, then one entity a line: doc, type, start, end, text, score
+                         (doc = line number)
+                         ccks, brat: folders (two files a document: not for stdout; use jsonl or conll there)
+                         conll: character BIO lines (-DOCSTART- <id> per document)
                          (default: jsonl with --input or --input-format jsonl, else tsv)
   --threads N            worker threads, each with its own tagger (default 1; output order is kept)
   --offsets UNIT         utf16 (default, JavaScript string offsets) or codepoint (jsonl and tsv only)
   --kbest K              also give the K most probable taggings as "paths" (jsonl only)
   --no-consistency       do not apply the model's entity-string consistency check
   --no-scores            leave out the entity scores (faster)
-  --force                write even if OUTPUT exists
+  --force                write even if OUTPUT exists (never over the input, nor through a link to it)
   -h, --help             show this help
 
-Offsets are end exclusive. A record that fails (bad JSON, no text, a document the output format cannot hold)
-is reported on stderr with its line number or file, the run goes on, and the exit code is 1.
+Offsets are end exclusive. A record that fails (bad JSON, no text, invalid bytes, a line over the limit, a
+document the output format cannot hold) is reported on stderr with its line number or file, the run goes on,
+and the exit code is 1. Ctrl-C stops the run with exit code 130 and leaves no partial output file.
 Colours (terminal only) are turned off by NO_COLOR.`;
 
 interface Resolved {
@@ -109,6 +127,15 @@ function inputFormatOf(values: OptionValues): InputFormat | undefined {
   return v as InputFormat;
 }
 
+function encodingOf(values: OptionValues): InputEncoding {
+  const v = (stringOption(values, 'encoding') ?? 'utf-8').toLowerCase();
+  const name = v === 'utf8' ? 'utf-8' : v;
+  if (!(INPUT_ENCODINGS as readonly string[]).includes(name)) {
+    throw new UsageError(`option --encoding: unknown encoding '${v}'; expected one of ${INPUT_ENCODINGS.join(', ')}`);
+  }
+  return name as InputEncoding;
+}
+
 export const tagCommand: Command = {
   name: 'tag',
   summary: 'tag texts, stdin lines or a corpus (interactive prompt on a terminal; worker threads)',
@@ -121,6 +148,8 @@ export const tagCommand: Command = {
         kernels: { type: 'string' },
         input: { type: 'string' },
         'input-format': { type: 'string' },
+        encoding: { type: 'string' },
+        'max-line-chars': { type: 'string' },
         output: { type: 'string' },
         'output-format': { type: 'string' },
         threads: { type: 'string' },
@@ -134,17 +163,26 @@ export const tagCommand: Command = {
     );
     const input = stringOption(values, 'input');
     const inputFormat = inputFormatOf(values);
-    const output = stringOption(values, 'output');
+    const rawOutput = stringOption(values, 'output');
+    const output = rawOutput === '-' ? undefined : rawOutput; // undefined: stdout
+    const lineOptions = { encoding: encodingOf(values), maxLineChars: integerOption(values, 'max-line-chars', DEFAULT_MAX_LINE_CHARS) };
+    if (lineOptions.maxLineChars < 1) throw new UsageError(`option --max-line-chars: expected a positive integer, got ${lineOptions.maxLineChars}`);
     if (input !== undefined && positionals.length > 0) throw new UsageError('give either TEXT arguments or --input, not both');
+    const fromStdin = input === '-' || (input === undefined && positionals.length === 0);
     const interactiveMode = input === undefined && positionals.length === 0 && process.stdin.isTTY === true;
-    if (interactiveMode && output !== undefined) throw new UsageError('--output needs --input, TEXT arguments or stdin lines (stdin is a terminal)');
+    if (interactiveMode && rawOutput !== undefined) throw new UsageError('--output needs --input, TEXT arguments or stdin lines (stdin is a terminal)');
 
-    const lineFallback: OutputFormat = input !== undefined || inputFormat === 'jsonl' ? 'jsonl' : 'tsv';
+    const lineFallback: OutputFormat = (input !== undefined && input !== '-') || inputFormat === 'jsonl' ? 'jsonl' : 'tsv';
     const outputFormat = outputFormatOf(values, lineFallback);
     const common = resolveCommon(values);
     const { tagOptions } = common;
+    if (outputFormat === 'ccks' || outputFormat === 'brat') {
+      if (rawOutput === undefined) throw new UsageError(`--output-format ${outputFormat} needs --output (a folder)`);
+      if (output === undefined) {
+        throw new UsageError(`--output-format ${outputFormat} writes two files a document and cannot go to stdout; give --output FOLDER, or use --output-format jsonl or conll for a stream`);
+      }
+    }
     if (outputFormat === 'ccks' || outputFormat === 'brat' || outputFormat === 'conll') {
-      if (output === undefined) throw new UsageError(`--output-format ${outputFormat} needs --output (a ${outputFormat === 'conll' ? 'file' : 'folder'})`);
       if (tagOptions.offsets === 'codepoint') throw new UsageError(`--offsets codepoint works with jsonl and tsv output only (${outputFormat} files use UTF-16 offsets)`);
       if (tagOptions.kbest !== undefined) throw new UsageError(`--kbest works with jsonl output only`);
     }
@@ -158,7 +196,7 @@ export const tagCommand: Command = {
 
     if (interactiveMode) {
       const tagger = await createTagger({ model: modelBytes, kernels });
-      await interactive({
+      const { interrupted } = await interactive({
         tagger,
         input: process.stdin,
         output: process.stdout,
@@ -166,32 +204,33 @@ export const tagCommand: Command = {
         terminal: true,
         tagOptions,
       });
-      return EXIT_OK;
+      return interrupted ? EXIT_INTERRUPTED : EXIT_OK;
     }
 
     let source: InputSource;
     let label: string | undefined;
-    if (input !== undefined) {
-      source = await openInput(input, inputFormat);
+    if (input !== undefined && input !== '-') {
+      source = await openInput(input, inputFormat, lineOptions);
       label = source.format === 'jsonl' || source.format === 'text' ? path.basename(input) : undefined;
     } else if (positionals.length > 0) {
       if (inputFormat !== undefined) throw new UsageError('--input-format applies to --input or stdin, not to TEXT arguments');
       source = argumentInput(positionals);
     } else {
       if (inputFormat === 'ccks' || inputFormat === 'brat') throw new UsageError(`stdin can be read as text or jsonl lines, not ${inputFormat}`);
-      source = stdinInput(process.stdin, inputFormat ?? 'text');
+      source = stdinInput(process.stdin, inputFormat ?? 'text', lineOptions);
       label = 'stdin';
     }
 
-    if (output !== undefined) await ensureWritable(output, values.force === true);
+    if (output !== undefined) await ensureWritable(output, values.force === true, input === undefined ? [] : [input]);
     let sink: Sink;
     if (outputFormat === 'jsonl') sink = await jsonlSink(output ?? process.stdout);
     else if (outputFormat === 'tsv') sink = await tsvSink(output ?? process.stdout, output === undefined && useColour(process.stdout));
-    else sink = await corpusSink(output as string, outputFormat, label);
+    else sink = await corpusSink(output ?? process.stdout, outputFormat, label);
 
     const pool = await createPool({ model: modelBytes, kernels }, common.threads);
     const batchMode = input !== undefined;
     let stats;
+    let finished = false;
     try {
       stats = await runBatch(source, pool, sink, {
         tagOptions,
@@ -199,9 +238,11 @@ export const tagCommand: Command = {
         onFailure: (where, message) => err(`cner tag: ${where}: ${message}`),
         progress: batchMode ? createProgress(process.stderr) : undefined,
         // stdin: one line a job, so each result is written as soon as it is ready (a live pipe is not held back)
-        chunkDocs: input === undefined && positionals.length === 0 ? 1 : undefined,
+        chunkDocs: fromStdin ? 1 : undefined,
       });
+      finished = true;
     } finally {
+      if (!finished) await sink.abort?.();
       await pool.close();
     }
     if (batchMode || output !== undefined) {

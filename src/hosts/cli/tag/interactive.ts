@@ -6,7 +6,8 @@
  *     BODY       2   5  上腹部  0.9871
  *     SIGNS      5   7  疼痛    0.9532
  *
- * An empty line asks again; end-of-input (Ctrl-D), Ctrl-C, `exit` or `quit` leave.
+ * An empty line asks again; end-of-input (Ctrl-D), `exit` or `quit` leave; Ctrl-C leaves too, flagged as an
+ * interruption (the CLI then exits 130, as shells expect).
  */
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
@@ -65,13 +66,18 @@ export function entityLines(entities: readonly Entity[], colour: boolean): strin
   });
 }
 
-/** Runs the prompt until the input ends. Resolves to the number of sentences tagged. */
-export async function interactive(options: InteractiveOptions): Promise<number> {
+/** Runs the prompt until the input ends. Resolves to the number of sentences tagged and whether Ctrl-C ended it. */
+export async function interactive(options: InteractiveOptions): Promise<{ count: number; interrupted: boolean }> {
   const { tagger, input, output, colour } = options;
   const prompt = options.prompt ?? PROMPT;
   const rl = createInterface({ input, output, terminal: options.terminal ?? false, prompt });
   const codepoints = options.tagOptions?.offsets === 'codepoint';
   let count = 0;
+  let interrupted = false;
+  rl.on('SIGINT', () => {
+    interrupted = true;
+    rl.close();
+  });
   const write = (s: string) => output.write(s.endsWith('\n') ? s : s + '\n');
   rl.prompt();
   try {
@@ -92,5 +98,5 @@ export async function interactive(options: InteractiveOptions): Promise<number> 
     rl.close();
   }
   if (options.terminal) write('');
-  return count;
+  return { count, interrupted };
 }

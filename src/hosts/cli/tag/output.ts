@@ -9,12 +9,11 @@
  * A document a writer cannot hold (e.g. a CCKS id that is not `<section>-<n>`) is returned as a failure
  * naming the document; the others are written.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { docToBio, formatBratAnn, formatCcksDoc, type Doc } from '../../../corpus/index.js';
+import { docToBio, formatBio, formatBratAnn, formatCcksDoc, type Doc } from '../../../corpus/index.js';
 import { writeCorpus } from '../../../io/corpus-io.js';
+import { openAtomic } from '../../../io/output-file.js';
 import type { Entity, TagResult } from '../../../tagger.js';
 import type { InputDoc } from './input.js';
 
@@ -34,8 +33,10 @@ export interface WriteFailure {
 export interface Sink {
   /** writes a group of tagged documents in order; returns the documents it could not write */
   write(batch: readonly TaggedDoc[]): Promise<WriteFailure[]>;
-  /** finishes the output (flushes and closes files; stdout stays open) */
+  /** finishes the output (flushes and closes files, renaming them to their final names; stdout stays open) */
   close(): Promise<WriteFailure[]>;
+  /** gives up the output after an error: temporary files are removed, the final names are left as they were */
+  abort?(): Promise<void>;
 }
 
 /** Where a document came from, for messages: `file:line`, `file`, or `document n`. */
@@ -50,22 +51,20 @@ async function put(stream: Writable, s: string): Promise<void> {
   if (!stream.write(s)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
 }
 
-async function end(stream: Writable): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    stream.once('error', reject);
-    stream.end(() => resolve());
-  });
+/**
+ * Where a line output goes: a stream (stdout, left open) or a file written through a temporary file beside it
+ * and renamed at close (a killed run leaves no partial file under the final name).
+ */
+interface Target {
+  stream: Writable;
+  close(): Promise<void>;
+  abort(): Promise<void>;
 }
 
-/** Opens a file for writing (its folder is made); the returned stream fails the write if the file cannot be made. */
-async function openFile(file: string): Promise<WriteStream> {
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  const stream = createWriteStream(file);
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (e) => reject(new Error(`cannot write ${file} (${(e as { code?: string }).code ?? 'error'})`)));
-  });
-  return stream;
+async function openTarget(target: Writable | string): Promise<Target> {
+  if (typeof target !== 'string') return { stream: target, close: async () => {}, abort: async () => {} };
+  const file = await openAtomic(target);
+  return { stream: file.stream, close: () => file.commit(), abort: () => file.abort() };
 }
 
 /** The JSON lines record of one tagged document. */
@@ -78,16 +77,17 @@ export function jsonlRecord(t: TaggedDoc): Record<string, unknown> {
 
 /** JSON lines to a stream (stdout) or a file. */
 export async function jsonlSink(target: Writable | string): Promise<Sink> {
-  const stream = typeof target === 'string' ? await openFile(target) : target;
+  const out = await openTarget(target);
   return {
     async write(batch) {
-      await put(stream, batch.map((t) => JSON.stringify(jsonlRecord(t)) + '\n').join(''));
+      await put(out.stream, batch.map((t) => JSON.stringify(jsonlRecord(t)) + '\n').join(''));
       return [];
     },
     async close() {
-      if (typeof target === 'string') await end(stream);
+      await out.close();
       return [];
     },
+    abort: () => out.abort(),
   };
 }
 
@@ -130,9 +130,14 @@ export function tsvLine(docNumber: number, e: Entity, colour: boolean): string {
   return [docNumber, paint(e.type, e.type, colour), e.start, e.end, escapeField(e.text), formatScore(e.score)].join('\t') + '\n';
 }
 
-/** TSV entity lines to a stream or a file. */
+/** The first line of TSV output. */
+export const TSV_HEADER = 'doc\ttype\tstart\tend\ttext\tscore\n';
+
+/** TSV entity lines, after a header line, to a stream or a file. */
 export async function tsvSink(target: Writable | string, colour: boolean): Promise<Sink> {
-  const stream = typeof target === 'string' ? await openFile(target) : target;
+  const out = await openTarget(target);
+  const stream = out.stream;
+  await put(stream, TSV_HEADER);
   return {
     async write(batch) {
       const lines: string[] = [];
@@ -144,9 +149,10 @@ export async function tsvSink(target: Writable | string, colour: boolean): Promi
       return [];
     },
     async close() {
-      if (typeof target === 'string') await end(stream);
+      await out.close();
       return [];
     },
+    abort: () => out.abort(),
   };
 }
 
@@ -161,11 +167,11 @@ const messageOf = (e: unknown): string => (e instanceof Error ? e.message : Stri
 
 /**
  * ccks / brat: a folder, written as documents arrive (one writeCorpus call per document, so one that the format
- * cannot hold is skipped and reported); conll: one file, written at close.
+ * cannot hold is skipped and reported; each file is written whole through a temporary file); conll: one file (or
+ * a stream), written as documents arrive through a temporary file renamed at close.
  */
-export async function corpusSink(target: string, format: 'ccks' | 'brat' | 'conll', label?: string): Promise<Sink> {
+export async function corpusSink(target: Writable | string, format: 'ccks' | 'brat' | 'conll', label?: string): Promise<Sink> {
   const ids = new Set<string>();
-  const kept: Doc[] = [];
   const check = (t: TaggedDoc): WriteFailure | Doc => {
     const where = whereOf(t.doc, label);
     if (ids.has(t.doc.id)) return { where, message: `duplicate document id ${JSON.stringify(t.doc.id)} (not written)` };
@@ -181,8 +187,10 @@ export async function corpusSink(target: string, format: 'ccks' | 'brat' | 'conl
     ids.add(t.doc.id);
     return doc;
   };
-  if (format === 'conll') await mkdir(path.dirname(path.resolve(target)), { recursive: true });
-  else await mkdir(target, { recursive: true });
+  let out: Target | undefined;
+  if (format === 'conll') out = await openTarget(target);
+  else if (typeof target === 'string') await mkdir(target, { recursive: true });
+  else throw new Error(`${format} output is a folder (two files a document); it cannot go to a stream`);
   return {
     async write(batch) {
       const failures: WriteFailure[] = [];
@@ -192,13 +200,14 @@ export async function corpusSink(target: string, format: 'ccks' | 'brat' | 'conl
         if ('message' in r) failures.push(r);
         else docs.push(r);
       }
-      if (format === 'conll') kept.push(...docs);
-      else if (docs.length > 0) await writeCorpus(target, docs, { format });
+      if (out) await put(out.stream, formatBio(docs));
+      else if (docs.length > 0) await writeCorpus(target as string, docs, { format: format as 'ccks' | 'brat' });
       return failures;
     },
     async close() {
-      if (format === 'conll') await writeCorpus(target, kept, { format: 'bio' });
+      await out?.close();
       return [];
     },
+    abort: async () => out?.abort(),
   };
 }

@@ -1,0 +1,141 @@
+/** `cner info MODEL`: the model card summary of a model file, read from its header (checked, digests verified). */
+import { readModelAsync, type ModelHeader } from '../../../model/format.js';
+import { tagTypes } from '../../../tags/bio.js';
+import { formatFigure } from '../../../eval/report.js';
+import { defaultModelPath } from '../../node.js';
+import { EXIT_OK, out, parseCommandArgs, type Command } from '../command.js';
+import { readInputFile } from '../shared.js';
+
+const usage = `Usage: cner info [MODEL] [--json]
+
+Prints the summary of a model file: name and version, its content id (SHA-256, the first 12 hex digits; the full
+digest with --json), the entity labels, when it was written and trained, the corpus and terms it was trained
+under, its recorded metrics, its size and its input channels (char, word, bigram, lexicon) and network.
+The file is checked as the tagger checks it (format and digests) before anything is printed.
+
+Options:
+  MODEL        the model file (default: models/default.cner of the package)
+  --json       print the summary as one JSON object
+  -h, --help   show this help`;
+
+export interface ModelSummary {
+  file: string;
+  name: string;
+  version: string;
+  sha256: string;
+  bytes: number;
+  created: string;
+  /** the training date when the header records one (training.date / trainedAt / finished) */
+  trained: string | null;
+  corpus: string | null;
+  license: string | null;
+  epochs: number | null;
+  types: string[];
+  labels: string[];
+  /** per split (dev, test …): precision, recall, F1 as fractions, null when not recorded */
+  metrics: Record<string, { precision: number | null; recall: number | null; f1: number | null }>;
+  channels: Record<string, { vocabulary: number; dim: number } | null>;
+  network: { lstm: number[]; crf: boolean; quantization: string; consistency: boolean; segmenter: string };
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The summary of a model from its header, digest and size. */
+export function summarizeModel(file: string, header: ModelHeader, sha256: string, bytes: number): ModelSummary {
+  const training = isObject(header.training) ? header.training : {};
+  const metrics: ModelSummary['metrics'] = {};
+  if (isObject(training.metrics)) {
+    for (const [split, m] of Object.entries(training.metrics)) {
+      if (isObject(m) && (num(m.f1) !== null || num(m.precision) !== null)) metrics[split] = { precision: num(m.precision), recall: num(m.recall), f1: num(m.f1) };
+    }
+  }
+  const a = header.architecture;
+  const channel = (vocabulary: number | undefined, dim: number | undefined) => (vocabulary && dim ? { vocabulary, dim } : null);
+  const segmenter = header.segmenter as { kind?: unknown; variant?: unknown };
+  return {
+    file,
+    name: header.name,
+    version: header.version,
+    sha256,
+    bytes,
+    created: header.created,
+    trained: str(training.date) ?? str(training.trainedAt) ?? str(training.finished) ?? null,
+    corpus: str(training.corpus),
+    license: str(training.license),
+    epochs: num(training.epochs),
+    types: tagTypes(header.tags.labels),
+    labels: header.tags.labels,
+    metrics,
+    channels: {
+      char: channel(a.charVocab, a.charDim),
+      word: channel(a.wordVocab, a.wordDim),
+      bigram: channel(a.bigramVocab, a.bigramDim),
+      lexicon: channel(a.lexTypes, a.lexDim),
+    },
+    network: {
+      lstm: a.lstm,
+      crf: a.crf,
+      quantization: header.quantization?.scheme ?? 'none',
+      consistency: isObject(header.consistency),
+      segmenter: [str(segmenter.kind), str(segmenter.variant)].filter((x) => x !== null).join(' ') || 'none',
+    },
+  };
+}
+
+const figure = (x: number | null): string => formatFigure(x ?? NaN, x !== null);
+
+/** The summary as aligned `field  value` lines. */
+export function formatModelSummary(s: ModelSummary): string {
+  const rows: string[][] = [
+    ['file', s.file],
+    ['name', `${s.name} ${s.version}`],
+    ['sha256', `${s.sha256.slice(0, 12)} (content id)`],
+    ['size', `${s.bytes.toLocaleString('en-US')} bytes (${s.bytes >= 1e6 ? `${(s.bytes / 1e6).toFixed(1)} MB` : `${(s.bytes / 1e3).toFixed(1)} kB`})`],
+    ['written', s.created],
+    ['trained', s.trained ?? 'not recorded'],
+  ];
+  if (s.corpus) rows.push(['corpus', s.corpus]);
+  if (s.epochs !== null) rows.push(['epochs', String(s.epochs)]);
+  rows.push(['labels', `${s.types.join(' ')} (${s.labels.length} BIO tags)`]);
+  const splits = Object.keys(s.metrics);
+  if (splits.length === 0) rows.push(['metrics', 'not recorded']);
+  for (const [i, split] of splits.entries()) {
+    const m = s.metrics[split];
+    rows.push([i === 0 ? 'metrics' : '', `${split}: P ${figure(m.precision)}  R ${figure(m.recall)}  F1 ${figure(m.f1)}`]);
+  }
+  const channels = Object.entries(s.channels).map(([k, c]) => (c ? `${k} ${c.vocabulary}×${c.dim}` : null)).filter((x) => x !== null);
+  rows.push(['channels', channels.join(', ') || 'none']);
+  const n = s.network;
+  rows.push([
+    'network',
+    `${n.lstm.length > 0 ? `BiLSTM ${n.lstm.join('/')}` : 'no LSTM'}, ${n.crf ? 'CRF' : 'softmax'}, weights ${n.quantization === 'none' ? 'f32' : n.quantization}, ` +
+      `segmenter ${n.segmenter}, consistency table ${n.consistency ? 'yes' : 'no'}`,
+  ]);
+  const width = Math.max(...rows.map((r) => r[0].length));
+  const text = rows.map((r) => `${r[0].padEnd(width)}  ${r[1]}`).join('\n');
+  return s.license ? `${text}\n${'terms'.padEnd(width)}  ${s.license}` : text;
+}
+
+export const infoCommand: Command = {
+  name: 'info',
+  summary: 'print the summary of a model file (name, version, hash, labels, metrics, size, channels)',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' } }, { min: 0, max: 1, names: 'MODEL' });
+    const file = positionals[0] ?? defaultModelPath();
+    const bytes = await readInputFile(file, 'model');
+    let model;
+    try {
+      model = await readModelAsync(bytes);
+    } catch (e) {
+      throw new Error(`${file} is not a usable model file: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const summary = summarizeModel(file, model.header, model.sha256, bytes.length);
+    out(values.json === true ? JSON.stringify(summary, null, 2) : formatModelSummary(summary));
+    return EXIT_OK;
+  },
+};
+
+export default infoCommand;

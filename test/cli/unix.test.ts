@@ -1,0 +1,188 @@
+/**
+ * The CLI behaves like the tools its users know: `-` for stdin/stdout, a TSV header, --encoding, a per-line limit
+ * and invalid bytes reported by line while the run goes on, did-you-mean, `cner info`, lazy command loading, clear
+ * messages for missing paths and n/a for figures that have no value.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadTagger } from '../../src/hosts/node.js';
+import type { Tagger } from '../../src/tagger.js';
+import { jsonLines, root, runCli, vectorModelPath } from '../onprem/helpers.js';
+
+const M = ['--model', vectorModelPath];
+const TEXT = '患者右下腹痛三天，伴恶心呕吐。';
+const FIX = fileURLToPath(new URL('../fixtures/corpus/', import.meta.url));
+let dir = '';
+let tagger: Tagger;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cner-unix-'));
+  tagger = await loadTagger({ model: vectorModelPath });
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('stdin and stdout as -', () => {
+  it('--input - reads stdin (text and jsonl) and --output - writes stdout', async () => {
+    const text = await runCli(['tag', ...M, '--input', '-', '--output', '-', '--output-format', 'jsonl'], { input: `${TEXT}\n` });
+    expect(text.code, text.stderr).toBe(0);
+    expect(jsonLines(text.stdout)).toEqual([{ id: 'line-1', text: TEXT, entities: JSON.parse(JSON.stringify(tagger.tag(TEXT).entities)) }]);
+    const jsonl = await runCli(['tag', ...M, '--input', '-', '--input-format', 'jsonl'], { input: JSON.stringify({ id: 'a', text: TEXT }) + '\n' });
+    expect(jsonl.code, jsonl.stderr).toBe(0);
+    expect(jsonLines(jsonl.stdout)[0].id).toBe('a');
+  });
+
+  it('CoNLL goes to stdout; BRAT and CCKS (two files a document) are refused there with the alternative named', async () => {
+    const conll = await runCli(['tag', ...M, '--output-format', 'conll', '--output', '-', TEXT]);
+    expect(conll.code, conll.stderr).toBe(0);
+    expect(conll.stdout.startsWith('-DOCSTART- arg-1\n')).toBe(true);
+    expect(conll.stdout.trim().split('\n')).toHaveLength(1 + [...TEXT].length);
+    for (const format of ['brat', 'ccks']) {
+      const r = await runCli(['tag', ...M, '--output-format', format, '--output', '-', TEXT]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/cannot go to stdout; give --output FOLDER, or use --output-format jsonl or conll/);
+    }
+  });
+
+  it('TSV starts with a header line', async () => {
+    const r = await runCli(['tag', ...M, TEXT]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('doc\ttype\tstart\tend\ttext\tscore');
+    expect(lines).toHaveLength(1 + tagger.tag(TEXT).entities.length);
+  });
+});
+
+describe('input encodings and bad lines', () => {
+  // 右下腹痛 in GBK
+  const GBK = Buffer.from([0xd3, 0xd2, 0xcf, 0xc2, 0xb8, 0xb9, 0xcd, 0xb4]);
+
+  it('--encoding gbk / gb18030 decodes a file and stdin; an unknown encoding is a usage error', async () => {
+    const file = join(dir, 'gbk.txt');
+    writeFileSync(file, Buffer.concat([GBK, Buffer.from('\n')]));
+    for (const encoding of ['gbk', 'gb18030']) {
+      const r = await runCli(['tag', ...M, '--encoding', encoding, '--input', file]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(jsonLines(r.stdout)[0].text).toBe('右下腹痛');
+    }
+    const stdin = await runCli(['tag', ...M, '--encoding', 'gb18030', '--output-format', 'jsonl'], { input: GBK });
+    expect(stdin.code, stdin.stderr).toBe(0);
+    expect(jsonLines(stdin.stdout)[0].text).toBe('右下腹痛');
+    const bad = await runCli(['tag', ...M, '--encoding', 'latin9', TEXT]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--encoding: unknown encoding 'latin9'; expected one of utf-8, gb18030, gbk/);
+  });
+
+  it('an invalid UTF-8 line is reported by number and the run goes on (exit 1, the other lines written)', async () => {
+    const file = join(dir, 'mixed.txt');
+    writeFileSync(file, Buffer.concat([Buffer.from(`${TEXT}\n`), Buffer.from([0xe6, 0x82, 0x0a]), Buffer.from(`${TEXT}\n`)]));
+    const out = join(dir, 'mixed.jsonl');
+    const r = await runCli(['tag', ...M, '--input', file, '--output', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/mixed\.txt:2: not valid utf-8/);
+    expect(jsonLines(readFileSync(out, 'utf8')).map((d) => d.id)).toEqual(['line-1', 'line-3']);
+  });
+
+  it('--max-line-chars: a longer line is reported by number and skipped, the run goes on', async () => {
+    const file = join(dir, 'long.txt');
+    writeFileSync(file, [TEXT, TEXT.repeat(10), TEXT].join('\n'));
+    const r = await runCli(['tag', ...M, '--input', file, '--max-line-chars', String(TEXT.length * 2)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/long\.txt:2: line longer than 30 characters/);
+    expect(jsonLines(r.stdout).map((d) => d.id)).toEqual(['line-1', 'line-3']);
+    expect((await runCli(['tag', ...M, '--max-line-chars', '0', TEXT])).code).toBe(2);
+    expect((await runCli(['tag', '--help'])).stdout).toMatch(/--max-line-chars N[\s\S]*default 1,000,000 characters/);
+  });
+});
+
+describe('the dispatcher', () => {
+  it('suggests the nearest command and option for a typo', async () => {
+    const command = await runCli(['tga', 'x']);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toContain("unknown command 'tga'; did you mean 'tag'?");
+    const option = await runCli(['tag', '--modle', 'x', 'y']);
+    expect(option.code).toBe(2);
+    expect(option.stderr).toMatch(/'--modle'.*did you mean --model\?/);
+    expect((await runCli(['frobnicate'])).stderr).not.toContain('did you mean');
+  });
+
+  it('loads only the module of the command that runs (cner tag never imports the store, S3 or training code)', async () => {
+    const log = join(dir, 'loads.txt');
+    const hook = join(root, 'test', 'cli', 'fixtures', 'log-loads.mjs');
+    const loaded = async (args: string[]) => {
+      writeFileSync(log, '');
+      const r = await runCli(args, { env: { CNER_LOAD_LOG: log, NODE_OPTIONS: `--import ${hook}` } });
+      expect(r.code, r.stderr).toBe(0);
+      return readFileSync(log, 'utf8');
+    };
+    // the sources (.ts) or the compiled package (.js), whichever bin/cner.mjs runs
+    const tag = await loaded(['tag', ...M, TEXT]);
+    expect(tag).toMatch(/\/src\/hosts\/cli\/commands\/tag\.[jt]s$/m);
+    for (const heavy of [/\/src\/store\//, /\/src\/train\//, /@aws-sdk/, /\/commands\/(publish|train|serve|retrain)\.[jt]s$/m]) expect(tag).not.toMatch(heavy);
+    const help = await loaded(['convert', '--help']);
+    expect(help).toMatch(/\/commands\/convert\.[jt]s$/m);
+    expect(help).not.toMatch(/\/commands\/tag\.[jt]s$/m);
+  });
+});
+
+describe('cner info', () => {
+  it('prints the model card summary: name, version, short sha256, labels, metrics, size, channels', async () => {
+    const r = await runCli(['info', vectorModelPath]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^name\s+test-vectors-model 1\.0\.0$/m);
+    expect(r.stdout).toMatch(/^sha256\s+[0-9a-f]{12} /m);
+    expect(r.stdout).toMatch(/^labels\s+BODY CHECK DISEASE SIGNS TREATMENT \(11 BIO tags\)$/m);
+    expect(r.stdout).toMatch(/^size\s+19,500 bytes/m);
+    expect(r.stdout).toMatch(/^channels\s+char 127×12, word 114×6$/m);
+    expect(r.stdout).toMatch(/^metrics\s+not recorded$/m);
+    const json = JSON.parse((await runCli(['info', vectorModelPath, '--json'])).stdout);
+    expect(json.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(json.types).toEqual(['BODY', 'CHECK', 'DISEASE', 'SIGNS', 'TREATMENT']);
+    const bundled = await runCli(['info']);
+    expect(bundled.code, bundled.stderr).toBe(0);
+    expect(bundled.stdout).toMatch(/^metrics\s+dev: P \d+\.\d\d {2}R \d+\.\d\d {2}F1 \d+\.\d\d$/m);
+  });
+
+  it('a missing or broken model file is a clear failure', async () => {
+    const missing = await runCli(['info', join(dir, 'none.cner')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot read the model .*none\.cner: no such file/);
+    const broken = join(dir, 'broken.cner');
+    writeFileSync(broken, 'not a model');
+    const b = await runCli(['info', broken]);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/broken\.cner is not a usable model file/);
+  });
+});
+
+describe('corpus commands: missing paths and empty evaluations', () => {
+  it('eval, convert and split name a missing path in words, not as a raw ENOENT', async () => {
+    const none = join(dir, 'no-such-corpus');
+    const cases: [string[], RegExp][] = [
+      [['eval', '--gold', none, '--pred', join(FIX, 'ccks')], /cannot read the gold corpus .*no-such-corpus: no such file or folder/],
+      [['eval', '--gold', join(FIX, 'ccks'), '--pred', none], /cannot read the predicted corpus .*no-such-corpus: no such file or folder/],
+      [['convert', '--to', 'jsonl', none, join(dir, 'c.jsonl')], /cannot read the input .*no-such-corpus: no such file or folder/],
+      [['split', none, '--out', join(dir, 's')], /cannot read the input .*no-such-corpus: no such file or folder/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toContain('ENOENT');
+    }
+  });
+
+  it('an evaluation with no gold and no predicted entities prints n/a, not 0.00', async () => {
+    const empty = join(dir, 'empty.jsonl');
+    writeFileSync(empty, JSON.stringify({ id: 'a', text: TEXT, entities: [] }) + '\n');
+    const r = await runCli(['eval', '--gold', empty, '--pred', empty, '--relaxed']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^micro\s+0\s+0\s+0\s+n\/a\s+n\/a\s+n\/a\s+n\/a\s+n\/a\s+n\/a$/m);
+    expect(r.stdout).toMatch(/^macro\s+n\/a\s+n\/a\s+n\/a/m);
+    expect(r.stdout).not.toMatch(/0\.00/);
+  });
+});
