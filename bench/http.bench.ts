@@ -24,7 +24,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { createTagger } from '../src/tagger.js';
 import { createApp } from '../src/hosts/http/app.js';
-import { ModelSource } from '../src/hosts/http/model-source.js';
+import { ModelSource, servedHere } from '../src/hosts/http/model-source.js';
 import { sha256Hex } from '../src/store/index.js';
 import { randomModel } from '../test/helpers/random-model.js';
 import { spawnServe } from '../test/http/serve-process.js';
@@ -256,7 +256,7 @@ async function main() {
   const tagLong = await timeLoop(IN_PROCESS.long, () => tagger.tag(DOCS.long));
   const source = new ModelSource({ kernels, fallback: { bytes: model.bytes, source: 'file' } });
   await source.get();
-  const app = createApp({ model: () => source.get() });
+  const app = createApp({ model: async () => servedHere(await source.get()) });
   const handler = (text: string) =>
     checked(Promise.resolve(app.fetch(new Request('http://bench/v1/tag', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) }))));
   for (let i = 0; i < 50; i++) await handler(DOCS.short);

@@ -102,6 +102,8 @@ describe('cner serve arguments', () => {
       checkIntervalMs: 5000,
     });
     expect(o.limits).toMatchObject({ maxCharsPerDocument: 10 });
+    const load = serveOptions(['--model', 'm.cner', '--threads', '3', '--max-queue', '7', '--max-request-cost', '5000', '--max-response-bytes', '9000'], {});
+    expect(load).toMatchObject({ threads: 3, maxQueue: 7, limits: { maxRequestCost: 5000, maxResponseBytes: 9000 } });
   });
 
   it('refuses bad command lines with a UsageError', () => {
@@ -113,6 +115,9 @@ describe('cner serve arguments', () => {
       [['--model', 'm', '--token-env', 'not a name'], /environment variable name/],
       [['--model', 'm', '--cors', 'example.org'], /--cors/],
       [['--model', 'm', '--max-documents', '0'], /--max-documents/],
+      [['--model', 'm', '--threads', '0'], /--threads/],
+      [['--model', 'm', '--max-queue', 'x'], /--max-queue/],
+      [['--model', 'm', '--max-request-cost', '-1'], /--max-request-cost/],
       [['--model', 'm', 'extra'], /too many arguments/],
       [['--model', 'm', '--bogus'], /bogus/],
     ];

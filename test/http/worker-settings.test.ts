@@ -17,10 +17,12 @@ describe('readSettings', () => {
       MAX_BODY_BYTES: '1000',
       MAX_DOCUMENTS: ' 3 ',
       MAX_CHARS_PER_DOCUMENT: '50',
+      MAX_REQUEST_COST: '120',
+      MAX_RESPONSE_BYTES: '9000',
       CORS_ORIGINS: 'https://a.example, http://localhost:8080',
     });
     expect(s).toEqual({
-      limits: { maxBodyBytes: 1000, maxDocuments: 3, maxCharsPerDocument: 50 },
+      limits: { maxBodyBytes: 1000, maxDocuments: 3, maxCharsPerDocument: 50, maxRequestCost: 120, maxResponseBytes: 9000 },
       corsOrigins: ['https://a.example', 'http://localhost:8080'],
       authToken: 't0ken',
       checkIntervalMs: 0,
@@ -34,6 +36,8 @@ describe('readSettings', () => {
       [{ MAX_DOCUMENTS: 'ten' }, 'MAX_DOCUMENTS'],
       [{ MAX_CHARS_PER_DOCUMENT: '-5' }, 'MAX_CHARS_PER_DOCUMENT'],
       [{ MAX_CHARS_PER_DOCUMENT: '1.5' }, 'MAX_CHARS_PER_DOCUMENT'],
+      [{ MAX_REQUEST_COST: '0' }, 'MAX_REQUEST_COST'],
+      [{ MAX_RESPONSE_BYTES: 'lots' }, 'MAX_RESPONSE_BYTES'],
       [{ MODEL_CHECK_SECONDS: 'soon' }, 'MODEL_CHECK_SECONDS'],
       [{ CORS_ORIGINS: 'example.org' }, 'CORS_ORIGINS'],
     ];

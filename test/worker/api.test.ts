@@ -51,6 +51,13 @@ describe('auth', () => {
     expect(bare.status).toBe(401);
   });
 
+  it('accepts the bearer scheme in any case (RFC 7235)', async () => {
+    for (const scheme of ['bearer', 'BEARER']) {
+      const res = await exports.default.fetch(new Request(`${BASE}/v1/model`, { headers: { authorization: `${scheme} ${TOKEN}` } }));
+      expect(res.status, scheme).toBe(200);
+    }
+  });
+
   it('accepts the right token', async () => {
     const res = await tag({ text: '腹痛' });
     expect(res.status).toBe(200);
@@ -114,6 +121,36 @@ describe('limits (413 naming the limit)', () => {
       expect(e.message).toContain('maxCharsPerDocument');
       expect(e.message).not.toContain('腹');
     }
+  });
+});
+
+describe('budget and hostile requests', () => {
+  it('refuses characters × kbest over the budget with 413 budget_exceeded, before tagging', async () => {
+    const res = await tag({ text: '腹'.repeat(limits.maxCharsPerDocument), options: { kbest: 10 } });
+    expect(res.status).toBe(413);
+    const e = await errorOf(res);
+    expect(e.code).toBe('budget_exceeded');
+    expect(e.message).toContain('maxRequestCost');
+  });
+
+  it('answers 125,000 invalid documents with a short 400', async () => {
+    const res = await tag({ documents: Array.from({ length: 125_000 }, () => ({})) });
+    expect(res.status).toBe(400);
+    const e = await errorOf(res);
+    expect(e.message.length).toBeLessThan(2000);
+    expect(e.message).toContain('and 124990 more');
+  });
+
+  it('refuses prototype-named keys', async () => {
+    const res = await call('/v1/tag', { method: 'POST', body: '{"text":"腹痛","options":{"__proto__":{"kbest":10}}}', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).message).toContain('"__proto__" is not allowed');
+  });
+
+  it('names the model by a short hash and its training date', async () => {
+    const health = (await (await call('/healthz', { token: null })).json()) as { model: { id: string; trained: string | null } };
+    expect(health.model.id).toBe(sha.slice(0, 12));
+    expect(health.model.trained).toBe('2026-01-01T00:00:00.000Z');
   });
 });
 

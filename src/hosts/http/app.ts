@@ -10,17 +10,18 @@
  *
  * Errors are always { error: { code, message } } with the right status; no stack traces; no text from
  * the request ever reaches a log line or an error message.
+ *
+ * Bounds on one request (Limits; docs in the README, "Serving under load"): body bytes, documents, characters a
+ * document, the budget (characters × max(1, kbest), maxRequestCost) and the answer's size (maxResponseBytes).
+ * A request is tagged with ONE tagMany() call of the host's tagger: the Worker runs it in its isolate
+ * (inThisThread), the Node server on a pool of worker threads with a bounded queue (node-server.ts).
  */
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { openApiDocument } from './openapi.js';
 import { renderPage } from './page.js';
-import { tagRequestSchema, validate } from './schemas.js';
+import { check, describeIssues, tagRequestSchema } from './schemas.js';
 
-/** What the app needs from a tagger (src/tagger.ts implements it). */
-export interface TaggerLike {
-  tag(text: string, options?: TagCallOptions): { entities: unknown[]; paths?: unknown[] };
-}
 export interface TagCallOptions {
   offsets?: 'utf16' | 'codepoint';
   scores?: boolean;
@@ -28,19 +29,53 @@ export interface TagCallOptions {
   consistency?: boolean;
 }
 
-/** The model being served and where it came from. */
-export interface ServedModel {
-  tagger: TaggerLike;
+export interface TagResultLike {
+  entities: unknown[];
+  paths?: unknown[];
+}
+
+/** What the host learns about the request it tags. */
+export interface TagJob {
+  /** characters × max(1, kbest): what the budget counts, and what a host may schedule by */
+  cost: number;
+  /** Date.now() after which work not yet started must not start (the request's deadline_ms); absent: none */
+  deadline?: number;
+  /** aborted when the client has gone away */
+  signal?: AbortSignal;
+}
+
+/**
+ * What the app needs from a tagger: every text of a request in one call. A host that cannot take the job now
+ * throws an ApiError (503 overloaded with retryAfter, 504 deadline_exceeded).
+ */
+export interface TaggerLike {
+  tagMany(texts: string[], options: TagCallOptions, job: TagJob): Promise<TagResultLike[]>;
+}
+
+/** What identifies the model being served and where it came from. */
+export interface ModelInfo {
   /** SHA-256 (hex) of the model file: the model's content id. */
   sha256: string;
   name: string;
   version: string;
+  /** when the model was trained (the file's `created` time, written when training ended), or null if not recorded */
+  trained: string | null;
   labels: string[];
   metrics?: unknown;
   /** where the model came from: 'r2' / 'store' (the manifest's current model), 'bundled' / 'file' (fallback) */
   source: string;
   /** the store's publish record of this model (absent for a bundled or file model) */
   release?: { version: number; publishedAt: string };
+}
+
+/** The model being served and the tagger that runs it. */
+export interface ServedModel extends ModelInfo {
+  tagger: TaggerLike;
+}
+
+/** The short id shown beside the name: the first 12 hex digits of the model's SHA-256. */
+export function modelId(sha256: string): string {
+  return sha256.slice(0, 12);
 }
 
 export interface Limits {
@@ -50,32 +85,56 @@ export interface Limits {
   maxDocuments: number;
   /** most characters (UTF-16 code units) in one document (413 above) */
   maxCharsPerDocument: number;
+  /** the budget: most characters × max(1, kbest) in one request, all documents together (413 budget_exceeded above) */
+  maxRequestCost: number;
+  /** largest answer, in bytes of JSON (413 response_too_large above) */
+  maxResponseBytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
   maxBodyBytes: 1_000_000,
   maxDocuments: 100,
   maxCharsPerDocument: 100_000,
+  maxRequestCost: 100_000,
+  maxResponseBytes: 4_000_000,
 };
 
 export interface AppOptions {
   /** Resolves the model to use for this request (the host caches and swaps it). */
   model: () => Promise<ServedModel>;
-  /** When set, every /v1/* request needs `Authorization: Bearer <token>`. */
+  /** When set, every /v1/* request needs `Authorization: Bearer <token>` (the scheme in any case). */
   authToken?: string;
   limits?: Partial<Limits>;
   /** Allowed CORS origins: '*' for any, a list, or none (no CORS headers). */
   corsOrigins?: '*' | string[];
 }
 
+export type ApiStatus = 400 | 401 | 404 | 405 | 413 | 415 | 500 | 503 | 504;
+
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 404 | 405 | 413 | 415 | 500 | 503,
+    readonly status: ApiStatus,
     readonly code: string,
     message: string,
+    /** seconds for a Retry-After header (503) */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
+}
+
+/** A tagger that runs in this thread (the Worker; tests): one tagMany() call, after a last look at the deadline. */
+export function inThisThread(tagger: { tagMany(texts: string[], options: TagCallOptions): TagResultLike[] }): TaggerLike {
+  return {
+    async tagMany(texts, options, job) {
+      if (job.deadline !== undefined && Date.now() > job.deadline) throw deadlineExceeded();
+      return tagger.tagMany(texts, options);
+    },
+  };
+}
+
+export function deadlineExceeded(): ApiError {
+  return new ApiError(504, 'deadline_exceeded', 'the request waited past its deadline_ms for a tagging thread and was not tagged');
 }
 
 /** Compares two strings in time that depends only on their lengths, not on where they differ. */
@@ -125,18 +184,31 @@ interface TagRequest {
   text?: string;
   documents?: { id?: string; text: string }[];
   options?: TagCallOptions;
+  deadline_ms?: number;
 }
 
 function errorBody(code: string, message: string) {
   return { error: { code, message } };
 }
 
+/** `Authorization: Bearer <token>`, the scheme in any case (RFC 7235); the token, or null. */
+export function bearerToken(header: string | undefined): string | null {
+  const m = /^bearer +(.+)$/i.exec(header ?? '');
+  return m ? m[1] : null;
+}
+
 export function createApp(opts: AppOptions): Hono {
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const app = new Hono();
+  const encoder = new TextEncoder();
 
   app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
+    if (err instanceof ApiError) {
+      if (err.retryAfter !== undefined) c.header('retry-after', String(err.retryAfter));
+      return c.json(errorBody(err.code, err.message), err.status);
+    }
+    // The client went away (mid-body or while its request waited): nobody reads the answer; nothing to log.
+    if (c.req.raw.signal?.aborted) return new Response(null, { status: 499 });
     // Unknown failure: log its kind only (never the request's text), answer without a stack.
     console.error(`internal error: ${err instanceof Error ? err.name : typeof err}`);
     return c.json(errorBody('internal', 'internal error'), 500);
@@ -168,9 +240,8 @@ export function createApp(opts: AppOptions): Hono {
 
   const auth = async (c: Context, next: () => Promise<void>) => {
     if (opts.authToken) {
-      const header = c.req.header('authorization') ?? '';
-      const m = /^Bearer (.+)$/.exec(header);
-      if (!m || !constantTimeEqual(m[1], opts.authToken)) {
+      const token = bearerToken(c.req.header('authorization'));
+      if (token === null || !constantTimeEqual(token, opts.authToken)) {
         c.header('www-authenticate', 'Bearer');
         throw new ApiError(401, 'unauthorized', 'a valid "Authorization: Bearer <token>" header is required');
       }
@@ -182,7 +253,7 @@ export function createApp(opts: AppOptions): Hono {
   app.get('/healthz', async (c) => {
     try {
       const m = await opts.model();
-      return c.json({ status: 'ok', model: { name: m.name, version: m.version, sha256: m.sha256, source: m.source } });
+      return c.json({ status: 'ok', model: { name: m.name, version: m.version, id: modelId(m.sha256), sha256: m.sha256, trained: m.trained, source: m.source } });
     } catch {
       return c.json({ status: 'unavailable', model: null }, 503);
     }
@@ -196,7 +267,9 @@ export function createApp(opts: AppOptions): Hono {
     return c.json({
       name: m.name,
       version: m.version,
+      id: modelId(m.sha256),
       sha256: m.sha256,
+      trained: m.trained,
       labels: m.labels,
       metrics: m.metrics ?? null,
       source: m.source,
@@ -205,6 +278,7 @@ export function createApp(opts: AppOptions): Hono {
   });
 
   app.post('/v1/tag', async (c) => {
+    const arrived = Date.now();
     const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') {
       throw new ApiError(415, 'unsupported_media_type', `content-type must be application/json, got ${type ? JSON.stringify(type) : 'none'}`);
@@ -216,10 +290,8 @@ export function createApp(opts: AppOptions): Hono {
     } catch {
       throw new ApiError(400, 'invalid_json', 'request body is not valid JSON');
     }
-    const issues = validate(body, tagRequestSchema);
-    if (issues.length) {
-      throw new ApiError(400, 'invalid_request', issues.map((i) => `${i.path}: ${i.message}`).join('; '));
-    }
+    const checked = check(body, tagRequestSchema);
+    if (checked.total > 0) throw new ApiError(400, 'invalid_request', describeIssues(checked));
     const req = body as TagRequest;
     if ((req.text === undefined) === (req.documents === undefined)) {
       throw new ApiError(400, 'invalid_request', 'give exactly one of "text" or "documents"');
@@ -228,19 +300,44 @@ export function createApp(opts: AppOptions): Hono {
     if (docs.length > limits.maxDocuments) {
       throw new ApiError(413, 'too_many_documents', `${docs.length} documents; the limit (maxDocuments) is ${limits.maxDocuments}`);
     }
+    let chars = 0;
     docs.forEach((d, i) => {
       if (d.text.length > limits.maxCharsPerDocument) {
         throw new ApiError(413, 'document_too_long', `document ${i} has ${d.text.length} characters; the limit (maxCharsPerDocument) is ${limits.maxCharsPerDocument}`);
       }
+      chars += d.text.length;
     });
+    const k = Math.max(1, req.options?.kbest ?? 1);
+    const cost = chars * k;
+    if (cost > limits.maxRequestCost) {
+      throw new ApiError(
+        413,
+        'budget_exceeded',
+        `this request costs ${cost} (${chars} characters × kbest ${k}); the budget (maxRequestCost) is ${limits.maxRequestCost}: send fewer characters per request or ask for fewer paths`,
+      );
+    }
     const m = await loadModel(opts);
     const options: TagCallOptions = { offsets: 'utf16', scores: true, consistency: true, ...req.options };
-    const results = docs.map((d) => {
-      const r = m.tagger.tag(d.text, options);
+    const job: TagJob = { cost, signal: c.req.raw.signal, ...(req.deadline_ms !== undefined ? { deadline: arrived + req.deadline_ms } : {}) };
+    const tagged = await m.tagger.tagMany(
+      docs.map((d) => d.text),
+      options,
+      job,
+    );
+    const results = docs.map((d, i) => {
+      const r = tagged[i];
       return { ...(d.id !== undefined ? { id: d.id } : {}), entities: r.entities, ...(r.paths ? { paths: r.paths } : {}) };
     });
-    const model = { name: m.name, version: m.version, sha256: m.sha256 };
-    return req.documents ? c.json({ model, documents: results }) : c.json({ model, ...results[0] });
+    const model = { name: m.name, version: m.version, id: modelId(m.sha256), sha256: m.sha256 };
+    const bytes = encoder.encode(JSON.stringify(req.documents ? { model, documents: results } : { model, ...results[0] }));
+    if (bytes.byteLength > limits.maxResponseBytes) {
+      throw new ApiError(
+        413,
+        'response_too_large',
+        `the answer would be ${bytes.byteLength} bytes; the limit (maxResponseBytes) is ${limits.maxResponseBytes}: ask for fewer k-best paths or send less text per request`,
+      );
+    }
+    return c.body(bytes, 200, { 'content-type': 'application/json' });
   });
 
   app.all('/v1/tag', () => {

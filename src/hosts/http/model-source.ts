@@ -4,7 +4,7 @@
  * tagger built. Platform-neutral: the Worker gives it an R2Store, the Node server a file:// or s3:// store.
  *
  *   const source = new ModelSource({ kernels, store, fallback: { bytes, source: 'bundled' } });
- *   createApp({ model: () => source.get() });
+ *   createApp({ model: async () => servedHere(await source.get()) });
  *
  * Policy (docs/edge.md):
  * - first use: the store's current model (docs/store.md: manifest.json → models/<sha>.cner, verified); when the
@@ -29,7 +29,7 @@ import {
   type ManifestEntry,
   type ObjectStore,
 } from '../../store/index.js';
-import type { ServedModel } from './app.js';
+import { inThisThread, type ModelInfo, type ServedModel } from './app.js';
 
 export type KernelSource = WebAssembly.Module | ArrayBuffer | Uint8Array;
 export type ModelBytes = Uint8Array | ArrayBuffer;
@@ -69,9 +69,24 @@ export interface ModelSourceStatus {
   lastRefused: string | null;
 }
 
-/** The served model plus what the store said about it (absent for the fallback). */
-export interface LoadedModel extends ServedModel {
+/** The served model plus what the store said about it (absent for the fallback), its tagger and its file. */
+export interface LoadedModel extends ModelInfo {
   tagger: Tagger;
+  /** the model file (verified); a host that tags elsewhere (worker threads) builds its taggers from it */
+  bytes: Uint8Array;
+}
+
+const servedInThread = new WeakMap<LoadedModel, ServedModel>();
+
+/** The app's view of a loaded model whose tagger runs in this thread (the Worker): one object per model. */
+export function servedHere(loaded: LoadedModel): ServedModel {
+  let served = servedInThread.get(loaded);
+  if (!served) {
+    const { tagger, bytes: _bytes, ...info } = loaded;
+    served = { ...info, tagger: inThisThread(tagger) };
+    servedInThread.set(loaded, served);
+  }
+  return served;
 }
 
 interface Handled {
@@ -270,13 +285,16 @@ export class ModelSource {
   }
 
   private async build(bytes: ModelBytes, source: string, entry: ManifestEntry | null): Promise<LoadedModel> {
-    const tagger = await createTagger({ model: bytes, kernels: this.kernels });
+    const file = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    const tagger = await createTagger({ model: file, kernels: this.kernels });
     const info = tagger.info;
     return {
       tagger,
+      bytes: file,
       sha256: info.sha256,
       name: info.name,
       version: info.version,
+      trained: tagger.header.training ? info.created : null,
       labels: info.labels,
       metrics: entry?.metrics ?? info.metrics,
       source,

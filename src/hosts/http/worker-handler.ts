@@ -10,12 +10,15 @@
  *   AUTH_TOKEN              secret: when set, /v1/* needs `Authorization: Bearer <token>`
  *   MODEL_CHECK_SECONDS     least seconds between two manifest checks (default 30; 0 = every request)
  *   MAX_BODY_BYTES, MAX_DOCUMENTS, MAX_CHARS_PER_DOCUMENT   request limits (413 above; defaults in app.ts)
+ *   MAX_REQUEST_COST        the budget: characters × max(1, kbest) in one request (413 budget_exceeded above); size it
+ *                           to the plan's CPU limit per request (README, "Serving under load")
+ *   MAX_RESPONSE_BYTES      largest answer (413 response_too_large above)
  *   CORS_ORIGINS            '' (no CORS headers), '*', or a comma-separated list of origins
  */
 import type { Hono } from 'hono';
 import { R2Store, type ObjectStore, type R2BucketLike } from '../../store/index.js';
 import { createApp, DEFAULT_LIMITS, type Limits } from './app.js';
-import { ModelSource, DEFAULT_CHECK_INTERVAL_MS, type KernelSource, type ModelBytes } from './model-source.js';
+import { ModelSource, DEFAULT_CHECK_INTERVAL_MS, servedHere, type KernelSource, type ModelBytes } from './model-source.js';
 
 export interface WorkerEnv {
   MODELS?: R2BucketLike;
@@ -24,6 +27,8 @@ export interface WorkerEnv {
   MAX_BODY_BYTES?: string;
   MAX_DOCUMENTS?: string;
   MAX_CHARS_PER_DOCUMENT?: string;
+  MAX_REQUEST_COST?: string;
+  MAX_RESPONSE_BYTES?: string;
   CORS_ORIGINS?: string;
 }
 
@@ -70,6 +75,8 @@ export function readSettings(env: WorkerEnv): WorkerSettings {
     maxBodyBytes: positiveInteger(env, 'MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes),
     maxDocuments: positiveInteger(env, 'MAX_DOCUMENTS', DEFAULT_LIMITS.maxDocuments),
     maxCharsPerDocument: positiveInteger(env, 'MAX_CHARS_PER_DOCUMENT', DEFAULT_LIMITS.maxCharsPerDocument),
+    maxRequestCost: positiveInteger(env, 'MAX_REQUEST_COST', DEFAULT_LIMITS.maxRequestCost),
+    maxResponseBytes: positiveInteger(env, 'MAX_RESPONSE_BYTES', DEFAULT_LIMITS.maxResponseBytes),
   };
   const cors = (env.CORS_ORIGINS ?? '').trim();
   let corsOrigins: '*' | string[] | undefined;
@@ -135,7 +142,7 @@ export function createWorker(assets: WorkerAssets) {
         state = {
           key,
           app: createApp({
-            model: () => (source ?? s).get(),
+            model: async () => servedHere(await (source ?? s).get()),
             authToken: settings.authToken,
             limits: settings.limits,
             corsOrigins: settings.corsOrigins,

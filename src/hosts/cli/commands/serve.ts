@@ -1,14 +1,19 @@
 import { DEFAULT_LIMITS, type Limits } from '../../http/app.js';
 import { DEFAULT_CHECK_INTERVAL_MS } from '../../http/model-source.js';
-import { DEFAULT_HOST, DEFAULT_PORT, startServer, type NodeServerOptions, type RunningServer } from '../../node-server.js';
-import { EXIT_OK, UsageError, err, integerOption, parseCommandArgs, stringOption, type Command, type OptionValues } from '../command.js';
+import { availableParallelism } from 'node:os';
+import { DEFAULT_HOST, DEFAULT_MAX_QUEUE, DEFAULT_PORT, startServer, type NodeServerOptions, type RunningServer } from '../../node-server.js';
+import { EXIT_INTERRUPTED, EXIT_OK, UsageError, err, integerOption, parseCommandArgs, stringOption, type Command, type OptionValues } from '../command.js';
 
 const usage = `Usage: cner serve --model FILE [--port N] [--host H] [--token-env VAR] [options]
        cner serve --store URL [--model FILE] [options]
 
 Serves the tagging API (the same as the Cloudflare Worker) on Node:
   POST /v1/tag, GET /v1/model, GET /healthz, GET /openapi.json, GET / (a page to try it).
-Runs until interrupted (Ctrl-C / SIGTERM). Log lines name models by SHA-256; request text is never logged.
+Tagging runs on worker threads; /healthz answers at once whatever is being tagged. A full queue answers 503 with
+Retry-After; a request over the budget (characters × kbest) answers 413 budget_exceeded.
+Runs until SIGTERM or Ctrl-C: then it stops accepting, answers every request in hand (queued ones too) and exits
+(0 on SIGTERM, 130 on Ctrl-C; a second signal exits at once). Log lines name models by SHA-256; request text is
+never logged.
 
 Options:
   --model FILE         the model file to serve (with --store: the fallback when the store has none)
@@ -22,6 +27,10 @@ Options:
   --max-body-bytes N   largest request body (default ${DEFAULT_LIMITS.maxBodyBytes})
   --max-documents N    most documents in one request (default ${DEFAULT_LIMITS.maxDocuments})
   --max-chars N        most characters in one document (default ${DEFAULT_LIMITS.maxCharsPerDocument})
+  --max-request-cost N the budget: most characters × max(1, kbest) in one request (default ${DEFAULT_LIMITS.maxRequestCost})
+  --max-response-bytes N  largest answer in bytes (default ${DEFAULT_LIMITS.maxResponseBytes})
+  --threads N          tagging threads (default: one per core, ${availableParallelism()} here)
+  --max-queue N        most requests waiting for a thread before 503 (default ${DEFAULT_MAX_QUEUE})
   --kernels FILE       kernels module (default: build/kernels.wasm of this package)
   -h, --help           show this help`;
 
@@ -46,6 +55,10 @@ export function serveOptions(argv: string[], env: Record<string, string | undefi
       'max-body-bytes': { type: 'string' },
       'max-documents': { type: 'string' },
       'max-chars': { type: 'string' },
+      'max-request-cost': { type: 'string' },
+      'max-response-bytes': { type: 'string' },
+      threads: { type: 'string' },
+      'max-queue': { type: 'string' },
       kernels: { type: 'string' },
     },
     { min: 0, max: 0, names: 'no positional arguments' },
@@ -74,6 +87,8 @@ export function serveOptions(argv: string[], env: Record<string, string | undefi
     maxBodyBytes: positive(values, 'max-body-bytes', DEFAULT_LIMITS.maxBodyBytes),
     maxDocuments: positive(values, 'max-documents', DEFAULT_LIMITS.maxDocuments),
     maxCharsPerDocument: positive(values, 'max-chars', DEFAULT_LIMITS.maxCharsPerDocument),
+    maxRequestCost: positive(values, 'max-request-cost', DEFAULT_LIMITS.maxRequestCost),
+    maxResponseBytes: positive(values, 'max-response-bytes', DEFAULT_LIMITS.maxResponseBytes),
   };
   return {
     modelPath,
@@ -85,6 +100,8 @@ export function serveOptions(argv: string[], env: Record<string, string | undefi
     corsOrigins,
     limits,
     checkIntervalMs: positive(values, 'check-seconds', DEFAULT_CHECK_INTERVAL_MS / 1000, true) * 1000,
+    threads: positive(values, 'threads', availableParallelism()),
+    maxQueue: positive(values, 'max-queue', DEFAULT_MAX_QUEUE),
   };
 }
 
@@ -93,7 +110,7 @@ export async function startFromArgs(argv: string[], env: Record<string, string |
   const options = serveOptions(argv, env);
   const server = await startServer(options);
   const s = server.source.status();
-  err(`cner serve: listening on ${server.url} (model ${s.sha256} from ${s.source}${options.authToken ? ', bearer token required' : ''})`);
+  err(`cner serve: listening on ${server.url} (model ${s.sha256} from ${s.source}, ${server.threads} tagging thread${server.threads === 1 ? '' : 's'}${options.authToken ? ', bearer token required' : ''})`);
   return server;
 }
 
@@ -103,18 +120,28 @@ export const serveCommand: Command = {
   usage,
   async run(argv) {
     const server = await startFromArgs(argv);
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        process.off('SIGINT', onInt);
-        process.off('SIGTERM', onTerm);
-        err(`cner serve: ${signal}, closing`);
-        void server.close().finally(resolve);
+    const code = await new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = (signal: 'SIGINT' | 'SIGTERM') => {
+        const exitCode = signal === 'SIGTERM' ? EXIT_OK : EXIT_INTERRUPTED;
+        if (stopping) {
+          err(`cner serve: ${signal} again, exiting without waiting`);
+          process.exit(exitCode);
+        }
+        stopping = true;
+        err(`cner serve: ${signal}, closing: answering the requests in hand, accepting no more`);
+        void server.close().finally(() => {
+          process.off('SIGINT', onInt);
+          process.off('SIGTERM', onTerm);
+          err('cner serve: closed');
+          resolve(exitCode);
+        });
       };
       const onInt = () => stop('SIGINT');
       const onTerm = () => stop('SIGTERM');
       process.on('SIGINT', onInt);
       process.on('SIGTERM', onTerm);
     });
-    return EXIT_OK;
+    return code;
   },
 };

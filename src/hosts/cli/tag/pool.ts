@@ -1,7 +1,12 @@
 /**
- * Where `cner tag` runs the tagger: in this thread (one tagger), or spread over worker threads (each worker
- * builds its own tagger from the same model bytes and compiled kernels). Jobs are groups of documents; a job
+ * Where `cner tag` and `cner serve` run the tagger: in this thread (one tagger), or spread over worker threads (each
+ * worker builds its own tagger from the same model bytes and compiled kernels). Jobs are groups of documents; a job
  * goes to the first idle worker, and the caller gets one promise per job, so it can keep its output in order.
+ *
+ * For a server (PoolOptions): the queue is bounded (PoolBusyError when full, never for a job that starts at once);
+ * jobs costing more than `largeCost` are large: at most max(1, threads − 1) of them run at once and small jobs pass
+ * them in the queue, so one thread stays free for small work; a job still queued at its deadline or after its
+ * signal aborted is dropped unrun (PoolDeadlineError, PoolAbortedError). drain() waits for the work in hand.
  */
 import { startModuleWorker } from '../../../io/worker-thread.js';
 import { Worker } from 'node:worker_threads';
@@ -10,8 +15,55 @@ import { createTagger, type TagOptions, type TagResult, type Tagger, type Tagger
 export interface TaggerPool {
   readonly threads: number;
   readonly info: TaggerInfo;
-  tagMany(texts: string[], options: TagOptions): Promise<TagResult[]>;
+  tagMany(texts: string[], options: TagOptions, job?: JobOptions): Promise<TagResult[]>;
+  /** resolves when nothing is queued or running */
+  drain(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What a caller may say about one job. */
+export interface JobOptions {
+  /** its size for scheduling (e.g. characters × k); default: the characters of its texts */
+  cost?: number;
+  /** Date.now() after which the job must not start */
+  deadline?: number;
+  /** aborted: the job is dropped if it has not started */
+  signal?: AbortSignal;
+}
+
+export interface PoolOptions {
+  /** use worker threads even for threads = 1 (a server never tags on its event loop) */
+  offThread?: boolean;
+  /** most jobs waiting for a thread (default: no bound) */
+  maxQueue?: number;
+  /** jobs costing more than this are large (default: none is) */
+  largeCost?: number;
+  /** most total cost of large jobs waiting (default: no bound) */
+  maxQueuedCost?: number;
+}
+
+/** The queue is full: try again after `retryAfterSeconds`. */
+export class PoolBusyError extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`the tagging queue is full; retry after ${retryAfterSeconds} s`);
+    this.name = 'PoolBusyError';
+  }
+}
+
+/** The job waited past its deadline and was not run. */
+export class PoolDeadlineError extends Error {
+  constructor() {
+    super('the job waited past its deadline and was not run');
+    this.name = 'PoolDeadlineError';
+  }
+}
+
+/** The job's signal aborted before it started; it was not run. */
+export class PoolAbortedError extends Error {
+  constructor() {
+    super('the job was aborted before it started');
+    this.name = 'PoolAbortedError';
+  }
 }
 
 /** workerData of a tagging worker */
@@ -31,14 +83,25 @@ export interface PoolSource {
   kernels: WebAssembly.Module;
 }
 
-/** threads ≤ 1: the tagger runs in this thread; else `threads` workers. */
-export async function createPool(source: PoolSource, threads: number): Promise<TaggerPool> {
+/** threads = 1 (without options.offThread): the tagger runs in this thread; else `threads` workers. */
+export async function createPool(source: PoolSource, threads: number, options: PoolOptions = {}): Promise<TaggerPool> {
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads: expected an integer ≥ 1, got ${threads}`);
+  for (const key of ['maxQueue', 'largeCost', 'maxQueuedCost'] as const) {
+    const v = options[key];
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && (Number.isInteger(v) || v === Infinity))) {
+      throw new RangeError(`${key}: expected an integer ≥ 0, got ${String(v)}`);
+    }
+  }
   const local = await createTagger({ model: source.model, kernels: source.kernels });
-  if (threads === 1) return new LocalPool(local);
-  const pool = new WorkerPool(local.info, source, threads);
+  if (threads === 1 && !options.offThread) return new LocalPool(local);
+  const pool = new WorkerPool(local.info, source, threads, options);
   await pool.ready();
   return pool;
+}
+
+function checkStart(job: JobOptions | undefined): void {
+  if (job?.signal?.aborted) throw new PoolAbortedError();
+  if (job?.deadline !== undefined && Date.now() > job.deadline) throw new PoolDeadlineError();
 }
 
 class LocalPool implements TaggerPool {
@@ -47,9 +110,11 @@ class LocalPool implements TaggerPool {
   constructor(private readonly tagger: Tagger) {
     this.info = tagger.info;
   }
-  async tagMany(texts: string[], options: TagOptions): Promise<TagResult[]> {
+  async tagMany(texts: string[], options: TagOptions, job?: JobOptions): Promise<TagResult[]> {
+    checkStart(job);
     return this.tagger.tagMany(texts, options);
   }
+  async drain(): Promise<void> {}
   async close(): Promise<void> {}
 }
 
@@ -62,9 +127,17 @@ interface Job {
   id: number;
   texts: string[];
   options: TagOptions;
+  cost: number;
+  large: boolean;
   resolve: (r: TagResult[]) => void;
   reject: (e: Error) => void;
+  /** removes the job's deadline timer and abort listener */
+  release: () => void;
+  started?: number;
 }
+
+/** a first guess of throughput (cost units per second) until jobs have been timed */
+const INITIAL_RATE = 50_000;
 
 class Slot {
   job: Job | null = null;
@@ -91,17 +164,30 @@ class Slot {
 class WorkerPool implements TaggerPool {
   readonly threads: number;
   private readonly slots: Slot[];
-  private readonly queue: Job[] = [];
+  private queue: Job[] = [];
   private nextId = 1;
   private closing = false;
   private failure: Error | null = null;
+  private readonly maxQueue: number;
+  private readonly largeCost: number;
+  private readonly maxQueuedCost: number;
+  private readonly maxLargeRunning: number;
+  private queuedLargeCost = 0;
+  /** observed cost units per second per thread (moving average), for Retry-After */
+  private rate = INITIAL_RATE;
+  private drainWaiters: (() => void)[] = [];
 
   constructor(
     readonly info: TaggerInfo,
     source: PoolSource,
     threads: number,
+    options: PoolOptions,
   ) {
     this.threads = threads;
+    this.maxQueue = options.maxQueue ?? Infinity;
+    this.largeCost = options.largeCost ?? Infinity;
+    this.maxQueuedCost = options.maxQueuedCost ?? Infinity;
+    this.maxLargeRunning = Math.max(1, threads - 1);
     this.slots = [];
     for (let i = 0; i < threads; i++) {
       const worker = startWorker({ model: source.model, kernels: source.kernels });
@@ -124,21 +210,83 @@ class WorkerPool implements TaggerPool {
     }
   }
 
-  tagMany(texts: string[], options: TagOptions): Promise<TagResult[]> {
+  tagMany(texts: string[], options: TagOptions, jobOptions?: JobOptions): Promise<TagResult[]> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new Error('the tagging pool is closed'));
+    try {
+      checkStart(jobOptions);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const cost = jobOptions?.cost ?? texts.reduce((n, t) => n + t.length, 0);
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, texts, options, resolve, reject });
+      const job: Job = { id: this.nextId++, texts, options, cost, large: cost > this.largeCost, resolve, reject, release: () => {} };
+      this.watch(job, jobOptions);
+      this.queue.push(job);
+      if (job.large) this.queuedLargeCost += cost;
       this.dispatch();
+      // refused only if it cannot start now and the queue is over a bound
+      if (this.queue.includes(job) && (this.queue.length > this.maxQueue || (job.large && this.queuedLargeCost > this.maxQueuedCost))) {
+        this.drop(job, new PoolBusyError(this.retryAfter()));
+      }
     });
+  }
+
+  /** Arms the job's deadline timer and abort listener: either drops the job if it is still queued. */
+  private watch(job: Job, options: JobOptions | undefined): void {
+    const timer = options?.deadline !== undefined ? setTimeout(() => this.drop(job, new PoolDeadlineError()), Math.max(0, options.deadline - Date.now())) : null;
+    const signal = options?.signal;
+    const onAbort = () => this.drop(job, new PoolAbortedError());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    job.release = () => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+  }
+
+  /** Takes a queued job out and rejects it (no effect once it started). */
+  private drop(job: Job, e: Error): void {
+    const i = this.queue.indexOf(job);
+    if (i < 0) return;
+    this.queue.splice(i, 1);
+    if (job.large) this.queuedLargeCost -= job.cost;
+    job.release();
+    job.reject(e);
+    this.settle();
+  }
+
+  /** Seconds until the work ahead of a new job is likely done: queued + running cost over the observed rate. */
+  private retryAfter(): number {
+    let cost = 0;
+    for (const j of this.queue) cost += j.cost;
+    for (const s of this.slots) if (s.job) cost += s.job.cost;
+    return Math.max(1, Math.ceil(cost / (this.rate * this.threads)));
+  }
+
+  /** The next job to start: the oldest small one, else the oldest large one while a large lane is free. */
+  private takeNext(): Job | null {
+    let firstLarge = -1;
+    for (let i = 0; i < this.queue.length; i++) {
+      if (!this.queue[i].large) return this.queue.splice(i, 1)[0];
+      if (firstLarge < 0) firstLarge = i;
+    }
+    if (firstLarge < 0) return null;
+    const running = this.slots.filter((s) => s.job?.large).length;
+    if (running >= this.maxLargeRunning) return null;
+    const job = this.queue.splice(firstLarge, 1)[0];
+    this.queuedLargeCost -= job.cost;
+    return job;
   }
 
   private dispatch(): void {
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
       if (slot.job !== null) continue;
-      const job = this.queue.shift() as Job;
+      const job = this.takeNext();
+      if (job === null) return;
+      job.release();
       slot.job = job;
+      job.started = performance.now();
       const request: TagWorkerRequest = { id: job.id, texts: job.texts, options: job.options };
       slot.worker.postMessage(request);
     }
@@ -148,9 +296,12 @@ class WorkerPool implements TaggerPool {
     const job = slot.job;
     if (job === null || job.id !== reply.id) return;
     slot.job = null;
+    const ms = performance.now() - (job.started ?? 0);
+    if (ms > 1 && job.cost > 0) this.rate = 0.8 * this.rate + 0.2 * ((job.cost * 1000) / ms);
     if ('error' in reply) job.reject(new Error(reply.error));
     else job.resolve((reply as { results: TagResult[] }).results);
     this.dispatch();
+    this.settle();
   }
 
   private onFail(slot: Slot, e: Error): void {
@@ -159,7 +310,25 @@ class WorkerPool implements TaggerPool {
     this.failure = new Error(`a tagging worker stopped: ${e.message}`);
     if (slot.job) slot.job.reject(this.failure);
     slot.job = null;
-    for (const job of this.queue.splice(0)) job.reject(this.failure);
+    for (const job of this.queue.splice(0)) {
+      job.release();
+      job.reject(this.failure);
+    }
+    this.queuedLargeCost = 0;
+    this.settle();
+  }
+
+  /** Wakes drain() callers once nothing is queued or running. */
+  private settle(): void {
+    if (this.queue.length > 0 || this.slots.some((s) => s.job !== null)) return;
+    for (const wake of this.drainWaiters.splice(0)) wake();
+  }
+
+  drain(): Promise<void> {
+    return new Promise((resolve) => {
+      this.drainWaiters.push(resolve);
+      this.settle();
+    });
   }
 
   async close(): Promise<void> {
