@@ -13,12 +13,16 @@
  *   S3_FORCE_PATH_STYLE=1|0                              default: 1 when an endpoint is set (MinIO, s3rver)
  *   S3_CONDITIONAL_WRITES=1|0                            default 1 (send If-Match / If-None-Match)
  *   R2_ACCOUNT_ID (or CLOUDFLARE_ACCOUNT_ID)             for r2:// without S3_ENDPOINT
+ *
+ * The AWS SDK (`@aws-sdk/client-s3`, an optional peer dependency of the package) is imported on the first
+ * operation of an s3:// or r2:// store, never for file:// stores or at start-up; without it that operation
+ * fails saying how to install it.
  */
 import * as path from 'node:path';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { FileStore } from './file.js';
-import { assertValidPrefix, withPrefix, type ObjectStore } from './object-store.js';
-import { S3Store } from './s3.js';
+import { assertValidPrefix, withPrefix, type ListedObject, type ObjectInfo, type ObjectStore, type PutOptions, type PutResult } from './object-store.js';
+import type { S3StoreOptions } from './s3.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -95,13 +99,60 @@ export function s3ClientConfig(scheme: 's3' | 'r2', env: Env): S3ClientConfig {
 export function openStore(url: string, env: Env = process.env, cwd = process.cwd()): ObjectStore {
   const u = parseStoreUrl(url, cwd);
   if (u.scheme === 'file') return new FileStore(u.location);
-  const store = new S3Store({
+  const store = new LazyS3Store({
     bucket: u.location,
     clientConfig: s3ClientConfig(u.scheme, env),
     conditionalWrites: flag(env.S3_CONDITIONAL_WRITES, 'S3_CONDITIONAL_WRITES') ?? true,
     description: `${u.scheme}://${u.location}/`,
   });
   return withPrefix(store, u.prefix);
+}
+
+/** An S3Store made on first use, so that the AWS SDK loads only when an s3:// or r2:// store is used. */
+class LazyS3Store implements ObjectStore {
+  readonly description: string;
+  readonly conditionalWrites: boolean;
+  private store: Promise<ObjectStore> | null = null;
+
+  constructor(private readonly options: S3StoreOptions) {
+    this.description = options.description ?? `s3://${options.bucket}/`;
+    this.conditionalWrites = options.conditionalWrites ?? true;
+  }
+
+  private load(): Promise<ObjectStore> {
+    this.store ??= import('./s3.js').then(
+      ({ S3Store }) => new S3Store(this.options),
+      (e: unknown) => {
+        this.store = null;
+        const code = (e as { code?: unknown }).code;
+        if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes('@aws-sdk/client-s3')) {
+          throw new Error(`${this.description}: the AWS SDK is not installed; npm install @aws-sdk/client-s3 to use s3:// and r2:// stores`);
+        }
+        throw e;
+      },
+    );
+    return this.store;
+  }
+
+  async get(key: string): Promise<Uint8Array | null> {
+    return (await this.load()).get(key);
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    return (await this.load()).head(key);
+  }
+
+  async put(key: string, bytes: Uint8Array, options?: PutOptions): Promise<PutResult> {
+    return (await this.load()).put(key, bytes, options);
+  }
+
+  async list(prefix?: string): Promise<ListedObject[]> {
+    return (await this.load()).list(prefix);
+  }
+
+  async delete(key: string): Promise<void> {
+    return (await this.load()).delete(key);
+  }
 }
 
 function flag(v: string | undefined, name: string): boolean | undefined {
