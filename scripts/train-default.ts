@@ -24,21 +24,17 @@ import { cpus } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { CorpusFormat, Doc } from '../src/corpus/index.js';
+import type { CorpusFormat } from '../src/corpus/index.js';
 import { isCorpusFormat } from '../src/corpus/index.js';
 import { readModel } from '../src/model/format.js';
-import { createSegmenter, type Segmenter, type SegmenterSpec } from '../src/segment/index.js';
-import { bigramAt } from '../src/features/index.js';
-import { type NormalizeOptions } from '../src/text/normalize.js';
-import { taggableSentences } from '../src/text/sentences.js';
-import { type TrainConfig, resolveConfig } from '../src/train/config.js';
-import { buildFeatureSpace } from '../src/train/data.js';
-import { trainWord2Vec, writeWord2VecText } from '../src/train/embed/index.js';
+import type { SegmenterSpec } from '../src/segment/index.js';
+import { type PretrainSettings, type TrainConfig, resolveConfig } from '../src/train/config.js';
 import { evaluateModel } from '../src/train/evaluate.js';
 import { type DocumentMetrics, type RunSummary, documentMetrics, readSplit, readUnlabeled, runTraining } from '../src/train/run.js';
 import type { SegdictVariant } from '../src/train/segdict.js';
+import { buildRunSegmenter, makeVectors } from '../src/train/vectors.js';
 import {
-  type ModelFileInfo, type PretrainSettings, formatEvaluation, loadRunConfig, metricsJson, modelFileInfo,
+  type ModelFileInfo, devF1Text, formatEvaluation, loadRunConfig, metricsJson, modelFileInfo,
 } from '../src/hosts/cli/commands/train.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -70,59 +66,9 @@ export const CCKS2017: CorpusInfo = {
 };
 
 // ---------------------------------------------------------------------------------------------------------
-// step 1: the segmenter spec
+// steps 1 and 2: the segmenter spec and the pre-trained vectors (src/train/vectors.ts, shared with `cner train`)
 
-/** The segmenter spec runTraining will build for these inputs (the same function on the same texts). */
-export function buildRunSegmenter(trainDocs: readonly Doc[], unlabeled: readonly string[], variant: SegdictVariant): SegmenterSpec {
-  return buildFeatureSpace(trainDocs, { segmenter: variant, extraTexts: unlabeled }).segmenter;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// step 2: pre-trained vectors
-
-/**
- * Token sequences for pre-training, one per sentence as the tagger sees them (taggableSentences: split,
- * normalise, trim): code points, or the segmenter's words.
- */
-export function pretrainSequences(texts: Iterable<string>, segmenter?: Segmenter, normalization: NormalizeOptions = {}): string[][] {
-  const out: string[][] = [];
-  for (const text of texts) {
-    for (const s of taggableSentences(text, normalization)) out.push(segmenter ? segmenter.cut(s.tokens.join('')) : s.tokens);
-  }
-  return out;
-}
-
-/** Character sequences → their bigram sequences (src/features bigramAt: the tagger's bigrams). */
-export function bigramSequences(charSequences: readonly string[][]): string[][] {
-  return charSequences.map((s) => s.map((_, t) => bigramAt(s, t)));
-}
-
-/** Trains word2vec vectors on `sequences` and writes them (word2vec text format) to `path`; returns seconds. */
-export async function pretrainVectors(sequences: string[][], dim: number, settings: PretrainSettings, path: string, log: (s: string) => void): Promise<number> {
-  const t0 = performance.now();
-  const tokens = sequences.reduce((a, s) => a + s.length, 0);
-  let last = 0;
-  const emb = await trainWord2Vec(sequences, {
-    dim,
-    window: settings.window,
-    iterations: settings.iterations,
-    minCount: settings.minCount,
-    negative: settings.negative,
-    seed: settings.seed,
-    threads: settings.threads,
-    onProgress: (p) => {
-      const now = performance.now();
-      if (now - last < 30000 && p.iteration < p.iterations) return;
-      last = now;
-      log(`  ${relative(process.cwd(), path)}: iteration ${p.iteration}/${p.iterations} (${(100 * p.fraction).toFixed(0)}%), ${((now - t0) / 1000).toFixed(0)} s`);
-    },
-  });
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, writeWord2VecText(emb));
-  const seconds = (performance.now() - t0) / 1000;
-  log(`  wrote ${relative(process.cwd(), path)}: ${emb.vocab.length} vectors × ${dim} from ${sequences.length} sentences, ${tokens} tokens × ${settings.iterations} iterations in ${seconds.toFixed(0)} s`);
-  return seconds;
-}
+export { bigramSequences, buildRunSegmenter, pretrainSequences, pretrainVectors } from '../src/train/vectors.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // provenance
@@ -308,7 +254,7 @@ ${dataRow('test', info.data.test)}
 ${config.bigramDim ? `| bigram channel | ${config.bigramDim}-dim embeddings of each character and the next (bigrams seen ≥ ${config.bigramMinCount}× in the train split; word2vec-pre-trained) |
 ` : ''}${config.lexDim ? `| lexicon channel | per entity type, the character's place (B/I/E/S) in a match of a training entity string, ${config.lexDim}-dim embeddings; ${config.lexiconFolds}-fold jackknife for training documents |
 ` : ''}| batches | ${config.batchSize} sentences, bucketed by length; training sentences cut at ${config.maxSentenceLength} characters |
-| stopping | ${config.trainOn === 'train+dev' ? `${info.epochsRun} epochs on train + dev, the last kept (no dev set to select on)` : `at most ${config.epochs} epochs, patience ${config.patience} on dev entity F1; best epoch ${info.best.epoch} (dev F1 ${pct(info.best.devF1)}), ${info.epochsRun} epochs run, stopped by ${info.stoppedBy}`} |
+| stopping | ${config.trainOn === 'train+dev' ? `${info.epochsRun} epochs on train + dev, the last kept (no dev set to select on)` : `at most ${config.epochs} epochs, patience ${config.patience} on dev entity F1; best epoch ${info.best.epoch} (dev F1 ${devF1Text(info, true)}), ${info.epochsRun} epochs run, stopped by ${info.stoppedBy}`} |
 | seed | ${config.seed} (training), ${info.split.seed} (split) |
 | workers | ${config.workers} data-parallel threads |
 
@@ -438,36 +384,22 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
   const words = spec.kind === 'dict' ? spec.words.length : 0;
 
   // 2. vectors
-  const charVec = join(out, 'vectors', 'char.vec');
-  const wordVec = join(out, 'vectors', 'word.vec');
-  const bigramVec = join(out, 'vectors', 'bigram.vec');
-  const texts = [...fitDocs.map((d) => d.text), ...unlabeled];
-  if (config0.charDim > 0 && !done(charVec, '2/6 char vectors')) {
-    log(`2/6 char vectors: word2vec dim ${config0.charDim} on the ${fitName} + ${unlabeled.length} unlabeled lines`);
-    timing.charVectors = await pretrainVectors(pretrainSequences(texts), config0.charDim, pretrain, charVec, log);
-    saveTiming();
-    stale = true;
-  }
-  if (config0.wordDim > 0 && !done(wordVec, '2/6 word vectors')) {
-    log(`2/6 word vectors: word2vec dim ${config0.wordDim}, words from segmenter.json`);
-    timing.wordVectors = await pretrainVectors(pretrainSequences(texts, createSegmenter(spec)), config0.wordDim, pretrain, wordVec, log);
-    saveTiming();
-    stale = true;
-  }
-  if (config0.bigramDim > 0 && !done(bigramVec, '2/6 bigram vectors')) {
-    log(`2/6 bigram vectors: word2vec dim ${config0.bigramDim} on the character bigrams of the same texts`);
-    timing.bigramVectors = await pretrainVectors(bigramSequences(pretrainSequences(texts)), config0.bigramDim, pretrain, bigramVec, log);
-    saveTiming();
-    stale = true;
-  }
-  const config = resolveConfig({
-    ...config0,
-    embeddings: {
-      ...(config0.charDim > 0 ? { char: charVec } : {}),
-      ...(config0.wordDim > 0 ? { word: wordVec } : {}),
-      ...(config0.bigramDim > 0 ? { bigram: bigramVec } : {}),
+  const embeddings = await makeVectors({
+    texts: [...fitDocs.map((d) => d.text), ...unlabeled],
+    segmenter: spec,
+    config: config0,
+    pretrain,
+    dir: join(out, 'vectors'),
+    log,
+    step: '2/6',
+    keep: done,
+    onMade: (kind, seconds) => {
+      timing[`${kind}Vectors`] = seconds;
+      saveTiming();
+      stale = true;
     },
   });
+  const config = resolveConfig({ ...config0, embeddings });
 
   // 3. training (and 4. the document-level evaluation, inside runTraining)
   const trainDir = join(out, 'train');

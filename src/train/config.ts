@@ -37,8 +37,9 @@ export interface TrainConfig {
   /**
    * decay of an exponential moving average of the weights (Polyak averaging), updated after every step; when
    * > 0 the AVERAGED weights are evaluated on dev and kept as the best model. 0 = off (the paper's setup).
-   * The average starts at the initial weights (no bias correction), whose share after t steps is ema^t: 0.999 suits
-   * runs of a few thousand steps or more (CCKS 2017: ~425 steps an epoch); use a smaller decay for short runs.
+   * The average starts at the initial weights and warms up: its decay at step t is min(ema, (1 + t) / (10 + t))
+   * (trainer emaDecay), so a run of one or two epochs is not scored on weights that are still mostly the random
+   * initialisation; `ema` itself governs only after about 10 / (1 − ema) steps (0.999: ~9,000 steps).
    */
   ema: number;
   /** sentences per mini-batch */
@@ -97,6 +98,23 @@ export const DEFAULT_CONFIG: TrainConfig = {
   extraTrain: [],
   checkpointMinutes: 5,
 };
+
+/** Word2vec settings for pre-training the char / word vectors (the vector sizes are the config's charDim / wordDim). */
+export interface PretrainSettings {
+  /** passes over the corpus (the paper: 100) */
+  iterations: number;
+  /** context window each side */
+  window: number;
+  /** tokens seen fewer times get no vector */
+  minCount: number;
+  negative: number;
+  /** word2vec seed (independent of the training seed: the vectors are shared by every training seed) */
+  seed: number;
+  /** 1 = bit-for-bit deterministic; more threads train Hogwild-style (faster, not deterministic) */
+  threads: number;
+}
+
+export const DEFAULT_PRETRAIN: PretrainSettings = { iterations: 100, window: 4, minCount: 5, negative: 5, seed: 1, threads: 1 };
 
 const KEYS = new Set(Object.keys(DEFAULT_CONFIG));
 

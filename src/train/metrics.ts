@@ -47,3 +47,9 @@ export function tagAccuracy(gold: readonly ArrayLike<number>[], pred: readonly A
   });
   return n ? ok / n : 0;
 }
+
+/** A score for reports and logs: `digits` decimals (×100 with `percent`), or 'n/a' when there is none (an empty split). */
+export function formatScore(x: number | null | undefined, digits = 4, percent = false): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a';
+  return (percent ? 100 * x : x).toFixed(digits);
+}

@@ -28,7 +28,7 @@ import type { EpochReport } from './checkpoint.js';
 import { type TrainConfig, architectureFor, loadConfig, resolveConfig } from './config.js';
 import { type FeatureSpace, buildFeatureSpace, crossFoldLexicons, docsToSentences, featurizer, insideTagPredicate, lexiconOf } from './data.js';
 import { type ModelEvaluation, evaluateModel } from './evaluate.js';
-import { spanF1 } from './metrics.js';
+import { formatScore, spanF1 } from './metrics.js';
 import { ParamLayout, initParameters } from './params.js';
 import { applyPretrained, loadWord2Vec } from './pretrained.js';
 import { quantizeWeights, quantizedNames } from './quantize.js';
@@ -79,8 +79,10 @@ export interface RunSummary {
   params: number;
   pretrained: object[];
   history: EpochReport[];
+  /** devF1: 0 when there are no dev sentences (data.dev.sentences 0: nothing to select on; say n/a, see formatScore) */
   best: { epoch: number; devF1: number };
-  test: { precision: number; recall: number; f1: number };
+  /** sentence-level strict scores of the best model on the test split; null when the test split has no sentences */
+  test: { precision: number; recall: number; f1: number } | null;
   stoppedBy: TrainResult['stoppedBy'];
   seconds: number;
   models: { f32: string; int8: string };
@@ -176,6 +178,7 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   }
   const extraSet = extraDocs.length ? docsToSentences(extraDocs, space, f, fullLexicon) : null;
   if (extraSet) log(`extraTrain: ${extraSet.stats.docs} documents, ${extraSet.stats.sentences} sentences, ${extraSet.stats.entities} entities join the training sentences`);
+  const hasDev = devSet.sentences.length > 0;
   const trainSentences = splitLongSentences(extraSet ? [...trainSet.sentences, ...extraSet.sentences] : trainSet.sentences, config.maxSentenceLength, insideTagPredicate(space.labels));
   const arch = architectureFor(config, {
     charVocab: space.vocab.chars.length,
@@ -209,18 +212,18 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
       resume: opts.resume,
       maxSeconds: opts.maxMinutes ? opts.maxMinutes * 60 : undefined,
       progress: opts.progress,
-      onBest: (w, r) => save(w, { epochs: r.epoch, metrics: { dev: { precision: r.devPrecision, recall: r.devRecall, f1: r.devF1 } } }),
+      onBest: (w, r) => save(w, { epochs: r.epoch, metrics: hasDev ? { dev: { precision: r.devPrecision, recall: r.devRecall, f1: r.devF1 } } : {} }),
     },
   );
   // test figures of the best model (sentence level, entity-strict)
   const b = new WasmBackend(layout);
   b.setParameters(result.best.weights);
-  const paths = b.decodeSync(testSet.sentences);
-  const test = spanF1(testSet.sentences.map((s) => s.tagIds), paths, space.labels);
+  // an empty split has no score (n/a), not a score of 0: its entry is left out of the headers and null in the summary
+  const test = testSet.sentences.length ? spanF1(testSet.sentences.map((s) => s.tagIds), b.decodeSync(testSet.sentences), space.labels) : null;
   const bestReport = result.history.find((h) => h.epoch === result.best.epoch);
   const metrics = {
-    dev: bestReport && !finalFit ? { precision: bestReport.devPrecision, recall: bestReport.devRecall, f1: bestReport.devF1 } : undefined,
-    test: { precision: test.precision, recall: test.recall, f1: test.f1, level: 'sentence' },
+    dev: bestReport && hasDev ? { precision: bestReport.devPrecision, recall: bestReport.devRecall, f1: bestReport.devF1 } : undefined,
+    test: test ? { precision: test.precision, recall: test.recall, f1: test.f1, level: 'sentence' } : undefined,
   };
   const q = quantizeWeights(result.best.weights, arch);
   const writeBoth = (f32Extra: Record<string, unknown>, q8Extra: Record<string, unknown>) => {
@@ -246,7 +249,7 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
     pretrained,
     history: result.history,
     best: { epoch: result.best.epoch, devF1: result.best.f1 },
-    test: { precision: test.precision, recall: test.recall, f1: test.f1 },
+    test: test ? { precision: test.precision, recall: test.recall, f1: test.f1 } : null,
     stoppedBy: result.stoppedBy,
     seconds: (performance.now() - t0) / 1000,
     models: { f32: f32Path, int8: q8Path },
@@ -260,7 +263,8 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
     },
   };
   writeFileSync(join(opts.out, 'summary.json'), JSON.stringify(summary, null, 1));
-  log(`${finalFit ? `kept epoch ${result.best.epoch} (final fit, no dev)` : `best epoch ${result.best.epoch}: dev F1 ${result.best.f1.toFixed(4)}`} · test P ${test.precision.toFixed(4)} R ${test.recall.toFixed(4)} F1 ${test.f1.toFixed(4)} · stopped by ${result.stoppedBy}`);
+  const kept = finalFit ? `kept epoch ${result.best.epoch} (final fit, no dev)` : `best epoch ${result.best.epoch}: dev F1 ${hasDev ? formatScore(result.best.f1) : 'n/a (no dev sentences)'}`;
+  log(`${kept} · test ${test ? `P ${formatScore(test.precision)} R ${formatScore(test.recall)} F1 ${formatScore(test.f1)}` : 'n/a (no test sentences)'} · stopped by ${result.stoppedBy}`);
   return summary;
 }
 

@@ -164,7 +164,7 @@ describe('a model trained with the bigram channel (and the lexicon channel)', ()
     expect(summary.best.devF1).toBeGreaterThan(0.5);
     const a = f32.tag(LONG).entities.map((e) => `${e.type}:${e.text}`);
     const b = int8.tag(LONG).entities.map((e) => `${e.type}:${e.text}`);
-    console.log(`bigram-channel model: ${(summary.arch as Architecture).bigramVocab} bigrams, dev F1 ${summary.best.devF1.toFixed(3)}, test F1 ${summary.test.f1.toFixed(3)}; f32 ${a.length} / int8 ${b.length} entities in the long text`);
+    console.log(`bigram-channel model: ${(summary.arch as Architecture).bigramVocab} bigrams, dev F1 ${summary.best.devF1.toFixed(3)}, test F1 ${summary.test!.f1.toFixed(3)}; f32 ${a.length} / int8 ${b.length} entities in the long text`);
     expect(b).toEqual(a);
     expect(f32.tag(TEXT).entities.map((e) => `${e.type}:${e.text}`)).toEqual(expect.arrayContaining(['BODY:腹部', 'SIGNS:压痛']));
   });

@@ -124,7 +124,7 @@ describe('a model trained with the lexicon channel', () => {
     expect(summary.history[7].loss).toBeLessThan(summary.history[0].loss / 2);
     expect(summary.best.devF1).toBeGreaterThan(0.5);
     const { entities } = tagger.tag(TEXT);
-    console.log(`lexicon-channel model: dev F1 ${summary.best.devF1.toFixed(3)}, test F1 ${summary.test.f1.toFixed(3)}, ${entities.length} entities in the test text`);
+    console.log(`lexicon-channel model: dev F1 ${summary.best.devF1.toFixed(3)}, test F1 ${summary.test!.f1.toFixed(3)}, ${entities.length} entities in the test text`);
     expect(entities.map((e) => `${e.type}:${e.text}`)).toEqual(expect.arrayContaining(['BODY:腹部', 'SIGNS:压痛']));
   });
 });

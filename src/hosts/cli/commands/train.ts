@@ -11,35 +11,24 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { alignTable, type EntityEvalReport, type Prf } from '../../../eval/index.js';
 import { sha256Hex } from '../../../model/sha256.js';
-import { EMBEDDING_KINDS, type TrainConfig, resolveConfig } from '../../../train/config.js';
+import { DEFAULT_PRETRAIN, EMBEDDING_KINDS, type PretrainSettings, type TrainConfig, resolveConfig } from '../../../train/config.js';
 import type { ModelEvaluation } from '../../../train/evaluate.js';
+import { formatScore } from '../../../train/metrics.js';
 import type { RunSummary } from '../../../train/run.js';
 import type { SegdictVariant } from '../../../train/segdict.js';
+import { packageRoot } from '../../node.js';
 import { EXIT_OK, UsageError, type Command, err, formatOption, integerOption, out, parseCommandArgs, requireOption, stringOption } from '../command.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // run-config files
 
-/** Word2vec settings for pre-training the char / word vectors (the vector sizes are the config's charDim / wordDim). */
-export interface PretrainSettings {
-  /** passes over the corpus (the paper: 100) */
-  iterations: number;
-  /** context window each side */
-  window: number;
-  /** tokens seen fewer times get no vector */
-  minCount: number;
-  negative: number;
-  /** word2vec seed (independent of the training seed: the vectors are shared by every training seed) */
-  seed: number;
-  /** 1 = bit-for-bit deterministic; more threads train Hogwild-style (faster, not deterministic) */
-  threads: number;
-}
-
-export const DEFAULT_PRETRAIN: PretrainSettings = { iterations: 100, window: 4, minCount: 5, negative: 5, seed: 1, threads: 1 };
+export { DEFAULT_PRETRAIN, type PretrainSettings } from '../../../train/config.js';
 
 export interface RunConfigFile {
   config: TrainConfig;
   pretrain: PretrainSettings;
+  /** the file has a "pretrain" section: its recipe starts from word2vec vectors (`cner train` makes them when the file names none) */
+  pretrains: boolean;
   /** free text from the file's "description" field */
   description?: string;
   /** segmenter variant of the model ("segmenter" field: none | jieba | jieba+entities); absent = the command's default */
@@ -84,7 +73,7 @@ export function loadRunConfig(path: string): RunConfigFile {
       const p = config.embeddings[k];
       if (p) config.embeddings[k] = resolve(dirname(resolve(path)), p);
     }
-    return { config, pretrain: resolvePretrain(pretrain), description, ...(segmenter !== undefined ? { segmenter: segmenter as RunConfigFile['segmenter'] } : {}) };
+    return { config, pretrain: resolvePretrain(pretrain), pretrains: pretrain !== undefined, description, ...(segmenter !== undefined ? { segmenter: segmenter as RunConfigFile['segmenter'] } : {}) };
   } catch (e) {
     throw new Error(`${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -150,6 +139,12 @@ export function formatEvaluation(evaluation: { f32: ModelEvaluation; int8: Model
   ].join('\n');
 }
 
+/** The best epoch's dev F1 for reports: 'n/a (no dev sentences)' when the dev split is empty (a final fit, or too few records). */
+export function devF1Text(summary: Pick<RunSummary, 'best' | 'data'>, percent = false): string {
+  const sentences = (summary.data.dev as { sentences?: number }).sentences ?? 0;
+  return sentences > 0 ? formatScore(summary.best.devF1, percent ? 2 : 4, percent) : 'n/a (no dev sentences)';
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // metrics.json
 
@@ -191,6 +186,11 @@ export function metricsJson(summary: RunSummary, extra: Record<string, unknown> 
 
 const SEGMENTERS: readonly SegdictVariant[] = ['none', 'jieba', 'jieba+entities'];
 
+/** The config `cner train` uses without --config: the shipped recipe, resolved inside the installed package (not the working folder). */
+export function defaultConfigPath(): string {
+  return join(packageRoot(), 'configs', 'default.json');
+}
+
 const usage = `Usage: cner train --data PATH --out DIR [--config FILE] [options]
 
 Trains the BiLSTM-CRF tagger on a labelled corpus (any entity label set): the documents are split by record
@@ -202,15 +202,18 @@ check on and off); the tables go to stdout and DIR/metrics.json. Progress goes t
 Options:
   --data PATH            labelled corpus (file or folder)               (required)
   --out DIR              output folder                                  (required)
-  --config FILE          JSON run config (TrainConfig fields, e.g. configs/default.json; default: the paper's setup;
-                         its "pretrain" section is only read by scripts/train-default.ts)
+  --config FILE          JSON run config (TrainConfig fields). Default: the shipped recipe, configs/default.json
+                         of the cner package (segmenter jieba, word2vec vectors, weight average); the paper's setup is
+                         --config configs/paper.json. A config with a "pretrain" section and no "embeddings"
+                         files gets its word2vec vectors made in DIR/vectors before training
   --format FMT           corpus format: ccks, yidu, jsonl, bio, brat (default: detected)
-  --unlabeled FILE       unlabeled text (one record a line) the segmenter dictionary is also pruned to
-  --segmenter VARIANT    none, jieba or jieba+entities (default jieba+entities)
+  --unlabeled FILE       unlabeled text (one record a line) the segmenter dictionary is also pruned to (and
+                         the vectors a "pretrain" section makes are also trained on)
+  --segmenter VARIANT    none, jieba or jieba+entities (default: the config's "segmenter", else jieba+entities)
   --char-emb FILE        pre-trained character vectors (word2vec text format)
   --word-emb FILE        pre-trained word vectors (same segmenter as --segmenter!)
   --bigram-emb FILE      pre-trained character-bigram vectors (with "bigramDim" > 0 in the config)
-  --no-pretrain          ignore the config's pre-trained vectors (random initialisation)
+  --no-pretrain          no pre-trained vectors: neither the config's files nor its "pretrain" section (random init)
   --workers N            data-parallel worker threads (1 = bit-reproducible)
   --epochs N             maximum epochs
   --max-minutes N        stop training after N minutes (a checkpoint is kept; continue with --resume)
@@ -221,6 +224,18 @@ Options:
   -h, --help             show this help
 
 Data released for evaluation campaigns (CCKS 2017, Yidu-S4K) is for research use only; so are models trained on it.`;
+
+const dimOf = (c: TrainConfig, kind: (typeof EMBEDDING_KINDS)[number]) => (kind === 'char' ? c.charDim : kind === 'word' ? c.wordDim : c.bigramDim);
+
+/** What `cner train` says when a config names a vector file that is not there: which file, and how to make it. */
+export function missingVectorsMessage(configPath: string, kind: (typeof EMBEDDING_KINDS)[number], path: string, config: TrainConfig): string {
+  const make = kind === 'bigram'
+    ? 'make it with `npm run train:default` (its vectors/bigram.vec)'
+    : `make it with \`cner embed --data CORPUS${kind === 'word' ? ' --unit word' : ''} --dim ${dimOf(config, kind)} --out ${path}\``;
+  return `config ${configPath}: embeddings.${kind} names ${path}, which does not exist. ${make[0].toUpperCase()}${make.slice(1)}; ` +
+    'or drop embeddings.' + kind + ' and give the config a "pretrain" section (as configs/default.json has) so that cner train makes the vectors in DIR/vectors; ' +
+    'or pass --no-pretrain to train from random vectors.';
+}
 
 export const trainCommand: Command = {
   name: 'train',
@@ -259,11 +274,18 @@ export const trainCommand: Command = {
     const unlabeled = stringOption(values, 'unlabeled');
     if (unlabeled !== undefined && !existsSync(unlabeled)) throw new UsageError(`option --unlabeled: ${unlabeled} does not exist`);
 
-    // config: file (or the defaults) overlaid with the flags; any invalid field is a usage error
-    const cfgPath = stringOption(values, 'config');
+    // config: the file (default: the shipped recipe) overlaid with the flags; any invalid field is a usage error
+    const cfgPath = stringOption(values, 'config') ?? defaultConfigPath();
+    if (!existsSync(cfgPath)) {
+      throw new UsageError(stringOption(values, 'config') === undefined
+        ? `the default config ${cfgPath} is missing from the cner package: pass --config FILE`
+        : `option --config: ${cfgPath} does not exist`);
+    }
+    let file: RunConfigFile;
     let config: TrainConfig;
     try {
-      config = cfgPath ? loadRunConfig(cfgPath).config : resolveConfig();
+      file = loadRunConfig(cfgPath);
+      config = file.config;
       const over: Record<string, unknown> = {};
       const positive = (name: string, min: number) => {
         if (stringOption(values, name) === undefined) return undefined;
@@ -292,8 +314,11 @@ export const trainCommand: Command = {
     }
     for (const k of EMBEDDING_KINDS) {
       const p = config.embeddings[k];
-      if (p && !existsSync(p)) throw new UsageError(`config: embeddings.${k} file ${p} does not exist`);
+      if (p && !existsSync(p)) throw new UsageError(missingVectorsMessage(cfgPath, k, p, config));
     }
+    const runSegmenter: SegdictVariant = segmenter ?? file.segmenter ?? 'jieba+entities';
+    // the recipe's vectors: a "pretrain" section makes those the config names no file for (kept on --resume)
+    const makeThem = file.pretrains && values['no-pretrain'] !== true && EMBEDDING_KINDS.some((k) => dimOf(config, k) > 0 && !config.embeddings[k]);
     let maxMinutes: number | undefined;
     const mm = stringOption(values, 'max-minutes');
     if (mm !== undefined) {
@@ -307,8 +332,31 @@ export const trainCommand: Command = {
       }
     }
 
+    const log = values.quiet === true ? () => {} : (s: string) => err(s);
     // loaded here, not at CLI start: the trainer pulls in jieba's dictionary and the training kernels
-    const { runTraining } = await import('../../../train/run.js');
+    const { readSplit, readUnlabeled, runTraining } = await import('../../../train/run.js');
+    if (makeThem) {
+      const { buildRunSegmenter, makeVectors } = await import('../../../train/vectors.js');
+      const { split } = await readSplit(data, format);
+      // the documents the network is fitted on (a final fit adds dev), never the test split; the words of the run's segmenter
+      const fitDocs = config.trainOn === 'train+dev' ? [...split.train, ...split.dev] : split.train;
+      const extra = unlabeled ? readUnlabeled(unlabeled) : [];
+      log(`pre-trained vectors (the config's "pretrain" section; --no-pretrain skips them): ${join(outDir, 'vectors')}`);
+      const made = await makeVectors({
+        texts: [...fitDocs.map((d) => d.text), ...extra],
+        segmenter: buildRunSegmenter(fitDocs, extra, runSegmenter),
+        config,
+        pretrain: file.pretrain,
+        dir: join(outDir, 'vectors'),
+        log,
+        step: 'pre-training',
+        keep: (p, step) => {
+          if (resume) log(`${step}: ${p} exists, kept (--resume)`);
+          return resume;
+        },
+      });
+      config = resolveConfig({ ...config, embeddings: made });
+    }
     const summary = await runTraining({
       data,
       format,
@@ -317,18 +365,18 @@ export const trainCommand: Command = {
       maxMinutes,
       resume,
       unlabeled,
-      segmenter,
+      segmenter: runSegmenter,
       evaluate: true,
       progress: values.quiet === true ? false : undefined,
-      log: values.quiet === true ? () => {} : (s) => err(s),
+      log,
     });
-    const metrics = metricsJson(summary, { command: 'cner train', data, format: format ?? 'detected', config, segmenter: segmenter ?? 'jieba+entities', unlabeled: unlabeled ?? null });
+    const metrics = metricsJson(summary, { command: 'cner train', data, format: format ?? 'detected', configFile: resolve(cfgPath), config, segmenter: runSegmenter, unlabeled: unlabeled ?? null });
     writeFileSync(join(outDir, 'metrics.json'), JSON.stringify(metrics, null, 1));
     if (summary.evaluation) out(formatEvaluation(summary.evaluation));
     else out('The test split is empty (too few records): no test figures.');
     const kib = (p: string) => `${(statSync(p).size / 1024).toFixed(0)} KiB`;
     out(
-      `\nbest epoch ${summary.best.epoch} (dev F1 ${summary.best.devF1.toFixed(4)}, stopped by ${summary.stoppedBy}) in ${summary.seconds.toFixed(0)} s\n` +
+      `\nbest epoch ${summary.best.epoch} (dev F1 ${devF1Text(summary)}, stopped by ${summary.stoppedBy}) in ${summary.seconds.toFixed(0)} s\n` +
         `wrote ${summary.models.f32} (${kib(summary.models.f32)}), ${summary.models.int8} (${kib(summary.models.int8)}), ${join(outDir, 'metrics.json')}`,
     );
     return EXIT_OK;
