@@ -96,6 +96,37 @@ export function decidePublish(input: GateInput): GateDecision {
   return { publish: ok, reasons };
 }
 
+/** The test figures a model file records about itself (its header's `training.metrics`, written by `cner train`). */
+export interface RecordedMetrics {
+  /** whole test documents through the tagger, strict entity match, consistency layer on (`testDocuments`) */
+  documents?: ModelMetrics;
+  /** test sentences, strict entity match (`test`) */
+  sentences?: ModelMetrics;
+}
+
+/**
+ * Reads a model header's recorded test figures. Unknown shapes and out-of-range numbers are ignored (a model
+ * card is free-form beyond these fields); neither figure records which split it was measured on.
+ */
+export function recordedMetrics(header: unknown): RecordedMetrics {
+  const get = (x: unknown, ...keys: string[]): unknown => keys.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), x);
+  const unit = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1;
+  const out: RecordedMetrics = {};
+  const metrics = get(header, 'training', 'metrics');
+  const strict = get(metrics, 'testDocuments', 'consistency', 'strict');
+  const micro = get(strict, 'micro');
+  if (unit(get(micro, 'f1'))) {
+    const perType: NonNullable<ModelMetrics['perType']> = {};
+    const types = get(strict, 'perType');
+    if (types !== null && typeof types === 'object') {
+      for (const [t, v] of Object.entries(types as Record<string, unknown>)) if (unit(get(v, 'f1'))) perType[t] = { f1: get(v, 'f1') as number };
+    }
+    out.documents = { microF1: get(micro, 'f1') as number, perType };
+  }
+  if (unit(get(metrics, 'test', 'f1'))) out.sentences = { microF1: get(metrics, 'test', 'f1') as number };
+  return out;
+}
+
 /** Validates a metrics object (the gate and the manifest both use it); throws naming the bad field. */
 export function checkMetrics(m: unknown, what = 'metrics'): asserts m is ModelMetrics {
   if (m === null || typeof m !== 'object' || Array.isArray(m)) {

@@ -300,11 +300,13 @@ export async function publishModel(store: ObjectStore, bytes: Uint8Array, option
     const manifest: Manifest = { schema: 1, updatedAt: now, current: entry, history };
     try {
       await writeManifest(store, manifest, state.etag);
-      return { entry, manifest, previous: prev?.current ?? null, uploaded, changed: true };
     } catch (e) {
       if (!(e instanceof PreconditionFailedError) || attempt >= o.maxAttempts) throw e;
       state = await readManifestState(store); // someone else moved the manifest: re-apply on top of theirs
+      continue;
     }
+    await confirmPublished(store, entry);
+    return { entry, manifest, previous: prev?.current ?? null, uploaded, changed: true };
   }
 }
 
@@ -397,6 +399,22 @@ async function writeManifest(store: ObjectStore, manifest: Manifest, etag: strin
     else options.ifNoneMatch = '*';
   }
   await store.put(MANIFEST_KEY, serializeManifest(manifest), options);
+}
+
+/**
+ * Reads the manifest back after a publish: the entry must be there (current, or history when a later publish
+ * already followed). On a store that ignores conditional writes two publishers can overwrite each other; this
+ * catches the one whose write was lost when the other landed first (not always: see docs/store.md).
+ */
+async function confirmPublished(store: ObjectStore, entry: ManifestEntry): Promise<void> {
+  const after = await readManifest(store);
+  const found = after ? [after.current, ...after.history].some((e) => e.sha256 === entry.sha256 && e.version === entry.version) : false;
+  if (!found) {
+    throw new ManifestError(
+      `publish lost a race: another publisher rewrote ${MANIFEST_KEY} in ${store.description} at the same time and ` +
+        `v${entry.version} (sha256 ${entry.sha256.slice(0, 16)}…) is not in it${store.conditionalWrites ? '' : ' (this store does not enforce conditional writes)'}; the model object is stored, publish again`,
+    );
+  }
 }
 
 async function isVerified(store: ObjectStore, entry: ManifestEntry): Promise<boolean> {

@@ -171,6 +171,32 @@ export function describeValue(v: unknown): string {
   return typeof v;
 }
 
+// ---------------------------------------------------------------------------------------------- probe
+
+export const CONDITIONAL_WRITE_PROBE_PREFIX = 'locks/conditional-write-probe-';
+
+/**
+ * Whether the store really enforces conditional writes: creates a probe object with `ifNoneMatch: '*'` twice
+ * (a store that enforces it refuses the second), then deletes it. A store that says `conditionalWrites: false`
+ * is not asked. s3rver answers false: it ignores If-None-Match / If-Match.
+ */
+export async function probeConditionalWrites(store: ObjectStore): Promise<boolean> {
+  if (!store.conditionalWrites) return false;
+  const nonce = Array.from(crypto.getRandomValues(new Uint8Array(8)), (x) => x.toString(16).padStart(2, '0')).join('');
+  const key = `${CONDITIONAL_WRITE_PROBE_PREFIX}${nonce}`;
+  const bytes = new TextEncoder().encode('{"probe":"conditional writes"}\n');
+  await store.put(key, bytes, { ifNoneMatch: '*', contentType: 'application/json' });
+  try {
+    await store.put(key, bytes, { ifNoneMatch: '*', contentType: 'application/json' });
+    return false;
+  } catch (e) {
+    if (e instanceof PreconditionFailedError) return true;
+    throw e;
+  } finally {
+    await store.delete(key);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------- prefix
 
 /**

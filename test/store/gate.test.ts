@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decidePublish, type ModelMetrics } from '../../src/store/gate.js';
+import { decidePublish, recordedMetrics, type ModelMetrics } from '../../src/store/gate.js';
 import { gatedPublish } from '../../src/store/gated.js';
 import { readManifest } from '../../src/store/manifest.js';
 import { MemoryStore } from '../../src/store/memory.js';
@@ -109,5 +109,22 @@ describe('gatedPublish', () => {
     };
     await expect(gatedPublish(racing, b, { metrics: m(0.85) })).rejects.toBeInstanceOf(PreconditionFailedError);
     expect((await readManifest(store))!.current.metrics?.microF1).toBe(0.95);
+  });
+});
+
+describe('recordedMetrics (the test figures a model file records)', () => {
+  it('reads document-level strict figures with per-type F1, and sentence-level F1; ignores junk', () => {
+    const header = {
+      training: {
+        metrics: {
+          test: { precision: 0.9, recall: 0.9, f1: 0.91, level: 'sentence' },
+          testDocuments: { consistency: { strict: { micro: { f1: 0.92 }, perType: { BODY: { f1: 0.8 }, BAD: { f1: 7 } } } } },
+        },
+      },
+    };
+    expect(recordedMetrics(header)).toEqual({ documents: { microF1: 0.92, perType: { BODY: { f1: 0.8 } } }, sentences: { microF1: 0.91 } });
+    expect(recordedMetrics({ training: { metrics: { test: { f1: 'x' } } } })).toEqual({});
+    expect(recordedMetrics({ training: null })).toEqual({});
+    expect(recordedMetrics(null)).toEqual({});
   });
 });

@@ -201,6 +201,34 @@ for (const backend of allBackends()) {
   });
 }
 
+describe('publish reads the manifest back', () => {
+  it('on a store without conditional writes, a publish whose manifest write was overwritten fails loudly', async () => {
+    const { MemoryStore } = await import('../../src/store/memory.js');
+    const inner = new MemoryStore();
+    await publishModel(inner, models[0]);
+    // a store that ignores conditions; another publisher's manifest write lands right after ours
+    let once = true;
+    const racing = {
+      ...faulty(inner, 'corrupt', () => false),
+      conditionalWrites: false,
+      async put(key: string, bytes: Uint8Array, options?: Parameters<typeof inner.put>[2]) {
+        if (key !== MANIFEST_KEY || !once) return inner.put(key, bytes, {});
+        once = false;
+        // the other publisher read the manifest before our write and writes its own right after it
+        const before = (await inner.get(MANIFEST_KEY))!;
+        const r = await inner.put(key, bytes, {});
+        await inner.put(MANIFEST_KEY, before);
+        await publishModel(inner, models[2]);
+        void options;
+        return r;
+      },
+    };
+    const err = await publishModel(racing, models[1]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ManifestError);
+    expect((err as Error).message).toMatch(/^publish lost a race: another publisher rewrote manifest\.json in memory:\/\/ at the same time and v2 \(sha256 [0-9a-f]{16}…\) is not in it \(this store does not enforce conditional writes\)/);
+  });
+});
+
 describe('manifest validation', () => {
   it('refuses bytes that are not a model file unless validate: false', async () => {
     const { MemoryStore } = await import('../../src/store/memory.js');

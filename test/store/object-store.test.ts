@@ -4,7 +4,7 @@ import { randomModel } from '../helpers/random-model.js';
 import { FileStore } from '../../src/store/file.js';
 import { currentModel, MANIFEST_KEY, publishModel, readManifest } from '../../src/store/manifest.js';
 import { MemoryStore } from '../../src/store/memory.js';
-import { assertValidKey, PreconditionFailedError, withPrefix, type ObjectStore } from '../../src/store/object-store.js';
+import { assertValidKey, PreconditionFailedError, probeConditionalWrites, withPrefix, type ObjectStore } from '../../src/store/object-store.js';
 import { S3Store } from '../../src/store/s3.js';
 import { allBackends, s3Client, startS3rver } from './backends.js';
 
@@ -15,6 +15,13 @@ for (const backend of allBackends()) {
   describe(`ObjectStore contract on ${backend.name}`, () => {
     beforeAll(() => backend.start());
     afterAll(() => backend.stop());
+
+    it(`probeConditionalWrites says ${backend.conditional} and leaves nothing behind`, async () => {
+      // (s3rver with the conditions sent, as openStore does by default: test/store/cli.test.ts)
+      const store = await backend.open();
+      expect(await probeConditionalWrites(store)).toBe(backend.conditional);
+      expect(await store.list()).toEqual([]);
+    });
 
     it('put / get / head / list / delete', async () => {
       const store = await backend.open();

@@ -6,7 +6,7 @@ import { UsageError } from '../command.js';
 import { parseArgs } from 'node:util';
 import { readManifest, rollback, type RollbackOptions } from '../../../store/manifest.js';
 import { openStore } from '../../../store/open.js';
-import { describeEntry } from './publish.js';
+import { describeEntry, warnIfUnsafe } from './publish.js';
 
 export const name = 'rollback';
 export const summary = 'point manifest.json back to an earlier published model (or list them)';
@@ -71,6 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     else if (/^[0-9a-f]{6,64}$/i.test(v.version)) options.sha = v.version.toLowerCase();
     else throw new UsageError(`--version: expected a version number or 6-64 hex digits of a sha256, got ${JSON.stringify(v.version)}`);
   }
+  await warnIfUnsafe(store, 'rollback');
   const r = await rollback(store, options);
   if (!r.changed) {
     process.stdout.write(`already current: ${describeEntry(r.entry)} in ${store.description}; manifest unchanged\n`);
