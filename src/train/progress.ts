@@ -56,8 +56,11 @@ export class ProgressBar {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
-/** The learning curve: training loss (left axis) and dev F1 (right axis) per epoch, as a standalone SVG. */
-export function learningCurveSvg(history: readonly EpochReport[], title = 'learning curve'): string {
+/**
+ * The learning curve: training loss (left axis) and dev F1 (right axis) per epoch, as a standalone SVG.
+ * `hasDev` false (no dev sentences): no dev F1 line, the right axis says n/a.
+ */
+export function learningCurveSvg(history: readonly EpochReport[], title = 'learning curve', hasDev = true): string {
   const W = 640;
   const H = 360;
   const L = 60;
@@ -89,14 +92,14 @@ export function learningCurveSvg(history: readonly EpochReport[], title = 'learn
   });
   parts.push(`<text x="${L + pw / 2}" y="${H - 12}" text-anchor="middle">epoch</text>`);
   parts.push(`<text x="16" y="${T + ph / 2}" fill="#c0392b" transform="rotate(-90 16 ${T + ph / 2})" text-anchor="middle">training loss / sentence</text>`);
-  parts.push(`<text x="${W - 14}" y="${T + ph / 2}" fill="#2471a3" transform="rotate(90 ${W - 14} ${T + ph / 2})" text-anchor="middle">dev F1</text>`);
+  parts.push(`<text x="${W - 14}" y="${T + ph / 2}" fill="#2471a3" transform="rotate(90 ${W - 14} ${T + ph / 2})" text-anchor="middle">${hasDev ? 'dev F1' : 'dev F1 n/a (no dev sentences)'}</text>`);
   const poly = (pts: string, color: string) => parts.push(`<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="2"/>`);
   if (history.length) {
     poly(history.map((h, i) => `${x(i).toFixed(1)},${yLoss(h.loss).toFixed(1)}`).join(' '), '#c0392b');
-    poly(history.map((h, i) => `${x(i).toFixed(1)},${yF1(h.devF1).toFixed(1)}`).join(' '), '#2471a3');
+    if (hasDev) poly(history.map((h, i) => `${x(i).toFixed(1)},${yF1(h.devF1).toFixed(1)}`).join(' '), '#2471a3');
     history.forEach((h, i) => {
       parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${yLoss(h.loss).toFixed(1)}" r="2.5" fill="#c0392b"/>`);
-      parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${yF1(h.devF1).toFixed(1)}" r="2.5" fill="#2471a3"/>`);
+      if (hasDev) parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${yF1(h.devF1).toFixed(1)}" r="2.5" fill="#2471a3"/>`);
     });
   }
   parts.push('</svg>');

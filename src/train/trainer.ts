@@ -216,7 +216,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     const writeCurve = () => {
       if (!options.outDir) return;
       writeFileSync(join(options.outDir, 'curve.json'), JSON.stringify(st.history, null, 1));
-      writeFileSync(join(options.outDir, 'curve.svg'), learningCurveSvg(st.history, `${arch.crf ? 'BiLSTM-CRF' : 'BiLSTM'} ${JSON.stringify(arch.lstm)}`));
+      writeFileSync(join(options.outDir, 'curve.svg'), learningCurveSvg(st.history, `${arch.crf ? 'BiLSTM-CRF' : 'BiLSTM'} ${JSON.stringify(arch.lstm)}`, input.dev.length > 0));
     };
 
     outer: while (st.epoch < config.epochs) {

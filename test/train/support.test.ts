@@ -91,5 +91,9 @@ describe('checkpoints, metrics, progress, learning curve', () => {
     expect(svg.match(/<polyline/g)).toHaveLength(2);
     expect(svg).toContain('a &lt; b');
     expect(learningCurveSvg([])).toMatch(/<\/svg>$/);
+    // a run with no dev sentences draws no dev F1 line of zeros: its axis says n/a
+    const noDev = learningCurveSvg(h.map((r) => ({ ...r, devF1: 0 })), 'final fit', false);
+    expect(noDev.match(/<polyline/g)).toHaveLength(1);
+    expect(noDev).toContain('dev F1 n/a (no dev sentences)');
   });
 });
