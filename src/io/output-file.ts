@@ -7,10 +7,11 @@
  * - `openAtomic(file)` / `writeFileAtomic(file, content)`: write to a temporary file beside the final one
  *   (`.<name>.<pid>-<random>.tmp`) and rename it over the final name at the end, so a killed run never leaves a
  *   half-written file under the final name. Live temporary files are listed, so `removeTempFiles()` can delete
- *   them when the process is interrupted (SIGINT); `abort()` deletes one on error.
+ *   them when the process is interrupted (SIGINT, SIGTERM); `abort()` deletes one on error. What a SIGKILL leaves
+ *   behind is deleted by the next run that writes the same output (`removeStaleTempFiles`).
  */
 import { createWriteStream, unlinkSync, type WriteStream } from 'node:fs';
-import { mkdir, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
@@ -32,6 +33,35 @@ export function removeTempFiles(): void {
 export function tempNameFor(file: string): string {
   const dir = path.dirname(path.resolve(file));
   return path.join(dir, `.${path.basename(file)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+};
+
+/**
+ * Deletes the temporary files that killed runs (SIGKILL, power loss) left beside `file`: `.<name>.<pid>-<hex>.tmp`
+ * of a process that no longer runs. They may hold clinical text, so they are not left lying around.
+ */
+export async function removeStaleTempFiles(file: string): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  const prefix = `.${path.basename(file)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const m = /^(\d+)-[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length));
+    if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) await unlink(path.join(dir, name)).catch(() => {});
+  }
 }
 
 /** The real path of `p`, or of its nearest existing folder joined with the rest when `p` does not exist. */
@@ -98,6 +128,7 @@ const codeOf = (e: unknown): string => (e as { code?: string }).code ?? 'error';
 /** Opens a temporary file beside `file` (its folder is made) that becomes `file` on commit. */
 export async function openAtomic(file: string): Promise<AtomicFile> {
   await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await removeStaleTempFiles(file);
   const temp = tempNameFor(file);
   const stream = createWriteStream(temp, { flags: 'wx' });
   live.add(temp);

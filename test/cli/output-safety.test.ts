@@ -102,6 +102,23 @@ describe('interrupted runs', () => {
     child.kill('SIGKILL');
     await closed;
     expect(readFileSync(out, 'utf8')).toBe('old');
+    // the temporary file the killed run left (it may hold clinical text) is removed by the next run to that output
+    const folder = join(dir, 'kill-out');
+    expect(readdirSync(folder).filter((f) => f.endsWith('.tmp'))).toHaveLength(1);
+    const { file } = jsonlInput('small.jsonl', 1);
+    const again = await runCli(['tag', ...M, '--input', file, '--output', out, '--force']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(readdirSync(folder)).toEqual(['result.jsonl']);
+    expect(readFileSync(out, 'utf8')).toContain('"id":"d0"');
+  });
+
+  it('SIGTERM exits 143 and removes the temporary file', async () => {
+    const { child, out, closed } = await startBigRun('term');
+    child.kill('SIGTERM');
+    const { code } = await closed;
+    expect(code).toBe(143);
+    expect(readFileSync(out, 'utf8')).toBe('old');
+    expect(readdirSync(join(dir, 'term-out'))).toEqual(['result.jsonl']);
   });
 
   it('Ctrl-C (SIGINT) exits 130, keeps the old file and removes the temporary one', async () => {

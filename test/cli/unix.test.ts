@@ -48,6 +48,26 @@ describe('stdin and stdout as -', () => {
     }
   });
 
+  it('--output-format html writes one standalone page (a file, or stdout) with the entities typed inline', async () => {
+    const file = join(dir, 'view.html');
+    const r = await runCli(['tag', ...M, '--output-format', 'html', '--output', file, TEXT, '<b>&']);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(file, 'utf8');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).not.toMatch(/<script|<link /);
+    expect(html).not.toContain('<b>'); // the text is escaped
+    expect(html).toContain('&lt;');
+    const entities = tagger.tag(TEXT).entities;
+    expect(html.match(/<mark /g)?.length ?? 0).toBeGreaterThanOrEqual(entities.length > 0 ? 1 : 0);
+    for (const e of entities) expect(html).toContain(`data-type="${e.type}"`);
+    for (const t of ['BODY', 'CHECK', 'DISEASE', 'SIGNS', 'TREATMENT']) expect(html).toContain(t); // the legend: the model's labels
+    const stdout = await runCli(['tag', ...M, '--output-format', 'html', TEXT]);
+    expect(stdout.code, stdout.stderr).toBe(0);
+    expect(stdout.stdout.startsWith('<!doctype html>')).toBe(true);
+    const cp = await runCli(['tag', ...M, '--output-format', 'html', '--offsets', 'codepoint', TEXT]);
+    expect(cp.code).toBe(2);
+  });
+
   it('TSV starts with a header line', async () => {
     const r = await runCli(['tag', ...M, TEXT]);
     expect(r.code, r.stderr).toBe(0);

@@ -38,6 +38,8 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 /** Ctrl-C (SIGINT): 128 + 2, as shells report a process ended by SIGINT. */
 export const EXIT_INTERRUPTED = 130;
+/** SIGTERM: 128 + 15. */
+export const EXIT_TERMINATED = 143;
 
 export class UsageError extends Error {
   constructor(message: string) {

@@ -1,6 +1,6 @@
 /**
  * `cner <command> [options]`: dispatches to the commands listed in commands/index.ts, importing only the module of
- * the command that runs. Ctrl-C (SIGINT) during a command removes its temporary output files and exits 130.
+ * the command that runs. Ctrl-C (SIGINT) during a command removes its temporary output files and exits 130 (SIGTERM: 143).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { removeTempFiles } from '../../io/output-file.js';
@@ -9,6 +9,7 @@ import {
   EXIT_FAILURE,
   EXIT_INTERRUPTED,
   EXIT_OK,
+  EXIT_TERMINATED,
   EXIT_USAGE,
   UsageError,
   closest,
@@ -82,12 +83,14 @@ export async function main(argv: string[], list: readonly CommandListing[] = com
     out(cmd.usage);
     return EXIT_OK;
   }
-  // a command with its own SIGINT handler (a server draining its requests) is left to it
-  const onInterrupt = () => {
+  // Ctrl-C (SIGINT) exits 130 and SIGTERM 143 (128 + the signal), after removing temporary output files;
+  // a command with its own handler for the signal (a server draining its requests) is left to it
+  const onSignal = (signal: NodeJS.Signals) => {
     removeTempFiles();
-    if (process.listenerCount('SIGINT') === 0) process.exit(EXIT_INTERRUPTED);
+    if (process.listenerCount(signal) === 0) process.exit(signal === 'SIGINT' ? EXIT_INTERRUPTED : EXIT_TERMINATED);
   };
-  process.once('SIGINT', onInterrupt);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     return await cmd.run(rest);
   } catch (e) {
@@ -99,6 +102,7 @@ export async function main(argv: string[], list: readonly CommandListing[] = com
     if (process.env.CNER_DEBUG && e instanceof Error && e.stack) err(e.stack);
     return EXIT_FAILURE;
   } finally {
-    process.off('SIGINT', onInterrupt);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

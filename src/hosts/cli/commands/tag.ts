@@ -32,7 +32,7 @@ import {
   type InputSource,
 } from '../tag/input.js';
 import { interactive } from '../tag/interactive.js';
-import { corpusSink, jsonlSink, OUTPUT_FORMATS, tsvSink, useColour, type OutputFormat, type Sink } from '../tag/output.js';
+import { corpusSink, htmlSink, jsonlSink, OUTPUT_FORMATS, tsvSink, useColour, type OutputFormat, type Sink } from '../tag/output.js';
 import { createPool } from '../tag/pool.js';
 import { createProgress } from '../tag/progress.js';
 
@@ -63,6 +63,8 @@ Options:
                          (doc = line number)
                          ccks, brat: folders (two files a document: not for stdout; use jsonl or conll there)
                          conll: character BIO lines (-DOCSTART- <id> per document)
+                         html: one standalone page, entities highlighted and typed inline, a legend of the
+                         model's labels (held in memory until the end: for viewing, not for huge batches)
                          (default: jsonl with --input or --input-format jsonl, else tsv)
   --threads N            worker threads, each with its own tagger (default 1; output order is kept)
   --offsets UNIT         utf16 (default, JavaScript string offsets) or codepoint (jsonl and tsv only)
@@ -182,7 +184,7 @@ export const tagCommand: Command = {
         throw new UsageError(`--output-format ${outputFormat} writes two files a document and cannot go to stdout; give --output FOLDER, or use --output-format jsonl or conll for a stream`);
       }
     }
-    if (outputFormat === 'ccks' || outputFormat === 'brat' || outputFormat === 'conll') {
+    if (outputFormat === 'ccks' || outputFormat === 'brat' || outputFormat === 'conll' || outputFormat === 'html') {
       if (tagOptions.offsets === 'codepoint') throw new UsageError(`--offsets codepoint works with jsonl and tsv output only (${outputFormat} files use UTF-16 offsets)`);
       if (tagOptions.kbest !== undefined) throw new UsageError(`--kbest works with jsonl output only`);
     }
@@ -222,16 +224,17 @@ export const tagCommand: Command = {
     }
 
     if (output !== undefined) await ensureWritable(output, values.force === true, input === undefined ? [] : [input]);
-    let sink: Sink;
-    if (outputFormat === 'jsonl') sink = await jsonlSink(output ?? process.stdout);
-    else if (outputFormat === 'tsv') sink = await tsvSink(output ?? process.stdout, output === undefined && useColour(process.stdout));
-    else sink = await corpusSink(output ?? process.stdout, outputFormat, label);
-
     const pool = await createPool({ model: modelBytes, kernels }, common.threads);
     const batchMode = input !== undefined;
     let stats;
+    let sink: Sink | undefined;
     let finished = false;
     try {
+      const target = output ?? process.stdout;
+      if (outputFormat === 'jsonl') sink = await jsonlSink(target);
+      else if (outputFormat === 'tsv') sink = await tsvSink(target, output === undefined && useColour(process.stdout));
+      else if (outputFormat === 'html') sink = await htmlSink(target, pool.info.labels);
+      else sink = await corpusSink(target, outputFormat, label);
       stats = await runBatch(source, pool, sink, {
         tagOptions,
         label,
@@ -242,7 +245,7 @@ export const tagCommand: Command = {
       });
       finished = true;
     } finally {
-      if (!finished) await sink.abort?.();
+      if (!finished) await sink?.abort?.();
       await pool.close();
     }
     if (batchMode || output !== undefined) {

@@ -6,6 +6,8 @@
  * - tsv:   one entity a line, `doc<TAB>type<TAB>start<TAB>end<TAB>text<TAB>score` (doc = 1-based number of the
  *   document, or the line number of a line input); tabs and line breaks in the text are written as \t \r \n.
  * - ccks, brat, conll: the corpus writers of src/io/corpus-io.ts (conll = its `bio` format), UTF-16 offsets.
+ * - html:  one standalone HTML file (src/hosts/http/render.ts: entities highlighted and typed inline, a legend
+ *   of the model's labels); the documents are held until the end, so it is meant for viewing, not huge batches.
  * A document a writer cannot hold (e.g. a CCKS id that is not `<section>-<n>`) is returned as a failure
  * naming the document; the others are written.
  */
@@ -14,10 +16,11 @@ import type { Writable } from 'node:stream';
 import { docToBio, formatBio, formatBratAnn, formatCcksDoc, type Doc } from '../../../corpus/index.js';
 import { writeCorpus } from '../../../io/corpus-io.js';
 import { openAtomic } from '../../../io/output-file.js';
+import { renderDocumentsHtml, type RenderDocument } from '../../http/render.js';
 import type { Entity, TagResult } from '../../../tagger.js';
 import type { InputDoc } from './input.js';
 
-export const OUTPUT_FORMATS = ['jsonl', 'tsv', 'ccks', 'brat', 'conll'] as const;
+export const OUTPUT_FORMATS = ['jsonl', 'tsv', 'ccks', 'brat', 'conll', 'html'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export interface TaggedDoc {
@@ -209,5 +212,26 @@ export async function corpusSink(target: Writable | string, format: 'ccks' | 'br
       return [];
     },
     abort: async () => out?.abort(),
+  };
+}
+
+/** html: the tagged documents as one standalone HTML file (or to a stream), written at close. */
+export async function htmlSink(target: Writable | string, labels: readonly string[]): Promise<Sink> {
+  const out = await openTarget(target);
+  const docs: RenderDocument[] = [];
+  return {
+    async write(batch) {
+      for (const t of batch) {
+        const entities = t.result.entities.map(({ type, start, end, score }) => (score === undefined ? { type, start, end } : { type, start, end, score }));
+        docs.push({ id: t.doc.id, text: t.doc.text, entities });
+      }
+      return [];
+    },
+    async close() {
+      await put(out.stream, renderDocumentsHtml(docs, [...labels]));
+      await out.close();
+      return [];
+    },
+    abort: () => out.abort(),
   };
 }
