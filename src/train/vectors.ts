@@ -69,7 +69,7 @@ export interface MakeVectorsOptions {
   texts: string[];
   /** the segmenter the run will use (the word vectors' words) */
   segmenter: SegmenterSpec;
-  /** which channels get vectors, and their sizes (charDim, wordDim, bigramDim) */
+  /** which channels get vectors, and their sizes (charDim, wordDim, bigramDim); a channel whose file config.embeddings names keeps it */
   config: TrainConfig;
   pretrain: PretrainSettings;
   /** folder for char.vec, word.vec, bigram.vec */
@@ -83,17 +83,20 @@ export interface MakeVectorsOptions {
   step?: string;
 }
 
-/** Makes (or keeps) the vector file of every channel the config has; returns the paths for config.embeddings. */
-export async function makeVectors(o: MakeVectorsOptions): Promise<{ char?: string; word?: string; bigram?: string }> {
+/**
+ * Makes (or keeps) the vector file of every channel the config has and names no file for; returns config.embeddings
+ * with those files added.
+ */
+export async function makeVectors(o: MakeVectorsOptions): Promise<TrainConfig['embeddings']> {
   const step = o.step ?? 'vectors';
-  const paths: { char?: string; word?: string; bigram?: string } = {};
+  const paths: TrainConfig['embeddings'] = { ...o.config.embeddings };
   const channels = [
     ['char', o.config.charDim, 'characters', () => pretrainSequences(o.texts)],
     ['word', o.config.wordDim, 'words of the run\'s segmenter', () => pretrainSequences(o.texts, createSegmenter(o.segmenter))],
     ['bigram', o.config.bigramDim, 'character bigrams', () => bigramSequences(pretrainSequences(o.texts))],
   ] as const;
   for (const [kind, dim, tokens, sequences] of channels) {
-    if (dim <= 0) continue;
+    if (dim <= 0 || paths[kind]) continue;
     const path = join(o.dir, `${kind}.vec`);
     paths[kind] = path;
     const name = `${step} ${kind} vectors`;

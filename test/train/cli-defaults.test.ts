@@ -82,6 +82,20 @@ describe('cner train defaults', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('a "pretrain" section makes only the vectors the config names no file for; a named file is used as it is', async () => {
+    const own = join(ws.dir, 'own-char.vec');
+    writeFileSync(own, `2 8\n腹 ${'0.5 '.repeat(8).trim()}\n痛 ${'-0.5 '.repeat(8).trim()}\n`);
+    const cfg = join(ws.dir, 'half.json');
+    writeFileSync(cfg, JSON.stringify({ ...JSON.parse(readFileSync(ws.tinyConfig, 'utf8')), embeddings: { char: 'own-char.vec' } }));
+    const out = join(ws.dir, 'half-run');
+    const r = await cnerIn(ws.dir, ['train', '--config', cfg, '--data', ws.corpus, '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.config.embeddings).toEqual({ char: own, word: join(out, 'vectors', 'word.vec') });
+    expect(existsSync(join(out, 'vectors', 'char.vec'))).toBe(false);
+    expect(metrics.pretrained.find((p: { tensor: string }) => p.tensor === 'embed.char').found).toBe(2);
+  });
+
   it('no dev and no test sentences (4 records): the reports say n/a, never 0.0000; the model header has no dev or test figures', async () => {
     const corpus = join(ws.dir, 'four.jsonl');
     writeJsonl(corpus, ccksLikeDocs(4));
