@@ -112,21 +112,17 @@ describe('interrupted runs', () => {
     expect(readFileSync(out, 'utf8')).toContain('"id":"d0"');
   });
 
-  it('SIGTERM exits 143 and removes the temporary file', async () => {
-    const { child, out, closed } = await startBigRun('term');
-    child.kill('SIGTERM');
-    const { code } = await closed;
-    expect(code).toBe(143);
-    expect(readFileSync(out, 'utf8')).toBe('old');
-    expect(readdirSync(join(dir, 'term-out'))).toEqual(['result.jsonl']);
-  });
-
-  it('Ctrl-C (SIGINT) exits 130, keeps the old file and removes the temporary one', async () => {
-    const { child, out, closed } = await startBigRun('int');
-    child.kill('SIGINT');
-    const { code } = await closed;
-    expect(code).toBe(130);
-    expect(readFileSync(out, 'utf8')).toBe('old');
-    expect(readdirSync(join(dir, 'int-out'))).toEqual(['result.jsonl']);
-  });
+  for (const [signal, exit] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    it(`${signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : signal} exits ${exit}, keeps the old file and removes the temporary one`, async () => {
+      const { child, out, closed } = await startBigRun(signal);
+      child.kill(signal);
+      const { code } = await closed;
+      expect(code).toBe(exit);
+      expect(readFileSync(out, 'utf8')).toBe('old');
+      expect(readdirSync(join(dir, `${signal}-out`))).toEqual(['result.jsonl']);
+    });
+  }
 });
