@@ -34,7 +34,7 @@ import { Lexicon, type VocabLookup, createLookup, featurizeSentence } from './fe
 import type { NormalizeOptions } from './text/normalize.js';
 import { type Span, splitWindows, taggableSentences, windowOwners } from './text/sentences.js';
 import { tagIdsToSpans, tagTypes, type TagSpan } from './tags/bio.js';
-import { type ConsistencyTable, applyConsistency } from './consistency/index.js';
+import { type ConsistencyCheck, compileConsistency } from './consistency/index.js';
 import { type Architecture, lexiconSize } from './model/layout.js';
 
 export interface TaggerSource {
@@ -196,6 +196,23 @@ export interface Lattice {
   logZ: number;
 }
 
+/** exp(trans − max trans) of a CrfParams, computed once per params object (a model's CRF never changes). */
+const expTransCache = new WeakMap<CrfParams, { expTrans: Float64Array; transMax: number }>();
+
+function expTransOf(p: CrfParams): { expTrans: Float64Array; transMax: number } {
+  let e = expTransCache.get(p);
+  if (e === undefined || e.expTrans.length !== p.K * p.K) {
+    const n = p.K * p.K;
+    let transMax = -Infinity;
+    for (let i = 0; i < n; i++) transMax = Math.max(transMax, p.trans[i]);
+    const expTrans = new Float64Array(n); // [K × K]
+    for (let i = 0; i < n; i++) expTrans[i] = Math.exp(p.trans[i] - transMax);
+    e = { expTrans, transMax };
+    expTransCache.set(p, e);
+  }
+  return e;
+}
+
 /** Forward–backward over one emission matrix [T × K] (T ≥ 1). */
 export function forwardBackward(em32: Float32Array, T: number, p: CrfParams): Lattice {
   const K = p.K;
@@ -203,30 +220,23 @@ export function forwardBackward(em32: Float32Array, T: number, p: CrfParams): La
     throw new RangeError(`forwardBackward: expected T ≥ 1 and T × K = ${T} × ${K} emissions, got ${em32.length}`);
   }
   const em = new Float64Array(T * K); // [T × K]
-  for (let i = 0; i < T * K; i++) em[i] = em32[i];
-  if (!p.crf) {
-    for (let t = 0; t < T; t++) {
-      const o = t * K;
-      let m = -Infinity;
-      for (let y = 0; y < K; y++) m = Math.max(m, em[o + y]);
+  const psi = new Float64Array(T * K); // exp(em - rowMax)  [T × K]
+  const rowMax = new Float64Array(T); // [T]
+  for (let t = 0, o = 0; t < T; t++, o += K) {
+    let m = -Infinity;
+    for (let y = 0; y < K; y++) m = Math.max(m, (em[o + y] = em32[o + y]));
+    if (!p.crf) {
+      // log-softmax: em -= m + log Σ exp(em − m); the row maximum becomes −log Σ exp(em − m)
       let z = 0;
       for (let y = 0; y < K; y++) z += Math.exp(em[o + y] - m);
       const lse = m + Math.log(z);
       for (let y = 0; y < K; y++) em[o + y] -= lse;
+      m -= lse;
     }
-  }
-  let transMax = -Infinity;
-  for (let i = 0; i < K * K; i++) transMax = Math.max(transMax, p.trans[i]);
-  const expTrans = new Float64Array(K * K); // [K × K]
-  for (let i = 0; i < K * K; i++) expTrans[i] = Math.exp(p.trans[i] - transMax);
-  const psi = new Float64Array(T * K); // exp(em - rowMax)  [T × K]
-  const rowMax = new Float64Array(T); // [T]
-  for (let t = 0; t < T; t++) {
-    let m = -Infinity;
-    for (let y = 0; y < K; y++) m = Math.max(m, em[t * K + y]);
     rowMax[t] = m;
-    for (let y = 0; y < K; y++) psi[t * K + y] = Math.exp(em[t * K + y] - m);
+    for (let y = 0; y < K; y++) psi[o + y] = Math.exp(em[o + y] - m);
   }
+  const { expTrans, transMax } = expTransOf(p);
   const aHat = new Float64Array(T * K);
   const aLog = new Float64Array(T);
   const bHat = new Float64Array(T * K);
@@ -246,7 +256,7 @@ export function forwardBackward(em32: Float32Array, T: number, p: CrfParams): La
     let c = 0;
     for (let y = 0; y < K; y++) {
       let s = 0;
-      for (let x = 0; x < K; x++) s += aHat[prev + x] * expTrans[x * K + y];
+      for (let x = 0, xy = y; x < K; x++, xy += K) s += aHat[prev + x] * expTrans[xy];
       c += aHat[cur + y] = s * psi[cur + y];
     }
     for (let y = 0; y < K; y++) aHat[cur + y] /= c;
@@ -268,7 +278,7 @@ export function forwardBackward(em32: Float32Array, T: number, p: CrfParams): La
     let c = 0;
     for (let y = 0; y < K; y++) {
       let s = 0;
-      for (let x = 0; x < K; x++) s += expTrans[y * K + x] * psi[next + x] * bHat[next + x];
+      for (let x = 0, yx = y * K; x < K; x++, yx++) s += expTrans[yx] * psi[next + x] * bHat[next + x];
       c += bHat[cur + y] = s;
     }
     for (let y = 0; y < K; y++) bHat[cur + y] /= c;
@@ -362,7 +372,8 @@ interface SentenceJob {
 /** Per sentence: its entities (final form, before consistency) and, for k-best, its candidate taggings. */
 interface SentenceResult {
   entities: Entity[];
-  candidates: { logProb: number; entities: Entity[] }[];
+  /** entities() builds (and scores) a candidate's entities on first use: only for the paths returned */
+  candidates: { logProb: number; entities: () => Entity[] }[];
 }
 
 class TaggerImpl implements Tagger {
@@ -373,7 +384,8 @@ class TaggerImpl implements Tagger {
   private readonly lookup: VocabLookup;
   private readonly labels: string[];
   private readonly crf: CrfParams;
-  private readonly table: ConsistencyTable | null;
+  /** the model's consistency table compiled once (null without one) */
+  private readonly check: ConsistencyCheck | null;
   /** the lexicon channel's matcher (built from the consistency table), when the model has one */
   private readonly lexicon: Lexicon | null;
   private readonly normalization: NormalizeOptions;
@@ -388,8 +400,9 @@ class TaggerImpl implements Tagger {
     this.lookup = createLookup(h.vocab);
     this.labels = [...h.tags.labels];
     this.normalization = h.normalization;
-    this.table = h.consistency ?? null;
-    this.lexicon = lexiconSize(h.architecture) > 0 && this.table ? Lexicon.fromEntries(tagTypes(h.tags.labels), this.table.entries) : null;
+    const table = h.consistency ?? null;
+    this.check = table ? compileConsistency(table, { normalization: h.normalization }) : null;
+    this.lexicon = lexiconSize(h.architecture) > 0 && table ? Lexicon.fromEntries(tagTypes(h.tags.labels), table.entries) : null;
     const K = h.architecture.tags;
     const f64 = (name: string, n: number) => {
       const t = file.weights.get(name);
@@ -424,7 +437,7 @@ class TaggerImpl implements Tagger {
       architecture: { ...h.architecture, lstm: [...h.architecture.lstm] },
       quantization: h.quantization?.scheme ?? 'none',
       segmenter: h.segmenter.kind,
-      consistency: this.table !== null,
+      consistency: this.check !== null,
       metrics: metrics as Record<string, unknown> | null,
     });
   }
@@ -494,18 +507,18 @@ class TaggerImpl implements Tagger {
   private decodeSentence(job: SentenceJob, ems: Float32Array[], original: string, opts: ResolvedOptions): SentenceResult {
     const L = job.charIds.length;
     const windows = job.windows;
-    const needLattice = opts.scores || opts.kbest > 0;
-    const lattices: (Lattice | null)[] = [];
+    // a window's forward–backward lattice is built when first needed: for k-best, or to score an entity in it
+    const lattices: (Lattice | null)[] = windows.map(() => null);
+    const lattice = (wi: number): Lattice => (lattices[wi] ??= forwardBackward(ems[wi], windows[wi].end - windows[wi].start, this.crf));
     const bests: Int32Array[] = [];
     const kbests: { logProb: number; path: Int32Array }[][] = [];
     windows.forEach((w, wi) => {
       const T = w.end - w.start;
       const em = ems[wi]; // [T × K]
-      const lat = needLattice ? forwardBackward(em, T, this.crf) : null;
-      lattices.push(lat);
       if (opts.kbest > 0) {
         const paths = this.network.kbest(em, T, opts.kbest);
-        kbests.push(paths.map((p) => ({ logProb: Math.min(0, p.score - (lat as Lattice).logZ), path: p.path })));
+        const logZ = lattice(wi).logZ;
+        kbests.push(paths.map((p) => ({ logProb: Math.min(0, p.score - logZ), path: p.path })));
         bests.push(paths[0].path);
       } else {
         bests.push(this.network.viterbi(em, T).path);
@@ -519,7 +532,7 @@ class TaggerImpl implements Tagger {
       return tags;
     };
     const toEntities = (tags: Int32Array): Entity[] =>
-      tagIdsToSpans(tags, this.labels).map((s) => this.entity(job, s, tags, lattices, owners, original, opts));
+      tagIdsToSpans(tags, this.labels).map((s) => this.entity(job, s, tags, lattice, owners, original, opts));
 
     const best = merge(bests);
     const entities = toEntities(best);
@@ -546,7 +559,8 @@ class TaggerImpl implements Tagger {
         const key = tags.join(',');
         if (seen.has(key)) continue;
         seen.add(key);
-        candidates.push({ logProb: c.logProb, entities: key === bestKey ? entities : toEntities(tags) });
+        let built: Entity[] | null = key === bestKey ? entities : null;
+        candidates.push({ logProb: c.logProb, entities: () => (built ??= toEntities(tags)) });
         if (candidates.length === opts.kbest) break;
       }
     }
@@ -558,7 +572,7 @@ class TaggerImpl implements Tagger {
     job: SentenceJob,
     s: TagSpan,
     tags: Int32Array,
-    lattices: (Lattice | null)[],
+    lattice: (window: number) => Lattice,
     owners: Int32Array | null,
     original: string,
     opts: ResolvedOptions,
@@ -571,13 +585,13 @@ class TaggerImpl implements Tagger {
       end: opts.codepoints ? job.cpStart + s.end : u16End,
       text: original.slice(u16Start, u16End),
     };
-    if (opts.scores) e.score = Math.exp(this.scoreSpan(s, tags, lattices as Lattice[], job.windows, owners));
+    if (opts.scores) e.score = Math.exp(this.scoreSpan(s, tags, lattice, job.windows, owners));
     return e;
   }
 
-  private scoreSpan(s: TagSpan, tags: Int32Array, lattices: Lattice[], windows: Span[], owners: Int32Array | null): number {
+  private scoreSpan(s: TagSpan, tags: Int32Array, lattice: (window: number) => Lattice, windows: Span[], owners: Int32Array | null): number {
     const ids = this.bio.get(s.type) as { b: number; i: number };
-    if (owners === null) return entityLogProb(lattices[0], s.start, s.end, ids.b, ids.i);
+    if (owners === null) return entityLogProb(lattice(0), s.start, s.end, ids.b, ids.i);
     let bestW = -1;
     let bestD = -1;
     windows.forEach((w, wi) => {
@@ -591,22 +605,19 @@ class TaggerImpl implements Tagger {
     });
     if (bestW >= 0) {
       const w = windows[bestW];
-      return entityLogProb(lattices[bestW], s.start - w.start, s.end - w.start, ids.b, ids.i);
+      return entityLogProb(lattice(bestW), s.start - w.start, s.end - w.start, ids.b, ids.i);
     }
     let min = 0;
     for (let p = s.start; p < s.end; p++) {
       const w = windows[owners[p]];
-      min = Math.min(min, logMarginal(lattices[owners[p]], p - w.start, tags[p]));
+      min = Math.min(min, logMarginal(lattice(owners[p]), p - w.start, tags[p]));
     }
     return min;
   }
 
   /** Consistency check and k-best combination across the sentences of one text. */
   private finish(sentences: SentenceResult[], opts: ResolvedOptions): TagResult {
-    const check = (list: Entity[]): Entity[] =>
-      opts.consistency && this.table !== null
-        ? applyConsistency(list, this.table, { normalization: this.normalization })
-        : list;
+    const check = (list: Entity[]): Entity[] => (opts.consistency && this.check !== null ? this.check(list) : list);
     const result: TagResult = { entities: check(sentences.flatMap((s) => s.entities)) };
     if (opts.kbest > 0) {
       // top-k sums over independent sentences, pairwise (exact: the top k of a sum only use top-k prefixes)
@@ -622,7 +633,7 @@ class TaggerImpl implements Tagger {
         const picks: number[] = [];
         for (let n = c.node; n !== null; n = n.prev) picks.push(n.pick);
         picks.reverse();
-        const entities = check(sentences.flatMap((s, si) => s.candidates[picks[si]].entities));
+        const entities = check(sentences.flatMap((s, si) => s.candidates[picks[si]].entities()));
         return { score: Math.exp(c.logProb), logProb: c.logProb, entities };
       });
     }

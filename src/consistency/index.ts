@@ -9,7 +9,7 @@
  */
 
 import type { Doc, EntitySpan } from '../corpus/document.js';
-import { normalize, type NormalizeOptions } from '../text/normalize.js';
+import { normalize, resolveNormalizeOptions, type NormalizeOptions } from '../text/normalize.js';
 
 export interface ConsistencyTable {
   version: 1;
@@ -94,9 +94,41 @@ export function majorityType(table: ConsistencyTable, key: string, options: Cons
   return best;
 }
 
+/** A consistency check compiled from one table: entities in, retyped copies out (see applyConsistency). */
+export type ConsistencyCheck = <E extends TypedEntity>(entities: readonly E[]) => Corrected<E>[];
+
+/**
+ * The check compiled once per table (the tagger does this at load): the table's shape is checked and every
+ * string's majority type found here, so checking a document costs one normalise and one map look-up per
+ * entity, whatever the size of the table. Later changes to `table` do not reach the compiled check.
+ */
+export function compileConsistency(
+  table: ConsistencyTable,
+  options: ConsistencyOptions & { normalization?: NormalizeOptions } = {},
+): ConsistencyCheck {
+  checkTable(table);
+  const normalization = resolveNormalizeOptions(options.normalization);
+  const majority = new Map<string, string>(); // normalised entity string → its majority type
+  for (const key of Object.keys(table.entries)) {
+    const type = majorityType(table, key, options);
+    if (type !== null) majority.set(key, type);
+  }
+  return <E extends TypedEntity>(entities: readonly E[]): Corrected<E>[] => {
+    if (!Array.isArray(entities)) throw new TypeError(`applyConsistency: expected an array of entities, got ${typeof entities}`);
+    return entities.map((e, k) => {
+      if (!e || typeof e.text !== 'string' || typeof e.type !== 'string') {
+        throw new TypeError(`applyConsistency: entity ${k} needs string 'text' and 'type'`);
+      }
+      const major = majority.get(normalize(e.text, normalization).text);
+      if (major === undefined || major === e.type) return { ...e };
+      return { ...e, type: major, corrected: true as const, originalType: e.type };
+    });
+  };
+}
+
 /**
  * Retype entities whose (normalised) string has a different majority type in the table. Returns new
- * objects; the input is not modified.
+ * objects; the input is not modified. For many documents against one table, compileConsistency once.
  */
 export function applyConsistency<E extends TypedEntity>(
   entities: readonly E[],
@@ -104,15 +136,7 @@ export function applyConsistency<E extends TypedEntity>(
   options: ConsistencyOptions & { normalization?: NormalizeOptions } = {},
 ): Corrected<E>[] {
   if (!Array.isArray(entities)) throw new TypeError(`applyConsistency: expected an array of entities, got ${typeof entities}`);
-  checkTable(table);
-  return entities.map((e, k) => {
-    if (!e || typeof e.text !== 'string' || typeof e.type !== 'string') {
-      throw new TypeError(`applyConsistency: entity ${k} needs string 'text' and 'type'`);
-    }
-    const major = majorityType(table, normalize(e.text, options.normalization).text, options);
-    if (major === null || major === e.type) return { ...e };
-    return { ...e, type: major, corrected: true as const, originalType: e.type };
-  });
+  return compileConsistency(table, options)(entities);
 }
 
 /** Check the shape of a table (e.g. one read from a model header). */

@@ -3,6 +3,7 @@ import {
   applyConsistency,
   buildConsistencyTable,
   checkTable,
+  compileConsistency,
   consistencyStats,
   majorityType,
 } from '../../src/consistency/index.js';
@@ -76,5 +77,41 @@ describe('applyConsistency', () => {
   it('refuses malformed input', () => {
     expect(() => applyConsistency([{ type: 'A' } as any], table)).toThrow(/entity 0/);
     expect(() => applyConsistency([], {} as any)).toThrow(/consistency table/);
+  });
+});
+
+describe('compileConsistency', () => {
+  const entities = [
+    { type: 'SIGNS', text: '腹部' },
+    { type: 'SIGNS', text: '压痛' },
+    { type: 'BODY', text: 'ＣＴ' },
+    { type: 'BODY', text: '咳嗽' },
+    { type: 'A', text: '__proto__' },
+    { type: 'BODY', text: '未知' },
+  ];
+  it('gives what applyConsistency gives, under every option', () => {
+    const table = buildConsistencyTable(docs);
+    for (const options of [{}, { minCount: 3 }, { minShare: 0.7 }, { normalization: { foldWidth: false } }]) {
+      expect(compileConsistency(table, options)(entities)).toEqual(applyConsistency(entities, table, options));
+    }
+    expect(compileConsistency(table)(entities).map((e) => e.type)).toEqual(['BODY', 'SIGNS', 'CHECK', 'BODY', 'A', 'BODY']);
+  });
+  it('reads the table once: a later change to the table does not reach the compiled check', () => {
+    const table = buildConsistencyTable(docs);
+    const check = compileConsistency(table);
+    table.entries['压痛'] = { BODY: 9 };
+    (table.entries as any)['腹部'] = 'not counts';
+    expect(check(entities).map((e) => e.type)).toEqual(['BODY', 'SIGNS', 'CHECK', 'BODY', 'A', 'BODY']);
+  });
+  it('knows a string that is an Object.prototype key when the table has it', () => {
+    const table = JSON.parse('{"version":1,"entries":{"__proto__":{"B":2}}}');
+    expect(compileConsistency(table)([{ type: 'A', text: '__proto__' }])[0]).toEqual({ type: 'B', text: '__proto__', corrected: true, originalType: 'A' });
+  });
+  it('refuses a malformed table when compiling, malformed entities when checking', () => {
+    expect(() => compileConsistency({ version: 1, entries: { x: { A: 0 } } } as any)).toThrow(/positive integer/);
+    expect(() => compileConsistency(buildConsistencyTable(docs), { normalization: { foldWidth: 'yes' } as any })).toThrow(/foldWidth/);
+    const check = compileConsistency(buildConsistencyTable(docs));
+    expect(() => check([{ type: 'A' } as any])).toThrow(/entity 0/);
+    expect(() => check('x' as any)).toThrow(/expected an array/);
   });
 });

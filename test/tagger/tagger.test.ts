@@ -276,6 +276,19 @@ describe('consistency check', () => {
     expect(off.entities[0].corrected).toBeUndefined();
     expect(tagger.tag('腹部', { kbest: 2 }).paths![0].entities[0]).toMatchObject({ type: 'SIGNS', corrected: true });
   });
+
+  it('compiles the table once at load: tagging does not read (or re-validate) the header table again', async () => {
+    const consistency = buildConsistencyTable([
+      { id: 'a', text: '腹部', entities: [{ start: 0, end: 2, type: 'SIGNS' }] },
+      { id: 'b', text: '腹部', entities: [{ start: 0, end: 2, type: 'SIGNS' }] },
+    ]);
+    const m = lookupModel({ tagOf: { 腹: 'B-BODY', 部: 'I-BODY' }, consistency });
+    const tagger = await createTagger({ model: readModel(m.bytes), kernels: wasm });
+    // a table broken after load would throw 'consistency table: …' if tag() checked it per document
+    (tagger.header.consistency!.entries as any)['腹部'] = { SIGNS: -1 };
+    expect(tagger.tag('腹部').entities[0]).toMatchObject({ type: 'SIGNS', corrected: true, originalType: 'BODY' });
+    expect(tagger.tagMany(['腹部', '腹部。腹部']).map((r) => r.entities.length)).toEqual([1, 2]);
+  });
 });
 
 describe('tag() on random models equals the reference decode of the same emissions', () => {
