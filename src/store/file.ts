@@ -312,7 +312,8 @@ function isLive(r: LockGeneration): boolean {
   return r.host !== hostname() || processExists(r.pid);
 }
 
-function processExists(pid: number): boolean {
+/** Whether a process with this id exists on this host (one of another user counts). */
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

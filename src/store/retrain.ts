@@ -18,9 +18,9 @@
  */
 import { startModuleWorker } from '../io/worker-thread.js';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { createReadStream, rmSync } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir, hostname } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
@@ -44,6 +44,7 @@ import { EMBEDDING_KINDS, type TrainConfig, identityOf, resolveConfig } from '..
 import { evaluateModel } from '../train/evaluate.js';
 import type { RunOptions, RunSummary } from '../train/run.js';
 import type { SegdictVariant } from '../train/segdict.js';
+import { processExists } from './file.js';
 import { decidePublish, type GateDecision, type ModelMetrics } from './gate.js';
 import { gatedPublish } from './gated.js';
 import { sha256Hex } from './hash.js';
@@ -594,6 +595,8 @@ export interface RetrainRunOptions {
   log?: (line: string) => void;
   /** called with the lock once taken and with null once released (the CLI releases it on SIGINT/SIGTERM) */
   onLock?: (lock: Lock | null) => void;
+  /** the private folder for the run's temporary copies of the data (default: scratchRoot(env)) */
+  scratchRoot?: string;
   now?: () => Date;
 }
 
@@ -636,7 +639,7 @@ export async function runRetrain(config: RetrainConfig, options: RetrainRunOptio
     report.message = message;
   };
 
-  let scratch: string | undefined;
+  let scratch: Scratch | undefined;
   let lock: Lock | null = null;
   let renewTimer: ReturnType<typeof setInterval> | undefined;
   // renewals run one after another (two at once would race on the lock's etag) and finish before the release
@@ -645,10 +648,11 @@ export async function runRetrain(config: RetrainConfig, options: RetrainRunOptio
   try {
     const store = options.store ?? openStore(config.store, env, config.baseDir);
     report.store = store.description;
-    scratch = await mkdtemp(path.join(tmpdir(), 'cner-retrain-'));
+    scratch = await openScratch(options.scratchRoot ?? scratchRoot(env));
+    if (scratch.removed > 0) log(`removed ${scratch.removed} scratch folder(s) left by killed runs in ${scratch.root}`);
 
     // 1. data and fingerprint
-    const data = await loadSources(config.data, { format: config.format, env, scratchDir: scratch, log });
+    const data = await loadSources(config.data, { format: config.format, env, scratchDir: scratch.dir, log });
     if (data.docs.length === 0) throw new Error('no annotated documents in the sources');
     const fingerprint = await dataFingerprint(data.docs, { train: config.train, model: config.model, segmenter: config.segmenter, unlabeled: config.unlabeled });
     const types: Record<string, number> = {};
@@ -707,7 +711,7 @@ export async function runRetrain(config: RetrainConfig, options: RetrainRunOptio
     if (split.train.length === 0 || split.test.length === 0) {
       throw new Error(`the split has ${split.train.length} training and ${split.test.length} test documents (${m.records} records): need more records`);
     }
-    const corpusFile = path.join(scratch, 'corpus.jsonl');
+    const corpusFile = path.join(scratch.dir, 'corpus.jsonl');
     await writeCorpus(corpusFile, data.docs, { format: 'jsonl' });
     const runDir = path.join(config.workDir, runId);
     await mkdir(config.workDir, { recursive: true });
@@ -806,7 +810,7 @@ export async function runRetrain(config: RetrainConfig, options: RetrainRunOptio
       options.onLock?.(null);
       lock = null;
     }
-    if (scratch) await rm(scratch, { recursive: true, force: true }).catch(() => {});
+    await scratch?.dispose();
     const end = now();
     report.finishedAt = end.toISOString();
     report.seconds = (end.getTime() - started.getTime()) / 1000;
@@ -820,6 +824,62 @@ export async function runRetrain(config: RetrainConfig, options: RetrainRunOptio
     }
     return outcome;
   }
+}
+
+// ------------------------------------------------------------------------------------------- scratch (PHI)
+
+/**
+ * The private folder a run keeps its temporary copies of the training data in (clinical text): CNER_SCRATCH_DIR,
+ * else $XDG_CACHE_HOME/cner/retrain, else ~/.cache/cner/retrain. Per user, never the shared system temp folder.
+ */
+export function scratchRoot(env: Env = process.env): string {
+  if (env.CNER_SCRATCH_DIR) return path.resolve(env.CNER_SCRATCH_DIR);
+  return path.join(env.XDG_CACHE_HOME ? path.resolve(env.XDG_CACHE_HOME) : path.join(homedir(), '.cache'), 'cner', 'retrain');
+}
+
+export interface Scratch {
+  root: string;
+  /** this run's folder: `<root>/run-<pid>-<random>`, mode 0700 */
+  dir: string;
+  /** how many folders of runs whose process is gone were removed on opening */
+  removed: number;
+  /** removes `dir` (also done on process exit, so process.exit after a second Ctrl-C leaves nothing) */
+  dispose(): Promise<void>;
+}
+
+const SCRATCH_RUN = /^run-([0-9]+)-[A-Za-z0-9]+$/;
+
+/**
+ * Opens a run folder under `root`: creates the root with mode 0700 (refusing one that is a link or belongs
+ * to another user, and tightening a looser mode), removes the folders of runs whose process no longer exists
+ * (a SIGKILLed run), and creates this run's folder.
+ */
+export async function openScratch(root: string): Promise<Scratch> {
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  const st = await lstat(root);
+  if (!st.isDirectory()) throw new Error(`scratch folder ${root} is not a folder (a link?): refusing to copy training data there`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) throw new Error(`scratch folder ${root} belongs to another user (uid ${st.uid}): refusing to copy training data there`);
+  if ((st.mode & 0o077) !== 0) await chmod(root, 0o700);
+  let removed = 0;
+  for (const name of await readdir(root)) {
+    const m = SCRATCH_RUN.exec(name);
+    if (!m || Number(m[1]) === process.pid || processExists(Number(m[1]))) continue;
+    await rm(path.join(root, name), { recursive: true, force: true });
+    removed++;
+  }
+  const dir = await mkdtemp(path.join(root, `run-${process.pid}-`)); // mode 0700
+  const onExit = () => rmSync(dir, { recursive: true, force: true });
+  process.on('exit', onExit);
+  return {
+    root,
+    dir,
+    removed,
+    async dispose() {
+      process.removeListener('exit', onExit);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The run was stopped through its AbortSignal (SIGINT / SIGTERM in the CLI). */

@@ -11,7 +11,13 @@ import { openStore } from '../../src/store/open.js';
 import { synthDocs } from './synth.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cner-retrain-cli-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const savedScratch = process.env.CNER_SCRATCH_DIR;
+process.env.CNER_SCRATCH_DIR = join(tmp, 'scratch'); // the runs' private copies of the data (not the user's cache)
+afterAll(() => {
+  if (savedScratch === undefined) delete process.env.CNER_SCRATCH_DIR;
+  else process.env.CNER_SCRATCH_DIR = savedScratch;
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 async function cner(argv: string[]) {
   let out = '';
@@ -87,6 +93,7 @@ describe('cner retrain', () => {
       await lock.release();
     }
     expect(readdirSync(join(job, 'work', 'reports')).filter((f) => f.endsWith('.json'))).toHaveLength(3);
+    expect(readdirSync(join(tmp, 'scratch'))).toEqual([]); // every run removed its copy of the data
     expect((await readManifest(store))!.current.version).toBe(1);
   });
 });

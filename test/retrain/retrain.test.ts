@@ -3,7 +3,7 @@
  * (tiny) training runs on a synthetic corpus: first publish, rerun on the same data, a worse candidate refused,
  * crashes during training and during the publish, and a held lock.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -138,10 +138,13 @@ for (const setup of [fileSetup(), s3Setup()]) {
             trainings++;
             return trainInWorker(o, signal);
           },
+          // the run's private copies of the data go here (not the user's cache); checked empty after every run
+          scratchRoot: join(tmp, 'scratch'),
           ...options,
         });
       } finally {
         quiet.mockRestore();
+        expect(existsSync(join(tmp, 'scratch')) ? readdirSync(join(tmp, 'scratch')) : []).toEqual([]);
       }
     }
 
@@ -367,7 +370,7 @@ describe('cner retrain: the lock stays alive during a long training', () => {
     const quiet = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     let o: RetrainOutcome;
     try {
-      o = await runRetrain(config, { log: () => {} });
+      o = await runRetrain(config, { log: () => {}, scratchRoot: join(tmp, 'scratch') });
     } finally {
       quiet.mockRestore();
       running = false;

@@ -15,6 +15,10 @@ split (record-level, seed 2017), and publishes it only when it is at least as go
 floors). Rerunning on the same data and settings changes nothing. A JSON and a markdown report go to
 reportDir either way. See docs/retrain.md (config fields, scheduling) and docs/store.md (the store).
 
+The temporary copy of the training data (clinical text) lives in a private folder, mode 0700:
+CNER_SCRATCH_DIR, else $XDG_CACHE_HOME/cner/retrain, else ~/.cache/cner/retrain. It is removed when the run
+ends (also on Ctrl-C / SIGTERM); what a killed run left there is removed when the next run starts.
+
 Options:
   --config FILE   the job's JSON config (required); relative paths in it resolve against its folder
   --quiet         no job progress lines on stderr (the trainer's epoch lines, the result line and the
