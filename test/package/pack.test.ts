@@ -5,122 +5,30 @@
  * repository's src/, node_modules or tsx, so this catches a missing `files` entry, a runtime import of a
  * devDependency, and a path that only resolves inside the git checkout.
  *
- * `npm run build` first (incremental: a no-op when dist/ is current), then `npm pack --ignore-scripts`.
- * The install is offline (`npm ci --offline`): the repository's own `npm ci` put the dependencies' tarballs in
- * npm's cache, but not their registry metadata, so the empty project gets a package-lock.json that pins the
- * tarball and the runtime dependencies to the versions of the repository's lock (lockedProject below).
+ * How it is packed and installed (offline): installed.ts.
  * Skips, saying why, only when npm itself is not available.
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectOk, npmUnavailable, packAndInstall, projectEnv, ROOT, run } from './installed.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TEXT = '患者3月前无明显诱因出现上腹部疼痛，行胃镜检查示慢性浅表性胃炎，予奥美拉唑治疗。';
-const npmVersion = spawnSync('npm', ['--version'], { encoding: 'utf8' });
-const npmMissing = npmVersion.error !== undefined || npmVersion.status !== 0;
-if (npmMissing) console.warn('test/package/pack.test.ts skipped: `npm --version` failed, so the package cannot be packed here');
+const npmMissing = npmUnavailable();
+if (npmMissing !== null) console.warn(`test/package/pack.test.ts skipped: ${npmMissing}`);
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to its end (no shell); never rejects, so a test can assert on the exit code and the output. */
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 240_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, env, timeout: timeoutMs, maxBuffer: 64 << 20, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function expectOk(r: Run, what: string): void {
-  if (r.code !== 0) throw new Error(`${what} exited ${r.code}\nstdout:\n${r.stdout.slice(-4000)}\nstderr:\n${r.stderr.slice(-4000)}`);
-}
-
-/** An environment without the repository's tooling on PATH-like variables that could leak into the project. */
-function projectEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('npm_') || k === 'NODE_OPTIONS' || k === 'VITEST' || k.startsWith('VITEST_')) delete env[k];
-  return env;
-}
-
-type LockEntry = Record<string, unknown> & { version: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
-
-/**
- * package.json and package-lock.json of an empty project that depends on the packed tarball: the tarball's entry
- * says what the repository's package.json says, and every runtime dependency (with its own dependencies, optional
- * platform packages included) is the entry of the repository's lock, with its registry tarball URL.
- */
-function lockedProject(tarballName: string, integrity: string): { manifest: object; lock: object } {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown> & { version: string; dependencies: Record<string, string> };
-  const repoLock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
-  const registry = 'https://registry.npmjs.org/';
-  const packages: Record<string, object> = {
-    '': { name: 'cner-pack-test', dependencies: { cner: `file:${tarballName}` } },
-    'node_modules/cner': {
-      version: pkg.version,
-      resolved: `file:${tarballName}`,
-      integrity,
-      license: pkg.license,
-      dependencies: pkg.dependencies,
-      bin: { cner: 'bin/cner.mjs' },
-      engines: pkg.engines,
-      peerDependencies: pkg.peerDependencies,
-      peerDependenciesMeta: pkg.peerDependenciesMeta,
-    },
-  };
-  const pending = Object.keys(pkg.dependencies);
-  while (pending.length > 0) {
-    const name = pending.pop()!;
-    const key = `node_modules/${name}`;
-    if (key in packages) continue;
-    const entry = repoLock.packages[key];
-    if (entry === undefined) throw new Error(`package-lock.json has no hoisted entry for the runtime dependency ${name}`);
-    const { dev: _dev, devOptional: _devOptional, peer: _peer, ...rest } = entry;
-    const base = name.slice(name.lastIndexOf('/') + 1);
-    packages[key] = { ...rest, resolved: `${registry}${name}/-/${base}-${entry.version}.tgz` };
-    pending.push(...Object.keys(entry.dependencies ?? {}), ...Object.keys(entry.optionalDependencies ?? {}));
-  }
-  return {
-    manifest: { name: 'cner-pack-test', private: true, type: 'module', dependencies: { cner: `file:${tarballName}` } },
-    lock: { name: 'cner-pack-test', lockfileVersion: 3, requires: true, packages },
-  };
-}
-
-describe.skipIf(npmMissing)('npm package: pack, offline install into an empty project, use', () => {
+describe.skipIf(npmMissing !== null)('npm package: pack, offline install into an empty project, use', () => {
   let tmp = '';
   let project = '';
-  let tarball = '';
   let packedFiles: string[] = [];
   let packedSize = 0;
   let unpackedSize = 0;
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'cner-pack-'));
-    expectOk(await run('npm', ['run', 'build'], ROOT), 'npm run build');
-    const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], ROOT);
-    expectOk(pack, 'npm pack');
-    const info = (JSON.parse(pack.stdout) as { filename: string; integrity: string; size: number; unpackedSize: number; files: { path: string }[] }[])[0];
-    tarball = join(tmp, info.filename);
-    packedFiles = info.files.map((f) => f.path);
-    packedSize = info.size;
-    unpackedSize = info.unpackedSize;
-
-    project = join(tmp, 'project');
-    mkdirSync(project);
-    copyFileSync(tarball, join(project, info.filename));
-    const { manifest, lock } = lockedProject(info.filename, info.integrity);
-    writeFileSync(join(project, 'package.json'), JSON.stringify(manifest, null, 2));
-    writeFileSync(join(project, 'package-lock.json'), JSON.stringify(lock, null, 2));
-    const install = await run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], project, projectEnv());
-    expectOk(install, `npm ci --offline with ${info.filename} (the dependencies' tarballs must be in npm's cache: run the repository's npm ci first)`);
+    ({ project, files: packedFiles, packedSize, unpackedSize } = await packAndInstall(tmp));
   }, 600_000);
 
   afterAll(() => {
