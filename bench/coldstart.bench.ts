@@ -27,9 +27,9 @@
  * project so its imports resolve node_modules).
  * The texts are synthetic (written for benchmarks), never patient records.
  */
-import { startWranglerDev, wranglerEnv } from './wrangler-dev.js';
+import { cpuMs, startWranglerDev, workerdPids, wranglerEnv } from './wrangler-dev.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -160,46 +160,6 @@ async function postTag(url: string): Promise<number> {
   const body = await r.text();
   if (r.status !== 200) throw new Error(`POST /v1/tag answered ${r.status}: ${body.slice(0, 200)}`);
   return performance.now() - t;
-}
-
-/** The workerd processes of a `wrangler dev` (same process group), found through /proc (Linux). */
-function workerdPids(group: number): number[] {
-  if (!existsSync('/proc/self/stat')) return [];
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const fields = stat.slice(close + 2).split(' '); // state ppid pgrp …
-      if (Number(fields[2]) === group && /workerd/.test(comm)) pids.push(Number(name));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return pids;
-}
-
-/** CPU time (ms, ns resolution) of every thread of the given processes so far, from /proc/PID/task/TID/schedstat. */
-function cpuMs(pids: number[]): number {
-  let ns = 0;
-  for (const pid of pids) {
-    let tasks: string[] = [];
-    try {
-      tasks = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tasks) {
-      try {
-        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      } catch {
-        // the thread ended meanwhile
-      }
-    }
-  }
-  return ns / 1e6;
 }
 
 interface WorkerRun {

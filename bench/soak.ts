@@ -135,9 +135,9 @@ async function main(): Promise<void> {
     const code = await server.stop();
     if (code !== 0) console.error(`soak: cner serve exited with code ${code}`);
   }
-  const listening = /listening on .*/.exec(server.log())?.[0] ?? '';
+  const setup = /listening on \S+ \((.*)\)/.exec(server.log())?.[1] ?? '';
   const rps = (p: Phase) => p.small.length / (p.ms / 1000);
-  console.log(`Soak of \`cner serve\` (${listening.replace(/^listening on \S+ /, '')}), ${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} cores, ` +
+  console.log(`Soak of \`cner serve\` (${setup}), ${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} cores, ` +
     `load average ${loadavg()[0].toFixed(1)} at the end; ${clients} small-request clients (64 characters each), serve args: ${serveArgs.join(' ') || '(defaults)'}.`);
   console.log('');
   console.log('| phase | small req/s | small p50 ms | small p99 ms | /healthz p50 ms | /healthz p99 ms | small answers | big requests: answers |');

@@ -2,7 +2,7 @@
  * Shared by the HTTP and cold-start benchmarks: `wrangler dev` offline on a free 127.0.0.1 port.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,4 +57,44 @@ export async function startWranglerDev(config: string, stateDir: string): Promis
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
     },
   };
+}
+
+/** The workerd processes of a `wrangler dev` (same process group), found through /proc (Linux). */
+export function workerdPids(group: number): number[] {
+  if (!existsSync('/proc/self/stat')) return [];
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' '); // state ppid pgrp …
+      if (Number(fields[2]) === group && /workerd/.test(comm)) pids.push(Number(name));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return pids;
+}
+
+/** CPU time (ms, ns resolution) of every thread of the given processes so far, from /proc/PID/task/TID/schedstat. */
+export function cpuMs(pids: number[]): number {
+  let ns = 0;
+  for (const pid of pids) {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tasks) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  }
+  return ns / 1e6;
 }
