@@ -5,15 +5,14 @@
  * Real child processes running the CLI from the sources; CNER_SCRATCH_DIR points the scratch root into a temp
  * folder so the test never touches the user's cache.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCorpus } from '../../src/io/corpus-io.js';
+import { spawnTs } from '../helpers/child.js';
 import { synthDocs } from './synth.js';
 
-const root = process.cwd();
 const tmp = mkdtempSync(join(tmpdir(), 'cner-scratch-test-'));
 const scratchRoot = join(tmp, 'private', 'scratch');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -36,17 +35,10 @@ function job(name: string, epochs: number): string {
   return file;
 }
 
-function start(config: string): { child: ChildProcess; exit: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/store/fixtures/cli.ts'), 'retrain', '--config', config], {
-    cwd: root,
-    env: { ...process.env, CNER_SCRATCH_DIR: scratchRoot },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += String(d)));
-  child.stderr!.on('data', (d: Buffer) => (out += String(d)));
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, exit, output: () => out };
+function start(config: string) {
+  const run = spawnTs('test/store/fixtures/cli.ts', ['retrain', '--config', config], { ...process.env, CNER_SCRATCH_DIR: scratchRoot });
+  run.child.stdin.end();
+  return { ...run, output: () => run.io.out + run.io.err };
 }
 
 /** The run folders in the scratch root that hold a copy of the corpus. */
@@ -103,11 +95,12 @@ describe('cner retrain keeps its copy of the training data private and short-liv
     expect(readdirSync(scratchRoot)).toEqual([]);
   });
 
-  it('process.exit without the run\'s own clean-up (a second Ctrl-C) still removes the copy', () => {
+  it('process.exit without the run\'s own clean-up (a second Ctrl-C) still removes the copy', async () => {
     const root = join(tmp, 'exit-root');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(process.cwd(), 'test/retrain/fixtures/scratch-exit.ts'), root], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(130);
-    const dir = r.stdout.trim();
+    const r = spawnTs('test/retrain/fixtures/scratch-exit.ts', [root]);
+    r.child.stdin.end();
+    expect(await r.exit, r.io.err).toBe(130);
+    const dir = r.io.out.trim();
     expect(dir.startsWith(join(root, 'run-'))).toBe(true);
     expect(existsSync(dir)).toBe(false);
     expect(readdirSync(root)).toEqual([]);

@@ -7,7 +7,6 @@
  * The stale lock is real: a child process takes the lock and is SIGKILLed; its leftovers (every dot entry of the
  * store folder but `.meta`) are copied into each round's fresh store and aged by a minute.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,45 +14,37 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file.js';
 import { publishModel, readManifest, type Manifest, type PublishResult } from '../../src/store/manifest.js';
 import { StoreError } from '../../src/store/object-store.js';
+import { spawnTs } from '../helpers/child.js';
 import { randomModel } from '../helpers/random-model.js';
 
 const ROUNDS = 200;
 const CLI_ROUNDS = 4;
-const root = process.cwd();
 const tmp = mkdtempSync(join(tmpdir(), 'cner-race-'));
 const leftovers = join(tmp, 'leftovers');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Starts a child that takes the store lock in `dir` (lease `leaseMs`) and resolves once it holds it. */
 async function startHolder(dir: string, leaseMs = 1) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/store/fixtures/hold-store-lock.ts'), dir, String(leaseMs)], {
-    cwd: root,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += String(d)));
-  child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
-  const exited = new Promise((r) => child.on('exit', r));
+  const { child, io, exit } = spawnTs('test/store/fixtures/hold-store-lock.ts', [dir, String(leaseMs)]);
   await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', () => stdout.includes('held') && resolve());
-    child.on('exit', (code) => reject(new Error(`lock holder exited ${code} before holding the lock: ${stderr}`)));
+    child.stdout.on('data', () => io.out.includes('held') && resolve());
+    void exit.then((code) => reject(new Error(`lock holder exited ${code} before holding the lock: ${io.err}`)));
   });
   return {
     child,
     /** asks the holder to run its fence; resolves to its answer line */
     async fence(): Promise<string> {
-      const before = stdout.length;
+      const before = io.out.length;
       child.stdin.write('check\n');
       await new Promise<void>((resolve) => {
-        const look = () => stdout.slice(before).includes('\n') && (child.stdout.off('data', look), resolve());
+        const look = () => io.out.slice(before).includes('\n') && (child.stdout.off('data', look), resolve());
         child.stdout.on('data', look);
       });
-      return stdout.slice(before).split('\n')[0];
+      return io.out.slice(before).split('\n')[0];
     },
     async kill() {
       child.kill('SIGKILL');
-      await exited;
+      await exit;
     },
   };
 }
@@ -169,20 +160,11 @@ describe('publishers racing after a crash (file://)', () => {
       const dir = join(tmp, `cli-round-${round}`);
       leaveStaleLock(dir);
       const runs = await Promise.all(
-        files.map(
-          (f) =>
-            new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-              const c = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/store/fixtures/cli.ts'), 'publish', f, '--to', `file://${dir}`], {
-                cwd: root,
-                stdio: ['ignore', 'pipe', 'pipe'],
-              });
-              let out = '';
-              let err = '';
-              c.stdout.on('data', (d: Buffer) => (out += String(d)));
-              c.stderr.on('data', (d: Buffer) => (err += String(d)));
-              c.on('exit', (code) => resolve({ code, out, err }));
-            }),
-        ),
+        files.map(async (f) => {
+          const c = spawnTs('test/store/fixtures/cli.ts', ['publish', f, '--to', `file://${dir}`]);
+          c.child.stdin.end();
+          return { code: await c.exit, ...c.io };
+        }),
       );
       const m = await readManifest(new FileStore(dir));
       const reported: { sha256: string; version: number }[] = [];
