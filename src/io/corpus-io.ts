@@ -188,22 +188,57 @@ export async function readCorpus(p: string, options: ReadCorpusOptions = {}): Pr
     for (const f of list) {
       const content = await readUtf8(f);
       files++;
-      const opts = { strict: false, file: label(f) };
-      take(format === 'yidu' ? parseYidu(content, opts) : format === 'jsonl' ? parseJsonl(content, opts) : parseBio(content, opts));
+      take(parseLineFormat(content, format, label(f)));
     }
   }
 
+  const result = settle(dropDuplicateIds({ docs, issues }, label(p)), { strict: options.strict });
+  return { ...result, format, files };
+}
+
+/** Keeps the first document of each id; the later ones become issues. */
+function dropDuplicateIds(read: ParseResult, file: string): ParseResult {
   const seen = new Set<string>();
-  const unique: Doc[] = [];
-  for (const d of docs) {
-    if (seen.has(d.id)) issues.push({ file: label(p), docId: d.id, message: 'duplicate document id across files (later one skipped)' });
+  const docs: Doc[] = [];
+  const issues = [...read.issues];
+  for (const d of read.docs) {
+    if (seen.has(d.id)) issues.push({ file, docId: d.id, message: 'duplicate document id across files (later one skipped)' });
     else {
       seen.add(d.id);
-      unique.push(d);
+      docs.push(d);
     }
   }
-  const result = settle({ docs: unique, issues }, { strict: options.strict });
-  return { ...result, format, files };
+  return { docs, issues };
+}
+
+/** The formats a single stream (stdin, stdout) can hold: one file each. */
+export const STREAM_FORMATS = ['yidu', 'jsonl', 'bio'] as const;
+export type StreamFormat = (typeof STREAM_FORMATS)[number];
+
+const isStreamFormat = (f: string): f is StreamFormat => (STREAM_FORMATS as readonly string[]).includes(f);
+
+/** Parses the text of one line-format file (lenient: issues are returned). */
+function parseLineFormat(content: string, format: StreamFormat, file: string): ParseResult {
+  const opts = { strict: false, file };
+  return format === 'yidu' ? parseYidu(content, opts) : format === 'jsonl' ? parseJsonl(content, opts) : parseBio(content, opts);
+}
+
+/**
+ * Reads a corpus from the text of a stream (stdin): a line format, named or detected from the first line.
+ * `label` names the stream in issues.
+ */
+export function readCorpusText(content: string, options: ReadCorpusOptions & { label?: string } = {}): CorpusRead {
+  const label = options.label ?? 'stdin';
+  const format = options.format ?? sniffContent(content);
+  if (format === undefined) throw new Error(`cannot detect the corpus format of ${label}; name it (one of ${STREAM_FORMATS.join(', ')})`);
+  if (!isStreamFormat(format)) throw new Error(`${label}: a ${format} corpus is a folder of files; a stream holds ${STREAM_FORMATS.join(', ')}`);
+  const result = settle(dropDuplicateIds(parseLineFormat(content, format, label), label), { strict: options.strict });
+  return { ...result, format, files: 1 };
+}
+
+/** The text of a corpus in a line format (what writeCorpus writes to its one file). */
+export function formatCorpusText(docs: readonly Doc[], format: StreamFormat, options: { docIds?: boolean } = {}): string {
+  return format === 'yidu' ? formatYidu(docs) : format === 'jsonl' ? formatJsonl(docs) : formatBio(docs, { docIds: options.docIds });
 }
 
 /** Order of one-file-per-document corpora: ids `<prefix>-<n>` by prefix then number, others by code units. */
@@ -260,7 +295,6 @@ export async function writeCorpus(p: string, docs: readonly Doc[], options: Writ
     }
     return { files };
   }
-  const content = format === 'yidu' ? formatYidu(docs) : format === 'jsonl' ? formatJsonl(docs) : formatBio(docs, { docIds: options.docIds });
-  await writeFileAtomic(p, content);
+  await writeFileAtomic(p, formatCorpusText(docs, format, options));
   return { files: 1 };
 }

@@ -77,6 +77,34 @@ describe('stdin and stdout as -', () => {
   });
 });
 
+describe('corpus commands read stdin and write stdout as -', () => {
+  it('convert: - in, - out (one-file formats); a folder format on stdout is refused naming the alternatives', async () => {
+    const toBio = await runCli(['convert', '--to', 'bio', join(FIX, 'ccks'), '-']);
+    expect(toBio.code, toBio.stderr).toBe(0);
+    expect(toBio.stdout.startsWith('-DOCSTART- ')).toBe(true);
+    expect(toBio.stderr).toMatch(/converted 4 documents \(8 entities\) from ccks to bio/);
+    const back = await runCli(['convert', '--to', 'jsonl', '-', '-'], { input: toBio.stdout });
+    expect(back.code, back.stderr).toBe(0);
+    expect(jsonLines(back.stdout)).toHaveLength(4);
+    const brat = await runCli(['convert', '--to', 'brat', join(FIX, 'ccks'), '-']);
+    expect(brat.code).toBe(2);
+    expect(brat.stderr).toMatch(/brat is a folder of files and cannot go to stdout; give a folder, or use one of yidu, jsonl, bio/);
+  });
+
+  it('eval --pred - scores a piped prediction; split - reads stdin', async () => {
+    const gold = join(dir, 'gold.jsonl');
+    expect((await runCli(['convert', '--to', 'jsonl', join(FIX, 'ccks'), gold])).code).toBe(0);
+    const r = await runCli(['eval', '--gold', gold, '--pred', '-'], { input: readFileSync(gold) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^micro\s+8\s+8\s+8\s+100\.00\s+100\.00\s+100\.00$/m);
+    expect((await runCli(['eval', '--gold', '-', '--pred', '-'])).code).toBe(2);
+    const out = join(dir, 'split-stdin');
+    const split = await runCli(['split', '-', '--out', out], { input: readFileSync(gold) });
+    expect(split.code, split.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'split-manifest.json'), 'utf8'))).toMatchObject({ input: 'stdin', format: 'jsonl', records: 2 });
+  });
+});
+
 describe('input encodings and bad lines', () => {
   // 右下腹痛 in GBK
   const GBK = Buffer.from([0xd3, 0xd2, 0xcf, 0xc2, 0xb8, 0xb9, 0xcd, 0xb4]);

@@ -1,8 +1,10 @@
 /** Helpers shared by the commands: issue lists, safe outputs, clear messages for unreadable inputs. */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { formatIssue, type CorpusIssue } from '../../corpus/index.js';
+import { formatCorpusText, readCorpus, readCorpusText, STREAM_FORMATS, type CorpusRead, type ReadCorpusOptions } from '../../io/corpus-io.js';
 import { assertNotAlias } from '../../io/output-file.js';
-import { err } from './command.js';
+import type { CorpusFormat, Doc } from '../../corpus/index.js';
+import { UsageError, err } from './command.js';
 
 /** Lists lenient-mode issues on stderr (issues hold offsets, lengths and ids — no corpus text). */
 export function reportIssues(issues: readonly CorpusIssue[], what: string, shown = 50): void {
@@ -61,4 +63,36 @@ export async function readInputFile(p: string, what: string): Promise<Uint8Array
   } catch (e) {
     throw cannotRead(what, p, e);
   }
+}
+
+/** All of stdin as strict UTF-8 text. */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new Error('stdin: not valid UTF-8');
+  }
+}
+
+/** A corpus path argument: `-` reads stdin (a line format: yidu, jsonl or bio); a missing path is named in words. */
+export async function readCorpusArg(p: string, what: string, options: ReadCorpusOptions): Promise<CorpusRead> {
+  if (p === '-') return readCorpusText(await readStdin(), { ...options, label: 'stdin' });
+  await assertReadable(p, what);
+  return readCorpus(p, options);
+}
+
+/** Throws a UsageError when `format` cannot go to stdout (`-`): ccks and brat are folders. */
+export function assertStreamable(target: string, format: CorpusFormat): void {
+  if (target === '-' && !(STREAM_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`${format} is a folder of files and cannot go to stdout; give a folder, or use one of ${STREAM_FORMATS.join(', ')} for a stream`);
+  }
+}
+
+/** Writes a corpus in a line format to stdout. */
+export async function writeCorpusToStdout(docs: readonly Doc[], format: CorpusFormat, docIds: boolean): Promise<void> {
+  assertStreamable('-', format);
+  const text = formatCorpusText(docs, format as (typeof STREAM_FORMATS)[number], { docIds });
+  if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', () => resolve()));
 }

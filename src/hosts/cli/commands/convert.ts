@@ -1,7 +1,7 @@
 import { CORPUS_FORMATS } from '../../../corpus/index.js';
-import { readCorpus, writeCorpus } from '../../../io/corpus-io.js';
-import { EXIT_OK, UsageError, formatOption, out, parseCommandArgs, type Command } from '../command.js';
-import { assertReadable, ensureWritable, entityCount, reportIssues } from '../shared.js';
+import { writeCorpus } from '../../../io/corpus-io.js';
+import { EXIT_OK, UsageError, err, formatOption, out, parseCommandArgs, type Command } from '../command.js';
+import { assertStreamable, ensureWritable, entityCount, readCorpusArg, reportIssues, writeCorpusToStdout } from '../shared.js';
 
 const usage = `Usage: cner convert [--from FMT] --to FMT INPUT OUTPUT
 
@@ -13,6 +13,7 @@ Converts a corpus between formats. Formats: ${CORPUS_FORMATS.join(', ')}.
   brat   BRAT standoff folder (<id>.txt + <id>.ann)
 ccks and brat are written as folders, the others as one file; every file is written under a temporary name
 and renamed when complete. OUTPUT is never the INPUT (nor a link to it), even with --force.
+INPUT - reads stdin and OUTPUT - writes stdout, in a one-file format (yidu, jsonl, bio).
 
 Options:
   --from FMT     input format (default: detected from INPUT)
@@ -42,14 +43,18 @@ export const convertCommand: Command = {
     const to = formatOption(values, 'to');
     if (!to) throw new UsageError('option --to is required');
     const [input, output] = positionals;
-    await assertReadable(input, 'input');
+    assertStreamable(output, to);
     await ensureWritable(output, values.force === true, [input]);
-    const read = await readCorpus(input, { format: from, strict: values.lenient !== true });
+    const read = await readCorpusArg(input, 'input', { format: from, strict: values.lenient !== true });
     reportIssues(read.issues, input);
-    const written = await writeCorpus(output, read.docs, { format: to, docIds: values['no-doc-ids'] !== true });
-    out(
+    const docIds = values['no-doc-ids'] !== true;
+    let files = 1;
+    if (output === '-') await writeCorpusToStdout(read.docs, to, docIds);
+    else files = (await writeCorpus(output, read.docs, { format: to, docIds })).files;
+    // the summary goes to stderr when stdout carries the corpus
+    (output === '-' ? err : out)(
       `converted ${read.docs.length} documents (${entityCount(read.docs)} entities) from ${read.format} to ${to}: ` +
-        `${read.files} file${read.files === 1 ? '' : 's'} read, ${written.files} written`,
+        `${read.files} file${read.files === 1 ? '' : 's'} read, ${output === '-' ? 'stdout' : `${files}`} written`,
     );
     return EXIT_OK;
   },

@@ -1,7 +1,6 @@
 import { conllevalDocs, evaluateEntities, formatConlleval, formatEntityReport, type PairBy } from '../../../eval/index.js';
-import { readCorpus } from '../../../io/corpus-io.js';
 import { EXIT_OK, UsageError, formatOption, out, parseCommandArgs, requireOption, stringOption, type Command } from '../command.js';
-import { assertReadable, entityCount, reportIssues } from '../shared.js';
+import { entityCount, readCorpusArg, reportIssues } from '../shared.js';
 
 const usage = `Usage: cner eval --gold G --pred P [--json] [--relaxed]
 
@@ -9,6 +8,8 @@ Scores predicted entities against gold entities: strict (exact span and type) an
 same type) precision, recall and F1 — per type, micro and macro — a type confusion matrix and an error breakdown
 (type, boundary, boundary+type, missed, spurious). G and P may be in any corpus format (detected, or named).
 Documents pair by id, or by position when the ids differ (e.g. Yidu files); paired texts must be identical.
+Either path may be - for stdin (yidu, jsonl or bio), e.g. cner tag --input gold.jsonl | cner eval --gold gold.jsonl --pred -
+Figures with no value (a precision without predicted entities, a recall without gold ones) print n/a.
 
 Options:
   --gold PATH          gold corpus (required)
@@ -47,10 +48,9 @@ export const evalCommand: Command = {
     const pairBy = (stringOption(values, 'pair-by') ?? 'auto') as PairBy;
     if (!['auto', 'id', 'order'].includes(pairBy)) throw new UsageError(`option --pair-by: expected auto, id or order, got '${pairBy}'`);
     const strict = values.lenient !== true;
-    await assertReadable(goldPath, 'gold corpus');
-    await assertReadable(predPath, 'predicted corpus');
-    const gold = await readCorpus(goldPath, { format: formatOption(values, 'gold-format'), strict });
-    const pred = await readCorpus(predPath, { format: formatOption(values, 'pred-format'), strict });
+    if (goldPath === '-' && predPath === '-') throw new UsageError('only one of --gold and --pred can be - (stdin)');
+    const gold = await readCorpusArg(goldPath, 'gold corpus', { format: formatOption(values, 'gold-format'), strict });
+    const pred = await readCorpusArg(predPath, 'predicted corpus', { format: formatOption(values, 'pred-format'), strict });
     reportIssues(gold.issues, goldPath);
     reportIssues(pred.issues, predPath);
 

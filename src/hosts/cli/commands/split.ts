@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_RATIOS, DEFAULT_SEED, looksLikeCcksIds, recordIdOf, splitByRecord } from '../../../corpus/index.js';
-import { readCorpus, writeCorpus } from '../../../io/corpus-io.js';
+import { writeCorpus } from '../../../io/corpus-io.js';
 import { writeFileAtomic } from '../../../io/output-file.js';
 import { EXIT_OK, UsageError, formatOption, integerOption, out, parseCommandArgs, requireOption, stringOption, type Command } from '../command.js';
 import { alignTable } from '../../../eval/report.js';
-import { assertReadable, ensureWritable, reportIssues } from '../shared.js';
+import { ensureWritable, readCorpusArg, reportIssues } from '../shared.js';
 
 export const SPLIT_MANIFEST = 'split-manifest.json';
 
@@ -13,7 +13,7 @@ const usage = `Usage: cner split INPUT --out DIR [--seed N] [--ratios 80,10,10]
 
 Splits a corpus by RECORD into train/dev/test with a seeded shuffle (the same on every run and machine) and
 writes DIR/train.jsonl, DIR/dev.jsonl, DIR/test.jsonl and DIR/${SPLIT_MANIFEST} (seed, ratios and the record
-ids of each side). All documents of a record land on the same side.
+ids of each side). All documents of a record land on the same side. INPUT - reads stdin (yidu, jsonl or bio).
 
 Options:
   --out DIR            output folder (required)
@@ -64,16 +64,15 @@ export const splitCommand: Command = {
     const from = formatOption(values, 'from');
     const [input] = positionals;
 
-    await assertReadable(input, 'input');
     await ensureWritable(outDir, values.force === true, [input]);
-    const read = await readCorpus(input, { format: from, strict: values.lenient !== true });
+    const read = await readCorpusArg(input, 'input', { format: from, strict: values.lenient !== true });
     reportIssues(read.issues, input);
     const byRecord = keyChoice === 'ccks' || (keyChoice === 'auto' && (read.format === 'ccks' || looksLikeCcksIds(read.docs)));
     const split = splitByRecord(read.docs, byRecord ? { seed, ratios, recordKey: recordIdOf } : { seed, ratios });
 
     await mkdir(outDir, { recursive: true });
     for (const side of ['train', 'dev', 'test'] as const) await writeCorpus(path.join(outDir, `${side}.jsonl`), split[side], { format: 'jsonl' });
-    const manifest = { input: path.basename(path.resolve(input)), format: read.format, ...split.manifest };
+    const manifest = { input: input === '-' ? 'stdin' : path.basename(path.resolve(input)), format: read.format, ...split.manifest };
     await writeFileAtomic(path.join(outDir, SPLIT_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
 
     const rows = [['side', 'records', 'docs', 'entities']];
