@@ -282,7 +282,8 @@ export async function publishModel(store: ObjectStore, bytes: Uint8Array, option
     if (o.expectedCurrentSha !== undefined && (prev?.current.sha256 ?? null) !== o.expectedCurrentSha) {
       throw new PreconditionFailedError(
         MANIFEST_KEY,
-        `the current model changed (expected ${o.expectedCurrentSha ?? 'none'}, found ${prev?.current.sha256 ?? 'none'}); decide again`,
+        `the current model changed while this publish was deciding (another publish or rollback: expected ${o.expectedCurrentSha?.slice(0, 16) ?? 'none'}, ` +
+          `found ${prev?.current.sha256.slice(0, 16) ?? 'none'}); the manifest was left as the other one wrote it: run the publish again to compare with the new current model`,
       );
     }
     if (prev && prev.current.sha256 === sha256) {
