@@ -13,7 +13,7 @@
  * line of the (first) data file: a JSON object with "originalText" → yidu, with "text" → jsonl; a
  * `-DOCSTART-` line or a `<char> <tag>` line → bio.
  *
- * Files are decoded as strict UTF-8 (an invalid byte is an error naming the file). CCKS and BRAT texts are kept
+ * Files are decoded strictly, as UTF-8 unless `encoding` names GB18030 or GBK (an invalid byte is an error naming the file). CCKS and BRAT texts are kept
  * byte-exact, including a BOM if one were present; the line formats skip a leading BOM.
  * Issues from all files are collected before the strict/lenient policy is applied, so one error lists them all.
  */
@@ -42,9 +42,15 @@ import {
 } from '../corpus/index.js';
 import { writeFileAtomic } from './output-file.js';
 
+/** Text encodings the readers take (WHATWG TextDecoder names); utf-8 is the default. */
+export const INPUT_ENCODINGS = ['utf-8', 'gb18030', 'gbk'] as const;
+export type InputEncoding = (typeof INPUT_ENCODINGS)[number];
+
 export interface ReadCorpusOptions {
   /** The format; detected from the path when absent. */
   format?: CorpusFormat;
+  /** The encoding of the files (default utf-8). */
+  encoding?: InputEncoding;
   /** true (default): throw one CorpusError listing every issue; false: return issues, skip bad spans. */
   strict?: boolean;
 }
@@ -125,7 +131,7 @@ export function sniffContent(content: string): 'yidu' | 'jsonl' | 'bio' | undefi
 }
 
 /** Detects the format of a corpus path (file or folder); throws when it cannot tell. */
-export async function detectFormat(p: string): Promise<CorpusFormat> {
+export async function detectFormat(p: string, encoding: InputEncoding = 'utf-8'): Promise<CorpusFormat> {
   const info = await stat(p);
   const files = info.isDirectory() ? await listFiles(p) : [p];
   if (files.some((f) => f.endsWith(CCKS_TEXT_SUFFIX))) return 'ccks';
@@ -133,7 +139,7 @@ export async function detectFormat(p: string): Promise<CorpusFormat> {
   if (!info.isDirectory() && p.endsWith('.txt') && (await exists(p.slice(0, -4) + '.ann'))) return 'brat';
   const candidates = files.filter((f) => ['.jsonl', '.json', '.txt', '.bio', '.conll', '.tsv'].includes(path.extname(f)) || !info.isDirectory());
   for (const f of candidates.slice(0, 1)) {
-    const found = sniffContent(await readUtf8(f));
+    const found = sniffContent(await readTextFile(f, encoding));
     if (found) return found;
   }
   throw new Error(`cannot detect the corpus format of ${p}; name it (one of ${CORPUS_FORMATS.join(', ')})`);
@@ -141,7 +147,8 @@ export async function detectFormat(p: string): Promise<CorpusFormat> {
 
 /** Reads a corpus from a file or folder. */
 export async function readCorpus(p: string, options: ReadCorpusOptions = {}): Promise<CorpusRead> {
-  const format = options.format ?? (await detectFormat(p));
+  const encoding = options.encoding ?? 'utf-8';
+  const format = options.format ?? (await detectFormat(p, encoding));
   const info = await stat(p);
   const root = info.isDirectory() ? p : path.dirname(p);
   const label = (f: string) => path.relative(root, f) || path.basename(f);
@@ -177,7 +184,7 @@ export async function readCorpus(p: string, options: ReadCorpusOptions = {}): Pr
         issues.push({ file: label(t), docId: id, message: 'annotation file missing (document skipped)' });
         continue;
       }
-      const [text, ann] = await Promise.all([readUtf8(t), readUtf8(a)]);
+      const [text, ann] = await Promise.all([readTextFile(t, encoding), readTextFile(a, encoding)]);
       files += 2;
       take(format === 'ccks' ? parseCcksDoc(id, text, ann, { strict: false, file: label(a) }) : parseBrat(id, text, ann, { strict: false, file: label(a) }));
     }
@@ -186,7 +193,7 @@ export async function readCorpus(p: string, options: ReadCorpusOptions = {}): Pr
     const exts = LINE_FORMAT_EXTENSIONS[format];
     const list = info.isDirectory() ? (await listFiles(p)).filter((f) => exts.includes(path.extname(f))) : [p];
     for (const f of list) {
-      const content = await readUtf8(f);
+      const content = await readTextFile(f, encoding);
       files++;
       take(parseLineFormat(content, format, label(f)));
     }

@@ -125,6 +125,23 @@ describe('input encodings and bad lines', () => {
     expect(bad.stderr).toMatch(/--encoding: unknown encoding 'latin9'; expected one of utf-8, gb18030, gbk/);
   });
 
+  it('convert and eval read GB-encoded corpora with --encoding (files and stdin)', async () => {
+    // {"id":"g","text":"右下腹痛","entities":[{"start":0,"end":3,"type":"BODY"}]} with the text in GBK
+    const json = (text: Buffer) => Buffer.concat([Buffer.from('{"id":"g","text":"'), text, Buffer.from('","entities":[{"start":0,"end":3,"type":"BODY"}]}\n')]);
+    const file = join(dir, 'gbk.jsonl');
+    writeFileSync(file, json(GBK));
+    const out = join(dir, 'from-gbk.jsonl');
+    const r = await runCli(['convert', '--encoding', 'gbk', '--to', 'jsonl', file, out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(jsonLines(readFileSync(out, 'utf8'))[0]).toMatchObject({ id: 'g', text: '右下腹痛', entities: [{ start: 0, end: 3, type: 'BODY', text: '右下腹' }] });
+    const e = await runCli(['eval', '--encoding', 'gb18030', '--gold', file, '--pred', '-'], { input: json(GBK) });
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/^micro\s+1\s+1\s+1\s+100\.00/m);
+    const utf8 = await runCli(['convert', '--to', 'jsonl', file, join(dir, 'x.jsonl')]);
+    expect(utf8.code).toBe(1);
+    expect(utf8.stderr).toMatch(/not valid UTF-8/);
+  });
+
   it('an invalid UTF-8 line is reported by number and the run goes on (exit 1, the other lines written)', async () => {
     const file = join(dir, 'mixed.txt');
     writeFileSync(file, Buffer.concat([Buffer.from(`${TEXT}\n`), Buffer.from([0xe6, 0x82, 0x0a]), Buffer.from(`${TEXT}\n`)]));

@@ -7,6 +7,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CORPUS_FORMATS, isCorpusFormat, type CorpusFormat } from '../../corpus/index.js';
+import { INPUT_ENCODINGS, type InputEncoding } from '../../io/corpus-io.js';
 
 export interface Command {
   name: string;
@@ -94,6 +95,16 @@ export function formatOption(values: OptionValues, name: string): CorpusFormat |
   if (v === undefined) return undefined;
   if (!isCorpusFormat(v)) throw new UsageError(`option --${name}: unknown format '${v}'; expected one of ${CORPUS_FORMATS.join(', ')}`);
   return v;
+}
+
+/** --encoding: utf-8 (default; utf8 accepted), gb18030 or gbk. */
+export function encodingOption(values: OptionValues): InputEncoding {
+  const v = (stringOption(values, 'encoding') ?? 'utf-8').toLowerCase();
+  const name = v === 'utf8' ? 'utf-8' : v;
+  if (!(INPUT_ENCODINGS as readonly string[]).includes(name)) {
+    throw new UsageError(`option --encoding: unknown encoding '${v}'; expected one of ${INPUT_ENCODINGS.join(', ')}`);
+  }
+  return name as InputEncoding;
 }
 
 export function integerOption(values: OptionValues, name: string, fallback: number): number {

@@ -65,20 +65,20 @@ export async function readInputFile(p: string, what: string): Promise<Uint8Array
   }
 }
 
-/** All of stdin as strict UTF-8 text. */
-async function readStdin(): Promise<string> {
+/** All of stdin as strict text in an encoding (default utf-8). */
+async function readStdin(encoding = 'utf-8'): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    return new TextDecoder(encoding, { fatal: true }).decode(Buffer.concat(chunks));
   } catch {
-    throw new Error('stdin: not valid UTF-8');
+    throw new Error(`stdin: not valid ${encoding}`);
   }
 }
 
 /** A corpus path argument: `-` reads stdin (a line format: yidu, jsonl or bio); a missing path is named in words. */
 export async function readCorpusArg(p: string, what: string, options: ReadCorpusOptions): Promise<CorpusRead> {
-  if (p === '-') return readCorpusText(await readStdin(), { ...options, label: 'stdin' });
+  if (p === '-') return readCorpusText(await readStdin(options.encoding), { ...options, label: 'stdin' });
   await assertReadable(p, what);
   return readCorpus(p, options);
 }

@@ -1,6 +1,6 @@
 import { CORPUS_FORMATS } from '../../../corpus/index.js';
 import { writeCorpus } from '../../../io/corpus-io.js';
-import { EXIT_OK, UsageError, err, formatOption, out, parseCommandArgs, type Command } from '../command.js';
+import { EXIT_OK, UsageError, encodingOption, err, formatOption, out, parseCommandArgs, type Command } from '../command.js';
 import { assertStreamable, ensureWritable, entityCount, readCorpusArg, reportIssues, writeCorpusToStdout } from '../shared.js';
 
 const usage = `Usage: cner convert [--from FMT] --to FMT INPUT OUTPUT
@@ -19,6 +19,7 @@ Options:
   --from FMT     input format (default: detected from INPUT)
   --to FMT       output format (required)
   --lenient      list misaligned spans on stderr and skip them instead of failing
+  --encoding ENC utf-8 (default), gb18030 or gbk: the encoding of the input files
   --no-doc-ids   bio output: leave out the -DOCSTART- <id> lines (the plain paper format; ids are lost)
   --force        write even if OUTPUT exists
   -h, --help     show this help`;
@@ -36,6 +37,7 @@ export const convertCommand: Command = {
         lenient: { type: 'boolean' },
         'no-doc-ids': { type: 'boolean' },
         force: { type: 'boolean' },
+        encoding: { type: 'string' },
       },
       { min: 2, max: 2, names: 'INPUT OUTPUT' },
     );
@@ -45,7 +47,7 @@ export const convertCommand: Command = {
     const [input, output] = positionals;
     assertStreamable(output, to);
     await ensureWritable(output, values.force === true, [input]);
-    const read = await readCorpusArg(input, 'input', { format: from, strict: values.lenient !== true });
+    const read = await readCorpusArg(input, 'input', { format: from, strict: values.lenient !== true, encoding: encodingOption(values) });
     reportIssues(read.issues, input);
     const docIds = values['no-doc-ids'] !== true;
     let files = 1;

@@ -1,5 +1,5 @@
 import { conllevalDocs, evaluateEntities, formatConlleval, formatEntityReport, type PairBy } from '../../../eval/index.js';
-import { EXIT_OK, UsageError, formatOption, out, parseCommandArgs, requireOption, stringOption, type Command } from '../command.js';
+import { EXIT_OK, UsageError, encodingOption, formatOption, out, parseCommandArgs, requireOption, stringOption, type Command } from '../command.js';
 import { entityCount, readCorpusArg, reportIssues } from '../shared.js';
 
 const usage = `Usage: cner eval --gold G --pred P [--json] [--relaxed]
@@ -21,6 +21,7 @@ Options:
   --conlleval          also score per-character BIO tags with conlleval semantics
   --pair-by MODE       auto (default), id or order
   --lenient            list misaligned spans on stderr and skip them instead of failing
+  --encoding ENC       utf-8 (default), gb18030 or gbk: the encoding of both corpora
   -h, --help           show this help`;
 
 export const evalCommand: Command = {
@@ -40,6 +41,7 @@ export const evalCommand: Command = {
         conlleval: { type: 'boolean' },
         'pair-by': { type: 'string' },
         lenient: { type: 'boolean' },
+        encoding: { type: 'string' },
       },
       { min: 0, max: 0, names: 'no positional arguments' },
     );
@@ -48,9 +50,10 @@ export const evalCommand: Command = {
     const pairBy = (stringOption(values, 'pair-by') ?? 'auto') as PairBy;
     if (!['auto', 'id', 'order'].includes(pairBy)) throw new UsageError(`option --pair-by: expected auto, id or order, got '${pairBy}'`);
     const strict = values.lenient !== true;
+    const encoding = encodingOption(values);
     if (goldPath === '-' && predPath === '-') throw new UsageError('only one of --gold and --pred can be - (stdin)');
-    const gold = await readCorpusArg(goldPath, 'gold corpus', { format: formatOption(values, 'gold-format'), strict });
-    const pred = await readCorpusArg(predPath, 'predicted corpus', { format: formatOption(values, 'pred-format'), strict });
+    const gold = await readCorpusArg(goldPath, 'gold corpus', { format: formatOption(values, 'gold-format'), strict, encoding });
+    const pred = await readCorpusArg(predPath, 'predicted corpus', { format: formatOption(values, 'pred-format'), strict, encoding });
     reportIssues(gold.issues, goldPath);
     reportIssues(pred.issues, predPath);
 

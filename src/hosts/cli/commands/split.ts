@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DEFAULT_RATIOS, DEFAULT_SEED, looksLikeCcksIds, recordIdOf, splitByRecord } from '../../../corpus/index.js';
 import { writeCorpus } from '../../../io/corpus-io.js';
 import { writeFileAtomic } from '../../../io/output-file.js';
-import { EXIT_OK, UsageError, formatOption, integerOption, out, parseCommandArgs, requireOption, stringOption, type Command } from '../command.js';
+import { EXIT_OK, UsageError, encodingOption, formatOption, integerOption, out, parseCommandArgs, requireOption, stringOption, type Command } from '../command.js';
 import { alignTable } from '../../../eval/report.js';
 import { ensureWritable, readCorpusArg, reportIssues } from '../shared.js';
 
@@ -24,6 +24,7 @@ Options:
                        ccks: the number after the last '-' of the id; doc: the document id
   --from FMT           input format (default: detected)
   --lenient            list misaligned spans on stderr and skip them instead of failing
+  --encoding ENC       utf-8 (default), gb18030 or gbk: the encoding of the input files
   --force              write into a non-empty DIR
   -h, --help           show this help`;
 
@@ -53,6 +54,7 @@ export const splitCommand: Command = {
         from: { type: 'string' },
         lenient: { type: 'boolean' },
         force: { type: 'boolean' },
+        encoding: { type: 'string' },
       },
       { min: 1, max: 1, names: 'INPUT' },
     );
@@ -65,7 +67,7 @@ export const splitCommand: Command = {
     const [input] = positionals;
 
     await ensureWritable(outDir, values.force === true, [input]);
-    const read = await readCorpusArg(input, 'input', { format: from, strict: values.lenient !== true });
+    const read = await readCorpusArg(input, 'input', { format: from, strict: values.lenient !== true, encoding: encodingOption(values) });
     reportIssues(read.issues, input);
     const byRecord = keyChoice === 'ccks' || (keyChoice === 'auto' && (read.format === 'ccks' || looksLikeCcksIds(read.docs)));
     const split = splitByRecord(read.docs, byRecord ? { seed, ratios, recordKey: recordIdOf } : { seed, ratios });

@@ -11,6 +11,7 @@ import {
   EXIT_INTERRUPTED,
   EXIT_OK,
   UsageError,
+  encodingOption,
   err,
   integerOption,
   parseCommandArgs,
@@ -27,7 +28,6 @@ import {
   INPUT_FORMATS,
   openInput,
   stdinInput,
-  type InputEncoding,
   type InputFormat,
   type InputSource,
 } from '../tag/input.js';
@@ -129,15 +129,6 @@ function inputFormatOf(values: OptionValues): InputFormat | undefined {
   return v as InputFormat;
 }
 
-function encodingOf(values: OptionValues): InputEncoding {
-  const v = (stringOption(values, 'encoding') ?? 'utf-8').toLowerCase();
-  const name = v === 'utf8' ? 'utf-8' : v;
-  if (!(INPUT_ENCODINGS as readonly string[]).includes(name)) {
-    throw new UsageError(`option --encoding: unknown encoding '${v}'; expected one of ${INPUT_ENCODINGS.join(', ')}`);
-  }
-  return name as InputEncoding;
-}
-
 export const tagCommand: Command = {
   name: 'tag',
   summary: 'tag texts, stdin lines or a corpus (interactive prompt on a terminal; worker threads)',
@@ -167,7 +158,7 @@ export const tagCommand: Command = {
     const inputFormat = inputFormatOf(values);
     const rawOutput = stringOption(values, 'output');
     const output = rawOutput === '-' ? undefined : rawOutput; // undefined: stdout
-    const lineOptions = { encoding: encodingOf(values), maxLineChars: integerOption(values, 'max-line-chars', DEFAULT_MAX_LINE_CHARS) };
+    const lineOptions = { encoding: encodingOption(values), maxLineChars: integerOption(values, 'max-line-chars', DEFAULT_MAX_LINE_CHARS) };
     if (lineOptions.maxLineChars < 1) throw new UsageError(`option --max-line-chars: expected a positive integer, got ${lineOptions.maxLineChars}`);
     if (input !== undefined && positionals.length > 0) throw new UsageError('give either TEXT arguments or --input, not both');
     const fromStdin = input === '-' || (input === undefined && positionals.length === 0);

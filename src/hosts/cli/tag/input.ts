@@ -17,7 +17,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { CCKS_TEXT_SUFFIX } from '../../../corpus/index.js';
-import { listFiles, readTextFile } from '../../../io/corpus-io.js';
+import { listFiles, readTextFile, type InputEncoding } from '../../../io/corpus-io.js';
 
 export const INPUT_FORMATS = ['jsonl', 'text', 'ccks', 'brat'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
@@ -57,9 +57,8 @@ export interface InputSource {
   items: AsyncIterable<InputItem>;
 }
 
-/** Text encodings of inputs (files, folders and stdin). */
-export const INPUT_ENCODINGS = ['utf-8', 'gb18030', 'gbk'] as const;
-export type InputEncoding = (typeof INPUT_ENCODINGS)[number];
+/** Text encodings of inputs (files, folders and stdin): the corpus readers' list. */
+export { INPUT_ENCODINGS, type InputEncoding } from '../../../io/corpus-io.js';
 
 /** The longest line (or document) read by default, in characters (UTF-16 code units). */
 export const DEFAULT_MAX_LINE_CHARS = 1_000_000;
