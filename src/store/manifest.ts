@@ -218,6 +218,12 @@ export interface PublishOptions {
    * against cannot change underneath it.
    */
   expectedCurrentSha?: string | null;
+  /**
+   * runs right before every manifest write; throwing stops the publish with the manifest untouched. The
+   * retraining job passes its lock's renew(): a conditional write on the lock object, so a run whose lock was
+   * taken over (expired) cannot write the manifest (a fencing check).
+   */
+  fence?: () => Promise<void>;
   /** clock (tests) */
   now?: () => Date;
 }
@@ -299,6 +305,7 @@ export async function publishModel(store: ObjectStore, bytes: Uint8Array, option
     };
     const history = prev ? [prev.current, ...prev.history].filter((e) => e.sha256 !== sha256).slice(0, o.historyLimit) : [];
     const manifest: Manifest = { schema: 1, updatedAt: now, current: entry, history };
+    if (o.fence) await o.fence();
     try {
       await writeManifest(store, manifest, state.etag);
     } catch (e) {
@@ -454,12 +461,14 @@ function checkPublishOptions(options: PublishOptions) {
   const maxAttempts = options.maxAttempts ?? 3;
   if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) throw new TypeError(`publishModel: maxAttempts must be an integer ≥ 1, got ${String(maxAttempts)}`);
   if (options.validate !== undefined && typeof options.validate !== 'boolean') throw new TypeError(`publishModel: validate must be a boolean, got ${typeof options.validate}`);
+  if (options.fence !== undefined && typeof options.fence !== 'function') throw new TypeError(`publishModel: fence must be a function, got ${describeValue(options.fence)}`);
   const e = options.expectedCurrentSha;
   if (e !== undefined && e !== null && (typeof e !== 'string' || !SHA256_HEX.test(e))) {
     throw new TypeError(`publishModel: expectedCurrentSha must be null or 64 lower-case hex digits, got ${JSON.stringify(e)}`);
   }
   return {
     expectedCurrentSha: e,
+    fence: options.fence,
     metrics,
     note: options.note,
     name: options.name,

@@ -777,6 +777,7 @@ export async function runRetrain(config: RetrainConfig, options: RetrainRunOptio
       perTypeFloors: config.perTypeFloors,
       note: fingerprintNote(fingerprint, data.docs.length, config.note),
       name: config.name,
+      fence: () => renewLock(heldLock), // the lock must still be ours at the manifest write itself
     });
     if (!g.result) {
       report.gate.reasons = g.decision.reasons;

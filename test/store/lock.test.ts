@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLock, LockHeldError, readLock, RETRAIN_LOCK_KEY, withLock } from '../../src/store/lock.js';
+import { publishModel, readManifest } from '../../src/store/manifest.js';
 import { allBackends } from './backends.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
 
 const at = (ms: number) => () => new Date(Date.UTC(2026, 0, 1) + ms);
 const HOUR = 3_600_000;
@@ -37,6 +40,17 @@ for (const backend of allBackends()) {
       expect(await a.release()).toBe(false);
       expect((await readLock(store))!.owner).toBe('b'); // a's release did not remove b's lock
       expect(await b.release()).toBe(true);
+    });
+
+    it('a publish fenced by a lock that was taken over does not write the manifest', async () => {
+      const store = await backend.open();
+      const a = await acquireLock(store, { owner: 'a', ttlMs: HOUR, now: at(0) });
+      const ok = await publishModel(store, enc('model one'), { validate: false, fence: () => a.renew() });
+      expect(ok.entry.version).toBe(1);
+      const b = await acquireLock(store, { owner: 'b', ttlMs: HOUR, now: at(2 * HOUR) }); // a's lease ran out
+      await expect(publishModel(store, enc('model two'), { validate: false, fence: () => a.renew() })).rejects.toThrow(/lost: no longer ours/);
+      expect((await readManifest(store))!.current.sha256).toBe(ok.entry.sha256);
+      await b.release();
     });
 
     it('renew extends expiresAt so a long run keeps the lock', async () => {
