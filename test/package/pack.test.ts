@@ -124,6 +124,31 @@ console.log(JSON.stringify(tagger.tag(${JSON.stringify(TEXT)}).entities.map((e) 
     expect(root.stdout.trim()).toBe('function');
   });
 
+  it('`cner train` trains the shipped recipe (configs/default.json of the package, jieba, two worker threads) and scores its test split', async () => {
+    // 20 made-up one-sentence documents, so that the split by document has dev and test documents
+    const lines = Array.from({ length: 20 }, (_, i) => {
+      const text = `患者${i + 1}天前上腹部疼痛，行胃镜检查。`;
+      const at = text.indexOf('上腹部');
+      const check = text.indexOf('胃镜');
+      const entities = [
+        { start: at, end: at + 3, type: 'BODY', text: '上腹部' },
+        { start: at + 3, end: at + 5, type: 'SIGNS', text: '疼痛' },
+        { start: check, end: check + 2, type: 'CHECK', text: '胃镜' },
+      ];
+      return JSON.stringify({ id: `doc-${i}`, text, entities });
+    });
+    const data = join(tmp, 'train.jsonl');
+    writeFileSync(data, lines.join('\n') + '\n');
+    const out = join(tmp, 'run');
+    const r = await run('npx', ['--no-install', 'cner', 'train', '--data', data, '--out', out, '--no-pretrain', '--epochs', '1', '--quiet'], project, projectEnv());
+    expectOk(r, 'npx cner train');
+    expect(existsSync(join(out, 'model.q8.cner'))).toBe(true);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { configFile: string; segmenter: string; test: { f32: { consistency: { docs: number } } } };
+    expect(metrics.configFile).toBe(join(project, 'node_modules', 'cner', 'configs', 'default.json'));
+    expect(metrics.segmenter).toBe('jieba');
+    expect(metrics.test.f32.consistency.docs).toBe(2);
+  });
+
   it('an s3:// store without the optional AWS SDK says how to install it', async () => {
     const model = join(project, 'node_modules', 'cner', 'models', 'default.cner');
     const env = { ...projectEnv(), S3_ENDPOINT: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' };
