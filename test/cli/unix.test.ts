@@ -4,13 +4,14 @@
  * messages for missing paths and n/a for figures that have no value.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTagger } from '../../src/hosts/node.js';
 import type { Tagger } from '../../src/tagger.js';
-import { jsonLines, root, runCli, vectorModelPath } from '../onprem/helpers.js';
+import { cliPath, jsonLines, root, runCli, vectorModelPath } from '../onprem/helpers.js';
 
 const M = ['--model', vectorModelPath];
 const TEXT = '患者右下腹痛三天，伴恶心呕吐。';
@@ -66,6 +67,18 @@ describe('stdin and stdout as -', () => {
     expect(stdout.stdout.startsWith('<!doctype html>')).toBe(true);
     const cp = await runCli(['tag', ...M, '--output-format', 'html', '--offsets', 'codepoint', TEXT]);
     expect(cp.code).toBe(2);
+  });
+
+  it('a reader that closes the pipe early (| head) ends the run quietly with 141, no stack trace', async () => {
+    const file = join(dir, 'many.txt');
+    writeFileSync(file, Array.from({ length: 3000 }, () => TEXT).join('\n'));
+    const child = spawn(process.execPath, [cliPath, 'tag', ...M, '--input', file, '--output-format', 'tsv'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+    child.stdout.once('data', () => child.stdout.destroy()); // read the first chunk, then hang up like head
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(code).toBe(141);
+    expect(stderr).not.toMatch(/EPIPE|at .*\.js:\d+/);
   });
 
   it('TSV starts with a header line', async () => {

@@ -41,6 +41,8 @@ export const EXIT_USAGE = 2;
 export const EXIT_INTERRUPTED = 130;
 /** SIGTERM: 128 + 15. */
 export const EXIT_TERMINATED = 143;
+/** stdout closed by its reader (`cner tag … | head`): 128 + SIGPIPE (13), as a killed Unix tool reports it. */
+export const EXIT_BROKEN_PIPE = 141;
 
 export class UsageError extends Error {
   constructor(message: string) {

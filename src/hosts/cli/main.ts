@@ -1,11 +1,13 @@
 /**
  * `cner <command> [options]`: dispatches to the commands listed in commands/index.ts, importing only the module of
- * the command that runs. Ctrl-C (SIGINT) during a command removes its temporary output files and exits 130 (SIGTERM: 143).
+ * the command that runs. Ctrl-C (SIGINT) during a command removes its temporary output files and exits 130 (SIGTERM: 143;
+ * a closed stdout pipe: 141).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { removeTempFiles } from '../../io/output-file.js';
 import { commands } from './commands/index.js';
 import {
+  EXIT_BROKEN_PIPE,
   EXIT_FAILURE,
   EXIT_INTERRUPTED,
   EXIT_OK,
@@ -91,6 +93,13 @@ export async function main(argv: string[], list: readonly CommandListing[] = com
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // a reader that stops reading (`| head`) ends the run quietly, as it ends a Unix tool
+  const onStdoutError = (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    removeTempFiles();
+    process.exit(EXIT_BROKEN_PIPE);
+  };
+  process.stdout.on('error', onStdoutError);
   try {
     return await cmd.run(rest);
   } catch (e) {
@@ -104,5 +113,6 @@ export async function main(argv: string[], list: readonly CommandListing[] = com
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.stdout.off('error', onStdoutError);
   }
 }
