@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { closest, editDistance } from '../../src/hosts/cli/command.js';
 import { loadTagger } from '../../src/hosts/node.js';
 import type { Tagger } from '../../src/tagger.js';
 import { cliPath, jsonLines, root, runCli, vectorModelPath } from '../onprem/helpers.js';
@@ -186,6 +187,19 @@ describe('the dispatcher', () => {
     expect(option.code).toBe(2);
     expect(option.stderr).toMatch(/'--modle'.*did you mean --model\?/);
     expect((await runCli(['frobnicate'])).stderr).not.toContain('did you mean');
+  });
+
+  it('the suggestion: a near typo (swaps count 1), else the shortest name the word begins, else none', () => {
+    expect(editDistance('tga', 'tag')).toBe(1);
+    expect(editDistance('trian', 'train')).toBe(1);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    const names = ['convert', 'split', 'eval', 'info', 'tag', 'train', 'retrain', 'serve'];
+    expect(closest('tga', names)).toBe('tag');
+    expect(closest('evla', names)).toBe('eval');
+    expect(closest('tr', names)).toBe('train');
+    expect(closest('out', ['output', 'output-format', 'input'])).toBe('output');
+    expect(closest('x', names)).toBeUndefined();
+    expect(closest('frobnicate', names)).toBeUndefined();
   });
 
   it('loads only the module of the command that runs (cner tag never imports the store, S3 or training code)', async () => {

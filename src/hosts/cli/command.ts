@@ -133,7 +133,10 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
-/** The candidate nearest to `word` when it is close enough to be a likely typo (distance ≤ 2 and under half its length), else undefined. */
+/**
+ * The candidate `word` likely meant: the nearest one when it is close enough to be a typo (distance ≤ 2 and under
+ * half the word's length), else the shortest that starts with `word` (`--out` → `output`), else undefined.
+ */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
@@ -144,7 +147,9 @@ export function closest(word: string, candidates: readonly string[]): string | u
       bestDistance = d;
     }
   }
-  return bestDistance <= Math.min(2, Math.ceil(word.length / 2) - 1 || 1) ? best : undefined;
+  if (bestDistance <= Math.min(2, Math.ceil(word.length / 2) - 1 || 1)) return best;
+  const longer = word.length >= 2 ? candidates.filter((c) => c.startsWith(word)) : [];
+  return longer.length === 0 ? undefined : longer.reduce((a, c) => (c.length < a.length ? c : a));
 }
 
 /** Writes a line to stdout / stderr. */
