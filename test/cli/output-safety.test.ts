@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath, root, runCli, vectorModelPath } from '../onprem/helpers.js';
@@ -46,6 +46,20 @@ describe('an output that is the input is refused', () => {
     const r = await runCli(['tag', ...M, '--input', sym, '--output', file, '--force']);
     expect(r.code).not.toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(content);
+  });
+
+  it('cner tag: the model file (or a link to it) as output is refused', async () => {
+    const model = join(dir, 'model.cner');
+    copyFileSync(vectorModelPath, model);
+    const before = readFileSync(model);
+    const link = join(dir, 'model-link.jsonl');
+    symlinkSync(model, link);
+    for (const out of [model, link]) {
+      const r = await runCli(['tag', '--model', model, '--output', out, '--force', LINE]);
+      expect(r.code, out).not.toBe(0);
+      expect(r.stderr).toMatch(/is the input .*model\.cner/);
+      expect(readFileSync(model).equals(before)).toBe(true);
+    }
   });
 
   it('cner tag: an output folder inside the input folder is refused', async () => {

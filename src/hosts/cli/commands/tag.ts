@@ -214,7 +214,9 @@ export const tagCommand: Command = {
       label = 'stdin';
     }
 
-    if (output !== undefined) await ensureWritable(output, values.force === true, input === undefined ? [] : [input]);
+    // the model and kernels are inputs too: --output must not replace them either
+    const inputs = [common.model, common.kernels, ...(input === undefined ? [] : [input])];
+    if (output !== undefined) await ensureWritable(output, values.force === true, inputs);
     const pool = await createPool({ model: modelBytes, kernels }, common.threads);
     const batchMode = input !== undefined;
     let stats;
