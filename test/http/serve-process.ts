@@ -13,9 +13,14 @@ export interface ServeProcess {
   stop(): Promise<number | null>;
 }
 
-export async function spawnServe(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/http/serve-main.ts', 'serve', '--host', '127.0.0.1', ...args], {
-    cwd: projectRoot,
+/** `options.cli`: the CLI to start (default: this checkout's sources through tsx), e.g. an installed node_modules/.bin/cner */
+export async function spawnServe(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cli?: { file: string; args: string[] }; cwd?: string } = {},
+): Promise<ServeProcess> {
+  const cli = options.cli ?? { file: process.execPath, args: ['--import', 'tsx', 'test/http/serve-main.ts'] };
+  const child = spawn(cli.file, [...cli.args, 'serve', '--host', '127.0.0.1', ...args], {
+    cwd: options.cwd ?? projectRoot,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

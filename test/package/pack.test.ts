@@ -8,11 +8,11 @@
  * How it is packed and installed (offline): installed.ts.
  * Skips, saying why, only when npm itself is not available.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnServe } from '../http/serve-process.js';
 import { expectOk, npmUnavailable, packAndInstall, projectEnv, ROOT, run } from './installed.js';
 
 const TEXT = '患者3月前无明显诱因出现上腹部疼痛，行胃镜检查示慢性浅表性胃炎，予奥美拉唑治疗。';
@@ -82,31 +82,15 @@ describe.skipIf(npmMissing !== null)('npm package: pack, offline install into an
   it('`cner serve` answers a real request on 127.0.0.1', async () => {
     const bin = join(project, 'node_modules', '.bin', 'cner');
     const model = join(project, 'node_modules', 'cner', 'models', 'default.cner');
-    const child: ChildProcess = spawn(bin, ['serve', '--model', model, '--port', '0'], { cwd: project, env: projectEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = await spawnServe(['--model', model, '--port', '0'], { cli: { file: bin, args: [] }, cwd: project, env: projectEnv() });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let stderr = '';
-        const timer = setTimeout(() => reject(new Error(`cner serve did not start in 60 s:\n${stderr}`)), 60_000);
-        child.stderr!.on('data', (b: Buffer) => {
-          stderr += b.toString('utf8');
-          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]);
-          }
-        });
-        child.on('exit', (code) => {
-          clearTimeout(timer);
-          reject(new Error(`cner serve exited ${code}:\n${stderr}`));
-        });
-      });
-      const res = await fetch(`${url}/v1/tag`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: TEXT }) });
+      const res = await fetch(`${server.url}/v1/tag`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: TEXT }) });
       expect(res.status).toBe(200);
       const body = JSON.stringify(await res.json());
       expect(body).toContain('"type":"BODY"');
       expect(body).toContain('上腹部');
     } finally {
-      child.kill('SIGTERM');
+      await server.stop();
     }
   });
 
