@@ -165,7 +165,7 @@ export const tagCommand: Command = {
     const interactiveMode = input === undefined && positionals.length === 0 && process.stdin.isTTY === true;
     if (interactiveMode && rawOutput !== undefined) throw new UsageError('--output needs --input, TEXT arguments or stdin lines (stdin is a terminal)');
 
-    const lineFallback: OutputFormat = (input !== undefined && input !== '-') || inputFormat === 'jsonl' ? 'jsonl' : 'tsv';
+    const lineFallback: OutputFormat = input !== undefined || inputFormat === 'jsonl' ? 'jsonl' : 'tsv';
     const outputFormat = outputFormatOf(values, lineFallback);
     const common = resolveCommon(values);
     const { tagOptions } = common;
