@@ -52,6 +52,10 @@ function bigBody(bytes: number): string {
   return JSON.stringify({ documents, options: { scores: false } });
 }
 const BIG = bigBody(bigBytes);
+const BIG_SHAPE = (() => {
+  const docs = (JSON.parse(BIG) as { documents: { text: string }[] }).documents;
+  return `${new TextEncoder().encode(BIG).length.toLocaleString('en')} bytes: ${docs.length} documents, ${docs.reduce((n, d) => n + d.text.length, 0).toLocaleString('en')} characters`;
+})();
 
 type Outcome = number | string; // HTTP status, or the connection error's code
 
@@ -128,7 +132,7 @@ async function main(): Promise<void> {
   let mixed: Phase;
   try {
     for (let i = 0; i < 50; i++) await send(`${server.url}/v1/tag`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: SMALL });
-    console.error(`soak: baseline ${(BASELINE_MS / 1000).toFixed(0)} s, then mixed ${(MIXED_MS / 1000).toFixed(0)} s (a ${(BIG.length / 1e6).toFixed(2)} M-character body every ${bigEveryMs} ms)`);
+    console.error(`soak: baseline ${(BASELINE_MS / 1000).toFixed(0)} s, then mixed ${(MIXED_MS / 1000).toFixed(0)} s (a big request of ${BIG_SHAPE} every ${bigEveryMs} ms)`);
     baseline = await runPhase(server.url, 'baseline (small only)', BASELINE_MS, false);
     mixed = await runPhase(server.url, `mixed (+ ~1 MB every ${bigEveryMs} ms)`, MIXED_MS, true);
   } finally {
@@ -138,7 +142,8 @@ async function main(): Promise<void> {
   const setup = /listening on \S+ \((.*)\)/.exec(server.log())?.[1] ?? '';
   const rps = (p: Phase) => p.small.length / (p.ms / 1000);
   console.log(`Soak of \`cner serve\` (${setup}), ${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} cores, ` +
-    `load average ${loadavg()[0].toFixed(1)} at the end; ${clients} small-request clients (64 characters each), serve args: ${serveArgs.join(' ') || '(defaults)'}.`);
+    `load average ${loadavg()[0].toFixed(1)} at the end; ${clients} small-request clients (64 characters each); in the mixed phase a big request ` +
+    `(${BIG_SHAPE}) every ${bigEveryMs} ms; serve args: ${serveArgs.join(' ') || '(defaults)'}.`);
   console.log('');
   console.log('| phase | small req/s | small p50 ms | small p99 ms | /healthz p50 ms | /healthz p99 ms | small answers | big requests: answers |');
   console.log('|---|---:|---:|---:|---:|---:|---|---|');
