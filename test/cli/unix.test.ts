@@ -237,6 +237,8 @@ describe('cner info', () => {
     const bundled = await runCli(['info']);
     expect(bundled.code, bundled.stderr).toBe(0);
     expect(bundled.stdout).toMatch(/^metrics\s+dev: P \d+\.\d\d {2}R \d+\.\d\d {2}F1 \d+\.\d\d$/m);
+    expect(bundled.stdout).toMatch(/^trained\s+\d{4}-\d\d-\d\dT/m);
+    expect(bundled.stdout).toMatch(/^terms\s+.*research use only/m);
   });
 
   it('a missing or broken model file is a clear failure', async () => {

@@ -25,7 +25,7 @@ export interface ModelSummary {
   sha256: string;
   bytes: number;
   created: string;
-  /** the training date when the header records one (training.date / trainedAt / finished) */
+  /** when it was trained: training.date / trainedAt / finished when recorded, else the write time of a model with a training record (as /healthz says), else null */
   trained: string | null;
   corpus: string | null;
   license: string | null;
@@ -61,7 +61,7 @@ export function summarizeModel(file: string, header: ModelHeader, sha256: string
     sha256,
     bytes,
     created: header.created,
-    trained: str(training.date) ?? str(training.trainedAt) ?? str(training.finished) ?? null,
+    trained: str(training.date) ?? str(training.trainedAt) ?? str(training.finished) ?? (isObject(header.training) ? header.created : null),
     corpus: str(training.corpus),
     license: str(training.license),
     epochs: num(training.epochs),
@@ -91,7 +91,7 @@ export function formatModelSummary(s: ModelSummary): string {
   const rows: string[][] = [
     ['file', s.file],
     ['name', `${s.name} ${s.version}`],
-    ['sha256', `${s.sha256.slice(0, 12)} (content id)`],
+    ['sha256', `${s.sha256.slice(0, 12)} (the model's id, as /healthz and /v1/model show it)`],
     ['size', `${s.bytes.toLocaleString('en-US')} bytes (${s.bytes >= 1e6 ? `${(s.bytes / 1e6).toFixed(1)} MB` : `${(s.bytes / 1e3).toFixed(1)} kB`})`],
     ['written', s.created],
     ['trained', s.trained ?? 'not recorded'],
