@@ -64,8 +64,8 @@ describe('cner serve under load', () => {
     expect(answer(await postJson(`${server.url}/v1/tag`, { text: '患者腹痛。', deadline_ms: 60_000 }).done).status).toBe(200);
   }, 120_000);
 
-  it('a client that disconnects mid-request is not logged as an internal error', async () => {
-    server = await spawnServe(['--model', MODEL, '--port', '0']);
+  it('a client that disconnects mid-request or while queued is not logged as an internal error', async () => {
+    server = await spawnServe(['--model', MODEL, '--port', '0', '--threads', '1']);
     const { port } = new URL(server.url);
     await new Promise<void>((resolve) => {
       const socket = connect(Number(port), '127.0.0.1', () => {
@@ -73,6 +73,18 @@ describe('cner serve under load', () => {
         socket.write('腹'.repeat(1000), () => setTimeout(() => (socket.destroy(), resolve()), 100));
       });
     });
+    // a request queued behind a big one, whose client gives up
+    const big = postJson(`${server.url}/v1/tag`, BIG);
+    await big.sent;
+    await sleep(200);
+    const gaveUp = await fetch(`${server.url}/v1/tag`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: '患者腹痛。' }),
+      signal: AbortSignal.timeout(300),
+    }).catch((e: Error) => e.name);
+    expect(gaveUp).toBe('TimeoutError');
+    expect(answer(await big.done).status).toBe(200);
     await sleep(500);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect(answer(await postJson(`${server.url}/v1/tag`, { text: '患者腹痛。' }).done).status).toBe(200);
