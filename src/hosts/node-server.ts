@@ -126,6 +126,7 @@ export async function startServer(options: NodeServerOptions): Promise<RunningSe
 
   const app = createApp({
     model: async () => pools.served(await source.get()),
+    current: () => pools.current(),
     authToken: options.authToken,
     limits,
     corsOrigins: options.corsOrigins,
@@ -183,7 +184,7 @@ export async function startServer(options: NodeServerOptions): Promise<RunningSe
  * old pool stops once it is done.
  */
 class Pools {
-  private current: { sha256: string; served: ServedModel; pool: TaggerPool } | null = null;
+  private inUse: { sha256: string; served: ServedModel; pool: TaggerPool } | null = null;
   private building: Promise<void> | null = null;
 
   constructor(
@@ -193,31 +194,36 @@ class Pools {
   ) {}
 
   async served(m: LoadedModel): Promise<ServedModel> {
-    if (this.current?.sha256 === m.sha256) return this.current.served;
+    if (this.inUse?.sha256 === m.sha256) return this.inUse.served;
     // a new model (first load or a swap): wait for its threads, as ModelSource's caller waited for the model
     this.building ??= this.build(m).finally(() => (this.building = null));
     try {
       await this.building;
     } catch (e) {
-      if (!this.current) throw e;
-      this.log('warn', `cner serve: tagging threads for model ${m.sha256} failed to start (${e instanceof Error ? e.name : typeof e}); still serving ${this.current.sha256}`);
+      if (!this.inUse) throw e;
+      this.log('warn', `cner serve: tagging threads for model ${m.sha256} failed to start (${e instanceof Error ? e.name : typeof e}); still serving ${this.inUse.sha256}`);
     }
-    return this.current!.served;
+    return this.inUse!.served;
   }
 
   private async build(m: LoadedModel): Promise<void> {
     const { threads, maxQueue, maxQueuedCost } = this.options;
     const pool = await createPool({ model: m.bytes, kernels: this.kernels }, threads, { offThread: true, maxQueue, largeCost: LARGE_COST, maxQueuedCost });
     const { tagger: _tagger, bytes: _bytes, ...info } = m;
-    const old = this.current;
-    this.current = { sha256: m.sha256, served: { ...info, tagger: poolTagger(pool) }, pool };
+    const old = this.inUse;
+    this.inUse = { sha256: m.sha256, served: { ...info, tagger: poolTagger(pool) }, pool };
     if (old) void old.pool.drain().then(() => old.pool.close());
+  }
+
+  /** the model whose threads answer now (null before the first is ready) */
+  current(): ServedModel | null {
+    return this.inUse?.served ?? null;
   }
 
   async close(): Promise<void> {
     await this.building?.catch(() => {});
-    const pool = this.current?.pool;
-    this.current = null;
+    const pool = this.inUse?.pool;
+    this.inUse = null;
     if (pool) {
       await pool.drain();
       await pool.close();

@@ -102,6 +102,11 @@ export const DEFAULT_LIMITS: Limits = {
 export interface AppOptions {
   /** Resolves the model to use for this request (the host caches and swaps it). */
   model: () => Promise<ServedModel>;
+  /**
+   * The model in use now, without waiting (null before the first load): /healthz answers from it, so a slow or
+   * hanging store check never holds a health probe. Absent: /healthz uses model().
+   */
+  current?: () => ModelInfo | null;
   /** When set, every /v1/* request needs `Authorization: Bearer <token>` (the scheme in any case). */
   authToken?: string;
   limits?: Partial<Limits>;
@@ -252,7 +257,7 @@ export function createApp(opts: AppOptions): Hono {
 
   app.get('/healthz', async (c) => {
     try {
-      const m = await opts.model();
+      const m = opts.current?.() ?? (await opts.model());
       return c.json({ status: 'ok', model: { name: m.name, version: m.version, id: modelId(m.sha256), sha256: m.sha256, trained: m.trained, source: m.source } });
     } catch {
       return c.json({ status: 'unavailable', model: null }, 503);
