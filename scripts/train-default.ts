@@ -113,6 +113,8 @@ export interface ModelCardInfo {
   vocab: RunSummary['vocab'];
   labels: string[];
   best: RunSummary['best'];
+  /** with a weight average: which weights the best epoch kept ('average' or 'raw') */
+  kept?: string;
   stoppedBy: string;
   epochsRun: number;
   metrics: { f32: DocumentMetrics; int8: DocumentMetrics };
@@ -250,7 +252,7 @@ ${dataRow('test', info.data.test)}
 | BiLSTM | ${config.lstm.join(', ')} hidden units per direction, dropout ${config.dropout} |
 | output | ${config.crf ? 'CRF' : 'softmax'} |
 | optimiser | Adam lr ${config.optimizer.lr}, β ${config.optimizer.beta1}/${config.optimizer.beta2}, gradient norm clipped to ${config.optimizer.clip} |
-| weight average | ${config.ema > 0 ? `exponential moving average of the weights after every step, decay ${config.ema}; dev F1 and the saved model use the averaged weights` : 'none'} |
+| weight average | ${config.ema > 0 ? `exponential moving average of the weights after every step, decay min(${config.ema}, (1 + t) / (10 + t)) at step t (a warm-up); each epoch keeps the better on dev of the averaged and the raw weights (best epoch: ${info.kept ?? 'unknown'})` : 'none'} |
 ${config.bigramDim ? `| bigram channel | ${config.bigramDim}-dim embeddings of each character and the next (bigrams seen ≥ ${config.bigramMinCount}× in the train split; word2vec-pre-trained) |
 ` : ''}${config.lexDim ? `| lexicon channel | per entity type, the character's place (B/I/E/S) in a match of a training entity string, ${config.lexDim}-dim embeddings; ${config.lexiconFolds}-fold jackknife for training documents |
 ` : ''}| batches | ${config.batchSize} sentences, bucketed by length; training sentences cut at ${config.maxSentenceLength} characters |
@@ -481,6 +483,7 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
     vocab: summary.vocab,
     labels: header.tags.labels,
     best: summary.best,
+    kept: summary.history.find((h) => h.epoch === summary.best.epoch)?.kept,
     stoppedBy: summary.stoppedBy,
     epochsRun: summary.history.length,
     metrics: { f32: documentMetrics(summary.evaluation.f32), int8: documentMetrics(summary.evaluation.int8) },

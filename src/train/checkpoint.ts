@@ -18,6 +18,7 @@ export interface EpochReport {
   epoch: number;
   /** mean training loss per sentence over the epoch */
   loss: number;
+  /** dev F1 of the weights that stand for the epoch (with an average: the better of averaged and raw) */
   devF1: number;
   devPrecision: number;
   devRecall: number;
@@ -26,6 +27,11 @@ export interface EpochReport {
   /** wall-clock seconds of the epoch, dev decoding included */
   seconds: number;
   steps: number;
+  /** with a weight average (config.ema > 0): which weights stand for the epoch, and the dev F1 of each */
+  kept?: 'average' | 'raw';
+  devF1Average?: number;
+  /** absent with no dev sentences */
+  devF1Raw?: number;
 }
 
 export interface TrainerState {

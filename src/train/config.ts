@@ -36,7 +36,9 @@ export interface TrainConfig {
   optimizer: AdamOptions;
   /**
    * decay of an exponential moving average of the weights (Polyak averaging), updated after every step; when
-   * > 0 the AVERAGED weights are evaluated on dev and kept as the best model. 0 = off (the paper's setup).
+   * > 0 every epoch scores the AVERAGED weights and the raw ones on dev and the better stands for the epoch (ties:
+   * the average; with no dev sentences: the average), so the kept model never scores below the plain run's on dev.
+   * 0 = off (the paper's setup).
    * The average starts at the initial weights and warms up: its decay at step t is min(ema, (1 + t) / (10 + t))
    * (trainer emaDecay), so a run of one or two epochs is not scored on weights that are still mostly the random
    * initialisation; `ema` itself governs only after about 10 / (1 − ema) steps (0.999: ~9,000 steps).

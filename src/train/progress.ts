@@ -43,7 +43,7 @@ export class ProgressBar {
   }
 
   epochDone(r: EpochReport, best: boolean): void {
-    const dev = this.hasDev ? `dev P ${r.devPrecision.toFixed(4)} R ${r.devRecall.toFixed(4)} F1 ${r.devF1.toFixed(4)}${best ? ' (best)' : ''}` : 'no dev set (the last epoch is kept)';
+    const dev = this.hasDev ? `dev P ${r.devPrecision.toFixed(4)} R ${r.devRecall.toFixed(4)} F1 ${r.devF1.toFixed(4)}${r.kept ? ` (${r.kept === 'raw' ? 'raw weights: the average scored' : 'average: the raw weights scored'} ${(r.kept === 'raw' ? r.devF1Average! : r.devF1Raw!).toFixed(4)})` : ''}${best ? ' (best)' : ''}` : 'no dev set (the last epoch is kept)';
     const line = `epoch ${r.epoch}/${this.epochs} loss ${r.loss.toFixed(4)} ${dev} ${Math.round(r.charsPerSec)} chars/s ${clock(r.seconds)}`;
     this.out.write(this.out.isTTY ? `\r${line}\x1b[K\n` : `${line}\n`);
     this.lastDecile = -1;

@@ -265,12 +265,22 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
       const trainSeconds = st.epochSeconds + (performance.now() - segStart) / 1000;
       // dev evaluation
       const t0 = performance.now();
-      // with an average, dev scores the averaged weights (then training resumes from the raw ones)
-      const raw = ema ? backend.getFlatParameters() : undefined;
-      if (ema) backend.setParameters(ema);
-      const paths = input.dev.length ? await backend.decode(input.dev) : [];
-      if (raw) backend.setParameters(raw);
-      const score = spanF1(input.dev.map((s) => s.tagIds), paths, labels);
+      // with an average, dev scores the averaged weights and the raw ones, and the better of the two stands for the
+      // epoch (ties: the average), so averaging never keeps a model that scores below the plain run on dev; with no
+      // dev sentences the average stands. Training resumes from the raw weights either way.
+      const gold = input.dev.map((s) => s.tagIds);
+      const scoreOf = async (weights?: Float32Array) => {
+        if (input.dev.length === 0) return spanF1([], [], labels);
+        const raw = weights ? backend.getFlatParameters() : undefined;
+        if (weights) backend.setParameters(weights);
+        const paths = await backend.decode(input.dev);
+        if (raw) backend.setParameters(raw);
+        return spanF1(gold, paths, labels);
+      };
+      const averaged = ema ? await scoreOf(ema) : undefined;
+      const plain = !ema || input.dev.length > 0 ? await scoreOf() : undefined;
+      const keepRaw = !averaged || (plain !== undefined && plain.f1 > averaged.f1);
+      const score = keepRaw ? plain! : averaged;
       const report: EpochReport = {
         epoch: st.epoch + 1,
         loss: st.epochLoss / Math.max(1, st.epochSentences),
@@ -281,13 +291,14 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
         seconds: trainSeconds + (performance.now() - t0) / 1000,
         steps: batches.length,
       };
+      if (averaged) Object.assign(report, { kept: keepRaw ? 'raw' : 'average', devF1Average: averaged.f1, ...(plain ? { devF1Raw: plain.f1 } : {}) });
       st.history.push(report);
       const improved = input.dev.length === 0 || score.f1 > st.bestF1;
       if (improved) {
         st.bestF1 = score.f1;
         st.bestEpoch = report.epoch;
         st.badEpochs = 0;
-        best = ema ? ema.slice() : backend.getFlatParameters();
+        best = keepRaw ? backend.getFlatParameters() : ema!.slice();
         await options.onBest?.(layout.toWeights(best), report);
       } else {
         st.badEpochs++;
