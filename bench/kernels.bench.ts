@@ -13,14 +13,22 @@
  * measures the scheduler as much as the code, CPU time (process.cpuUsage) measures the code.
  * Ratios are computed from CPU time.
  *
- *   npx tsx bench/kernels.bench.ts [--quick] [--write docs/bench-kernels.md]
+ * Our kernels run in --rounds interleaved rounds (default 5): each round measures the throughput of every
+ * cner build (f32, int8; and those of --against OTHER.wasm, e.g. a build of an earlier commit, with the same
+ * weights) and the wasm SIMD ceiling: the better of (a) assembly/ceiling.ts, compiled here (multiply-accumulate
+ * throughput with operands in registers, f32 mul+add and the int8 kernel's i16 dot+add) and (b) each build's
+ * matrix kernel alone on a cache-resident block — on V8 the kernel's load-fed loop can beat the register loop,
+ * so (a) alone is no bound. The table gives medians, and the share of the ceiling in multiply-accumulates per
+ * second (the model's MACs per character × chars/s).
+ *
+ *   npx tsx bench/kernels.bench.ts [--quick] [--rounds 5] [--against OTHER.wasm] [--no-peers] [--write docs/bench-kernels.md]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { loadKernels } from '../src/model/kernels.js';
+import { type Kernels, loadKernels, packPanelsF32, packPanelsI8 } from '../src/model/kernels.js';
 import { type Architecture, PAPER_ARCHITECTURE } from '../src/model/layout.js';
 import { createNetwork } from '../src/model/network.js';
 import { refCrf, refEmissions, refModel, refViterbi } from '../test/reference/reference.js';
@@ -32,6 +40,11 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const writeAt = args.indexOf('--write');
 const writePath = writeAt >= 0 ? args[writeAt + 1] : null;
+const roundsAt = args.indexOf('--rounds');
+const ROUNDS = roundsAt >= 0 ? Number(args[roundsAt + 1]) : 5;
+const againstAt = args.indexOf('--against');
+const againstPath = againstAt >= 0 ? args[againstAt + 1] : null;
+const peers = !args.includes('--no-peers');
 
 const N_SENTENCES = quick ? 300 : 2000;
 const N_TFJS = quick ? 60 : 300;
@@ -88,32 +101,152 @@ function throughput(n: number, reps: number, fn: () => void): Throughput {
   return best as Throughput;
 }
 
-interface Row { name: string; lat: Latency; thr: Throughput; note: string }
+interface Row { name: string; lat: Latency; thr: Throughput; note: string; ceiling?: number }
 const rows: Row[] = [];
 const log = (s: string) => process.stderr.write(s + '\n');
+const median = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
-// ---- our kernels
-const wasm = readFileSync(join(root, 'build', 'kernels.wasm'));
-const kernels = await loadKernels(new Uint8Array(wasm));
-const weights = randomWeights(arch, 1);
-for (const [name, w] of [['kernels f32', weights], ['kernels int8', quantizeWeights(arch, weights)]] as const) {
-  log(`${name}…`);
-  const net = createNetwork(kernels, arch, w);
-  const one = { charIds: [s64.c], wordIds: [s64.w] };
-  const lat = latency(LAT_RUNS, 30, () => {
-    const [em] = net.emissions(one);
-    net.viterbi(em, 64);
-  });
-  const batch = { charIds: sentences.map((s) => s.c), wordIds: sentences.map((s) => s.w) };
-  const thr = throughput(N_SENTENCES, 3, () => {
-    const ems = net.emissions(batch);
-    for (const em of ems) net.viterbi(em, em.length / K);
-  });
-  rows.push({ name, lat, thr, note: `lockstep batches of 32, ${wasm.byteLength} B wasm` });
+/** multiply-accumulates per character of the model (unpadded): every LSTM layer both ways, then dense */
+function macsPerChar(a: Architecture): number {
+  let inSize = a.charDim + a.wordDim;
+  let macs = 0;
+  for (const H of a.lstm) {
+    macs += 2 * 4 * H * (inSize + H);
+    inSize = 2 * H;
+  }
+  return macs + a.tags * inSize;
+}
+const MACS = macsPerChar(arch);
+
+// ---- the wasm SIMD ceiling (assembly/ceiling.ts, compiled into a temporary file)
+async function ceilingKernels(): Promise<{ f32: () => number; q8: () => number }> {
+  const asc = (await import('assemblyscript/asc')).default;
+  const dir = mkdtempSync(join(tmpdir(), 'cner-ceiling-'));
+  try {
+    const out = join(dir, 'ceiling.wasm');
+    const r = await asc.main(['assembly/ceiling.ts', '-o', out, '--enable', 'simd', '--runtime', 'stub', '--use', 'abort=', '-O3', '--noAssert'], {});
+    if (r.error) throw r.error;
+    const { instance } = await WebAssembly.instantiate(readFileSync(out), {});
+    const ex = instance.exports as unknown as {
+      ceil_f32(reps: number): number;
+      ceil_q8(reps: number): number;
+    };
+    // many short calls: V8 runs a wasm function's first calls in its baseline tier, then the optimised code
+    const CALLS = 400;
+    const time = (fn: () => void, macs: number) => () => {
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < CALLS; i++) fn();
+      const c = process.cpuUsage(c0);
+      return (macs * CALLS) / ((c.user + c.system) / 1e6); // MAC/s
+    };
+    const REPS = 10000;
+    const f32 = () => ex.ceil_f32(REPS);
+    const q8 = () => ex.ceil_q8(REPS);
+    for (let i = 0; i < 200; i++) f32(), q8(); // tier-up
+    return { f32: time(f32, 24 * REPS), q8: time(q8, 48 * REPS) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
+// ---- our kernels (and the --against build), with the ceiling, in interleaved rounds
+const wasm = readFileSync(join(root, 'build', 'kernels.wasm'));
+const weights = randomWeights(arch, 1);
+const qweights = quantizeWeights(arch, weights);
+const builds: { label: string; bytes: Uint8Array }[] = [{ label: 'kernels', bytes: new Uint8Array(wasm) }];
+if (againstPath) builds.push({ label: `against ${againstPath}`, bytes: new Uint8Array(readFileSync(againstPath)) });
+const ceiling = await ceilingKernels();
+/**
+ * The build's matrix kernel alone on one cache-resident block (M 32 × N 512 × K 128, the shape of a recurrent
+ * step of layer 0 for a full batch): a rate the whole model can never reach, the second candidate for the ceiling.
+ */
+function matmulAlone(k: Kernels, int8: boolean): () => number {
+  const [M, N, Kd] = [32, 512, 128];
+  const rnd = mulberry32(7);
+  const X = k.allocCopy(Float32Array.from({ length: M * Kd }, () => rnd() - 0.5));
+  const Y = k.alloc(4 * M * N);
+  let call: () => void;
+  if (int8) {
+    const P = k.allocCopy(packPanelsI8(Int8Array.from({ length: N * Kd }, () => Math.round(rnd() * 254 - 127)), N, Kd));
+    const ws = k.allocCopy(new Float32Array(N).fill(0.01));
+    const Xq = k.alloc(2 * M * Kd);
+    const xs = k.alloc(4 * M);
+    k.exports.quantize_rows(Xq, Kd, xs, X, Kd, M, Kd, Kd);
+    call = () => k.exports.matmul_q8(Y, N, Xq, Kd, xs, P, ws, 0, M, N, Kd);
+  } else {
+    const P = k.allocCopy(packPanelsF32(Float32Array.from({ length: N * Kd }, () => rnd() - 0.5), N, Kd));
+    call = () => k.exports.matmul_f32(Y, N, X, Kd, P, 0, M, N, Kd);
+  }
+  const CALLS = 300;
+  for (let i = 0; i < CALLS; i++) call();
+  return () => {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < CALLS; i++) call();
+    const c = process.cpuUsage(c0);
+    return (M * N * Kd * CALLS) / ((c.user + c.system) / 1e6);
+  };
+}
+
+interface Entry { name: string; note: string; run: () => void; one: () => void; int8: boolean; alone: () => number }
+const entries: Entry[] = [];
+for (const b of builds) {
+  const kernels = await loadKernels(b.bytes);
+  for (const [kind, w] of [['f32', weights], ['int8', qweights]] as const) {
+    const net = createNetwork(kernels, arch, w);
+    const one = { charIds: [s64.c], wordIds: [s64.w] };
+    const batch = { charIds: sentences.map((s) => s.c), wordIds: sentences.map((s) => s.w) };
+    entries.push({
+      name: `${b.label === 'kernels' ? 'kernels' : b.label} ${kind}`,
+      note: `lockstep batches of 32, ${b.bytes.byteLength} B wasm`,
+      int8: kind === 'int8',
+      alone: matmulAlone(kernels, kind === 'int8'),
+      one: () => {
+        const [em] = net.emissions(one);
+        net.viterbi(em, 64);
+      },
+      run: () => {
+        const ems = net.emissions(batch);
+        for (const em of ems) net.viterbi(em, em.length / K);
+      },
+    });
+  }
+}
+const thrRuns: Throughput[][] = entries.map(() => []);
+const aloneRuns: number[][] = entries.map(() => []);
+const ceilF32: number[] = [];
+const ceilQ8: number[] = [];
+for (const e of entries) e.run(); // warm-up
+for (let r = 0; r < ROUNDS; r++) {
+  log(`round ${r + 1} of ${ROUNDS}…`);
+  ceilF32.push(ceiling.f32());
+  ceilQ8.push(ceiling.q8());
+  const order = entries.map((_, i) => i);
+  if (r % 2 === 1) order.reverse();
+  for (const i of order) {
+    thrRuns[i].push(throughput(N_SENTENCES, 1, entries[i].run));
+    aloneRuns[i].push(entries[i].alone());
+  }
+}
+// the ceiling: the better of the register loop and the best build's matrix kernel alone
+const loopF32 = median(ceilF32);
+const loopQ8 = median(ceilQ8);
+const aloneOf = (int8: boolean) => Math.max(...entries.map((e, i) => (e.int8 === int8 ? median(aloneRuns[i]) : 0)));
+const ceilingF32 = Math.max(loopF32, aloneOf(false));
+const ceilingQ8 = Math.max(loopQ8, aloneOf(true));
+entries.forEach((e, i) => {
+  const runs = thrRuns[i];
+  const cpu = median(runs.map((t) => t.cpu));
+  const wall = median(runs.map((t) => t.wall));
+  const thr: Throughput = { chars: runs[0].chars, wall, cpu, sentences: runs[0].sentences };
+  const macRate = (MACS * thr.chars) / (cpu / 1000);
+  rows.push({ name: e.name, lat: latency(LAT_RUNS, 30, e.one), thr, note: e.note, ceiling: macRate / (e.int8 ? ceilingQ8 : ceilingF32) });
+});
+
 // ---- tfjs (wasm backend)
-{
+if (peers) {
   log('tfjs wasm…');
   await useWasmBackend();
   const net = tfjsNetwork(arch, weights);
@@ -136,7 +269,7 @@ for (const [name, w] of [['kernels f32', weights], ['kernels int8', quantizeWeig
 }
 
 // ---- plain-TS reference
-{
+if (peers) {
   log('reference…');
   const m = refModel(arch, weights);
   const crf = refCrf(m);
@@ -150,16 +283,18 @@ for (const [name, w] of [['kernels f32', weights], ['kernels int8', quantizeWeig
 // ---- table
 const fmt = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const cps = (t: Throughput, by: 'wall' | 'cpu') => t.chars / ((by === 'wall' ? t.wall : t.cpu) / 1000);
-const tfjsRow = rows.find((r) => r.name.startsWith('tfjs')) as Row;
-const refRow = rows.find((r) => r.name.startsWith('plain')) as Row;
+const tfjsRow = rows.find((r) => r.name.startsWith('tfjs'));
+const refRow = rows.find((r) => r.name.startsWith('plain'));
+const times = (r: Row, peer: Row | undefined) => (peer ? fmt(cps(r.thr, 'cpu') / cps(peer.thr, 'cpu'), 1) : '–');
 const lines = [
-  '| implementation | 64 chars p50 (wall) | p99 (wall) | p50 (CPU) | chars/s (wall) | chars/s (CPU) | × tfjs | × reference | sentences | notes |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  '| implementation | 64 chars p50 (wall) | p99 (wall) | p50 (CPU) | chars/s (wall) | chars/s (CPU) | × tfjs | × reference | % of ceiling | sentences | notes |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ...rows.map((r) =>
     [
       '', r.name, `${fmt(r.lat.p50, 2)} ms`, `${fmt(r.lat.p99, 2)} ms`, `${fmt(r.lat.cpuP50, 2)} ms`,
       fmt(cps(r.thr, 'wall')), fmt(cps(r.thr, 'cpu')),
-      `${fmt(cps(r.thr, 'cpu') / cps(tfjsRow.thr, 'cpu'), 1)}`, `${fmt(cps(r.thr, 'cpu') / cps(refRow.thr, 'cpu'), 1)}`,
+      times(r, tfjsRow), times(r, refRow),
+      r.ceiling === undefined ? '' : `${fmt(100 * r.ceiling, 0)} %`,
       `${r.thr.sentences} (${fmt(r.thr.chars)} chars)`, r.note, '',
     ].join(' | ').trim(),
   ),
@@ -167,7 +302,11 @@ const lines = [
 const load = (await import('node:os')).loadavg();
 const context =
   `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, single thread; load average at the end ` +
-  `${load.map((l) => l.toFixed(1)).join(' / ')}${quick ? ' (--quick run)' : ''}.`;
+  `${load.map((l) => l.toFixed(1)).join(' / ')}${quick ? ' (--quick run)' : ''}. cner rows: medians of ${ROUNDS} interleaved rounds; ` +
+  `wasm SIMD ceiling measured in the same rounds: ${fmt(ceilingF32 / 1e9, 1)} GMAC/s f32, ${fmt(ceilingQ8 / 1e9, 1)} GMAC/s int8 × i16, ` +
+  `the better of the register loop (${fmt(loopF32 / 1e9, 1)} / ${fmt(loopQ8 / 1e9, 1)}) and the matrix kernel alone on a cache-resident ` +
+  `32 × 512 × 128 block (${entries.map((e, i) => `${e.name} ${fmt(median(aloneRuns[i]) / 1e9, 1)}`).join(', ')}); ` +
+  `the model: ${fmt(MACS)} MACs per character.`;
 console.log(`\n${context}\n\n${lines.join('\n')}\n`);
 if (writePath) {
   const doc = readFileSync(join(root, writePath), 'utf8');

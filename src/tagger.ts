@@ -219,9 +219,16 @@ export function forwardBackward(em32: Float32Array, T: number, p: CrfParams): La
   if (!Number.isInteger(T) || T < 1 || em32.length !== T * K) {
     throw new RangeError(`forwardBackward: expected T ≥ 1 and T × K = ${T} × ${K} emissions, got ${em32.length}`);
   }
-  const em = new Float64Array(T * K); // [T × K]
-  const psi = new Float64Array(T * K); // exp(em - rowMax)  [T × K]
-  const rowMax = new Float64Array(T); // [T]
+  // one allocation for the lattice and its scratch
+  const TK = T * K;
+  const buf = new Float64Array(4 * TK + 3 * T);
+  const em = buf.subarray(0, TK); // [T × K]
+  const psi = buf.subarray(TK, 2 * TK); // exp(em - rowMax)  [T × K]
+  const aHat = buf.subarray(2 * TK, 3 * TK); // [T × K]
+  const bHat = buf.subarray(3 * TK, 4 * TK); // [T × K]
+  const rowMax = buf.subarray(4 * TK, 4 * TK + T); // [T]
+  const aLog = buf.subarray(4 * TK + T, 4 * TK + 2 * T); // [T]
+  const bLog = buf.subarray(4 * TK + 2 * T); // [T]
   for (let t = 0, o = 0; t < T; t++, o += K) {
     let m = -Infinity;
     for (let y = 0; y < K; y++) m = Math.max(m, (em[o + y] = em32[o + y]));
@@ -237,10 +244,6 @@ export function forwardBackward(em32: Float32Array, T: number, p: CrfParams): La
     for (let y = 0; y < K; y++) psi[o + y] = Math.exp(em[o + y] - m);
   }
   const { expTrans, transMax } = expTransOf(p);
-  const aHat = new Float64Array(T * K);
-  const aLog = new Float64Array(T);
-  const bHat = new Float64Array(T * K);
-  const bLog = new Float64Array(T);
   // forward
   {
     let m = -Infinity;
