@@ -5,7 +5,7 @@
  *
  * For a server (PoolOptions): the queue is bounded (PoolBusyError when full, never for a job that starts at once);
  * jobs costing more than `largeCost` are large: at most max(1, threads − 1) of them run at once and small jobs pass
- * them in the queue, so one thread stays free for small work; a job still queued at its deadline or after its
+ * the large ones that wait for a lane, so one thread stays free for small work; a job still queued at its deadline or after its
  * signal aborted is dropped unrun (PoolDeadlineError, PoolAbortedError). drain() waits for the work in hand.
  */
 import { startModuleWorker } from '../../../io/worker-thread.js';
@@ -263,18 +263,16 @@ class WorkerPool implements TaggerPool {
     return Math.max(1, Math.ceil(cost / (this.rate * this.threads)));
   }
 
-  /** The next job to start: the oldest small one, else the oldest large one while a large lane is free. */
+  /**
+   * The next job to start: the oldest one, passing over large jobs while threads − 1 large ones run (so one thread
+   * stays free for small work; small jobs overtake only large ones that have to wait, and no large job starves).
+   */
   private takeNext(): Job | null {
-    let firstLarge = -1;
-    for (let i = 0; i < this.queue.length; i++) {
-      if (!this.queue[i].large) return this.queue.splice(i, 1)[0];
-      if (firstLarge < 0) firstLarge = i;
-    }
-    if (firstLarge < 0) return null;
-    const running = this.slots.filter((s) => s.job?.large).length;
-    if (running >= this.maxLargeRunning) return null;
-    const job = this.queue.splice(firstLarge, 1)[0];
-    this.queuedLargeCost -= job.cost;
+    const largeLaneFree = this.slots.filter((s) => s.job?.large).length < this.maxLargeRunning;
+    const i = this.queue.findIndex((j) => !j.large || largeLaneFree);
+    if (i < 0) return null;
+    const job = this.queue.splice(i, 1)[0];
+    if (job.large) this.queuedLargeCost -= job.cost;
     return job;
   }
 
