@@ -62,6 +62,19 @@ describe('cner train defaults', () => {
     expect((header.training?.config as { ema: number }).ema).toBe(shipped.config.ema);
   }, 900_000);
 
+  it('--config configs/paper.json works from any folder (looked up in the package); a config found nowhere is a usage error', async () => {
+    const out = join(ws.dir, 'paper-run');
+    const r = await cnerIn(ws.dir, ['train', '--config', 'configs/paper.json', '--data', ws.corpus, '--out', out, '--epochs', '1', '--workers', '1', '--no-pretrain', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.configFile).toBe(join(ROOT, 'configs', 'paper.json'));
+    expect(metrics.config.ema).toBe(0);
+    expect(metrics.segmenter).toBe('jieba+entities');
+    const none = await cnerIn(ws.dir, ['train', '--config', 'configs/nope.json', '--data', ws.corpus, '--out', join(ws.dir, 'never2')]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain(`option --config: configs/nope.json does not exist (nor ${join(ROOT, 'configs', 'nope.json')} in the cner package)`);
+  });
+
   it('a config naming vector files that are missing: refused, naming the file and how to make it; nothing written', async () => {
     const cfg = join(ws.dir, 'named.json');
     writeFileSync(cfg, JSON.stringify({ charDim: 8, wordDim: 6, lstm: [8], epochs: 1, embeddings: { char: 'vec/char.vec', word: 'vec/word.vec' } }));

@@ -8,7 +8,7 @@
  * optional `pretrain` section for scripts/train-default.ts) and the evaluation tables.
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { alignTable, type EntityEvalReport, type Prf } from '../../../eval/index.js';
 import { sha256Hex } from '../../../model/sha256.js';
 import { DEFAULT_PRETRAIN, EMBEDDING_KINDS, type PretrainSettings, type TrainConfig, resolveConfig } from '../../../train/config.js';
@@ -191,6 +191,22 @@ export function defaultConfigPath(): string {
   return join(packageRoot(), 'configs', 'default.json');
 }
 
+/**
+ * The config file --config names (default: defaultConfigPath()). A relative path that is not there from the working
+ * folder is looked for in the package too, so `--config configs/paper.json` works from an installed package.
+ */
+export function configPathOf(option: string | undefined): string {
+  if (option === undefined) {
+    const path = defaultConfigPath();
+    if (!existsSync(path)) throw new UsageError(`the default config ${path} is missing from the cner package: pass --config FILE`);
+    return path;
+  }
+  if (existsSync(option)) return option;
+  const inPackage = isAbsolute(option) ? undefined : join(packageRoot(), option);
+  if (inPackage && existsSync(inPackage)) return inPackage;
+  throw new UsageError(`option --config: ${option} does not exist${inPackage ? ` (nor ${inPackage} in the cner package)` : ''}`);
+}
+
 const usage = `Usage: cner train --data PATH --out DIR [--config FILE] [options]
 
 Trains the BiLSTM-CRF tagger on a labelled corpus (any entity label set): the documents are split by record
@@ -204,8 +220,9 @@ Options:
   --out DIR              output folder                                  (required)
   --config FILE          JSON run config (TrainConfig fields). Default: the shipped recipe, configs/default.json
                          of the cner package (segmenter jieba, word2vec vectors, weight average); the paper's setup is
-                         --config configs/paper.json. A config with a "pretrain" section and no "embeddings"
-                         files gets its word2vec vectors made in DIR/vectors before training
+                         --config configs/paper.json (a relative path not found here is looked up in the package).
+                         A config with a "pretrain" section and no "embeddings" files gets its word2vec vectors
+                         made in DIR/vectors before training
   --format FMT           corpus format: ccks, yidu, jsonl, bio, brat (default: detected)
   --unlabeled FILE       unlabeled text (one record a line) the segmenter dictionary is also pruned to (and
                          the vectors a "pretrain" section makes are also trained on)
@@ -275,12 +292,7 @@ export const trainCommand: Command = {
     if (unlabeled !== undefined && !existsSync(unlabeled)) throw new UsageError(`option --unlabeled: ${unlabeled} does not exist`);
 
     // config: the file (default: the shipped recipe) overlaid with the flags; any invalid field is a usage error
-    const cfgPath = stringOption(values, 'config') ?? defaultConfigPath();
-    if (!existsSync(cfgPath)) {
-      throw new UsageError(stringOption(values, 'config') === undefined
-        ? `the default config ${cfgPath} is missing from the cner package: pass --config FILE`
-        : `option --config: ${cfgPath} does not exist`);
-    }
+    const cfgPath = configPathOf(stringOption(values, 'config'));
     let file: RunConfigFile;
     let config: TrainConfig;
     try {
