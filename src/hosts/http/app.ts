@@ -324,11 +324,7 @@ export function createApp(opts: AppOptions): Hono {
     const m = await loadModel(opts);
     const options: TagCallOptions = { offsets: 'utf16', scores: true, consistency: true, ...req.options };
     const job: TagJob = { cost, signal: c.req.raw.signal, ...(req.deadline_ms !== undefined ? { deadline: arrived + req.deadline_ms } : {}) };
-    const tagged = await m.tagger.tagMany(
-      docs.map((d) => d.text),
-      options,
-      job,
-    );
+    const tagged = await m.tagger.tagMany(docs.map((d) => d.text), options, job);
     const results = docs.map((d, i) => {
       const r = tagged[i];
       return { ...(d.id !== undefined ? { id: d.id } : {}), entities: r.entities, ...(r.paths ? { paths: r.paths } : {}) };
