@@ -7,6 +7,9 @@
  * jobs costing more than `largeCost` are large: at most max(1, threads − 1) of them run at once and small jobs pass
  * the large ones that wait for a lane, so one thread stays free for small work; a job still queued at its deadline or after its
  * signal aborted is dropped unrun (PoolDeadlineError, PoolAbortedError). drain() waits for the work in hand.
+ *
+ * A worker that dies (uncaught error, out of memory, killed) fails only the job it was running; a fresh worker takes
+ * its slot and the queue goes on. A crash loop (more than MAX_CRASHES deaths per thread in a minute) stops the pool.
  */
 import { startModuleWorker } from '../../../io/worker-thread.js';
 import { Worker } from 'node:worker_threads';
@@ -141,25 +144,41 @@ const INITIAL_RATE = 50_000;
 
 class Slot {
   job: Job | null = null;
+  /** the worker has built its tagger and takes jobs */
+  ready = false;
+  /** the worker stopped (error or exit); the pool replaces the slot */
+  dead = false;
   readyPromise: Promise<void>;
   constructor(readonly worker: Worker, onReply: (slot: Slot, reply: TagWorkerReply) => void, onFail: (slot: Slot, e: Error) => void) {
+    const fail = (e: Error) => {
+      if (this.dead) return; // 'error' is followed by 'exit': one failure
+      this.dead = true;
+      onFail(this, e);
+    };
     this.readyPromise = new Promise((resolve, reject) => {
       worker.on('message', (m: TagWorkerReply) => {
-        if ('ready' in m) resolve();
-        else onReply(this, m);
+        if ('ready' in m) {
+          this.ready = true;
+          resolve();
+        } else onReply(this, m);
       });
       worker.on('error', (e) => {
         reject(e);
-        onFail(this, e);
+        fail(e);
       });
       worker.on('exit', (code) => {
         const e = new Error(`tagging worker exited with code ${code}`);
         reject(e);
-        onFail(this, e);
+        fail(e);
       });
     });
+    this.readyPromise.catch(() => {}); // a replacement's start failure is handled by onFail
   }
 }
+
+/** More worker deaths than this within CRASH_WINDOW_MS: the pool gives up (a crash loop, e.g. a bad model). */
+const MAX_CRASHES = 3;
+const CRASH_WINDOW_MS = 60_000;
 
 class WorkerPool implements TaggerPool {
   readonly threads: number;
@@ -176,6 +195,11 @@ class WorkerPool implements TaggerPool {
   /** observed cost units per second per thread (moving average), for Retry-After */
   private rate = INITIAL_RATE;
   private drainWaiters: (() => void)[] = [];
+  private readonly source: PoolSource;
+  /** times of recent worker deaths (the crash-loop guard) */
+  private crashes: number[] = [];
+  /** workers started to replace dead ones */
+  respawns = 0;
 
   constructor(
     readonly info: TaggerInfo,
@@ -188,17 +212,18 @@ class WorkerPool implements TaggerPool {
     this.largeCost = options.largeCost ?? Infinity;
     this.maxQueuedCost = options.maxQueuedCost ?? Infinity;
     this.maxLargeRunning = Math.max(1, threads - 1);
+    this.source = source;
     this.slots = [];
-    for (let i = 0; i < threads; i++) {
-      const worker = startWorker({ model: source.model, kernels: source.kernels });
-      this.slots.push(
-        new Slot(
-          worker,
-          (slot, reply) => this.onReply(slot, reply),
-          (slot, e) => this.onFail(slot, e),
-        ),
-      );
-    }
+    for (let i = 0; i < threads; i++) this.slots.push(this.newSlot());
+  }
+
+  private newSlot(): Slot {
+    const worker = startWorker({ model: this.source.model, kernels: this.source.kernels });
+    return new Slot(
+      worker,
+      (slot, reply) => this.onReply(slot, reply),
+      (slot, e) => this.onFail(slot, e),
+    );
   }
 
   async ready(): Promise<void> {
@@ -279,7 +304,7 @@ class WorkerPool implements TaggerPool {
   private dispatch(): void {
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
-      if (slot.job !== null) continue;
+      if (slot.job !== null || !slot.ready) continue;
       const job = this.takeNext();
       if (job === null) return;
       job.release();
@@ -302,17 +327,39 @@ class WorkerPool implements TaggerPool {
     this.settle();
   }
 
+  /**
+   * A worker died (an uncaught error, out of memory, killed). Only the job it was running fails; the slot gets a
+   * fresh worker and the queue goes on. Past MAX_CRASHES per thread within CRASH_WINDOW_MS the pool stops: every
+   * queued and later job is refused with the reason.
+   */
   private onFail(slot: Slot, e: Error): void {
     if (this.closing) return;
-    // a dead worker: fail its job and everything queued (the run reports them), refuse new jobs
-    this.failure = new Error(`a tagging worker stopped: ${e.message}`);
-    if (slot.job) slot.job.reject(this.failure);
+    const job = slot.job;
     slot.job = null;
-    for (const job of this.queue.splice(0)) {
-      job.release();
-      job.reject(this.failure);
+    if (job) job.reject(new Error(`a tagging worker stopped while running this job: ${e.message}`));
+    const now = Date.now();
+    this.crashes = this.crashes.filter((t) => now - t < CRASH_WINDOW_MS);
+    this.crashes.push(now);
+    if (this.failure || this.crashes.length > MAX_CRASHES * this.threads) {
+      this.failure ??= new Error(`tagging workers keep stopping (${this.crashes.length} in ${CRASH_WINDOW_MS / 1000} s); last: ${e.message}`);
+      for (const queued of this.queue.splice(0)) {
+        queued.release();
+        queued.reject(this.failure);
+      }
+      this.queuedLargeCost = 0;
+      this.settle();
+      return;
     }
-    this.queuedLargeCost = 0;
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) {
+      const fresh = this.newSlot();
+      this.slots[i] = fresh;
+      void fresh.readyPromise.then(
+        () => this.dispatch(),
+        () => {}, // its own onFail counts the crash
+      );
+    }
+    this.respawns++;
     this.settle();
   }
 
