@@ -326,7 +326,9 @@ export function replaceBetweenMarkers(readme: string, content: string): string |
  * cached left out while at their defaults (identityOf), so a run made before they existed keeps its key.
  */
 export function configKey(c: TrainConfig): Record<string, unknown> {
-  return { ...identityOf(c), epochs: 0, workers: 0, checkpointMinutes: 0 };
+  // runs with a weight average cached before it warmed up (and kept the better of average and raw on dev) trained
+  // otherwise: they get a new key
+  return { ...identityOf(c), ...(c.ema ? { emaWarmup: 1 } : {}), epochs: 0, workers: 0, checkpointMinutes: 0 };
 }
 
 /** A short content key of a settings object (cache validity). */

@@ -119,6 +119,15 @@ describe('run cache keys', () => {
     }
     expect(DEFAULT_CONFIG.ema).toBe(0);
   });
+
+  it('a weight-averaged run is keyed apart from runs cached before the average warmed up', () => {
+    const k = configKey(resolveConfig({ ema: 0.999 }));
+    const before: Record<string, unknown> = { ...k };
+    delete before.emaWarmup;
+    expect(k.emaWarmup).toBe(1);
+    expect(k).not.toEqual(before);
+    expect(configKey(resolveConfig({})).emaWarmup).toBeUndefined();
+  });
 });
 
 const CCKS = resolve(fileURLToPath(new URL('../../', import.meta.url)), '../shared/data/ccks2017/train');
