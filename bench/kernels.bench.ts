@@ -22,6 +22,7 @@
  * second (the model's MACs per character × chars/s).
  *
  *   npx tsx bench/kernels.bench.ts [--quick] [--rounds 5] [--against OTHER.wasm] [--no-peers] [--write docs/bench-kernels.md]
+ *   (KERNELS_WASM=FILE benches that build instead of build/kernels.wasm)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -153,7 +154,7 @@ async function ceilingKernels(): Promise<{ f32: () => number; q8: () => number }
 }
 
 // ---- our kernels (and the --against build), with the ceiling, in interleaved rounds
-const wasm = readFileSync(join(root, 'build', 'kernels.wasm'));
+const wasm = readFileSync(process.env.KERNELS_WASM ?? join(root, 'build', 'kernels.wasm'));
 const weights = randomWeights(arch, 1);
 const qweights = quantizeWeights(arch, weights);
 const builds: { label: string; bytes: Uint8Array }[] = [{ label: 'kernels', bytes: new Uint8Array(wasm) }];
