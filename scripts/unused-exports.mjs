@@ -126,6 +126,11 @@ for (const f of ours) {
   }
 }
 
+// `| head` closes the pipe early: stop quietly
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 const byPlace = (a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line);
 function print(title, rows) {
   rows.sort(byPlace);
