@@ -82,28 +82,61 @@ const hasScript = (() => {
 })();
 if (!hasScript) console.warn('[onprem interactive test] util-linux `script` not found: skipping the pseudo-terminal test');
 
-/** Runs `cner tag` in a pseudo-terminal (stdin and stdout are TTYs), typing `input`. */
-function inPty(input: string, env: Record<string, string | undefined>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const cmd = `'${process.execPath}' '${cliPath}' tag --model '${vectorModelPath}'`;
-    const e: Record<string, string | undefined> = { ...process.env, ...env, TERM: 'xterm' };
-    for (const [k, v] of Object.entries(e)) if (v === undefined) delete e[k];
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: root, env: e, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+/**
+ * `cner tag` in a pseudo-terminal (stdin and stdout are TTYs) that is typed into like a person would: each step waits
+ * for what the terminal shows, never for a fixed time, so a slow start on a loaded machine only makes it slower.
+ * (Ending stdin instead is not enough: util-linux `script` then waits at most 2 s for the program to read and sends
+ * Ctrl-D anyway; a program that starts later than that gets the Ctrl-D while the terminal is still in line mode,
+ * where it turns into a NUL byte, and never ends.)
+ */
+function ptySession(env: Record<string, string | undefined>) {
+  const cmd = `'${process.execPath}' '${cliPath}' tag --model '${vectorModelPath}'`;
+  const e: Record<string, string | undefined> = { ...process.env, ...env, TERM: 'xterm' };
+  for (const [k, v] of Object.entries(e)) if (v === undefined) delete e[k];
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: root, env: e, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let ended = false;
+  child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  const closed = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', () => resolve(out));
-    child.stdin.end(input);
+    child.on('close', (code) => {
+      ended = true;
+      resolve(code);
+    });
   });
+  return {
+    get out() {
+      return out;
+    },
+    closed,
+    type: (keys: string) => child.stdin.write(keys),
+    /** Waits until `n` prompts have been shown (bounded: 2,400 checks 50 ms apart, or until the program ends). */
+    async prompts(n: number): Promise<void> {
+      for (let i = 0; i < 2400 && out.split(PROMPT).length <= n && !ended; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out.split(PROMPT).length - 1, `prompts shown (the program ${ended ? 'ended' : 'still runs'})`).toBeGreaterThanOrEqual(n);
+    },
+  };
 }
 
+/** Types one line at the prompt, waits for the answer and the next prompt, then ends the input with Ctrl-D. */
+async function inPty(line: string, env: Record<string, string | undefined>): Promise<string> {
+  const pty = ptySession(env);
+  await pty.prompts(1);
+  pty.type(`${line}\r`);
+  await pty.prompts(2);
+  pty.type('\x04');
+  expect(await pty.closed).toBe(0);
+  return pty.out;
+}
+
+// each session starts the CLI (a second or two alone; much longer while the whole suite loads the machine)
 describe.skipIf(!hasScript)('cner tag in a terminal', () => {
-  it('prompts, colours by type, and leaves colour out with NO_COLOR', async () => {
+  it('prompts, colours by type, and leaves colour out with NO_COLOR', { timeout: 300_000 }, async () => {
     const entities = tagger.tag(TEXT).entities;
-    const coloured = await inPty(`${TEXT}\n`, { NO_COLOR: undefined });
+    const coloured = await inPty(TEXT, { NO_COLOR: undefined });
     expect(coloured).toContain(PROMPT);
     for (const e of entities) expect(coloured).toContain(`\x1b[${colourCode(e.type)}m${e.text}\x1b[0m`);
-    const plain = await inPty(`${TEXT}\n`, { NO_COLOR: '1' });
+    const plain = await inPty(TEXT, { NO_COLOR: '1' });
     expect(plain).toContain(PROMPT);
     expect(plain).toContain(highlight(TEXT, entities, false));
     expect(plain.replace(/\x1b\[\d*[GJK]/g, '')).not.toMatch(ANSI); // readline's cursor moves aside, no colour
@@ -111,19 +144,14 @@ describe.skipIf(!hasScript)('cner tag in a terminal', () => {
 });
 
 describe.skipIf(!hasScript)('Ctrl-C at the prompt', () => {
-  it('leaves with exit code 130, as shells expect of an interrupted program', async () => {
-    const cmd = `'${process.execPath}' '${cliPath}' tag --model '${vectorModelPath}'`;
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: root, env: { ...process.env, TERM: 'xterm', NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
-    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    child.stdin.write(`${TEXT}\r`);
-    // wait (bounded) for the answer and the next prompt, so Ctrl-C reaches the running prompt
-    for (let i = 0; i < 600 && out.split(PROMPT).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(out.split(PROMPT).length).toBeGreaterThanOrEqual(3);
-    child.stdin.write('\x03');
-    const code = await closed;
-    expect(code).toBe(130);
+  it('leaves with exit code 130, as shells expect of an interrupted program', { timeout: 150_000 }, async () => {
+    const pty = ptySession({ NO_COLOR: '1' });
+    await pty.prompts(1);
+    pty.type(`${TEXT}\r`);
+    // the answer and the next prompt, so Ctrl-C reaches the running prompt
+    await pty.prompts(2);
+    pty.type('\x03');
+    expect(await pty.closed).toBe(130);
   });
 });
 
