@@ -7,6 +7,11 @@
  * units — no locale), shuffled with Fisher–Yates driven by mulberry32(seed), and cut into
  * dev = round(n·dev/Σ), test = round(n·test/Σ), train = the rest (300 records at 80/10/10 → 240/30/30).
  * Documents keep their input order within each side. Same on every run and machine.
+ *
+ * The 'blocked' mode (issue 16) cuts the same sizes without a shuffle: records in id order, test = the last
+ * round(n·test/Σ), dev = the round(n·dev/Σ) before them, train = the rest (CCKS 2017, 300 records: train 1–240,
+ * dev 241–270, test 271–300). The release comes in blocks of similar templates, so a random split puts near-copies
+ * of test records in training; the blocked split stands for new records (the seed plays no part in it).
  */
 import type { Doc } from './document.js';
 
@@ -61,7 +66,18 @@ export function looksLikeCcksIds(docs: readonly Doc[]): boolean {
   return docs.length > 0 && docs.every((d) => CCKS_SECTIONS.some((s) => new RegExp(`^${s}-\\d+$`).test(d.id)));
 }
 
+/** How records are assigned: 'random' (seeded shuffle, the default) or 'blocked' (contiguous by record id). */
+export type SplitMode = 'random' | 'blocked';
+export const SPLIT_MODES: readonly SplitMode[] = ['random', 'blocked'];
+export const DEFAULT_SPLIT_MODE: SplitMode = 'random';
+
+export function isSplitMode(s: unknown): s is SplitMode {
+  return typeof s === 'string' && (SPLIT_MODES as readonly string[]).includes(s);
+}
+
 export interface SplitOptions {
+  /** 'random' (default) or 'blocked' (see the file header) */
+  mode?: SplitMode;
   seed?: number;
   /** Relative sizes of train, dev, test (default 80,10,10; any non-negative numbers with a positive sum). */
   ratios?: readonly [number, number, number];
@@ -78,6 +94,8 @@ export interface SplitSide {
 }
 
 export interface SplitManifest {
+  /** present only for the blocked split (a random split's manifest is unchanged) */
+  mode?: 'blocked';
   seed: number;
   ratios: [number, number, number];
   recordKey: string;
@@ -96,6 +114,8 @@ export interface Split {
 
 export function splitByRecord(docs: readonly Doc[], options: SplitOptions = {}): Split {
   if (!Array.isArray(docs)) throw new TypeError(`splitByRecord expects an array of documents, got ${typeof docs}`);
+  const mode = options.mode ?? DEFAULT_SPLIT_MODE;
+  if (!isSplitMode(mode)) throw new Error(`split mode must be ${SPLIT_MODES.join(' or ')}, got ${JSON.stringify(options.mode)}`);
   const seed = options.seed ?? DEFAULT_SEED;
   if (!Number.isInteger(seed)) throw new Error(`split seed must be an integer, got ${String(seed)}`);
   const ratios = [...(options.ratios ?? DEFAULT_RATIOS)] as [number, number, number];
@@ -107,20 +127,21 @@ export function splitByRecord(docs: readonly Doc[], options: SplitOptions = {}):
 
   const keys = docs.map((d) => recordKey(d));
   const records = [...new Set(keys)].sort(compareIds);
-  const shuffled = seededShuffle(records, seed);
+  const ordered = mode === 'blocked' ? records : seededShuffle(records, seed);
   const total = ratios[0] + ratios[1] + ratios[2];
   const n = records.length;
   const nDev = Math.round((n * ratios[1]) / total);
   const nTest = Math.min(n - nDev, Math.round((n * ratios[2]) / total));
   const nTrain = n - nDev - nTest;
   const side = new Map<string, 'train' | 'dev' | 'test'>();
-  shuffled.forEach((r, i) => side.set(r, i < nTrain ? 'train' : i < nTrain + nDev ? 'dev' : 'test'));
+  ordered.forEach((r, i) => side.set(r, i < nTrain ? 'train' : i < nTrain + nDev ? 'dev' : 'test'));
 
   const out: Split = {
     train: [],
     dev: [],
     test: [],
     manifest: {
+      ...(mode === 'blocked' ? { mode } : {}),
       seed,
       ratios,
       recordKey: recordKeyName,
