@@ -15,6 +15,11 @@
  *   type (same span, other type), boundary (overlaps a prediction of the same type), boundaryType (overlaps only
  *   predictions of other types), missed (overlaps no prediction); each prediction that overlaps no gold entity is
  *   spurious. Per-type counts use the gold type (the predicted type for spurious).
+ * - novelty (only when the training documents are given): strict scores split into SEEN and UNSEEN entities. A gold
+ *   entity is unseen when its string (the exact text of its span) never occurs as an entity of its type in the
+ *   training documents; a predicted entity likewise, by its own string and predicted type. A strict match has the
+ *   same span and type on both sides, so it falls in the same class on both: seen P/R/F1 and unseen P/R/F1 are
+ *   ordinary strict scores over each class (per type, micro, macro).
  */
 import type { Doc, EntitySpan } from '../corpus/document.js';
 
@@ -61,9 +66,29 @@ export interface EntityEvalReport {
   /** confusion[goldType][predType]; column MISSED, row SPURIOUS. */
   confusion: Record<string, Record<string, number>>;
   errors: ErrorCounts & { perType: Record<string, ErrorCounts> };
+  /** seen / unseen strict scores; only when evaluateEntities was given the training documents */
+  novelty?: NoveltyScores;
+}
+
+/** Strict scores of the entities seen in training and of the unseen ones (see the module comment). */
+export interface NoveltyScores {
+  /** distinct (type, string) entities of the training documents */
+  trainEntities: number;
+  seen: ScoreSet;
+  unseen: ScoreSet;
 }
 
 export type PairBy = 'id' | 'order' | 'auto';
+
+const noveltyKey = (type: string, text: string): string => `${type}\u0000${text}`;
+
+/** The distinct (type, string) entities of the training documents: what counts as seen. */
+export function seenEntities(train: readonly Doc[]): Set<string> {
+  if (!Array.isArray(train)) throw new TypeError(`seenEntities expects an array of training documents, got ${typeof train}`);
+  const seen = new Set<string>();
+  for (const d of train) for (const e of d.entities) seen.add(noveltyKey(e.type, d.text.slice(e.start, e.end)));
+  return seen;
+}
 
 /**
  * Pairs gold and predicted documents. 'id': by document id (both sides must hold the same ids);
@@ -162,9 +187,19 @@ function scoreSet(tallies: Map<string, Tally>, types: string[]): ScoreSet {
 
 const zeroErrors = (): ErrorCounts => ({ correct: 0, type: 0, boundary: 0, boundaryType: 0, missed: 0, spurious: 0 });
 
+export interface EvaluateOptions {
+  pairBy?: PairBy;
+  /** the training documents: adds `novelty` (seen / unseen entity scores) to the report */
+  train?: readonly Doc[];
+}
+
 /** Scores predicted documents against gold documents (see the module comment for every definition). */
-export function evaluateEntities(gold: readonly Doc[], pred: readonly Doc[], options: { pairBy?: PairBy } = {}): EntityEvalReport {
+export function evaluateEntities(gold: readonly Doc[], pred: readonly Doc[], options: EvaluateOptions = {}): EntityEvalReport {
   const pairs = pairDocuments(gold, pred, options.pairBy ?? 'auto');
+  const seen = options.train === undefined ? null : seenEntities(options.train);
+  const seenTally = new Map<string, Tally>();
+  const unseenTally = new Map<string, Tally>();
+  const noveltyOf = (d: Doc, e: EntitySpan): Map<string, Tally> => (seen!.has(noveltyKey(e.type, d.text.slice(e.start, e.end))) ? seenTally : unseenTally);
   const strict = new Map<string, Tally>();
   const relaxed = new Map<string, Tally>();
   const confusionCounts = new Map<string, Map<string, number>>();
@@ -197,16 +232,24 @@ export function evaluateEntities(gold: readonly Doc[], pred: readonly Doc[], opt
       predKeys.set(k, (predKeys.get(k) ?? 0) + 1);
       tally(strict, e.type).pred++;
       tally(relaxed, e.type).pred++;
+      if (seen) tally(noveltyOf(p, e), e.type).pred++;
     }
     for (const e of g.entities) {
       tally(strict, e.type).gold++;
       tally(relaxed, e.type).gold++;
+      const novelty = seen ? tally(noveltyOf(g, e), e.type) : null;
+      if (novelty) novelty.gold++;
       const k = `${spanKey(e)}:${e.type}`;
       const left = predKeys.get(k) ?? 0;
       if (left > 0) {
         predKeys.set(k, left - 1);
         tally(strict, e.type).matchedGold++;
         tally(strict, e.type).matchedPred++;
+        // the same span and type in the same text: the same string, so the same class on both sides
+        if (novelty) {
+          novelty.matchedGold++;
+          novelty.matchedPred++;
+        }
       }
     }
 
@@ -274,5 +317,6 @@ export function evaluateEntities(gold: readonly Doc[], pred: readonly Doc[], opt
     relaxed: scoreSet(relaxed, types),
     confusion,
     errors: { ...total, perType },
+    ...(seen ? { novelty: { trainEntities: seen.size, seen: scoreSet(seenTally, types), unseen: scoreSet(unseenTally, types) } } : {}),
   };
 }

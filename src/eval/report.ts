@@ -1,5 +1,5 @@
 /** Readable, column-aligned text for an EntityEvalReport (labels and numbers only — never document text). */
-import { MISSED, SPURIOUS, type EntityEvalReport, type ErrorCounts, type Prf } from './entities.js';
+import { MISSED, SPURIOUS, type EntityEvalReport, type ErrorCounts, type NoveltyScores, type Prf } from './entities.js';
 
 /** Renders rows as a table: the first column left-aligned, the others right-aligned, two spaces apart. */
 export function alignTable(rows: readonly (readonly string[])[]): string {
@@ -47,6 +47,25 @@ function prfCells(s: Prf): string[] {
   return [formatFigure(s.precision, d.precision), formatFigure(s.recall, d.recall), formatFigure(s.f1, d.f1)];
 }
 
+/**
+ * Strict scores of seen and unseen entities (NoveltyScores) as a table: per type, micro and macro, the gold count,
+ * P, R and F1 of each class.
+ */
+export function formatNoveltyTable(novelty: NoveltyScores, types: readonly string[]): string {
+  const rows: string[][] = [['type', 'seen gold', 'P', 'R', 'F1', 'unseen gold', 'P', 'R', 'F1']];
+  const row = (label: string, a: Prf, b: Prf) => [label, String(a.gold), ...prfCells(a), String(b.gold), ...prfCells(b)];
+  for (const t of types) rows.push(row(t, novelty.seen.perType[t], novelty.unseen.perType[t]));
+  rows.push(row('micro', novelty.seen.micro, novelty.unseen.micro));
+  const macro = (m: { precision: number; recall: number; f1: number }) => [m.precision, m.recall, m.f1].map((x) => formatFigure(x, types.length > 0));
+  rows.push(['macro', '', ...macro(novelty.seen.macro), '', ...macro(novelty.unseen.macro)]);
+  return alignTable(rows);
+}
+
+/** The heading of a seen/unseen table. */
+export function noveltyHeading(novelty: NoveltyScores): string {
+  return `Seen and unseen entities (strict; unseen: the entity's string never occurs as an entity of its type in training, ${novelty.trainEntities} distinct training entities)`;
+}
+
 export interface FormatOptions {
   /** Add the relaxed (overlap) scores beside the strict ones. */
   relaxed?: boolean;
@@ -73,6 +92,8 @@ export function formatEntityReport(report: EntityEvalReport, options: FormatOpti
   if (relaxed) macro.push(...macroCells(report.relaxed.macro));
   rows.push(macro);
   out.push(alignTable(rows));
+
+  if (report.novelty) out.push('', noveltyHeading(report.novelty), formatNoveltyTable(report.novelty, report.types));
 
   out.push('', 'Type confusion (rows gold, columns predicted; exact-span matches)');
   const cols = [...report.types, MISSED];
