@@ -241,7 +241,8 @@ export function forwardBackward(em32: Float32Array, T: number, p: CrfParams): La
       m -= lse;
     }
     rowMax[t] = m;
-    for (let y = 0; y < K; y++) psi[o + y] = Math.exp(em[o + y] - m);
+    // psi of row 0 is never read (the forward starts from start + em); exp(0) is exactly 1
+    if (t > 0) for (let y = 0; y < K; y++) psi[o + y] = em[o + y] === m ? 1 : Math.exp(em[o + y] - m);
   }
   const { expTrans, transMax } = expTransOf(p);
   // forward
