@@ -7,6 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { type SplitMode, SPLIT_MODES, isSplitMode } from '../corpus/split.js';
 import type { Architecture } from '../model/layout.js';
 import { type AdamOptions, DEFAULT_ADAM, validateAdam } from './backend.js';
 
@@ -54,6 +55,11 @@ export interface TrainConfig {
    * held out either way.
    */
   trainOn: 'train' | 'train+dev';
+  /**
+   * how the corpus's records are split into train/dev/test (src/corpus/split.ts): 'random' (seeded shuffle, seed
+   * 2017; the paper's protocol) or 'blocked' (contiguous by record id: test = the last 10 %, dev = the 10 % before).
+   */
+  split: SplitMode;
   /** maximum epochs (with trainOn 'train+dev': exactly this many) */
   epochs: number;
   /** stop after this many epochs without a better dev F1 (0 = never stop early) */
@@ -91,6 +97,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   ema: 0,
   batchSize: 32,
   trainOn: 'train',
+  split: 'random',
   epochs: 30,
   patience: 5,
   seed: 1,
@@ -127,7 +134,7 @@ export const EMBEDDING_KINDS = ['char', 'word', 'bigram'] as const;
  * Config fields added after the first models, caches and fingerprints were made. identityOf() leaves them out
  * while they hold their defaults, so what was keyed before they existed keeps its key.
  */
-export const LATER_FIELDS = ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema', 'trainOn', 'extraTrain'] as const;
+export const LATER_FIELDS = ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema', 'trainOn', 'extraTrain', 'split'] as const;
 
 /** The config fields that decide what a run trains, for cache keys and fingerprints (later fields at their defaults dropped). */
 export function identityOf(c: TrainConfig): Record<string, unknown> {
@@ -167,6 +174,7 @@ export function resolveConfig(partial: Partial<Omit<TrainConfig, 'optimizer'>> &
   if (!(typeof c.ema === 'number' && c.ema >= 0 && c.ema < 1)) throw new Error(`config: ema must be in [0, 1), got ${JSON.stringify(c.ema)}`);
   int('batchSize', 1);
   if (c.trainOn !== 'train' && c.trainOn !== 'train+dev') throw new Error(`config: trainOn must be 'train' or 'train+dev', got ${JSON.stringify(c.trainOn)}`);
+  if (!isSplitMode(c.split)) throw new Error(`config: split must be ${SPLIT_MODES.map((m) => `'${m}'`).join(' or ')}, got ${JSON.stringify(c.split)}`);
   int('epochs', 1);
   int('patience', 0);
   int('seed', 0);

@@ -26,8 +26,11 @@ function kernels(): Uint8Array {
   return kernelsBytes;
 }
 
-/** Tags `docs` with the model and scores the result against their gold entities. */
-export async function evaluateModel(model: Uint8Array, docs: readonly Doc[]): Promise<ModelEvaluation> {
+/**
+ * Tags `docs` with the model and scores the result against their gold entities. With `train` (the documents the
+ * model was trained on) each report also holds the seen / unseen entity scores (EntityEvalReport.novelty).
+ */
+export async function evaluateModel(model: Uint8Array, docs: readonly Doc[], options: { train?: readonly Doc[] } = {}): Promise<ModelEvaluation> {
   if (!(model instanceof Uint8Array)) throw new TypeError(`evaluateModel: expected model bytes (Uint8Array), got ${typeof model}`);
   if (!Array.isArray(docs) || docs.length === 0) throw new Error('evaluateModel: expected at least one gold document');
   const tagger = await createTagger({ model, kernels: kernels() });
@@ -44,8 +47,8 @@ export async function evaluateModel(model: Uint8Array, docs: readonly Doc[]): Pr
   const seconds = (performance.now() - t0) / 1000;
   const chars = texts.reduce((a, t) => a + t.length, 0) * 2;
   return {
-    withConsistency: evaluateEntities(docs, on, { pairBy: 'order' }),
-    withoutConsistency: evaluateEntities(docs, off, { pairBy: 'order' }),
+    withConsistency: evaluateEntities(docs, on, { pairBy: 'order', train: options.train }),
+    withoutConsistency: evaluateEntities(docs, off, { pairBy: 'order', train: options.train }),
     charsPerSecond: chars / seconds,
   };
 }

@@ -1,5 +1,6 @@
 /**
- * A full training run on a labelled corpus: read → split by record (80/10/10, fixed seed) → feature space
+ * A full training run on a labelled corpus: read → split by record (80/10/10: seeded shuffle, seed 2017, or
+ * config.split 'blocked': contiguous by record id) → feature space
  * (segmenter dictionary, vocabularies, tag set) → sentences → train with early stopping on dev F1 → the best
  * model written through src/model/format.ts (f32 and int8-per-row) with its learning curve and a summary.
  *
@@ -17,12 +18,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildConsistencyTable } from '../consistency/index.js';
 import { wordRowsPerWord } from '../features/index.js';
-import { CORPUS_FORMATS, type CorpusFormat, type Split, isCorpusFormat, recordIdOf, looksLikeCcksIds, splitByRecord } from '../corpus/index.js';
+import { CORPUS_FORMATS, type CorpusFormat, type Split, type SplitMode, isCorpusFormat, recordIdOf, looksLikeCcksIds, splitByRecord } from '../corpus/index.js';
 import { readCorpus } from '../io/corpus-io.js';
 import type { Doc } from '../corpus/document.js';
 import type { Weights } from '../model/layout.js';
 import { type ModelHeader, writeModel } from '../model/format.js';
-import type { EntityEvalReport, ScoreSet } from '../eval/index.js';
+import type { EntityEvalReport, NoveltyScores, ScoreSet } from '../eval/index.js';
 import { WasmBackend } from './backend.js';
 import type { EpochReport } from './checkpoint.js';
 import { type TrainConfig, architectureFor, loadConfig, resolveConfig } from './config.js';
@@ -64,12 +65,15 @@ export interface DocumentMetrics {
   consistency: { strict: ScoreSet; relaxed: ScoreSet };
   /** consistency check layer off */
   noConsistency: { strict: ScoreSet; relaxed: ScoreSet };
+  /** strict scores of the test entities seen in the training part and of the unseen ones (consistency on) */
+  novelty?: NoveltyScores;
 }
 
 /** The part of an evaluateModel report that goes into a model header. */
 export function documentMetrics(e: ModelEvaluation): DocumentMetrics {
   const pick = (r: EntityEvalReport) => ({ strict: r.strict, relaxed: r.relaxed });
-  return { level: 'document', docs: e.withConsistency.docs, consistency: pick(e.withConsistency), noConsistency: pick(e.withoutConsistency) };
+  const novelty = e.withConsistency.novelty;
+  return { level: 'document', docs: e.withConsistency.docs, consistency: pick(e.withConsistency), noConsistency: pick(e.withoutConsistency), ...(novelty ? { novelty } : {}) };
 }
 
 export interface RunSummary {
@@ -88,8 +92,8 @@ export interface RunSummary {
   models: { f32: string; int8: string };
   /** evaluateModel on the test documents (only with `evaluate`); absent when the test split is empty */
   evaluation?: { f32: ModelEvaluation; int8: ModelEvaluation };
-  /** the record split (ids on each side) */
-  split: { seed: number; recordKey: string; train: string[]; dev: string[]; test: string[] };
+  /** the record split (mode: config.split, absent in summaries made before it existed; ids on each side) */
+  split: { mode?: SplitMode; seed: number; recordKey: string; train: string[]; dev: string[]; test: string[] };
 }
 
 function header(space: FeatureSpace, config: TrainConfig, arch: ReturnType<typeof architectureFor>, consistency: ReturnType<typeof buildConsistencyTable>, opts: RunOptions, extra: Record<string, unknown>): ModelHeader {
@@ -117,11 +121,12 @@ function header(space: FeatureSpace, config: TrainConfig, arch: ReturnType<typeo
 
 /**
  * The corpus at `data` split the way every run splits it: by record (CCKS ids: all sections of a record on one
- * side), 80/10/10, seed 2017 (src/corpus/split.ts defaults). Lenient reading: bad spans are skipped and counted.
+ * side), 80/10/10, seed 2017 (src/corpus/split.ts defaults); `mode` 'blocked': contiguous by record id instead.
+ * Lenient reading: bad spans are skipped and counted.
  */
-export async function readSplit(data: string, format?: CorpusFormat): Promise<{ split: Split; issues: number }> {
+export async function readSplit(data: string, format?: CorpusFormat, mode: SplitMode = 'random'): Promise<{ split: Split; issues: number }> {
   const corpus = await readCorpus(data, { format, strict: false });
-  const split = splitByRecord(corpus.docs, looksLikeCcksIds(corpus.docs) ? { recordKey: recordIdOf } : {});
+  const split = splitByRecord(corpus.docs, { mode, ...(looksLikeCcksIds(corpus.docs) ? { recordKey: recordIdOf } : {}) });
   return { split, issues: corpus.issues.length };
 }
 
@@ -135,7 +140,7 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   const { config } = opts;
   mkdirSync(opts.out, { recursive: true });
   const t0 = performance.now();
-  const { split: corpusSplit, issues } = await readSplit(opts.data, opts.format);
+  const { split: corpusSplit, issues } = await readSplit(opts.data, opts.format, config.split);
   if (issues) log(`corpus: ${issues} issue(s) while reading (skipped)`);
   // a final fit (config.trainOn 'train+dev') trains on the dev records too and selects nothing on dev (the trainer
   // keeps the last epoch); the record split itself, and so the held-out test split, is the same either way
@@ -236,7 +241,9 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   let evaluation: RunSummary['evaluation'];
   if (opts.evaluate && split.test.length > 0) {
     // document-level figures through the tagger; each file is scored on its own and carries its own figures
-    evaluation = { f32: await evaluateModel(readFileSync(f32Path), split.test), int8: await evaluateModel(readFileSync(q8Path), split.test) };
+    // seen / unseen entities: against the documents the network was fitted on (a final fit: train + dev)
+    const train = { train: split.train };
+    evaluation = { f32: await evaluateModel(readFileSync(f32Path), split.test, train), int8: await evaluateModel(readFileSync(q8Path), split.test, train) };
     writeBoth({ testDocuments: documentMetrics(evaluation.f32) }, { testDocuments: documentMetrics(evaluation.int8) });
   } else if (opts.evaluate) {
     log('evaluate: the test split is empty, no document-level figures');
@@ -255,6 +262,7 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
     models: { f32: f32Path, int8: q8Path },
     evaluation,
     split: {
+      mode: config.split,
       seed: split.manifest.seed,
       recordKey: split.manifest.recordKey,
       train: split.manifest.train.records,

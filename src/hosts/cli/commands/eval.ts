@@ -2,7 +2,7 @@ import { conllevalDocs, evaluateEntities, formatConlleval, formatEntityReport, t
 import { EXIT_OK, UsageError, encodingOption, formatOption, out, parseCommandArgs, requireOption, stringOption, type Command } from '../command.js';
 import { entityCount, readCorpusArg, reportIssues } from '../shared.js';
 
-const usage = `Usage: cner eval --gold G --pred P [--json] [--relaxed]
+const usage = `Usage: cner eval --gold G --pred P [--train T] [--json] [--relaxed]
 
 Scores predicted entities against gold entities: strict (exact span and type) and relaxed (overlapping span,
 same type) precision, recall and F1 — per type, micro and macro — a type confusion matrix and an error breakdown
@@ -10,10 +10,15 @@ same type) precision, recall and F1 — per type, micro and macro — a type con
 Documents pair by id, or by position when the ids differ (e.g. Yidu files); paired texts must be identical.
 Either path may be - for stdin (yidu, jsonl or bio), e.g. cner tag --input gold.jsonl | cner eval --gold gold.jsonl --pred -
 Figures with no value (a precision without predicted entities, a recall without gold ones) print n/a.
+With --train (the corpus the model was trained on, e.g. the train.jsonl of cner split) the report adds strict
+scores on SEEN and UNSEEN entities: a gold entity is unseen when its string never occurs as an entity of its type
+in T, a predicted entity likewise by its string and predicted type.
 
 Options:
   --gold PATH          gold corpus (required)
   --pred PATH          predicted corpus (required)
+  --train PATH         training corpus: adds the seen / unseen entity scores
+  --train-format FMT   format of the training corpus (default: detected)
   --gold-format FMT    format of the gold corpus (default: detected)
   --pred-format FMT    format of the predicted corpus (default: detected)
   --json               print the full report as JSON instead of tables
@@ -34,6 +39,8 @@ export const evalCommand: Command = {
       {
         gold: { type: 'string' },
         pred: { type: 'string' },
+        train: { type: 'string' },
+        'train-format': { type: 'string' },
         'gold-format': { type: 'string' },
         'pred-format': { type: 'string' },
         json: { type: 'boolean' },
@@ -51,17 +58,20 @@ export const evalCommand: Command = {
     if (!['auto', 'id', 'order'].includes(pairBy)) throw new UsageError(`option --pair-by: expected auto, id or order, got '${pairBy}'`);
     const strict = values.lenient !== true;
     const encoding = encodingOption(values);
-    if (goldPath === '-' && predPath === '-') throw new UsageError('only one of --gold and --pred can be - (stdin)');
+    const trainPath = stringOption(values, 'train');
+    if ([goldPath, predPath, trainPath].filter((p) => p === '-').length > 1) throw new UsageError('only one of --gold, --pred and --train can be - (stdin)');
     const gold = await readCorpusArg(goldPath, 'gold corpus', { format: formatOption(values, 'gold-format'), strict, encoding });
     const pred = await readCorpusArg(predPath, 'predicted corpus', { format: formatOption(values, 'pred-format'), strict, encoding });
     reportIssues(gold.issues, goldPath);
     reportIssues(pred.issues, predPath);
+    const train = trainPath === undefined ? undefined : await readCorpusArg(trainPath, 'training corpus', { format: formatOption(values, 'train-format'), strict, encoding });
+    if (train) reportIssues(train.issues, trainPath!);
 
-    const report = evaluateEntities(gold.docs, pred.docs, { pairBy });
+    const report = evaluateEntities(gold.docs, pred.docs, { pairBy, train: train?.docs });
     const conll = values.conlleval === true ? conllevalDocs(gold.docs, pred.docs, { pairBy }) : undefined;
     if (values.json === true) {
       const side = (p: string, r: typeof gold) => ({ path: p, format: r.format, docs: r.docs.length, entities: entityCount(r.docs) });
-      out(JSON.stringify({ gold: side(goldPath, gold), pred: side(predPath, pred), ...report, ...(conll ? { conlleval: conll } : {}) }, null, 2));
+      out(JSON.stringify({ gold: side(goldPath, gold), pred: side(predPath, pred), ...(train ? { train: side(trainPath!, train) } : {}), ...report, ...(conll ? { conlleval: conll } : {}) }, null, 2));
     } else {
       out(formatEntityReport(report, { relaxed: values.relaxed === true }));
       if (conll) out('conlleval (per-character BIO tags)\n' + formatConlleval(conll));

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_RATIOS, DEFAULT_SEED, looksLikeCcksIds, recordIdOf, splitByRecord } from '../../../corpus/index.js';
+import { DEFAULT_RATIOS, DEFAULT_SEED, SPLIT_MODES, isSplitMode, looksLikeCcksIds, recordIdOf, splitByRecord } from '../../../corpus/index.js';
 import { writeCorpus } from '../../../io/corpus-io.js';
 import { writeFileAtomic } from '../../../io/output-file.js';
 import { EXIT_OK, UsageError, encodingOption, formatOption, integerOption, out, parseCommandArgs, requireOption, stringOption, type Command } from '../command.js';
@@ -9,7 +9,7 @@ import { ensureWritable, readCorpusArg, reportIssues } from '../shared.js';
 
 export const SPLIT_MANIFEST = 'split-manifest.json';
 
-const usage = `Usage: cner split INPUT --out DIR [--seed N] [--ratios 80,10,10]
+const usage = `Usage: cner split INPUT --out DIR [--split random|blocked] [--seed N] [--ratios 80,10,10]
 
 Splits a corpus by RECORD into train/dev/test with a seeded shuffle (the same on every run and machine) and
 writes DIR/train.jsonl, DIR/dev.jsonl, DIR/test.jsonl and DIR/${SPLIT_MANIFEST} (seed, ratios and the record
@@ -17,6 +17,8 @@ ids of each side). All documents of a record land on the same side. INPUT - read
 
 Options:
   --out DIR            output folder (required)
+  --split MODE         random (default): a seeded shuffle of the records; blocked: the records in id order,
+                       test = the last 10 %, dev = the 10 % before, train = the rest (new records; no seed)
   --seed N             shuffle seed (default ${DEFAULT_SEED})
   --ratios A,B,C       train,dev,test proportions (default ${DEFAULT_RATIOS.join(',')})
   --record-key KEY     auto (default): the CCKS record number when the input is CCKS 2017 data (every id
@@ -48,6 +50,7 @@ export const splitCommand: Command = {
       argv,
       {
         out: { type: 'string' },
+        split: { type: 'string' },
         seed: { type: 'string' },
         ratios: { type: 'string' },
         'record-key': { type: 'string' },
@@ -59,6 +62,8 @@ export const splitCommand: Command = {
       { min: 1, max: 1, names: 'INPUT' },
     );
     const outDir = requireOption(values, 'out');
+    const mode = stringOption(values, 'split') ?? 'random';
+    if (!isSplitMode(mode)) throw new UsageError(`option --split: expected ${SPLIT_MODES.join(' or ')}, got '${mode}'`);
     const seed = integerOption(values, 'seed', DEFAULT_SEED);
     const ratios = parseRatios(stringOption(values, 'ratios'));
     const keyChoice = stringOption(values, 'record-key') ?? 'auto';
@@ -70,7 +75,7 @@ export const splitCommand: Command = {
     const read = await readCorpusArg(input, 'input', { format: from, strict: values.lenient !== true, encoding: encodingOption(values) });
     reportIssues(read.issues, input);
     const byRecord = keyChoice === 'ccks' || (keyChoice === 'auto' && (read.format === 'ccks' || looksLikeCcksIds(read.docs)));
-    const split = splitByRecord(read.docs, byRecord ? { seed, ratios, recordKey: recordIdOf } : { seed, ratios });
+    const split = splitByRecord(read.docs, byRecord ? { mode, seed, ratios, recordKey: recordIdOf } : { mode, seed, ratios });
 
     await mkdir(outDir, { recursive: true });
     for (const side of ['train', 'dev', 'test'] as const) await writeCorpus(path.join(outDir, `${side}.jsonl`), split[side], { format: 'jsonl' });
@@ -82,7 +87,8 @@ export const splitCommand: Command = {
       const m = split.manifest[side];
       rows.push([side, String(m.records.length), String(m.docs), String(m.entities)]);
     }
-    out(`split ${split.manifest.records} records (key ${split.manifest.recordKey}, seed ${seed}, ratios ${ratios.join(',')}) into ${outDir}`);
+    const how = mode === 'blocked' ? 'blocked by record id' : `seed ${seed}`;
+    out(`split ${split.manifest.records} records (key ${split.manifest.recordKey}, ${how}, ratios ${ratios.join(',')}) into ${outDir}`);
     out(alignTable(rows));
     return EXIT_OK;
   },

@@ -9,7 +9,8 @@
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { alignTable, type EntityEvalReport, type Prf } from '../../../eval/index.js';
+import { alignTable, type EntityEvalReport, formatNoveltyTable, noveltyHeading, type Prf } from '../../../eval/index.js';
+import { SPLIT_MODES, isSplitMode } from '../../../corpus/split.js';
 import { sha256Hex } from '../../../model/sha256.js';
 import { DEFAULT_PRETRAIN, EMBEDDING_KINDS, type PretrainSettings, type TrainConfig, resolveConfig } from '../../../train/config.js';
 import type { ModelEvaluation } from '../../../train/evaluate.js';
@@ -135,6 +136,10 @@ export function formatEvaluation(evaluation: { f32: ModelEvaluation; int8: Model
     'F1 by model (no-cons = consistency check off):',
     formatF1Comparison({ f32: evaluation.f32, int8: evaluation.int8 }),
     '',
+    ...(['f32', 'int8'] as const).flatMap((k) => {
+      const r = evaluation[k].withConsistency;
+      return r.novelty ? [`${k} model, consistency check on. ${noveltyHeading(r.novelty)}:`, formatNoveltyTable(r.novelty, r.types), ''] : [];
+    }),
     `tagging speed: f32 ${Math.round(evaluation.f32.charsPerSecond)} chars/s, int8 ${Math.round(evaluation.int8.charsPerSecond)} chars/s (one thread)`,
   ].join('\n');
 }
@@ -235,6 +240,8 @@ Options:
   --epochs N             maximum epochs
   --max-minutes N        stop training after N minutes (a checkpoint is kept; continue with --resume)
   --seed N               training seed (initialisation, batches, dropout); the split seed stays 2017
+  --split MODE           random (default: seeded shuffle of the records, seed 2017) or blocked (records in id
+                         order: test = the last 10 %, dev = the 10 % before, train = the rest: new records)
   --resume               continue from DIR/checkpoint.bin
   --force                train from scratch into a DIR that already holds a model or checkpoint
   --quiet                no progress bar
@@ -276,6 +283,7 @@ export const trainCommand: Command = {
         epochs: { type: 'string' },
         'max-minutes': { type: 'string' },
         seed: { type: 'string' },
+        split: { type: 'string' },
         resume: { type: 'boolean' },
         force: { type: 'boolean' },
         quiet: { type: 'boolean' },
@@ -311,6 +319,9 @@ export const trainCommand: Command = {
       if (workers !== undefined) over.workers = workers;
       if (epochs !== undefined) over.epochs = epochs;
       if (seed !== undefined) over.seed = seed;
+      const splitMode = stringOption(values, 'split');
+      if (splitMode !== undefined && !isSplitMode(splitMode)) throw new UsageError(`option --split: expected ${SPLIT_MODES.join(' or ')}, got '${splitMode}'`);
+      if (splitMode !== undefined) over.split = splitMode;
       const embeddings = values['no-pretrain'] === true ? {} : { ...config.embeddings };
       for (const [flag, key] of [['char-emb', 'char'], ['word-emb', 'word'], ['bigram-emb', 'bigram']] as const) {
         const f = stringOption(values, flag);
@@ -349,7 +360,7 @@ export const trainCommand: Command = {
     const { readSplit, readUnlabeled, runTraining } = await import('../../../train/run.js');
     if (makeThem) {
       const { buildRunSegmenter, makeVectors } = await import('../../../train/vectors.js');
-      const { split } = await readSplit(data, format);
+      const { split } = await readSplit(data, format, config.split);
       // the documents the network is fitted on (a final fit adds dev), never the test split; the words of the run's segmenter
       const fitDocs = config.trainOn === 'train+dev' ? [...split.train, ...split.dev] : split.train;
       const extra = unlabeled ? readUnlabeled(unlabeled) : [];
