@@ -6,6 +6,12 @@
  *   tsx scripts/experiments.ts [--seeds 1,2,3] [--epochs N] [--max-minutes N] [--only NAME,...] [--out runs/experiments]
  *       [--data ../shared/data/ccks2017/train] [--unlabeled FILE] [--config configs/paper.json] [--workers N]
  *       [--pretrain-iterations N] [--crf-optimizer lbfgs|adagrad] [--crf-iterations N] [--estimate] [--no-docs | --write-docs]
+ *       [--split random|blocked]
+ *
+ * --split blocked (issue 16) runs the variants on the blocked split (records in id order: test = the last 10 %, dev
+ * = the 10 % before) instead of the seeded random one; its runs are cached apart, in <out>/split-blocked/, and the
+ * report files are left alone unless --write-docs (they describe the random split). Every table has an unseen-F1
+ * column: strict F1 on the test entities whose string never occurs as an entity of its type in the train part.
  *
  * --estimate prints the plan and a time estimate and stops. docs/experiments.md and README.md are written only for the
  * default data (../shared/data/ccks2017/train) unless --write-docs; --no-docs never writes them (trial runs).
@@ -21,8 +27,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { CorpusFormat } from '../src/corpus/index.js';
-import { isCorpusFormat } from '../src/corpus/index.js';
+import type { CorpusFormat, SplitMode } from '../src/corpus/index.js';
+import { SPLIT_MODES, isCorpusFormat, isSplitMode } from '../src/corpus/index.js';
 import { alignTable, type EntityEvalReport, type ScoreSet } from '../src/eval/index.js';
 import { type TrainConfig, identityOf, resolveConfig } from '../src/train/config.js';
 import { runFeatureCrfExperiment } from '../src/train/featcrf/index.js';
@@ -112,6 +118,8 @@ export interface ExperimentOptions {
   pretrainIterations?: number;
   crfOptimizer?: 'lbfgs' | 'adagrad';
   crfIterations?: number;
+  /** the record split (default 'random'; 'blocked': contiguous by record id, runs cached in <out>/split-blocked/) */
+  split?: SplitMode;
   /** where to write the report (default <project>/docs/experiments.md; null = nowhere) */
   docsPath?: string | null;
   /** README with the markers (default <project>/README.md; null = leave alone) */
@@ -126,6 +134,8 @@ export interface ExperimentOptions {
 export interface RunScores {
   strict: number;
   relaxed: number;
+  /** strict F1 on the unseen test entities (absent for runs scored before it existed, and for the feature CRF) */
+  unseen?: number;
   perType: Record<string, { strict: number; relaxed: number }>;
 }
 
@@ -135,6 +145,8 @@ export interface VariantRow {
   runs: RunScores[];
   strict: { mean: number; std: number };
   relaxed: { mean: number; std: number };
+  /** unseen-entity strict F1 over the runs that have it */
+  unseen: { mean: number; std: number; n: number };
   perType: Record<string, { strict: { mean: number; std: number }; relaxed: { mean: number; std: number } }>;
   /** strict F1 mean minus the full model's (points), when both are there */
   delta?: number;
@@ -174,10 +186,10 @@ export function meanStd(xs: readonly number[]): { mean: number; std: number } {
   return { mean, std: Math.sqrt(v) };
 }
 
-export function scoresOf(report: { strict: ScoreSet; relaxed: ScoreSet }): RunScores {
+export function scoresOf(report: Pick<EntityEvalReport, 'strict' | 'relaxed' | 'novelty'>): RunScores {
   const perType: RunScores['perType'] = {};
   for (const t of Object.keys(report.strict.perType)) perType[t] = { strict: report.strict.perType[t].f1, relaxed: report.relaxed.perType[t]?.f1 ?? 0 };
-  return { strict: report.strict.micro.f1, relaxed: report.relaxed.micro.f1, perType };
+  return { strict: report.strict.micro.f1, relaxed: report.relaxed.micro.f1, ...(report.novelty ? { unseen: report.novelty.unseen.micro.f1 } : {}), perType };
 }
 
 /** Rows of the variants (in VARIANTS order) from per-seed scores. */
@@ -191,7 +203,8 @@ export function aggregate(variants: readonly VariantSpec[], scores: Map<string, 
     for (const t of types) {
       perType[t] = { strict: meanStd(runs.map((r) => r.perType[t]?.strict ?? 0)), relaxed: meanStd(runs.map((r) => r.perType[t]?.relaxed ?? 0)) };
     }
-    return { variant: v, seeds, runs, strict: meanStd(runs.map((r) => r.strict)), relaxed: meanStd(runs.map((r) => r.relaxed)), perType };
+    const unseen = runs.flatMap((r) => (r.unseen === undefined ? [] : [r.unseen]));
+    return { variant: v, seeds, runs, strict: meanStd(runs.map((r) => r.strict)), relaxed: meanStd(runs.map((r) => r.relaxed)), unseen: { ...meanStd(unseen), n: unseen.length }, perType };
   });
   const full = rows.find((r) => r.variant.name === FULL);
   for (const r of rows) {
@@ -211,23 +224,23 @@ const paperCell = (v: VariantSpec) => (v.paper ? `${v.paper.about ? '≈ ' : ''}
 /** The main table as Markdown: variant, what, strict and relaxed micro F1 (mean ± std), Δ vs the full model, the paper's Δ. */
 export function markdownTable(rows: readonly VariantRow[]): string {
   const lines = [
-    '| variant | model | strict F1 | relaxed F1 | Δ strict | Δ relaxed | paper Δ | seeds |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
+    '| variant | model | strict F1 | relaxed F1 | unseen F1 | Δ strict | Δ relaxed | paper Δ | seeds |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     const n = r.runs.length;
     const name = r.variant.name === FULL ? `**${r.variant.name}**` : r.variant.name;
-    lines.push(`| ${name} | ${r.variant.what} | ${pm(r.strict, n)} | ${pm(r.relaxed, n)} | ${r.variant.name === FULL ? '0' : signed(r.delta)} | ${r.variant.name === FULL ? '0' : signed(r.deltaRelaxed)} | ${paperCell(r.variant)} | ${n} |`);
+    lines.push(`| ${name} | ${r.variant.what} | ${pm(r.strict, n)} | ${pm(r.relaxed, n)} | ${pm(r.unseen, r.unseen.n)} | ${r.variant.name === FULL ? '0' : signed(r.delta)} | ${r.variant.name === FULL ? '0' : signed(r.deltaRelaxed)} | ${paperCell(r.variant)} | ${n} |`);
   }
   return lines.join('\n');
 }
 
 /** The same as a plain-text table for the terminal. */
 export function textTable(rows: readonly VariantRow[]): string {
-  const t: string[][] = [['variant', 'strict F1', 'relaxed F1', 'Δ strict', 'Δ relaxed', 'paper Δ', 'seeds']];
+  const t: string[][] = [['variant', 'strict F1', 'relaxed F1', 'unseen F1', 'Δ strict', 'Δ relaxed', 'paper Δ', 'seeds']];
   for (const r of rows) {
     const n = r.runs.length;
-    t.push([r.variant.name, pm(r.strict, n), pm(r.relaxed, n), r.variant.name === FULL ? '0' : signed(r.delta), r.variant.name === FULL ? '0' : signed(r.deltaRelaxed), paperCell(r.variant), String(n)]);
+    t.push([r.variant.name, pm(r.strict, n), pm(r.relaxed, n), pm(r.unseen, r.unseen.n), r.variant.name === FULL ? '0' : signed(r.delta), r.variant.name === FULL ? '0' : signed(r.deltaRelaxed), paperCell(r.variant), String(n)]);
   }
   return alignTable(t);
 }
@@ -375,11 +388,14 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
     embeddings: {},
     ...(opts.epochs ? { epochs: opts.epochs } : {}),
     ...(opts.workers ? { workers: opts.workers } : {}),
+    ...(opts.split ? { split: opts.split } : {}),
   });
   const budget = { epochs: base.epochs, maxMinutes: opts.maxMinutes ?? null };
   const crfBudget = { optimizer: opts.crfOptimizer ?? 'lbfgs', iterations: opts.crfIterations ?? null };
 
-  const { split } = await readSplit(opts.data, opts.format);
+  const { split } = await readSplit(opts.data, opts.format, base.split);
+  // blocked-split runs live apart from the random split's (their keys differ too)
+  const runsDir = base.split === 'random' ? out : join(out, `split-${base.split}`);
   if (split.test.length === 0 || split.dev.length === 0) throw new Error(`${opts.data}: too few records for a train/dev/test split`);
   const unlabeled = opts.unlabeled ? readUnlabeled(opts.unlabeled) : [];
   const dataKey = { data: resolve(opts.data), format: opts.format ?? null, unlabeled: opts.unlabeled ? resolve(opts.unlabeled) : null, train: split.manifest.train.records };
@@ -413,7 +429,7 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
       config = resolveConfig({ ...config, embeddings: emb });
     }
     for (const seed of opts.seeds) {
-      const dir = join(out, v.name, `seed-${seed}`);
+      const dir = join(runsDir, v.name, `seed-${seed}`);
       const c = v.kind === 'neural' ? resolveConfig({ ...config, seed }) : config;
       const key = keyOf(v.kind === 'crf' ? { kind: 'crf', dataKey, seed } : { kind: v.kind, dataKey, segmenter, pretrained: v.pretrained !== false, pretrain, config: configKey(c) });
       const m = readJson<CachedMetrics>(join(dir, 'metrics.json'));
@@ -568,13 +584,14 @@ async function main(argv: string[]): Promise<number> {
       estimate: { type: 'boolean' },
       'no-docs': { type: 'boolean' },
       'write-docs': { type: 'boolean' },
+      split: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     process.stdout.write(`usage: tsx scripts/experiments.ts [--seeds 1,2,3] [--epochs N] [--max-minutes N] [--only NAME,...] [--out DIR]
        [--data DIR] [--unlabeled FILE] [--config FILE] [--format FMT] [--workers N] [--pretrain-iterations N]
-       [--crf-optimizer lbfgs|adagrad] [--crf-iterations N] [--estimate] [--no-docs | --write-docs]
+       [--crf-optimizer lbfgs|adagrad] [--crf-iterations N] [--estimate] [--no-docs | --write-docs] [--split random|blocked]
 variants: ${VARIANTS.map((v) => v.name).join(', ')}
 `);
     return 0;
@@ -598,15 +615,17 @@ variants: ${VARIANTS.map((v) => v.name).join(', ')}
   const mm = values['max-minutes'] === undefined ? undefined : Number(values['max-minutes']);
   if (mm !== undefined && !(mm > 0)) throw new Error(`--max-minutes: expected a positive number, got ${JSON.stringify(values['max-minutes'])}`);
   // the report speaks for CCKS 2017: it is written for the default data, or on request
-  const writeDocs = !values['no-docs'] && (values['write-docs'] === true || resolve(values.data!) === resolve(DEFAULT_DATA));
-  if (!writeDocs && !values.estimate) process.stderr.write('note: docs/experiments.md and README.md are left alone (other data or --no-docs; --write-docs forces them)\n');
+  const split = values.split ?? 'random';
+  if (!isSplitMode(split)) throw new Error(`--split: expected ${SPLIT_MODES.join(' or ')}, got ${JSON.stringify(split)}`);
+  const writeDocs = !values['no-docs'] && (values['write-docs'] === true || (resolve(values.data!) === resolve(DEFAULT_DATA) && split === 'random'));
+  if (!writeDocs && !values.estimate) process.stderr.write('note: docs/experiments.md and README.md are left alone (other data, --split blocked or --no-docs; --write-docs forces them)\n');
   const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   if (only) runsNeeded(only); // validates the names
   const r = await runExperiments({
     data: values.data!, unlabeled, out: values.out!, config: values.config, format: values.format as CorpusFormat | undefined,
     seeds, epochs: int('epochs', values.epochs, 1), maxMinutes: mm, workers: int('workers', values.workers, 1), only,
     pretrainIterations: int('pretrain-iterations', values['pretrain-iterations'], 1), crfOptimizer: opt as 'lbfgs' | 'adagrad' | undefined,
-    crfIterations: int('crf-iterations', values['crf-iterations'], 1), estimateOnly: values.estimate,
+    crfIterations: int('crf-iterations', values['crf-iterations'], 1), estimateOnly: values.estimate, split,
     ...(writeDocs ? {} : { docsPath: null, readmePath: null }),
   });
   if (!values.estimate) process.stdout.write(`${r.table}\n(${r.trained.length} run(s) trained now, ${r.runs.filter((x) => x.cached).length} from the cache)\n`);
