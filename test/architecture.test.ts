@@ -1,6 +1,7 @@
 /**
  * The layering of ARCHITECTURE.md, checked on the import statements of src/:
- * - a folder imports only folders on its own floor or below (data flows one way);
+ * - a folder imports only folders on its own floor or below (data flows one way), and store/ never imports train/
+ *   or io/ (storage never loads the training stack; the retraining job in retrain/ joins them);
  * - the platform-neutral code (everything the Worker and the browser load) imports no `node:` module,
  *   no AWS SDK and no Node-only file, so it runs unchanged in Node, workerd and browsers.
  */
@@ -19,12 +20,18 @@ const FLOORS: Record<string, number> = {
   tagger: 3, index: 3,
   train: 4, io: 4,
   store: 5,
-  hosts: 6,
+  retrain: 6,
+  hosts: 7,
+};
+
+/** Lower floors a part must still not import: storage never loads the training stack (src/retrain/ joins them). */
+const NEVER: Record<string, string[]> = {
+  store: ['train', 'io'],
 };
 
 /** Node-only files inside otherwise platform-neutral floors (they never reach a Worker or browser bundle). */
 const NODE_ONLY = new Set([
-  'store/file.ts', 'store/open.ts', 'store/s3.ts', 'store/node.ts', 'store/retrain.ts', 'store/retrain-worker.ts',
+  'store/file.ts', 'store/open.ts', 'store/s3.ts', 'store/node.ts',
 ]);
 const NEUTRAL_FLOORS = new Set(['text', 'tags', 'features', 'corpus', 'model', 'segment', 'eval', 'consistency', 'tagger', 'index', 'store']);
 const NEUTRAL_HOST_FILES = new Set(['hosts/worker.ts', 'hosts/browser.ts', 'hosts/http/app.ts', 'hosts/http/schemas.ts', 'hosts/http/openapi.ts', 'hosts/http/page.ts', 'hosts/http/render.ts', 'hosts/http/model-source.ts', 'hosts/http/worker-handler.ts']);
@@ -59,6 +66,19 @@ describe('architecture', () => {
         if (target.startsWith('..')) continue; // build/kernels.wasm, models/…
         const to = FLOORS[part(target)];
         if (to === undefined || to > from) bad.push(`${f.rel} (floor ${from}) imports ${target} (floor ${to})`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('store never imports train or io', () => {
+    const bad: string[] = [];
+    for (const f of all) {
+      const never = NEVER[part(f.rel)] ?? [];
+      for (const s of f.specs) {
+        if (!s.startsWith('.')) continue;
+        const target = relative(src, normalize(join(src, dirname(f.rel), s))).split('\\').join('/');
+        if (never.includes(part(target))) bad.push(`${f.rel} imports ${target}`);
       }
     }
     expect(bad).toEqual([]);

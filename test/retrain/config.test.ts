@@ -15,7 +15,7 @@ import {
   parseRetrainConfig,
   retrainSplit,
   RetrainConfigError,
-} from '../../src/store/retrain.js';
+} from '../../src/retrain/index.js';
 import type { ManifestEntry } from '../../src/store/manifest.js';
 import { synthDocs } from './synth.js';
 

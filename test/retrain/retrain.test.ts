@@ -13,7 +13,7 @@ import { acquireLock, readLock } from '../../src/store/lock.js';
 import { currentModel, MANIFEST_KEY, publishModel, readManifest } from '../../src/store/manifest.js';
 import type { ObjectStore } from '../../src/store/object-store.js';
 import { openStore } from '../../src/store/open.js';
-import { parseRetrainConfig, RETRAIN_EXIT, runRetrain, trainInWorker, type RetrainOutcome, type RetrainRunOptions } from '../../src/store/retrain.js';
+import { parseRetrainConfig, RETRAIN_EXIT, runRetrain, trainInWorker, type RetrainOutcome, type RetrainRunOptions } from '../../src/retrain/index.js';
 import { runTraining } from '../../src/train/run.js';
 import { damage, faulty } from '../store/faulty.js';
 import { randomModel } from '../helpers/random-model.js';

@@ -107,7 +107,7 @@ describe('cner retrain keeps its copy of the training data private and short-liv
   });
 
   it('refuses a scratch root that is a link, and tightens a loose mode to 0700', async () => {
-    const { openScratch } = await import('../../src/store/retrain.js');
+    const { openScratch } = await import('../../src/retrain/index.js');
     const target = join(tmp, 'elsewhere');
     mkdirSync(target);
     const link = join(tmp, 'link-root');

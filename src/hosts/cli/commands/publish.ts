@@ -169,7 +169,7 @@ async function compare(c: CompareInput): Promise<GateDecision> {
     const [{ readCorpus }, { evaluateModel }, { summarizeEvaluation, testSplitId, toModelMetrics }] = await Promise.all([
       import('../../../io/corpus-io.js'),
       import('../../../train/evaluate.js'),
-      import('../../../store/retrain.js'),
+      import('../../../retrain/scores.js'),
     ]);
     let docs;
     try {

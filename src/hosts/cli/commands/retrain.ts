@@ -1,9 +1,9 @@
 /**
- * `cner retrain --config FILE`: the scheduled retraining job (src/store/retrain.ts). Trains on the annotated
+ * `cner retrain --config FILE`: the scheduled retraining job (src/retrain/). Trains on the annotated
  * sources, evaluates the candidate and the current model on the same test split, and publishes only when the
  * gate passes. Exit: 0 published / nothing to do, 1 error, 2 usage, 3 refused by the gate, 4 lock held.
  */
-import { loadRetrainConfig, RetrainConfigError, runRetrain, RETRAIN_EXIT } from '../../../store/retrain.js';
+import { loadRetrainConfig, RetrainConfigError, runRetrain, RETRAIN_EXIT } from '../../../retrain/index.js';
 import { err, out, parseCommandArgs, requireOption, type Command } from '../command.js';
 
 const usage = `Usage: cner retrain --config FILE [--quiet]

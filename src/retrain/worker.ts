@@ -1,5 +1,5 @@
 /**
- * Worker-thread entry of the retraining job's trainer (started by `trainInWorker` in ./retrain.ts): runs
+ * Worker-thread entry of the retraining job's trainer (started by `trainInWorker` in ./train-thread.ts): runs
  * runTraining with the options it is given and posts back its log lines, then the summary or the error.
  * Node only. Training runs here so the job's main thread stays responsive for hours: it renews the store lock,
  * and on SIGINT / SIGTERM it stops this thread, releases the lock and writes its report.
