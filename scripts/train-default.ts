@@ -30,6 +30,7 @@ import { readModel } from '../src/model/format.js';
 import type { SegmenterSpec } from '../src/segment/index.js';
 import { type PretrainSettings, type TrainConfig, resolveConfig } from '../src/train/config.js';
 import { evaluateModel } from '../src/train/evaluate.js';
+import type { NoveltyScores, Prf } from '../src/eval/index.js';
 import { type DocumentMetrics, type RunSummary, documentMetrics, readSplit, readUnlabeled, runTraining } from '../src/train/run.js';
 import type { SegdictVariant } from '../src/train/segdict.js';
 import { buildRunSegmenter, makeVectors } from '../src/train/vectors.js';
@@ -164,6 +165,19 @@ can move by a few tenths of a point.`
   return `Deterministic given the seeds (split 2017, training ${config.seed}, ${w2v}), ${workers}`;
 }
 
+/** The card's seen / unseen section: strict scores of the int8 model (consistency on) on each class. */
+function noveltySection(n: NoveltyScores, types: readonly string[]): string {
+  const rows = ['| type | seen gold | seen P | seen R | seen F1 | unseen gold | unseen P | unseen R | unseen F1 |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const line = (label: string, a: Prf, b: Prf) => rows.push(`| ${label} | ${a.gold} | ${pct(a.precision)} | ${pct(a.recall)} | ${pct(a.f1)} | ${b.gold} | ${pct(b.precision)} | ${pct(b.recall)} | ${pct(b.f1)} |`);
+  for (const t of types) if (n.seen.perType[t]) line(t, n.seen.perType[t], n.unseen.perType[t]);
+  line('**micro**', n.seen.micro, n.unseen.micro);
+  return `### Seen and unseen entities (int8, strict)
+
+An entity is unseen when its string never occurs as an entity of its type in the training documents (${n.trainEntities} distinct); a prediction likewise.
+
+${rows.join('\n')}`;
+}
+
 /** Markdown for the model card. Figures only — never corpus text. */
 export function modelCard(info: ModelCardInfo): string {
   const { config, metrics } = info;
@@ -231,7 +245,7 @@ ${info.corpus.provenance ? `- Provenance: ${info.corpus.provenance}\n` : ''}- Pr
 
 ## Split
 
-By record (all sections of a record on the same side), train/dev/test = 80/10/10, seed ${info.split.seed} (\`splitByRecord\`, record key \`${info.split.recordKey}\`).
+By record (all sections of a record on the same side), train/dev/test = 80/10/10, ${info.split.mode === 'blocked' ? 'blocked: the records in id order, test = the last 10 %, dev = the 10 % before (new records)' : `seed ${info.split.seed}`} (\`splitByRecord\`, record key \`${info.split.recordKey}\`).
 ${config.trainOn === 'train+dev' ? `A final fit: the network was trained on the train and dev parts together for a fixed ${config.epochs} epochs (the best epoch of the same recipe trained on the train part with early stopping on dev), and the last epoch's weights were kept; the test part was never used for training or selection. Every figure below is on the test part.` : 'Training used the train part, early stopping the dev part; every figure below is on the test part.'}
 
 | part | documents | sentences | characters | entities |
@@ -272,7 +286,7 @@ ${table('strict')}
 ### Relaxed
 
 ${table('relaxed')}
-${info.speed ? `\nTagging speed while scoring (one thread, this machine): f32 ${Math.round(info.speed.f32).toLocaleString('en-US')} chars/s, int8 ${Math.round(info.speed.int8).toLocaleString('en-US')} chars/s.\n` : ''}
+${metrics.int8.novelty ? `\n${noveltySection(metrics.int8.novelty, types)}\n` : ''}${info.speed ? `\nTagging speed while scoring (one thread, this machine): f32 ${Math.round(info.speed.f32).toLocaleString('en-US')} chars/s, int8 ${Math.round(info.speed.int8).toLocaleString('en-US')} chars/s.\n` : ''}
 ## Size and training time
 
 - int8 file ${mib(info.models.int8.bytes)}, f32 file ${mib(info.models.f32.bytes)}
@@ -358,8 +372,8 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
     return false;
   };
 
-  // the corpus, split as every run splits it
-  const { split, issues } = await readSplit(opts.data, opts.format);
+  // the corpus, split as every run splits it (the config's split: random, or blocked by record id)
+  const { split, issues } = await readSplit(opts.data, opts.format, file.config.split);
   if (issues) log(`corpus: ${issues} issue(s) while reading (those spans skipped)`);
   if (split.train.length === 0) throw new Error(`${opts.data}: no training documents`);
   const unlabeled = opts.unlabeled ? readUnlabeled(opts.unlabeled) : [];
@@ -448,8 +462,8 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
     if (split.test.length === 0) throw new Error('the test split is empty: nothing to report');
     const t0 = performance.now();
     summary.evaluation = {
-      f32: await evaluateModel(new Uint8Array(readFileSync(summary.models.f32)), split.test),
-      int8: await evaluateModel(new Uint8Array(readFileSync(summary.models.int8)), split.test),
+      f32: await evaluateModel(new Uint8Array(readFileSync(summary.models.f32)), split.test, { train: fitDocs }),
+      int8: await evaluateModel(new Uint8Array(readFileSync(summary.models.int8)), split.test, { train: fitDocs }),
     };
     timing.evaluation = (performance.now() - t0) / 1000;
     saveTiming();

@@ -122,7 +122,7 @@ describe('train-default', () => {
     const types = ['药物', '手术', '解剖部位'];
     const dm = { level: 'document' as const, docs: 3, consistency: { strict: set(types), relaxed: set(types) }, noConsistency: { strict: set(types), relaxed: set(types) } };
     const terms = 'Terms: a made-up corpus, research use only.';
-    const card = modelCard({
+    const info: Parameters<typeof modelCard>[0] = {
       title: 'test card',
       modelPath: 'models/x.cner',
       corpus: { name: 'made-up', description: 'synthetic', terms },
@@ -142,10 +142,21 @@ describe('train-default', () => {
       timing: { training: 60 },
       reproduce: 'npm run train:default',
       provenance: { commit: 'a'.repeat(40), dirty: false, date: '2026-01-01T00:00:00Z', node: 'v20', platform: 'linux-x64', cpus: '2 × cpu' },
-    });
+    };
+    const card = modelCard(info);
     expect(card).toContain(`**Research use only.** ${terms}`);
     for (const t of types) expect(card).toContain(`| ${t} | 10 | 80.00 |`);
     expect(card).toContain('test records (1): 6');
     expect(card).toContain('2 training workers');
+    expect(card).toContain('seed 2017');
+    expect(card).not.toMatch(/unseen/);
+
+    // a blocked split and seen / unseen scores (issue 16): the card names the split and prints both classes
+    const novelty = { trainEntities: 42, seen: set(types), unseen: { ...set(types), micro: { ...prf(0.5), gold: 3 } } };
+    const blocked = modelCard({ ...info, split: { ...info.split, mode: 'blocked' }, metrics: { f32: { ...dm, novelty }, int8: { ...dm, novelty } } });
+    expect(blocked).toContain('blocked: the records in id order, test = the last 10 %');
+    expect(blocked).toContain('### Seen and unseen entities (int8, strict)');
+    expect(blocked).toContain('(42 distinct)');
+    expect(blocked).toContain('| **micro** | 10 | 80.00 | 80.00 | 80.00 | 3 | 50.00 | 50.00 | 50.00 |');
   });
 });
