@@ -69,7 +69,7 @@ export function looksLikeCcksIds(docs: readonly Doc[]): boolean {
 /** How records are assigned: 'random' (seeded shuffle, the default) or 'blocked' (contiguous by record id). */
 export type SplitMode = 'random' | 'blocked';
 export const SPLIT_MODES: readonly SplitMode[] = ['random', 'blocked'];
-export const DEFAULT_SPLIT_MODE: SplitMode = 'random';
+const DEFAULT_SPLIT_MODE: SplitMode = 'random';
 
 export function isSplitMode(s: unknown): s is SplitMode {
   return typeof s === 'string' && (SPLIT_MODES as readonly string[]).includes(s);
