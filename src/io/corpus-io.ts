@@ -1,17 +1,18 @@
 /**
- * Reading and writing corpora on disk, in any supported format (Node only; the parsers themselves are the pure
- * functions in src/corpus/).
+ * Reading and writing corpora on disk, in any supported format (Node only; the formats themselves are the pure
+ * specs of src/corpus/formats/: parsers, writers, layouts, sniffing).
  *
  * Layouts:
- * - ccks  — a folder (searched recursively) of `<section>/<id>.txtoriginal.txt` + `<id>.txt`, or one
- *           `.txtoriginal.txt` file (its annotation file beside it). Written as `<out>/<section>/<id>...`.
- * - brat  — a folder (recursive) of `<id>.txt` + `<id>.ann`, or one `.ann`/`.txt` file of such a pair.
- * - yidu, jsonl, bio — one file, or a folder whose files (sorted by name, recursively) are read in turn:
- *           jsonl reads `*.jsonl`, yidu `*.txt`/`*.jsonl`/`*.json`, bio `*.bio`/`*.txt`/`*.conll`/`*.tsv`.
- *           Written as one file.
- * Auto-detection: by file names first (`.txtoriginal.txt` → ccks, `.ann` → brat), then by the first non-blank
- * line of the (first) data file: a JSON object with "originalText" → yidu, with "text" → jsonl; a
- * `-DOCSTART-` line or a `<char> <tag>` line → bio.
+ * - folder formats (ccks, brat) — a folder (searched recursively) of `<id><textSuffix>` + `<id><annSuffix>`
+ *           (ccks: `<section>/<id>.txtoriginal.txt` + `<id>.txt`; brat: `<id>.txt` + `<id>.ann`), or one file of
+ *           such a pair (its text file, or brat's `.ann`). Written as a folder (ccks: `<out>/<section>/<id>...`).
+ * - file formats (yidu, jsonl, bio) — one file, or a folder whose files with the format's extensions (sorted by
+ *           name, recursively) are read in turn: jsonl reads `*.jsonl`, yidu `*.txt`/`*.jsonl`/`*.json`, bio
+ *           `*.bio`/`*.txt`/`*.conll`/`*.tsv`. Written as one file.
+ * Auto-detection: by file names first (a folder format's marker: `.txtoriginal.txt` → ccks, `.ann` → brat; a text
+ * file with its annotation file beside it), then by the first non-blank line of the (first) data file, which each
+ * file format's sniff judges: a JSON object with "originalText" → yidu, with "text" → jsonl; a `-DOCSTART-` line
+ * or a `<char> <tag>` line → bio.
  *
  * Files are decoded strictly, as UTF-8 unless `encoding` names GB18030 or GBK (an invalid byte is an error naming the file). CCKS and BRAT texts are kept
  * byte-exact, including a BOM if one were present; the line formats skip a leading BOM.
@@ -20,24 +21,18 @@
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  CCKS_ANN_SUFFIX,
-  CCKS_TEXT_SUFFIX,
   CORPUS_FORMATS,
+  FILE_FORMATS,
+  FORMAT_SPECS,
   assertFileSafeId,
-  formatBio,
-  formatBratAnn,
-  formatCcksDoc,
-  formatJsonl,
-  formatYidu,
-  parseBio,
-  parseBrat,
-  parseCcksDoc,
-  parseJsonl,
-  parseYidu,
+  formatSpec,
+  isCorpusFormat,
   settle,
+  sniffContent,
   type CorpusFormat,
   type CorpusIssue,
   type Doc,
+  type FileFormat,
   type ParseResult,
 } from '../corpus/index.js';
 import { writeFileAtomic } from './output-file.js';
@@ -66,12 +61,6 @@ export interface WriteCorpusOptions {
   /** bio only: write `-DOCSTART- <id>` lines (default true). */
   docIds?: boolean;
 }
-
-const LINE_FORMAT_EXTENSIONS: Record<'yidu' | 'jsonl' | 'bio', string[]> = {
-  jsonl: ['.jsonl'],
-  yidu: ['.txt', '.jsonl', '.json'],
-  bio: ['.bio', '.txt', '.conll', '.tsv'],
-};
 
 /** Reads a file as strict text in an encoding the WHATWG TextDecoder knows (utf-8, gb18030, gbk …), keeping a BOM if there is one. */
 export async function readTextFile(file: string, encoding = 'utf-8'): Promise<string> {
@@ -111,33 +100,23 @@ export async function listFiles(dir: string): Promise<string[]> {
   return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** Format of a line-based file from its first non-blank line, or undefined. */
-export function sniffContent(content: string): 'yidu' | 'jsonl' | 'bio' | undefined {
-  const body = content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
-  const first = body.split('\n').find((l) => l.trim() !== '')?.replace(/\r$/, '');
-  if (first === undefined) return undefined;
-  if (first.trimStart().startsWith('{')) {
-    try {
-      const record = JSON.parse(first) as Record<string, unknown>;
-      if (typeof record.originalText === 'string') return 'yidu';
-      if (typeof record.text === 'string') return 'jsonl';
-    } catch {
-      return undefined;
-    }
-    return undefined;
-  }
-  if (first.startsWith('-DOCSTART-') || /^\S+[ \t]+(O|[BI]-\S+)$/.test(first)) return 'bio';
-  return undefined;
-}
+/** Format of a line-based file from its first non-blank line, or undefined (each file format's sniff). */
+export { sniffContent };
+
+/** Every extension a file format reads from a folder: the files content sniffing looks at. */
+const DATA_EXTENSIONS = new Set(FORMAT_SPECS.flatMap((s) => (s.layout === 'file' ? s.extensions : [])));
 
 /** Detects the format of a corpus path (file or folder); throws when it cannot tell. */
 export async function detectFormat(p: string, encoding: InputEncoding = 'utf-8'): Promise<CorpusFormat> {
   const info = await stat(p);
   const files = info.isDirectory() ? await listFiles(p) : [p];
-  if (files.some((f) => f.endsWith(CCKS_TEXT_SUFFIX))) return 'ccks';
-  if (files.some((f) => f.endsWith('.ann'))) return 'brat';
-  if (!info.isDirectory() && p.endsWith('.txt') && (await exists(p.slice(0, -4) + '.ann'))) return 'brat';
-  const candidates = files.filter((f) => ['.jsonl', '.json', '.txt', '.bio', '.conll', '.tsv'].includes(path.extname(f)) || !info.isDirectory());
+  for (const s of FORMAT_SPECS) if (s.layout === 'folder' && files.some((f) => f.endsWith(s.marker))) return s.name;
+  if (!info.isDirectory()) {
+    for (const s of FORMAT_SPECS) {
+      if (s.layout === 'folder' && p.endsWith(s.textSuffix) && (await exists(p.slice(0, -s.textSuffix.length) + s.annSuffix))) return s.name;
+    }
+  }
+  const candidates = files.filter((f) => DATA_EXTENSIONS.has(path.extname(f)) || !info.isDirectory());
   for (const f of candidates.slice(0, 1)) {
     const found = sniffContent(await readTextFile(f, encoding));
     if (found) return found;
@@ -160,22 +139,24 @@ export async function readCorpus(p: string, options: ReadCorpusOptions = {}): Pr
     issues.push(...r.issues);
   };
 
-  if (format === 'ccks' || format === 'brat') {
+  const spec = formatSpec(format);
+  if (spec.layout === 'folder') {
+    const { textSuffix, annSuffix } = spec;
     const all = info.isDirectory() ? await listFiles(p) : [p];
-    const textSuffix = format === 'ccks' ? CCKS_TEXT_SUFFIX : '.txt';
-    const annOf = (t: string) => (format === 'ccks' ? t.slice(0, -CCKS_TEXT_SUFFIX.length) + CCKS_ANN_SUFFIX : t.slice(0, -4) + '.ann');
+    const isAnn = (f: string) => f.endsWith(annSuffix) && !f.endsWith(textSuffix);
+    const annOf = (t: string) => t.slice(0, -textSuffix.length) + annSuffix;
+    const textOf = (a: string) => a.slice(0, -annSuffix.length) + textSuffix;
     let texts: string[];
     if (info.isDirectory()) {
       texts = all.filter((f) => f.endsWith(textSuffix));
       // annotation files whose text file is missing
       const textSet = new Set(texts);
-      const anns = format === 'ccks' ? all.filter((f) => f.endsWith(CCKS_ANN_SUFFIX) && !f.endsWith(CCKS_TEXT_SUFFIX)) : all.filter((f) => f.endsWith('.ann'));
-      for (const a of anns) {
-        const t = format === 'ccks' ? a.slice(0, -CCKS_ANN_SUFFIX.length) + CCKS_TEXT_SUFFIX : a.slice(0, -4) + '.txt';
-        if (!textSet.has(t)) issues.push({ file: label(a), message: 'annotation file without its text file' });
+      for (const a of all.filter(isAnn)) {
+        if (!textSet.has(textOf(a))) issues.push({ file: label(a), message: 'annotation file without its text file' });
       }
     } else {
-      texts = [p.endsWith('.ann') ? p.slice(0, -4) + '.txt' : p];
+      // one file: the text file, or an annotation file told apart by its own ending (brat's .ann)
+      texts = [isAnn(p) && !textSuffix.endsWith(annSuffix) ? textOf(p) : p];
     }
     for (const t of texts) {
       const id = path.basename(t).slice(0, -textSuffix.length);
@@ -186,16 +167,15 @@ export async function readCorpus(p: string, options: ReadCorpusOptions = {}): Pr
       }
       const [text, ann] = await Promise.all([readTextFile(t, encoding), readTextFile(a, encoding)]);
       files += 2;
-      take(format === 'ccks' ? parseCcksDoc(id, text, ann, { strict: false, file: label(a) }) : parseBrat(id, text, ann, { strict: false, file: label(a) }));
+      take(spec.parse(id, text, ann, { strict: false, file: label(a) }));
     }
     docs.sort(compareDocIds);
   } else {
-    const exts = LINE_FORMAT_EXTENSIONS[format];
-    const list = info.isDirectory() ? (await listFiles(p)).filter((f) => exts.includes(path.extname(f))) : [p];
+    const list = info.isDirectory() ? (await listFiles(p)).filter((f) => spec.extensions.includes(path.extname(f))) : [p];
     for (const f of list) {
       const content = await readTextFile(f, encoding);
       files++;
-      take(parseLineFormat(content, format, label(f)));
+      take(spec.parse(content, { strict: false, file: label(f) }));
     }
   }
 
@@ -218,16 +198,15 @@ function dropDuplicateIds(read: ParseResult, file: string): ParseResult {
   return { docs, issues };
 }
 
-/** The formats a single stream (stdin, stdout) can hold: one file each. */
-export const STREAM_FORMATS = ['yidu', 'jsonl', 'bio'] as const;
-export type StreamFormat = (typeof STREAM_FORMATS)[number];
+/** The formats a single stream (stdin, stdout) can hold: the file formats. */
+export const STREAM_FORMATS = FILE_FORMATS;
+export type StreamFormat = FileFormat;
 
 const isStreamFormat = (f: string): f is StreamFormat => (STREAM_FORMATS as readonly string[]).includes(f);
 
 /** Parses the text of one line-format file (lenient: issues are returned). */
 function parseLineFormat(content: string, format: StreamFormat, file: string): ParseResult {
-  const opts = { strict: false, file };
-  return format === 'yidu' ? parseYidu(content, opts) : format === 'jsonl' ? parseJsonl(content, opts) : parseBio(content, opts);
+  return formatSpec(format).parse(content, { strict: false, file });
 }
 
 /**
@@ -245,7 +224,7 @@ export function readCorpusText(content: string, options: ReadCorpusOptions & { l
 
 /** The text of a corpus in a line format (what writeCorpus writes to its one file). */
 export function formatCorpusText(docs: readonly Doc[], format: StreamFormat, options: { docIds?: boolean } = {}): string {
-  return format === 'yidu' ? formatYidu(docs) : format === 'jsonl' ? formatJsonl(docs) : formatBio(docs, { docIds: options.docIds });
+  return formatSpec(format).format(docs, { docIds: options.docIds });
 }
 
 /** Order of one-file-per-document corpora: ids `<prefix>-<n>` by prefix then number, others by code units. */
@@ -264,7 +243,7 @@ function compareDocIds(a: Doc, b: Doc): number {
  */
 export async function writeCorpus(p: string, docs: readonly Doc[], options: WriteCorpusOptions): Promise<{ files: number }> {
   const { format } = options;
-  if (!(CORPUS_FORMATS as readonly string[]).includes(format)) {
+  if (!isCorpusFormat(format)) {
     throw new Error(`unknown corpus format ${JSON.stringify(format)}; expected one of ${CORPUS_FORMATS.join(', ')}`);
   }
   const ids = new Set<string>();
@@ -272,25 +251,14 @@ export async function writeCorpus(p: string, docs: readonly Doc[], options: Writ
     if (ids.has(d.id)) throw new Error(`cannot write: duplicate document id ${d.id}`);
     ids.add(d.id);
   }
-  if (format === 'ccks' || format === 'brat') {
+  const spec = formatSpec(format);
+  if (spec.layout === 'folder') {
     let files = 0;
     const made = new Set<string>();
     for (const d of docs) {
       assertFileSafeId(d.id, format);
-      let writes: Array<[string, string]>;
-      if (format === 'ccks') {
-        const f = formatCcksDoc(d);
-        writes = [
-          [path.join(p, f.textPath), f.text],
-          [path.join(p, f.annotationPath), f.annotations],
-        ];
-      } else {
-        writes = [
-          [path.join(p, `${d.id}.txt`), d.text],
-          [path.join(p, `${d.id}.ann`), formatBratAnn(d)],
-        ];
-      }
-      for (const [file, content] of writes) {
+      for (const [rel, content] of spec.format(d)) {
+        const file = path.join(p, rel);
         const dir = path.dirname(file);
         if (!made.has(dir)) {
           await mkdir(dir, { recursive: true });
@@ -302,6 +270,6 @@ export async function writeCorpus(p: string, docs: readonly Doc[], options: Writ
     }
     return { files };
   }
-  await writeFileAtomic(p, formatCorpusText(docs, format, options));
+  await writeFileAtomic(p, spec.format(docs, { docIds: options.docIds }));
   return { files: 1 };
 }

@@ -102,7 +102,7 @@ describe('corpus commands read stdin and write stdout as -', () => {
     expect(jsonLines(back.stdout)).toHaveLength(4);
     const brat = await runCli(['convert', '--to', 'brat', join(FIX, 'ccks'), '-']);
     expect(brat.code).toBe(2);
-    expect(brat.stderr).toMatch(/brat is a folder of files and cannot go to stdout; give a folder, or use one of yidu, jsonl, bio/);
+    expect(brat.stderr).toMatch(/brat is a folder of files and cannot go to stdout; give a folder, or use one of yidu, bio, jsonl/);
   });
 
   it('eval --pred - scores a piped prediction; split - reads stdin', async () => {

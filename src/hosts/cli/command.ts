@@ -6,7 +6,7 @@
  * error is a failure (exit 1). Messages go to stderr and must never contain clinical text.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CORPUS_FORMATS, isCorpusFormat, type CorpusFormat } from '../../corpus/index.js';
+import { CORPUS_FORMATS, corpusFormatOf, type CorpusFormat } from '../../corpus/index.js';
 import { INPUT_ENCODINGS, type InputEncoding } from '../../io/corpus-io.js';
 
 export interface Command {
@@ -92,11 +92,13 @@ export function requireOption(values: OptionValues, name: string): string {
   return v;
 }
 
+/** A corpus format option: a format's name or one of its aliases (conll for bio), given as the format's name. */
 export function formatOption(values: OptionValues, name: string): CorpusFormat | undefined {
   const v = stringOption(values, name);
   if (v === undefined) return undefined;
-  if (!isCorpusFormat(v)) throw new UsageError(`option --${name}: unknown format '${v}'; expected one of ${CORPUS_FORMATS.join(', ')}`);
-  return v;
+  const format = corpusFormatOf(v);
+  if (format === undefined) throw new UsageError(`option --${name}: unknown format '${v}'; expected one of ${CORPUS_FORMATS.join(', ')}`);
+  return format;
 }
 
 /** --encoding: utf-8 (default; utf8 accepted), gb18030 or gbk. */

@@ -1,4 +1,4 @@
-import { CORPUS_FORMATS } from '../../../corpus/index.js';
+import { CORPUS_FORMATS, FILE_FORMATS, FOLDER_FORMATS, formatHelpLines, formatNames } from '../../../corpus/index.js';
 import { writeCorpus } from '../../../io/corpus-io.js';
 import { EXIT_OK, UsageError, encodingOption, err, formatOption, out, parseCommandArgs, type Command } from '../command.js';
 import { assertStreamable, ensureWritable, entityCount, readCorpusArg, reportIssues, writeCorpusToStdout } from '../shared.js';
@@ -6,14 +6,10 @@ import { assertStreamable, ensureWritable, entityCount, readCorpusArg, reportIss
 const usage = `Usage: cner convert [--from FMT] --to FMT INPUT OUTPUT
 
 Converts a corpus between formats. Formats: ${CORPUS_FORMATS.join(', ')}.
-  ccks   CCKS 2017 folders (<section>/<id>.txtoriginal.txt + <id>.txt, end inclusive)
-  yidu   Yidu-S4K JSON lines (originalText, entities[label_type, start_pos, end_pos])
-  bio    two-column character BIO text (-DOCSTART- <id> lines; whitespace written as \\uXXXX)
-  jsonl  JSON lines {"id","text","entities":[{"start","end","type","text"}]}
-  brat   BRAT standoff folder (<id>.txt + <id>.ann)
-ccks and brat are written as folders, the others as one file; every file is written under a temporary name
+${formatHelpLines()}
+${formatNames(FOLDER_FORMATS, 'and')} are written as folders, the others as one file; every file is written under a temporary name
 and renamed when complete. OUTPUT is never the INPUT (nor a link to it), even with --force.
-INPUT - reads stdin and OUTPUT - writes stdout, in a one-file format (yidu, jsonl, bio).
+INPUT - reads stdin and OUTPUT - writes stdout, in a one-file format (${FILE_FORMATS.join(', ')}).
 
 Options:
   --from FMT     input format (default: detected from INPUT)
@@ -26,7 +22,7 @@ Options:
 
 export const convertCommand: Command = {
   name: 'convert',
-  summary: 'convert a corpus between ccks, yidu, bio, jsonl and brat',
+  summary: `convert a corpus between ${formatNames(CORPUS_FORMATS, 'and')}`,
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(

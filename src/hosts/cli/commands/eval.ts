@@ -1,3 +1,4 @@
+import { FILE_FORMATS, formatNames } from '../../../corpus/index.js';
 import { conllevalDocs, evaluateEntities, formatConlleval, formatEntityReport, type PairBy } from '../../../eval/index.js';
 import { EXIT_OK, UsageError, encodingOption, formatOption, out, parseCommandArgs, requireOption, stringOption, type Command } from '../command.js';
 import { entityCount, readCorpusArg, reportIssues } from '../shared.js';
@@ -8,7 +9,7 @@ Scores predicted entities against gold entities: strict (exact span and type) an
 same type) precision, recall and F1 — per type, micro and macro — a type confusion matrix and an error breakdown
 (type, boundary, boundary+type, missed, spurious). G and P may be in any corpus format (detected, or named).
 Documents pair by id, or by position when the ids differ (e.g. Yidu files); paired texts must be identical.
-Either path may be - for stdin (yidu, jsonl or bio), e.g. cner tag --input gold.jsonl | cner eval --gold gold.jsonl --pred -
+Either path may be - for stdin (${formatNames(FILE_FORMATS)}), e.g. cner tag --input gold.jsonl | cner eval --gold gold.jsonl --pred -
 Figures with no value (a precision without predicted entities, a recall without gold ones) print n/a.
 With --train (the corpus the model was trained on, e.g. the train.jsonl of cner split) the report adds strict
 scores on SEEN and UNSEEN entities: a gold entity is unseen when its string never occurs as an entity of its type

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_RATIOS, DEFAULT_SEED, SPLIT_MODES, isSplitMode, looksLikeCcksIds, recordIdOf, splitByRecord } from '../../../corpus/index.js';
+import { DEFAULT_RATIOS, DEFAULT_SEED, FILE_FORMATS, SPLIT_MODES, formatNames, isSplitMode, looksLikeCcksIds, recordIdOf, splitByRecord } from '../../../corpus/index.js';
 import { writeCorpus } from '../../../io/corpus-io.js';
 import { writeFileAtomic } from '../../../io/output-file.js';
 import { EXIT_OK, UsageError, encodingOption, formatOption, integerOption, out, parseCommandArgs, requireOption, stringOption, type Command } from '../command.js';
@@ -13,7 +13,7 @@ const usage = `Usage: cner split INPUT --out DIR [--split random|blocked] [--see
 
 Splits a corpus by RECORD into train/dev/test with a seeded shuffle (the same on every run and machine) and
 writes DIR/train.jsonl, DIR/dev.jsonl, DIR/test.jsonl and DIR/${SPLIT_MANIFEST} (seed, ratios and the record
-ids of each side). All documents of a record land on the same side. INPUT - reads stdin (yidu, jsonl or bio).
+ids of each side). All documents of a record land on the same side. INPUT - reads stdin (${formatNames(FILE_FORMATS)}).
 
 Options:
   --out DIR            output folder (required)

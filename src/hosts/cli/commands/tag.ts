@@ -19,6 +19,7 @@ import {
   type Command,
   type OptionValues,
 } from '../command.js';
+import { isFolderFormat } from '../../../corpus/index.js';
 import { ensureWritable } from '../shared.js';
 import { runBatch } from '../tag/batch.js';
 import {
@@ -169,13 +170,13 @@ export const tagCommand: Command = {
     const outputFormat = outputFormatOf(values, lineFallback);
     const common = resolveCommon(values);
     const { tagOptions } = common;
-    if (outputFormat === 'ccks' || outputFormat === 'brat') {
+    if (isFolderFormat(outputFormat)) {
       if (rawOutput === undefined) throw new UsageError(`--output-format ${outputFormat} needs --output (a folder)`);
       if (output === undefined) {
         throw new UsageError(`--output-format ${outputFormat} writes two files a document and cannot go to stdout; give --output FOLDER, or use --output-format jsonl or conll for a stream`);
       }
     }
-    if (outputFormat === 'ccks' || outputFormat === 'brat' || outputFormat === 'conll' || outputFormat === 'html') {
+    if (isFolderFormat(outputFormat) || outputFormat === 'conll' || outputFormat === 'html') {
       if (tagOptions.offsets === 'codepoint') throw new UsageError(`--offsets codepoint works with jsonl and tsv output only (${outputFormat} files use UTF-16 offsets)`);
       if (tagOptions.kbest !== undefined) throw new UsageError(`--kbest works with jsonl output only`);
     }
@@ -209,7 +210,7 @@ export const tagCommand: Command = {
       if (inputFormat !== undefined) throw new UsageError('--input-format applies to --input or stdin, not to TEXT arguments');
       source = argumentInput(positionals);
     } else {
-      if (inputFormat === 'ccks' || inputFormat === 'brat') throw new UsageError(`stdin can be read as text or jsonl lines, not ${inputFormat}`);
+      if (inputFormat !== undefined && isFolderFormat(inputFormat)) throw new UsageError(`stdin can be read as text or jsonl lines, not ${inputFormat}`);
       source = stdinInput(process.stdin, inputFormat ?? 'text', lineOptions);
       label = 'stdin';
     }
