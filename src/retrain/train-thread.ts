@@ -16,7 +16,7 @@ export class RetrainInterruptedError extends Error {
 }
 
 /**
- * runTraining in a worker thread (./retrain-worker.ts): the calling thread stays free to renew the lock and to
+ * runTraining in a worker thread (./worker.ts): the calling thread stays free to renew the lock and to
  * handle signals while a long training runs. Aborting `signal` terminates the thread and rejects with
  * RetrainInterruptedError; a crash of the thread rejects with its error.
  */

@@ -13,7 +13,7 @@ export type TrainWorkerMessage =
   | { type: 'error'; name: string; message: string };
 
 const port = parentPort;
-if (!port) throw new Error('retrain-worker.ts must run in a worker thread');
+if (!port) throw new Error('src/retrain/worker.ts must run in a worker thread');
 const options = workerData as Omit<RunOptions, 'log'>;
 
 runTraining({ ...options, log: (line) => port.postMessage({ type: 'log', line } satisfies TrainWorkerMessage) }).then(
