@@ -92,6 +92,8 @@ export interface RunSummary {
   models: { f32: string; int8: string };
   /** evaluateModel on the test documents (only with `evaluate`); absent when the test split is empty */
   evaluation?: { f32: ModelEvaluation; int8: ModelEvaluation };
+  /** the same on the dev documents (only with `evaluate`); absent when the dev split is empty */
+  devEvaluation?: { f32: ModelEvaluation; int8: ModelEvaluation };
   /** the record split (mode: config.split, absent in summaries made before it existed; ids on each side) */
   split: { mode?: SplitMode; seed: number; recordKey: string; train: string[]; dev: string[]; test: string[] };
 }
@@ -239,14 +241,23 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   };
   writeBoth({}, {});
   let evaluation: RunSummary['evaluation'];
-  if (opts.evaluate && split.test.length > 0) {
-    // document-level figures through the tagger; each file is scored on its own and carries its own figures
+  let devEvaluation: RunSummary['devEvaluation'];
+  if (opts.evaluate) {
+    // document-level figures through the tagger; each file is scored on its own and carries its own figures;
     // seen / unseen entities: against the documents the network was fitted on (a final fit: train + dev)
-    const train = { train: split.train };
-    evaluation = { f32: await evaluateModel(readFileSync(f32Path), split.test, train), int8: await evaluateModel(readFileSync(q8Path), split.test, train) };
-    writeBoth({ testDocuments: documentMetrics(evaluation.f32) }, { testDocuments: documentMetrics(evaluation.int8) });
-  } else if (opts.evaluate) {
-    log('evaluate: the test split is empty, no document-level figures');
+    const score = async (docs: Doc[]) => ({
+      f32: await evaluateModel(readFileSync(f32Path), docs, { train: split.train }),
+      int8: await evaluateModel(readFileSync(q8Path), docs, { train: split.train }),
+    });
+    if (split.test.length > 0) evaluation = await score(split.test);
+    else log('evaluate: the test split is empty, no document-level figures');
+    // the dev part too: the part recipes are chosen on (a final fit has none)
+    if (split.dev.length > 0) devEvaluation = await score(split.dev);
+    const extra = (k: 'f32' | 'int8') => ({
+      ...(evaluation ? { testDocuments: documentMetrics(evaluation[k]) } : {}),
+      ...(devEvaluation ? { devDocuments: documentMetrics(devEvaluation[k]) } : {}),
+    });
+    if (evaluation || devEvaluation) writeBoth(extra('f32'), extra('int8'));
   }
   const summary: RunSummary = {
     data: { train: { ...trainSet.stats, trainingSentences: trainSentences.length, ...(extraSet ? { extra: extraSet.stats } : {}) }, dev: devSet.stats, test: testSet.stats },
@@ -261,6 +272,7 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
     seconds: (performance.now() - t0) / 1000,
     models: { f32: f32Path, int8: q8Path },
     evaluation,
+    devEvaluation,
     split: {
       mode: config.split,
       seed: split.manifest.seed,

@@ -10,6 +10,7 @@ import { seenEntities } from '../../src/eval/index.js';
 import { readModel } from '../../src/model/format.js';
 import { LATER_FIELDS, identityOf, resolveConfig } from '../../src/train/config.js';
 import { readSplit, runTraining } from '../../src/train/run.js';
+import { formatDevLine } from '../../src/hosts/cli/commands/train.js';
 import { ccksLikeDocs, writeJsonl } from '../pipeline/fixture.js';
 
 const dirs: string[] = [];
@@ -50,11 +51,19 @@ describe("runTraining with split 'blocked'", () => {
     const strict = s.evaluation!.f32.withConsistency.strict.micro;
     expect(novelty.seen.micro.gold + novelty.unseen.micro.gold).toBe(strict.gold);
     expect(novelty.seen.micro.pred + novelty.unseen.micro.pred).toBe(strict.pred);
+    // the dev documents are scored the same way (the part recipes are chosen on)
+    const dev = s.devEvaluation!.int8.withConsistency;
+    expect(dev.docs).toBe(split.dev.length);
+    expect(dev.novelty!.seen.micro.gold + dev.novelty!.unseen.micro.gold).toBe(dev.strict.micro.gold);
+    expect(formatDevLine(s.devEvaluation!.int8)).toMatch(/^Dev split, document level \(int8, 4 documents\): strict F1 \d+\.\d\d, relaxed F1 \d+\.\d\d, seen F1 \d+\.\d\d \(\d+ entities\), unseen F1 \d+\.\d\d \(\d+ entities\)$/);
+    type Metrics = { novelty: { seen: unknown; unseen: unknown }; docs: number };
     for (const path of [s.models.f32, s.models.int8]) {
-      const t = readModel(new Uint8Array(readFileSync(path))).header.training as { config: { split: string }; metrics: { testDocuments: { novelty: { seen: unknown; unseen: unknown } } } };
+      const t = readModel(new Uint8Array(readFileSync(path))).header.training as { config: { split: string }; metrics: { testDocuments: Metrics; devDocuments: Metrics } };
       expect(t.config.split).toBe('blocked');
       expect(t.metrics.testDocuments.novelty.seen).toBeDefined();
       expect(t.metrics.testDocuments.novelty.unseen).toBeDefined();
+      expect(t.metrics.devDocuments.docs).toBe(split.dev.length);
+      expect(t.metrics.devDocuments.novelty.unseen).toBeDefined();
     }
   }, 120_000);
 });

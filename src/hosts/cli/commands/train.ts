@@ -144,6 +144,14 @@ export function formatEvaluation(evaluation: { f32: ModelEvaluation; int8: Model
   ].join('\n');
 }
 
+/** One line of dev-part figures (document level, consistency on): strict, relaxed, and seen / unseen strict F1. */
+export function formatDevLine(e: ModelEvaluation, model = 'int8'): string {
+  const r = e.withConsistency;
+  const n = r.novelty;
+  return `Dev split, document level (${model}, ${r.docs} documents): strict F1 ${pct(r.strict.micro.f1)}, relaxed F1 ${pct(r.relaxed.micro.f1)}` +
+    (n ? `, seen F1 ${pct(n.seen.micro.f1)} (${n.seen.micro.gold} entities), unseen F1 ${pct(n.unseen.micro.f1)} (${n.unseen.micro.gold} entities)` : '');
+}
+
 /** The best epoch's dev F1 for reports: 'n/a (no dev sentences)' when the dev split is empty (a final fit, or too few records). */
 export function devF1Text(summary: Pick<RunSummary, 'best' | 'data'>, percent = false): string {
   const sentences = (summary.data.dev as { sentences?: number }).sentences ?? 0;
@@ -183,6 +191,7 @@ export function metricsJson(summary: RunSummary, extra: Record<string, unknown> 
     sentenceLevelTest: summary.test,
     models: { f32: modelFileInfo(summary.models.f32), int8: modelFileInfo(summary.models.int8) },
     test: ev ? { f32: part(ev.f32), int8: part(ev.int8) } : null,
+    dev: summary.devEvaluation ? { f32: part(summary.devEvaluation.f32), int8: part(summary.devEvaluation.int8) } : null,
   };
 }
 
@@ -397,6 +406,7 @@ export const trainCommand: Command = {
     writeFileSync(join(outDir, 'metrics.json'), JSON.stringify(metrics, null, 1));
     if (summary.evaluation) out(formatEvaluation(summary.evaluation));
     else out('The test split is empty (too few records): no test figures.');
+    if (summary.devEvaluation) out(`\n${formatDevLine(summary.devEvaluation.int8)}`);
     const kib = (p: string) => `${(statSync(p).size / 1024).toFixed(0)} KiB`;
     out(
       `\nbest epoch ${summary.best.epoch} (dev F1 ${devF1Text(summary)}, stopped by ${summary.stoppedBy}) in ${summary.seconds.toFixed(0)} s\n` +
