@@ -188,7 +188,7 @@ export async function runRetrain(config: RetrainConfig, options: RetrainRunOptio
     }
 
     // 4. split (the one runTraining makes) and training in a fresh folder
-    const split = retrainSplit(data.docs);
+    const split = retrainSplit(data.docs, config.train.split); // the split runTraining makes
     const m = split.manifest;
     const side = (s: typeof m.train) => ({ records: s.records.length, docs: s.docs, entities: s.entities });
     const splitId = await testSplitId(split.test);

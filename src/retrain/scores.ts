@@ -3,13 +3,13 @@
  * split runTraining makes, the test split's id, and an evaluation report in the gate's terms.
  */
 import { createHash } from 'node:crypto';
-import { compareIds, looksLikeCcksIds, recordIdOf, splitByRecord, type Doc, type Split } from '../corpus/index.js';
+import { compareIds, looksLikeCcksIds, recordIdOf, splitByRecord, type Doc, type Split, type SplitMode } from '../corpus/index.js';
 import type { EntityEvalReport, Prf } from '../eval/index.js';
 import type { ModelMetrics } from '../store/gate.js';
 
-/** The train/dev/test split runTraining makes of the same documents (seed 2017, records for CCKS ids). */
-export function retrainSplit(docs: readonly Doc[]): Split {
-  return splitByRecord(docs, looksLikeCcksIds(docs) ? { recordKey: recordIdOf } : {});
+/** The train/dev/test split runTraining makes of the same documents (seed 2017, records for CCKS ids; the config's mode). */
+export function retrainSplit(docs: readonly Doc[], mode: SplitMode = 'random'): Split {
+  return splitByRecord(docs, { mode, ...(looksLikeCcksIds(docs) ? { recordKey: recordIdOf } : {}) });
 }
 
 /** SHA-256 (hex) of the test documents: the `split` the gate compares. */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { recordIdOf, splitByRecord } from '../../src/corpus/index.js';
 import { writeCorpus } from '../../src/io/corpus-io.js';
 import { resolveConfig } from '../../src/train/config.js';
 import {
@@ -182,5 +183,13 @@ describe('dataFingerprint', () => {
     expect(split.manifest.records).toBe(10);
     const side = (id: string) => (split.train.some((d) => d.id === id) ? 'train' : split.dev.some((d) => d.id === id) ? 'dev' : 'test');
     for (let n = 1; n <= 10; n++) expect(side(`一般项目-${n}`)).toBe(side(`病史特点-${n}`));
+  });
+
+  it("a config's blocked split is the one the job scores and reports (the split runTraining trains on)", () => {
+    const ccks = ['一般项目', '病史特点'].flatMap((s) => synthDocs(10, { prefix: `${s}-` }));
+    const split = retrainSplit(ccks, 'blocked');
+    const expected = splitByRecord(ccks, { mode: 'blocked', recordKey: recordIdOf });
+    expect(split.test.map((d) => d.id).sort()).toEqual(expected.test.map((d) => d.id).sort());
+    expect(split.test.map((d) => d.id).sort()).not.toEqual(retrainSplit(ccks).test.map((d) => d.id).sort());
   });
 });
