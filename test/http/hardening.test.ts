@@ -121,3 +121,42 @@ describe('the model is named so two can be told apart', () => {
     }
   });
 });
+
+describe('bodies that arrive in pieces', () => {
+  /** POSTs `pieces` as separate writes, a pause between them, so the server reads them as separate chunks. */
+  function postInPieces(pieces: Uint8Array[]) {
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = pieces.shift();
+        if (next === undefined) return controller.close();
+        controller.enqueue(next);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      },
+    });
+    return fetch(`${server.url}/v1/tag`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+  }
+
+  it('decodes a character split across chunks, and answers as for the body in one piece', async () => {
+    const json = new TextEncoder().encode(JSON.stringify({ text: clinicalText(400) }));
+    // cut inside a three-byte character: the first byte that starts a multi-byte sequence, plus one
+    const cut = json.findIndex((b, i) => i > 20 && b >= 0xe0) + 1;
+    const whole = await post(new TextDecoder().decode(json));
+    const pieces = await postInPieces([json.slice(0, cut), json.slice(cut, cut + 1), json.slice(cut + 1)]);
+    expect(pieces.status).toBe(200);
+    expect(await pieces.json()).toEqual(await whole.json());
+  });
+
+  it('refuses a body with an invalid byte in a later chunk with 400 invalid_encoding', async () => {
+    const json = new TextEncoder().encode(JSON.stringify({ text: clinicalText(400) }));
+    const bad = json.slice(40);
+    bad[10] = 0xff;
+    const res = await postInPieces([json.slice(0, 40), bad]);
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).code).toBe('invalid_encoding');
+  });
+});
