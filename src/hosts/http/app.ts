@@ -18,6 +18,7 @@
  */
 import { Hono } from 'hono';
 import type { Context } from 'hono';
+import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { openApiDocument } from './openapi.js';
 import { renderPage } from './page.js';
 import { check, describeIssues, tagRequestSchema } from './schemas.js';
@@ -78,26 +79,7 @@ export function modelId(sha256: string): string {
   return sha256.slice(0, 12);
 }
 
-export interface Limits {
-  /** largest request body accepted, in bytes (413 above) */
-  maxBodyBytes: number;
-  /** most documents in one request (413 above) */
-  maxDocuments: number;
-  /** most characters (UTF-16 code units) in one document (413 above) */
-  maxCharsPerDocument: number;
-  /** the budget: most characters × max(1, kbest) in one request, all documents together (413 budget_exceeded above) */
-  maxRequestCost: number;
-  /** largest answer, in bytes of JSON (413 response_too_large above) */
-  maxResponseBytes: number;
-}
-
-export const DEFAULT_LIMITS: Limits = {
-  maxBodyBytes: 1_000_000,
-  maxDocuments: 100,
-  maxCharsPerDocument: 100_000,
-  maxRequestCost: 100_000,
-  maxResponseBytes: 4_000_000,
-};
+export { DEFAULT_LIMITS, type Limits } from './limits.js';
 
 export interface AppOptions {
   /** Resolves the model to use for this request (the host caches and swaps it). */

@@ -1,5 +1,5 @@
 /** GET /openapi.json — generated from the same schemas that validate requests (schemas.ts). */
-import type { Limits } from './app.js';
+import type { Limits } from './limits.js';
 import { entitySchema, errorSchema, tagRequestSchema } from './schemas.js';
 
 export function openApiDocument(limits: Limits) {
