@@ -7,7 +7,8 @@ import { expect } from 'vitest';
 import type { ModelFile } from '../../src/model/format.js';
 import { loadKernels } from '../../src/model/kernels.js';
 import { type Network, type SentenceBatch, createNetwork } from '../../src/model/network.js';
-import { type CrfParams, type Entity, entityLogProb, forwardBackward } from '../../src/tagger.js';
+import type { Entity } from '../../src/tagger.js';
+import { type CrfParams, entityLogProb, forwardBackward } from '../../src/model/crf.js';
 import { tagIdsToSpans } from '../../src/tags/bio.js';
 import { type Span, splitWindows, taggableSentences } from '../../src/text/sentences.js';
 
