@@ -30,7 +30,7 @@ const UNIT = [
   'test/features/lexicon.test.ts',
   'test/features/word-positions.test.ts',
   'test/http/model-source.test.ts',
-  'test/http/worker-settings.test.ts',
+  'test/http/cloudflare-settings.test.ts',
   'test/kernels/crf.test.ts',
   'test/kernels/kernels.test.ts',
   'test/kernels/tfjs.test.ts',

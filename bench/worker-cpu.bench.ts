@@ -46,7 +46,7 @@ const PLANS = [
 /** wrangler.toml with the Worker's entry path fixed for this folder and a budget that admits every case. */
 function config(): string {
   mkdirSync(dir, { recursive: true });
-  const main = relative(dir, join(root, 'src', 'hosts', 'worker.ts')).split('\\').join('/');
+  const main = relative(dir, join(root, 'src', 'hosts', 'cloudflare.ts')).split('\\').join('/');
   const toml = readFileSync(join(root, 'wrangler.toml'), 'utf8')
     .replace(/^main = .*$/m, `main = "${main}"`)
     .replace(/^\[vars\]$/m, '[vars]\nMAX_REQUEST_COST = "10000000"\nMAX_RESPONSE_BYTES = "100000000"');

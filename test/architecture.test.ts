@@ -34,7 +34,7 @@ const NODE_ONLY = new Set([
   'store/file.ts', 'store/open.ts', 'store/s3.ts', 'store/node.ts',
 ]);
 const NEUTRAL_FLOORS = new Set(['text', 'tags', 'features', 'corpus', 'model', 'segment', 'eval', 'consistency', 'tagger', 'index', 'store']);
-const NEUTRAL_HOST_FILES = new Set(['hosts/worker.ts', 'hosts/browser.ts', 'hosts/http/app.ts', 'hosts/http/schemas.ts', 'hosts/http/openapi.ts', 'hosts/http/limits.ts', 'hosts/http/page.ts', 'hosts/http/render.ts', 'hosts/http/model-source.ts', 'hosts/http/worker-handler.ts']);
+const NEUTRAL_HOST_FILES = new Set(['hosts/cloudflare.ts', 'hosts/browser.ts', 'hosts/http/app.ts', 'hosts/http/schemas.ts', 'hosts/http/openapi.ts', 'hosts/http/limits.ts', 'hosts/http/page.ts', 'hosts/http/render.ts', 'hosts/http/model-source.ts', 'hosts/http/cloudflare-handler.ts']);
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {

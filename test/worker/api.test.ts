@@ -5,7 +5,7 @@
  */
 import { env, exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import worker from '../../src/hosts/worker.js';
+import worker from '../../src/hosts/cloudflare.js';
 import { tagRequestSchema, validate, type JsonSchema } from '../../src/hosts/http/schemas.js';
 import { BASE, call, clearBucket, codePointOffset, expectedEntities, knownModel, publish, tag, TOKEN, type TagResponse } from './helpers.js';
 

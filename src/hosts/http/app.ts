@@ -1,5 +1,5 @@
 /**
- * The tagging API as one Hono app, host-neutral: the Worker (worker.ts) and the Node server
+ * The tagging API as one Hono app, host-neutral: the Cloudflare Worker (cloudflare.ts) and the Node server
  * (node-server.ts) only wire a model source and settings into createApp().
  *
  *   POST /v1/tag        { text } | { documents: [{ id, text }] } + options → entities

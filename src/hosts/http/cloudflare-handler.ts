@@ -1,6 +1,6 @@
 /**
  * The Worker's fetch handler, built from its two assets (the kernels and the bundled default model), so the
- * real entry (src/hosts/worker.ts) and the benchmark's stand-in entry share every line of it.
+ * real entry (src/hosts/cloudflare.ts) and the benchmark's stand-in entry share every line of it.
  *
  * Per isolate: one ModelSource (the tagger is built once and kept; the manifest in R2 is re-checked at most every
  * MODEL_CHECK_SECONDS) and one Hono app (rebuilt only if the settings in env change).
@@ -20,7 +20,7 @@ import { R2Store, type ObjectStore, type R2BucketLike } from '../../store/index.
 import { createApp, DEFAULT_LIMITS, type Limits } from './app.js';
 import { ModelSource, DEFAULT_CHECK_INTERVAL_MS, servedHere, type KernelSource, type ModelBytes } from './model-source.js';
 
-export interface WorkerEnv {
+export interface CloudflareEnv {
   MODELS?: R2BucketLike;
   AUTH_TOKEN?: string;
   MODEL_CHECK_SECONDS?: string;
@@ -37,40 +37,40 @@ export interface ExecutionContextLike {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-export interface WorkerAssets {
+export interface CloudflareAssets {
   /** build/kernels.wasm, imported as a WebAssembly.Module */
   kernels: KernelSource;
   /** models/default.cner, imported as Data (ArrayBuffer) */
   defaultModel: ModelBytes;
 }
 
-export interface WorkerSettings {
+export interface CloudflareSettings {
   limits: Limits;
   corsOrigins: '*' | string[] | undefined;
   authToken: string | undefined;
   checkIntervalMs: number;
 }
 
-export class WorkerConfigError extends Error {
+export class CloudflareConfigError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'WorkerConfigError';
+    this.name = 'CloudflareConfigError';
   }
 }
 
-function positiveInteger(env: WorkerEnv, name: keyof WorkerEnv, fallback: number, allowZero = false): number {
+function positiveInteger(env: CloudflareEnv, name: keyof CloudflareEnv, fallback: number, allowZero = false): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const s = String(raw).trim();
   const n = Number(s);
   if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || (n === 0 && !allowZero)) {
-    throw new WorkerConfigError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(raw)}`);
+    throw new CloudflareConfigError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(raw)}`);
   }
   return n;
 }
 
-/** Reads the settings from env; throws WorkerConfigError naming the variable that is wrong. */
-export function readSettings(env: WorkerEnv): WorkerSettings {
+/** Reads the settings from env; throws CloudflareConfigError naming the variable that is wrong. */
+export function readSettings(env: CloudflareEnv): CloudflareSettings {
   const limits: Limits = {
     maxBodyBytes: positiveInteger(env, 'MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes),
     maxDocuments: positiveInteger(env, 'MAX_DOCUMENTS', DEFAULT_LIMITS.maxDocuments),
@@ -85,11 +85,11 @@ export function readSettings(env: WorkerEnv): WorkerSettings {
   else {
     corsOrigins = cors.split(',').map((o) => o.trim()).filter((o) => o !== '');
     for (const o of corsOrigins) {
-      if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new WorkerConfigError(`CORS_ORIGINS: expected '*' or origins like https://example.org, got ${JSON.stringify(o)}`);
+      if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new CloudflareConfigError(`CORS_ORIGINS: expected '*' or origins like https://example.org, got ${JSON.stringify(o)}`);
     }
   }
   const token = env.AUTH_TOKEN;
-  if (token !== undefined && typeof token !== 'string') throw new WorkerConfigError('AUTH_TOKEN must be a string secret');
+  if (token !== undefined && typeof token !== 'string') throw new CloudflareConfigError('AUTH_TOKEN must be a string secret');
   const checkSeconds = positiveInteger(env, 'MODEL_CHECK_SECONDS', DEFAULT_CHECK_INTERVAL_MS / 1000, true);
   return { limits, corsOrigins, authToken: token === '' ? undefined : token, checkIntervalMs: checkSeconds * 1000 };
 }
@@ -100,14 +100,14 @@ interface IsolateState {
 }
 
 /** Builds the Worker's `{ fetch }` handler; module-level state lives in the closure (one per isolate). */
-export function createWorker(assets: WorkerAssets) {
+export function createCloudflareHandler(assets: CloudflareAssets) {
   let bucket: R2BucketLike | undefined;
   let store: ObjectStore | null = null;
   let source: ModelSource | null = null;
   let sourceInterval = -1;
   let state: IsolateState | null = null;
 
-  const storeOf = (env: WorkerEnv): ObjectStore | null => {
+  const storeOf = (env: CloudflareEnv): ObjectStore | null => {
     if (env.MODELS !== bucket) {
       bucket = env.MODELS;
       store = bucket ? new R2Store(bucket, 'MODELS') : null;
@@ -116,12 +116,12 @@ export function createWorker(assets: WorkerAssets) {
   };
 
   return {
-    async fetch(request: Request, env: WorkerEnv, _ctx?: ExecutionContextLike): Promise<Response> {
-      let settings: WorkerSettings;
+    async fetch(request: Request, env: CloudflareEnv, _ctx?: ExecutionContextLike): Promise<Response> {
+      let settings: CloudflareSettings;
       try {
         settings = readSettings(env);
       } catch (e) {
-        const message = e instanceof WorkerConfigError ? e.message : 'invalid settings';
+        const message = e instanceof CloudflareConfigError ? e.message : 'invalid settings';
         console.error(`cner worker: ${message}`);
         return Response.json({ error: { code: 'misconfigured', message } }, { status: 500 });
       }

@@ -1,7 +1,7 @@
-/** The Worker's settings from env (src/hosts/http/worker-handler.ts), checked in Node. */
+/** The Worker's settings from env (src/hosts/http/cloudflare-handler.ts), checked in Node. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createWorker, readSettings, WorkerConfigError } from '../../src/hosts/http/worker-handler.js';
+import { createCloudflareHandler, readSettings, CloudflareConfigError } from '../../src/hosts/http/cloudflare-handler.js';
 import { DEFAULT_LIMITS } from '../../src/hosts/http/app.js';
 import { knownModelBytes } from './fixtures.js';
 
@@ -42,15 +42,15 @@ describe('readSettings', () => {
       [{ CORS_ORIGINS: 'example.org' }, 'CORS_ORIGINS'],
     ];
     for (const [env, name] of bad) {
-      expect(() => readSettings(env)).toThrow(WorkerConfigError);
+      expect(() => readSettings(env)).toThrow(CloudflareConfigError);
       expect(() => readSettings(env)).toThrow(name);
     }
   });
 });
 
-describe('createWorker', () => {
+describe('createCloudflareHandler', () => {
   const kernels = readFileSync(new URL('../../build/kernels.wasm', import.meta.url));
-  const worker = createWorker({ kernels, defaultModel: knownModelBytes() });
+  const worker = createCloudflareHandler({ kernels, defaultModel: knownModelBytes() });
 
   it('answers 500 misconfigured naming the variable', async () => {
     const res = await worker.fetch(new Request('http://w/healthz'), { MAX_DOCUMENTS: 'ten' });
