@@ -2,21 +2,13 @@
  * Training throughput of the paper architecture (emb 50 + 50, BiLSTM 128 + 64, 11 tags, CRF) on synthetic
  * sentences: chars/s of forward + backward + Adam, in this thread and over worker threads.
  *
- *   npx tsx src/train/bench.ts [--workers 1,2] [--batch 32] [--seconds 10] [--min 20 --max 60]
+ * The command line is scripts/train-bench.ts.
  */
 
-import { loadavg } from 'node:os';
-import { PAPER_ARCHITECTURE, type Architecture } from '../model/layout.js';
-import { DEFAULT_ADAM, type TrainingBackend, WasmBackend } from './backend.js';
+import type { Architecture } from '../model/layout.js';
+import { DEFAULT_ADAM, type TrainingBackend } from './backend.js';
 import type { Sentence } from './batch.js';
-import { ParallelBackend } from './parallel.js';
-import { ParamLayout, initParameters } from './params.js';
 import { Rng } from './rng.js';
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
-}
 
 export function syntheticSentences(arch: Architecture, n: number, minLen: number, maxLen: number, seed: number): Sentence[] {
   const rng = new Rng(seed);
@@ -61,30 +53,4 @@ export async function measure(backend: TrainingBackend, data: Sentence[], batch:
   }
   const cpu = process.cpuUsage(c0);
   return { charsPerSec: chars / ((performance.now() - t0) / 1000), charsPerCpuSec: chars / ((cpu.user + cpu.system) / 1e6), steps };
-}
-
-async function main() {
-  const arch: Architecture = { ...PAPER_ARCHITECTURE, charVocab: 2000, wordVocab: 10000 };
-  const layout = new ParamLayout(arch);
-  const params = initParameters(layout, new Rng(7));
-  const batch = Number(arg('batch', '32'));
-  const seconds = Number(arg('seconds', '10'));
-  const data = syntheticSentences(arch, 2048, Number(arg('min', '20')), Number(arg('max', '60')), 3);
-  for (const w of arg('workers', '1,2').split(',').map(Number)) {
-    const backend: TrainingBackend = w === 1 && arg('inline', 'yes') === 'yes' ? new WasmBackend(layout) : await ParallelBackend.create(layout, { workers: w });
-    backend.setParameters(params);
-    const r = await measure(backend, data, batch, seconds);
-    console.log(
-      `workers ${w}${backend instanceof WasmBackend ? ' (this thread)' : ''}: ${r.charsPerSec.toFixed(0)} chars/s wall, ` +
-        `${r.charsPerCpuSec.toFixed(0)} chars per CPU-second, ${r.steps} steps of ${batch} sentences (load average ${loadavg()[0].toFixed(1)})`,
-    );
-    await backend.dispose();
-  }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
 }

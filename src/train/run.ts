@@ -4,10 +4,7 @@
  * (segmenter dictionary, vocabularies, tag set) → sentences → train with early stopping on dev F1 → the best
  * model written through src/model/format.ts (f32 and int8-per-row) with its learning curve and a summary.
  *
- *   npx tsx src/train/run.ts --data ../shared/data/ccks2017/train --out /work/runs/ccks-1 \
- *     [--config train.json] [--format ccks] [--max-minutes 15] [--workers 2] [--epochs N] [--resume]
- *     [--char-emb chars.w2v.txt] [--word-emb words.w2v.txt] [--unlabeled file.txt] [--segmenter jieba+entities]
- *     [--seed N] [--no-pretrain] [--evaluate]
+ * From the command line: `cner train`, or scripts/train-run.ts for the bare run (its header lists the flags).
  *
  * With `evaluate`, the best model (f32 and int8) is also scored the way users meet it — evaluateModel: the
  * tagger on the whole test documents, strict and relaxed, consistency on and off — and those document-level
@@ -18,7 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildConsistencyTable } from '../consistency/index.js';
 import { wordRowsPerWord } from '../features/index.js';
-import { CORPUS_FORMATS, type CorpusFormat, type Split, type SplitMode, isCorpusFormat, recordIdOf, looksLikeCcksIds, splitByRecord } from '../corpus/index.js';
+import { type CorpusFormat, type Split, type SplitMode, recordIdOf, looksLikeCcksIds, splitByRecord } from '../corpus/index.js';
 import { readCorpus } from '../io/corpus-io.js';
 import type { Doc } from '../corpus/document.js';
 import type { Weights } from '../model/layout.js';
@@ -26,7 +23,7 @@ import { type ModelHeader, writeModel } from '../model/format.js';
 import type { EntityEvalReport, NoveltyScores, ScoreSet } from '../eval/index.js';
 import { WasmBackend } from './backend.js';
 import type { EpochReport } from './checkpoint.js';
-import { type TrainConfig, architectureFor, loadConfig, resolveConfig } from './config.js';
+import { type TrainConfig, architectureFor } from './config.js';
 import { type FeatureSpace, buildFeatureSpace, crossFoldLexicons, docsToSentences, featurizer, insideTagPredicate, lexiconOf } from './data.js';
 import { type ModelEvaluation, evaluateModel } from './evaluate.js';
 import { formatScore, spanF1 } from './metrics.js';
@@ -286,45 +283,4 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   const kept = finalFit ? `kept epoch ${result.best.epoch} (final fit, no dev)` : `best epoch ${result.best.epoch}: dev F1 ${hasDev ? formatScore(result.best.f1) : 'n/a (no dev sentences)'}`;
   log(`${kept} · test ${test ? `P ${formatScore(test.precision)} R ${formatScore(test.recall)} F1 ${formatScore(test.f1)}` : 'n/a (no test sentences)'} · stopped by ${result.stoppedBy}`);
   return summary;
-}
-
-function parseArgs(argv: string[]): RunOptions {
-  const get = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const data = get('data');
-  const out = get('out');
-  if (!data || !out) throw new Error('usage: run.ts --data <corpus> --out <folder> [--config f.json] [--format ccks] [--max-minutes N] [--workers N] [--epochs N] [--resume]');
-  const fmt = get('format');
-  if (fmt !== undefined && !isCorpusFormat(fmt)) throw new Error(`--format: expected one of ${CORPUS_FORMATS.join(', ')}, got ${fmt}`);
-  const cfgPath = get('config');
-  let config = cfgPath ? loadConfig(cfgPath) : resolveConfig();
-  const over: Partial<TrainConfig> = {};
-  if (get('workers')) over.workers = Number(get('workers'));
-  if (get('epochs')) over.epochs = Number(get('epochs'));
-  if (get('seed')) over.seed = Number(get('seed'));
-  if (argv.includes('--no-pretrain')) over.embeddings = {};
-  if (get('char-emb')) over.embeddings = { ...(over.embeddings ?? config.embeddings), char: get('char-emb') };
-  if (get('word-emb')) over.embeddings = { ...(over.embeddings ?? config.embeddings), word: get('word-emb') };
-  if (get('bigram-emb')) over.embeddings = { ...(over.embeddings ?? config.embeddings), bigram: get('bigram-emb') };
-  config = resolveConfig({ ...config, ...over });
-  return {
-    data,
-    out,
-    format: fmt as CorpusFormat | undefined,
-    config,
-    maxMinutes: get('max-minutes') ? Number(get('max-minutes')) : undefined,
-    resume: argv.includes('--resume'),
-    unlabeled: get('unlabeled'),
-    segmenter: get('segmenter') as SegdictVariant | undefined,
-    evaluate: argv.includes('--evaluate'),
-  };
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  runTraining(parseArgs(process.argv.slice(2))).catch((e) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exit(1);
-  });
 }

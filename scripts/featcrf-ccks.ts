@@ -1,19 +1,19 @@
 /**
  * Trains and scores the feature-CRF baseline on a corpus split by record (src/corpus/split.ts).
  *
- *   npx tsx src/train/featcrf/run-ccks.ts <corpus path> [--seed N] [--split-seed N] [--iterations N]
+ *   npx tsx scripts/featcrf-ccks.ts <corpus path> [--seed N] [--split-seed N] [--iterations N]
  *       [--l2 X] [--no-gazetteer] [--folds N] [--min-count N] [--optimizer lbfgs|adagrad]
  *       [--segment jieba] [--save model.json.gz] [--json out.json]
  *
  * Prints progress (numbers only) and the strict / relaxed scores on dev and test.
  */
 import { writeFileSync } from 'node:fs';
-import { recordIdOf, looksLikeCcksIds, splitByRecord, DEFAULT_SEED } from '../../corpus/split.js';
-import { readCorpus } from '../../io/corpus-io.js';
-import { createSegmenter } from '../../segment/segmenter.js';
-import { buildSegmenterSpec } from '../segdict.js';
-import { runFeatureCrfExperiment, type Prf } from './experiment.js';
-import type { FeatureCrfOptions } from './model.js';
+import { recordIdOf, looksLikeCcksIds, splitByRecord, DEFAULT_SEED } from '../src/corpus/split.js';
+import { readCorpus } from '../src/io/corpus-io.js';
+import { createSegmenter } from '../src/segment/segmenter.js';
+import { buildSegmenterSpec } from '../src/train/segdict.js';
+import { runFeatureCrfExperiment, type Prf } from '../src/train/featcrf/experiment.js';
+import type { FeatureCrfOptions } from '../src/train/featcrf/model.js';
 
 function parseArgs(argv: string[]): { path: string; flags: Map<string, string> } {
   const flags = new Map<string, string>();
@@ -25,7 +25,7 @@ function parseArgs(argv: string[]): { path: string; flags: Map<string, string> }
       flags.set(a.slice(2), boolean ? 'true' : (argv[++i] ?? ''));
     } else path = a;
   }
-  if (!path) throw new Error('usage: run-ccks.ts <corpus path> [options] (see the file header)');
+  if (!path) throw new Error('usage: featcrf-ccks.ts <corpus path> [options] (see the file header)');
   return { path, flags };
 }
 
@@ -60,15 +60,33 @@ async function main(): Promise<void> {
   } else if (flags.has('segment')) throw new Error(`--segment: expected 'jieba', got '${flags.get('segment')}'`);
 
   const r = runFeatureCrfExperiment({ ...split, seed: num('seed', 1)!, options });
-  console.log(`trained in ${r.info.trainSeconds.toFixed(1)} s (${r.info.iterations} iterations, kept ${r.info.bestIteration}); test tagged in ${r.predictSeconds.toFixed(2)} s`);
-  for (const [name, s] of [['dev', r.dev], ['test', r]] as const) {
+  console.log(
+    `trained in ${r.info.trainSeconds.toFixed(1)} s (${r.info.iterations} iterations, kept ${r.info.bestIteration}); test tagged in ${r.predictSeconds.toFixed(2)} s`,
+  );
+  for (const [name, s] of [
+    ['dev', r.dev],
+    ['test', r],
+  ] as const) {
     console.log(`${name} strict  ${fmt(s.strict)}`);
     console.log(`${name} relaxed ${fmt(s.relaxed)}`);
-    for (const [t, v] of Object.entries(s.perType)) console.log(`${name}   ${t.padEnd(10)} strict ${fmt(v.strict)} | relaxed ${fmt(v.relaxed)}`);
+    for (const [t, v] of Object.entries(s.perType))
+      console.log(`${name}   ${t.padEnd(10)} strict ${fmt(v.strict)} | relaxed ${fmt(v.relaxed)}`);
   }
   if (flags.has('save')) r.model.save(flags.get('save')!);
   if (flags.has('json')) {
-    writeFileSync(flags.get('json')!, JSON.stringify({ split: split.manifest, info: r.info, dev: r.dev, test: { strict: r.strict, relaxed: r.relaxed, perType: r.perType } }, null, 1));
+    writeFileSync(
+      flags.get('json')!,
+      JSON.stringify(
+        {
+          split: split.manifest,
+          info: r.info,
+          dev: r.dev,
+          test: { strict: r.strict, relaxed: r.relaxed, perType: r.perType },
+        },
+        null,
+        1,
+      ),
+    );
   }
 }
 
