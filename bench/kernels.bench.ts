@@ -29,7 +29,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { type Kernels, loadKernels, packPanelsF32, packPanelsI8 } from '../src/model/kernels.js';
+import { type Kernels, loadInferenceKernels, packPanelsF32, packPanelsI8 } from '../src/model/kernels.js';
 import { type Architecture, PAPER_ARCHITECTURE } from '../src/model/layout.js';
 import { createNetwork } from '../src/model/network.js';
 import { refCrf, refEmissions, refModel, refViterbi } from '../test/reference/reference.js';
@@ -194,7 +194,7 @@ function matmulAlone(k: Kernels, int8: boolean): () => number {
 interface Entry { name: string; note: string; run: () => void; one: () => void; int8: boolean; alone: () => number }
 const entries: Entry[] = [];
 for (const b of builds) {
-  const kernels = await loadKernels(b.bytes);
+  const kernels = await loadInferenceKernels(b.bytes);
   for (const [kind, w] of [['f32', weights], ['int8', qweights]] as const) {
     const net = createNetwork(kernels, arch, w);
     const one = { charIds: [s64.c], wordIds: [s64.w] };

@@ -27,7 +27,7 @@
  */
 
 import { type ModelFile, type ModelHeader, checkHeader, checkVocab, readModelAsync } from './model/format.js';
-import { loadKernels } from './model/kernels.js';
+import { loadInferenceKernels } from './model/kernels.js';
 import { type Network, type SentenceBatch, createNetwork } from './model/network.js';
 import { createSegmenter, type Segmenter } from './segment/index.js';
 import { Lexicon, type VocabLookup, createLookup, featurizeSentence } from './features/index.js';
@@ -136,7 +136,7 @@ export async function createTagger(source: TaggerSource): Promise<Tagger> {
     await filePending;
     throw new TypeError('createTagger: kernels is missing (expected build/kernels.wasm as a WebAssembly.Module, ArrayBuffer or Uint8Array)');
   }
-  const kernelsPending = loadKernels(source.kernels);
+  const kernelsPending = loadInferenceKernels(source.kernels);
   kernelsPending.catch(() => {}); // observed below, after the model
   const file = await filePending;
   const kernels = await kernelsPending;

@@ -80,17 +80,17 @@ export interface Kernels {
  * Instantiates the kernels (asynchronously: browsers refuse synchronous compilation of large modules).
  * `source`: a compiled WebAssembly.Module, or the bytes of build/kernels.wasm.
  */
-export async function loadKernels(source: WebAssembly.Module | ArrayBuffer | Uint8Array): Promise<Kernels> {
+export async function loadInferenceKernels(source: WebAssembly.Module | ArrayBuffer | Uint8Array): Promise<Kernels> {
   let instance: WebAssembly.Instance;
   if (source instanceof WebAssembly.Module) {
     instance = await WebAssembly.instantiate(source, {});
   } else if (source instanceof ArrayBuffer || source instanceof Uint8Array) {
-    if (source.byteLength === 0) throw new Error('loadKernels: the kernel bytes are empty (expected build/kernels.wasm)');
+    if (source.byteLength === 0) throw new Error('loadInferenceKernels: the kernel bytes are empty (expected build/kernels.wasm)');
     const result = await WebAssembly.instantiate(source as BufferSource, {});
     instance = result.instance;
   } else {
     throw new TypeError(
-      `loadKernels: expected a WebAssembly.Module, ArrayBuffer or Uint8Array, got ${describe(source)}`,
+      `loadInferenceKernels: expected a WebAssembly.Module, ArrayBuffer or Uint8Array, got ${describe(source)}`,
     );
   }
   return wrapInstance(instance);
@@ -101,11 +101,11 @@ export function wrapInstance(instance: WebAssembly.Instance): Kernels {
   const ex = instance.exports as unknown as KernelExports;
   const missing = REQUIRED_EXPORTS.filter((name) => !(name in ex));
   if (missing.length > 0) {
-    throw new Error(`loadKernels: the module lacks the kernel exports ${missing.join(', ')} (is it build/kernels.wasm?)`);
+    throw new Error(`loadInferenceKernels: the module lacks the kernel exports ${missing.join(', ')} (is it build/kernels.wasm?)`);
   }
   const abi = ex.abi_version();
   if (abi !== KERNEL_ABI_VERSION) {
-    throw new Error(`loadKernels: kernel ABI version ${abi}, this wrapper expects ${KERNEL_ABI_VERSION}; rebuild the kernels`);
+    throw new Error(`loadInferenceKernels: kernel ABI version ${abi}, this wrapper expects ${KERNEL_ABI_VERSION}; rebuild the kernels`);
   }
   const memory = ex.memory;
   const alloc = (bytes: number): number => {

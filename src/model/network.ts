@@ -15,7 +15,7 @@
  *
  * Memory: the weights stay in the Kernels instance's wasm memory for its lifetime (wasm memory never
  * shrinks); every call frees its scratch (mark/reset) before returning. Several networks may share one
- * Kernels instance; to drop a model's weights, drop its Kernels instance (loadKernels again for the next).
+ * Kernels instance; to drop a model's weights, drop its Kernels instance (loadInferenceKernels again for the next).
  * Calls are synchronous and must not interleave on one Kernels instance (JS is single-threaded: fine).
  */
 

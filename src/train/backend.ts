@@ -10,7 +10,7 @@
 import type { Weights } from '../model/layout.js';
 import { type Sentence, prepareBatch } from './batch.js';
 import { ModelGraph } from './graph.js';
-import { TrainKernels, trainModule } from './kernels.js';
+import { TrainKernels, loadTrainingModule } from './kernels.js';
 import { ParamLayout } from './params.js';
 
 export interface ForwardBackwardOptions {
@@ -201,7 +201,7 @@ export class WasmBackend implements TrainingBackend {
   readonly store: ParameterStore;
   readonly graph: ModelGraph;
 
-  constructor(layout: ParamLayout, module: WebAssembly.Module = trainModule()) {
+  constructor(layout: ParamLayout, module: WebAssembly.Module = loadTrainingModule()) {
     this.layout = layout;
     const k = new TrainKernels(module);
     this.store = new ParameterStore(k, layout, true);

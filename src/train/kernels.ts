@@ -108,7 +108,7 @@ function defaultWasmUrls(): URL[] {
 }
 
 /** Compiles train.wasm once per thread (from `bytes`, or from build/train.wasm). */
-export function trainModule(bytes?: Uint8Array): WebAssembly.Module {
+export function loadTrainingModule(bytes?: Uint8Array): WebAssembly.Module {
   if (bytes) return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   if (cachedModule) return cachedModule;
   let lastError: unknown;

@@ -17,7 +17,7 @@ import {
   type AdamOptions, type ForwardBackwardOptions, type OptimizerState, type StepStats, type TrainingBackend,
   type UpdateResult, ParameterStore, lengthChunks, DECODE_CHUNK,
 } from './backend.js';
-import { TrainKernels, trainModule } from './kernels.js';
+import { TrainKernels, loadTrainingModule } from './kernels.js';
 import type { ParamLayout } from './params.js';
 
 /** workerData of a training worker */
@@ -128,7 +128,7 @@ export class ParallelBackend implements TrainingBackend {
   static async create(layout: ParamLayout, opts: ParallelOptions = {}): Promise<ParallelBackend> {
     const n = opts.workers ?? 2;
     if (!(Number.isInteger(n) && n >= 1 && n <= 64)) throw new Error(`workers: expected an integer in [1, 64], got ${n}`);
-    const backend = new ParallelBackend(layout, opts.module ?? trainModule(), n);
+    const backend = new ParallelBackend(layout, opts.module ?? loadTrainingModule(), n);
     backend.publish();
     // a round trip per worker, so start-up failures surface here
     await Promise.all(backend.workers.map((w) => w.request({ type: 'decode', version: backend.version, sentences: [] })));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   aliasTable, buildVocabulary, countCooccurrences, meanCosine, nearest, sharedMemoryModule, trainGloVe, trainWord2Vec,
 } from '../../src/train/embed/index.js';
-import { kernelBytes } from '../../src/train/embed/kernel.js';
+import { embedKernelBytes } from '../../src/train/embed/kernel.js';
 
 /** Two disjoint "topics": every sequence draws its tokens from one topic only. */
 function topics(n: number, len: number, seed: number): { A: string[]; B: string[]; seqs: string[][] } {
@@ -116,7 +116,7 @@ describe('kernel plumbing', () => {
   });
 
   it('rewrites the module to import a shared memory', () => {
-    const bytes = sharedMemoryModule(kernelBytes(), 3, 5);
+    const bytes = sharedMemoryModule(embedKernelBytes(), 3, 5);
     const mod = new WebAssembly.Module(bytes as BufferSource);
     expect(WebAssembly.Module.imports(mod)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
     const memory = new WebAssembly.Memory({ initial: 3, maximum: 5, shared: true });

@@ -1,6 +1,6 @@
 /** The raw kernels: module shape, allocator, matrix products and quantisation against naive loops. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Kernels, loadKernels, packPanelsF32, packPanelsI8 } from '../../src/model/kernels.js';
+import { type Kernels, loadInferenceKernels, packPanelsF32, packPanelsI8 } from '../../src/model/kernels.js';
 import { mulberry32 } from '../reference/weights.js';
 import { kernelBytes, testKernels } from './load.js';
 
@@ -19,15 +19,15 @@ describe('kernels.wasm', () => {
     expect(typeof inst.exports.matmul_f32).toBe('function');
   });
 
-  it('loadKernels accepts a Module, an ArrayBuffer and a Uint8Array, and rejects anything else', async () => {
+  it('loadInferenceKernels accepts a Module, an ArrayBuffer and a Uint8Array, and rejects anything else', async () => {
     const bytes = kernelBytes();
     const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     for (const src of [new WebAssembly.Module(bytes), ab, new Uint8Array(bytes)]) {
-      const kk = await loadKernels(src);
+      const kk = await loadInferenceKernels(src);
       expect(kk.exports.abi_version()).toBe(2);
     }
-    await expect(loadKernels('kernels.wasm' as unknown as Uint8Array)).rejects.toThrow(/expected a WebAssembly.Module, ArrayBuffer or Uint8Array, got string/);
-    await expect(loadKernels(new Uint8Array(0))).rejects.toThrow(/bytes are empty/);
+    await expect(loadInferenceKernels('kernels.wasm' as unknown as Uint8Array)).rejects.toThrow(/expected a WebAssembly.Module, ArrayBuffer or Uint8Array, got string/);
+    await expect(loadInferenceKernels(new Uint8Array(0))).rejects.toThrow(/bytes are empty/);
   });
 });
 

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Kernels, loadKernels } from '../../src/model/kernels.js';
+import { type Kernels, loadInferenceKernels } from '../../src/model/kernels.js';
 
 export const WASM_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'kernels.wasm');
 
@@ -12,5 +12,5 @@ export function kernelBytes(): Uint8Array<ArrayBuffer> {
 }
 
 export async function testKernels(): Promise<Kernels> {
-  return loadKernels(kernelBytes());
+  return loadInferenceKernels(kernelBytes());
 }

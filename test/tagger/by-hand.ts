@@ -5,7 +5,7 @@
  */
 import { expect } from 'vitest';
 import type { ModelFile } from '../../src/model/format.js';
-import { loadKernels } from '../../src/model/kernels.js';
+import { loadInferenceKernels } from '../../src/model/kernels.js';
 import { type Network, type SentenceBatch, createNetwork } from '../../src/model/network.js';
 import type { Entity } from '../../src/tagger.js';
 import { type CrfParams, entityLogProb, forwardBackward } from '../../src/model/crf.js';
@@ -22,7 +22,7 @@ export type WindowIds = (tokens: string[], windows: Span[]) => SentenceBatch;
  */
 export async function taggedByHand(file: ModelFile, wasm: Uint8Array, text: string, maxSentence: number, idsOf: WindowIds): Promise<{ entities: Entity[]; logProb: number }> {
   const h = file.header;
-  const net: Network = createNetwork(await loadKernels(wasm), h.architecture, file.weights);
+  const net: Network = createNetwork(await loadInferenceKernels(wasm), h.architecture, file.weights);
   const f64 = (name: string) => Float64Array.from(file.weights.get(name)!.data as Float32Array);
   const crf: CrfParams = { crf: true, K: h.architecture.tags, trans: f64('crf.trans'), start: f64('crf.start'), end: f64('crf.end') };
   const labels = h.tags.labels;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createTagger, type Entity, type Tagger } from '../../src/tagger.js';
 import { entityLogProb, forwardBackward, logMarginal } from '../../src/model/crf.js';
 import { readModel } from '../../src/model/format.js';
-import { loadKernels } from '../../src/model/kernels.js';
+import { loadInferenceKernels } from '../../src/model/kernels.js';
 import { createNetwork, type Network } from '../../src/model/network.js';
 import { normalize } from '../../src/text/normalize.js';
 import { splitSentences, splitWindows, trimSpans, windowOwners } from '../../src/text/sentences.js';
@@ -305,7 +305,7 @@ describe('tag() on random models equals the reference decode of the same emissio
     it(name, async () => {
       const m = randomModel({ ...opts, text: TEXT + 'ＣＴ示右肺结节' });
       const tagger = await createTagger({ model: m.bytes, kernels: wasm });
-      const net = createNetwork(await loadKernels(wasm), m.header.architecture, m.weights);
+      const net = createNetwork(await loadInferenceKernels(wasm), m.header.architecture, m.weights);
       const want = referenceEntities(m, net, text);
       expect(want.length).toBeGreaterThan(3); // the test means something only with entities
       expect(strip(tagger.tag(text, { consistency: false }).entities)).toEqual(want);
@@ -323,7 +323,7 @@ describe('entity scores and k-best paths against brute-force enumeration', () =>
   for (const crf of [true, false]) {
     it(`entity probability = mass of the paths whose decoding holds the entity (crf=${crf})`, async () => {
       const m = randomModel({ seed: 31, scale: 1.2, arch: { crf } });
-      const net = createNetwork(await loadKernels(wasm), m.header.architecture, m.weights);
+      const net = createNetwork(await loadInferenceKernels(wasm), m.header.architecture, m.weights);
       const c = crfOf(m);
       const labels = m.header.tags.labels;
       const lookup = createLookup(m.header.vocab);
@@ -356,7 +356,7 @@ describe('entity scores and k-best paths against brute-force enumeration', () =>
   it('the scaled forward–backward agrees with the kernels’ marginals and log Z, and stays finite on long sentences', async () => {
     for (const crf of [true, false]) {
       const m = randomModel({ seed: 33, scale: 2, arch: { crf } });
-      const net = createNetwork(await loadKernels(wasm), m.header.architecture, m.weights);
+      const net = createNetwork(await loadInferenceKernels(wasm), m.header.architecture, m.weights);
       const c = crfOf(m);
       const lookup = createLookup(m.header.vocab);
       const seg = createSegmenter(m.header.segmenter);
@@ -385,7 +385,7 @@ describe('entity scores and k-best paths against brute-force enumeration', () =>
   it('k-best paths are the most probable taggings, best first, across sentences', async () => {
     const m = randomModel({ seed: 41, scale: 1.0 });
     const tagger = await createTagger({ model: m.bytes, kernels: wasm });
-    const net = createNetwork(await loadKernels(wasm), m.header.architecture, m.weights);
+    const net = createNetwork(await loadInferenceKernels(wasm), m.header.architecture, m.weights);
     const c = crfOf(m);
     const text = '右下腹痛。查体';
     const res = tagger.tag(text, { kbest: 6 });

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadKernels } from '../../src/model/kernels.js';
+import { loadInferenceKernels } from '../../src/model/kernels.js';
 import { createNetwork } from '../../src/model/network.js';
 import { WasmBackend } from '../../src/train/backend.js';
 import { prepareBatch } from '../../src/train/batch.js';
@@ -23,7 +23,7 @@ describe('trained weights in the inference network', () => {
       backend.setParameters(params);
       const sentences = randomSentences(arch, [7, 3, 12, 1, 5], 8);
       const mine = backend.graph.emissions(prepareBatch(sentences, arch));
-      const kernels = await loadKernels(readFileSync(kernelsWasm));
+      const kernels = await loadInferenceKernels(readFileSync(kernelsWasm));
       const net = createNetwork(kernels, arch, backend.getParameters());
       const theirs = net.emissions({ charIds: sentences.map((s) => s.charIds), wordIds: arch.wordDim ? sentences.map((s) => s.wordIds) : [] });
       let worst = 0;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { TrainKernels, trainModule } from '../../src/train/kernels.js';
+import { TrainKernels, loadTrainingModule } from '../../src/train/kernels.js';
 import { Rng } from '../../src/train/rng.js';
 
-const k = new TrainKernels(trainModule());
+const k = new TrainKernels(loadTrainingModule());
 const ex = k.exports;
 
 function rand(n: number, rng: Rng): Float32Array {
@@ -11,7 +11,7 @@ function rand(n: number, rng: Rng): Float32Array {
 
 describe('train.wasm kernels', () => {
   it('has no imports', () => {
-    expect(WebAssembly.Module.imports(trainModule())).toEqual([]);
+    expect(WebAssembly.Module.imports(loadTrainingModule())).toEqual([]);
   });
 
   it('gemm matches a plain product for NN and TN strides, every tail size, acc on and off', () => {

@@ -4,7 +4,7 @@
  * Σ f(x)·(wᵢ·w̃ⱼ + bᵢ + b̃ⱼ − log x)² with f(x) = min(1, (x/xMax)^alpha); the output vector of a token
  * is w + w̃. The passes run in build/embed.wasm (SIMD).
  */
-import { createRunner, kernelBytes, Layout, mulberry32, probeKernel, threadSeeds } from './kernel.js';
+import { createRunner, embedKernelBytes, Layout, mulberry32, probeKernel, threadSeeds } from './kernel.js';
 import type { Embeddings, GloVeOptions } from './types.js';
 import { buildVocabulary, commonOptions, encodeCorpus, numOption, splitRanges, validateSequences } from './vocab.js';
 
@@ -116,7 +116,7 @@ export async function trainGloVe(sequences: string[][], opts: GloVeOptions = {})
     order[s] = t;
   }
 
-  const bytes = kernelBytes(opts.kernel);
+  const bytes = embedKernelBytes(opts.kernel);
   const probe = probeKernel(bytes, stride);
   const layout = new Layout(probe.heapBase);
   const scratch = Array.from({ length: threads }, () => layout.take(probe.scratchBytes));

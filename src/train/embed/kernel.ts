@@ -21,12 +21,12 @@ export interface EmbedExports {
   glovePass(...args: number[]): number;
 }
 
-export type KernelSource = Uint8Array | WebAssembly.Module | string;
+export type EmbedKernelSource = Uint8Array | WebAssembly.Module | string;
 
 const PAGE = 65536;
 
 /** Finds build/embed.wasm by walking up from this file (works from src/ under tsx and from dist/). */
-export function defaultKernelPath(): string {
+export function embedKernelPath(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     const candidate = join(dir, 'build', 'embed.wasm');
@@ -37,8 +37,8 @@ export function defaultKernelPath(): string {
 }
 
 /** The module bytes (from a path, bytes, or the default build/embed.wasm). */
-export function kernelBytes(source?: KernelSource): Uint8Array {
-  if (source === undefined) return new Uint8Array(readFileSync(defaultKernelPath()));
+export function embedKernelBytes(source?: EmbedKernelSource): Uint8Array {
+  if (source === undefined) return new Uint8Array(readFileSync(embedKernelPath()));
   if (typeof source === 'string') return new Uint8Array(readFileSync(source));
   if (source instanceof Uint8Array) return source;
   throw new TypeError('embed kernel: expected the module bytes (Uint8Array) or a path, got a WebAssembly.Module (bytes are needed to build the shared-memory variant)');

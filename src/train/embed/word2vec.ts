@@ -4,7 +4,7 @@
  * subsampling of frequent tokens, random reduced window, linear learning-rate decay to alpha·1e-4,
  * syn0 initialised uniform in ±0.5/dim, output vectors at 0. The passes run in build/embed.wasm (SIMD).
  */
-import { createRunner, kernelBytes, Layout, mulberry32, probeKernel, threadSeeds } from './kernel.js';
+import { createRunner, embedKernelBytes, Layout, mulberry32, probeKernel, threadSeeds } from './kernel.js';
 import type { Embeddings, Word2VecOptions } from './types.js';
 import { buildVocabulary, commonOptions, encodeCorpus, intOption, numOption, splitRanges, validateSequences } from './vocab.js';
 
@@ -65,7 +65,7 @@ export async function trainWord2Vec(sequences: string[][], opts: Word2VecOptions
   for (let i = 0; i < V; i++) noise[i] = Math.pow(vocab.counts[i], 0.75);
   const { prob, alias } = aliasTable(noise);
 
-  const bytes = kernelBytes(opts.kernel);
+  const bytes = embedKernelBytes(opts.kernel);
   const probe = probeKernel(bytes, stride);
   const layout = new Layout(probe.heapBase);
   const scratch = Array.from({ length: threads }, () => layout.take(probe.scratchBytes));
