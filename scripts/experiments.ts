@@ -30,12 +30,13 @@ import { parseArgs } from 'node:util';
 import type { CorpusFormat, SplitMode } from '../src/corpus/index.js';
 import { SPLIT_MODES, isCorpusFormat, isSplitMode } from '../src/corpus/index.js';
 import { alignTable, type EntityEvalReport, type ScoreSet } from '../src/eval/index.js';
-import { type TrainConfig, identityOf, resolveConfig } from '../src/train/config.js';
+import { type PretrainSettings, type TrainConfig, identityOf, resolveConfig } from '../src/train/config.js';
 import { runFeatureCrfExperiment } from '../src/train/featcrf/index.js';
 import { type RunSummary, readSplit, readUnlabeled, runTraining } from '../src/train/run.js';
 import type { SegdictVariant } from '../src/train/segdict.js';
 import { createSegmenter } from '../src/segment/index.js';
-import { type PretrainSettings, loadRunConfig, metricsJson } from '../src/hosts/cli/commands/train.js';
+import { metricsJson } from '../src/train/report.js';
+import { loadRunConfig } from '../src/train/run-config.js';
 import { ROOT, bigramSequences, buildRunSegmenter, pretrainSequences, pretrainVectors, provenance } from './train-default.js';
 
 // ---------------------------------------------------------------------------------------------------------

@@ -34,9 +34,8 @@ import type { NoveltyScores, Prf } from '../src/eval/index.js';
 import { type DocumentMetrics, type RunSummary, documentMetrics, readSplit, readUnlabeled, runTraining } from '../src/train/run.js';
 import type { SegdictVariant } from '../src/train/segdict.js';
 import { buildRunSegmenter, makeVectors } from '../src/train/vectors.js';
-import {
-  type ModelFileInfo, devF1Text, formatEvaluation, loadRunConfig, metricsJson, modelFileInfo,
-} from '../src/hosts/cli/commands/train.js';
+import { type ModelFileInfo, devF1Text, formatEvaluation, metricsJson, modelFileInfo } from '../src/train/report.js';
+import { loadRunConfig } from '../src/train/run-config.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 

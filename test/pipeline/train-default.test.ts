@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRunConfig } from '../../src/hosts/cli/commands/train.js';
+import { loadRunConfig } from '../../src/train/run-config.js';
 import { readModel } from '../../src/model/format.js';
 import { readWord2VecText } from '../../src/train/embed/index.js';
 import { CCKS2017, ROOT, buildRunSegmenter, modelCard, trainDefault } from '../../scripts/train-default.js';

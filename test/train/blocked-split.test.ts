@@ -10,7 +10,7 @@ import { seenEntities } from '../../src/eval/index.js';
 import { readModel } from '../../src/model/format.js';
 import { LATER_FIELDS, identityOf, resolveConfig } from '../../src/train/config.js';
 import { readSplit, runTraining } from '../../src/train/run.js';
-import { formatDevLine } from '../../src/hosts/cli/commands/train.js';
+import { formatDevLine } from '../../src/train/report.js';
 import { ccksLikeDocs, writeJsonl } from '../pipeline/fixture.js';
 
 const dirs: string[] = [];

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readModel } from '../../src/model/format.js';
-import { loadRunConfig } from '../../src/hosts/cli/commands/train.js';
+import { loadRunConfig } from '../../src/train/run-config.js';
 import { readWord2VecText } from '../../src/train/embed/index.js';
 import { ROOT } from '../cli/run-cli.js';
 import { ccksLikeDocs, pipelineWorkspace, writeJsonl } from '../pipeline/fixture.js';
