@@ -31,7 +31,7 @@ import type { CorpusFormat, SplitMode } from '../src/corpus/index.js';
 import { SPLIT_MODES, isCorpusFormat, isSplitMode } from '../src/corpus/index.js';
 import { alignTable, type EntityEvalReport, type ScoreSet } from '../src/eval/index.js';
 import { type PretrainSettings, type TrainConfig, identityOf, resolveConfig } from '../src/train/config.js';
-import { runFeatureCrfExperiment } from '../src/train/featcrf/index.js';
+import { runFeatureCrfExperiment } from './featcrf/index.js';
 import { type RunSummary, readSplit, readUnlabeled, runTraining } from '../src/train/run.js';
 import type { SegdictVariant } from '../src/train/segdict.js';
 import { createSegmenter } from '../src/segment/index.js';
@@ -307,7 +307,7 @@ ${perTypeTable(rows, 'relaxed')}
 - Pre-trained vectors: word2vec skip-gram (window ${ctx.pretrain.window}, ${ctx.pretrain.iterations} iterations, min count ${ctx.pretrain.minCount}, seed ${ctx.pretrain.seed}) on the
   train split texts + the unlabeled text, made once per segmenter and shared by every seed; the word vectors of a
   variant use that variant's segmenter (seg-none: its "words" are characters, so it reuses the character vectors).
-- crf: the feature CRF of src/train/featcrf/ (character n-grams, word-boundary-free, plus a cross-fold entity dictionary),
+- crf: the feature CRF of scripts/featcrf/ (character n-grams, word-boundary-free, plus a cross-fold entity dictionary),
   trained with ${ctx.crf.optimizer === 'lbfgs' ? 'L-BFGS' : 'AdaGrad'}${ctx.crf.iterations ? ` (at most ${ctx.crf.iterations} ${ctx.crf.optimizer === 'lbfgs' ? 'iterations' : 'epochs'})` : ''}, stopping on dev strict F1; it has no
   consistency check, and it is scored by the same src/eval code on the same test documents.
 - Aliases, not separate runs: seg-jieba+entities is bilstm-crf; no-preprocessing (the entity dictionary is the

@@ -12,8 +12,8 @@ import { recordIdOf, looksLikeCcksIds, splitByRecord, DEFAULT_SEED } from '../sr
 import { readCorpus } from '../src/io/corpus-io.js';
 import { createSegmenter } from '../src/segment/segmenter.js';
 import { buildSegmenterSpec } from '../src/train/segdict.js';
-import { runFeatureCrfExperiment, type Prf } from '../src/train/featcrf/experiment.js';
-import type { FeatureCrfOptions } from '../src/train/featcrf/model.js';
+import { runFeatureCrfExperiment, type Prf } from './featcrf/experiment.js';
+import type { FeatureCrfOptions } from './featcrf/model.js';
 
 function parseArgs(argv: string[]): { path: string; flags: Map<string, string> } {
   const flags = new Map<string, string>();

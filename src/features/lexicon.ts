@@ -24,7 +24,7 @@ export const LEX_POSITIONS = 5;
 
 /**
  * The matching rule both entity dictionaries use (this channel and the feature CRF's gazetteer,
- * src/train/featcrf/features.ts): for each type k on its own, greedy longest match from left to right.
+ * scripts/featcrf/features.ts): for each type k on its own, greedy longest match from left to right.
  * `longest` [K × T] holds the longest match of type k starting at t (0 = none); `mark(t, k, position)` is called
  * for every position a match covers, with LEX_B / LEX_I / LEX_E or LEX_S, type by type and left to right.
  */

@@ -10,9 +10,9 @@ import {
   viterbi,
   type CrfSequence,
   type CrfShape,
-} from '../../src/train/featcrf/crf.js';
-import { lbfgs } from '../../src/train/featcrf/lbfgs.js';
-import { mulberry32 } from '../../src/train/featcrf/model.js';
+} from '../../scripts/featcrf/crf.js';
+import { lbfgs } from '../../scripts/featcrf/lbfgs.js';
+import { mulberry32 } from '../../scripts/featcrf/model.js';
 
 /** A random sequence with 0–3 active features per position. */
 function randomSeq(rand: () => number, shape: CrfShape, T: number, withLabels = true): CrfSequence {

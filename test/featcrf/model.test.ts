@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Doc, EntitySpan } from '../../src/corpus/document.js';
-import { charClass, FeatureDictionary, Gazetteer, positionFeatures, wordFeatures } from '../../src/train/featcrf/features.js';
+import { charClass, FeatureDictionary, Gazetteer, positionFeatures, wordFeatures } from '../../scripts/featcrf/features.js';
 import {
   evaluateFeatureCrf,
   FeatureCrf,
   loadFeatureCrf,
   mulberry32,
   trainFeatureCrf,
-} from '../../src/train/featcrf/model.js';
-import { runFeatureCrfExperiment } from '../../src/train/featcrf/experiment.js';
+} from '../../scripts/featcrf/model.js';
+import { runFeatureCrfExperiment } from '../../scripts/featcrf/experiment.js';
 import { createSegmenter } from '../../src/segment/index.js';
 
 // A synthetic clinical-like language: entity words of three types among filler words. Some entity words

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { recordIdOf, splitByRecord } from '../../src/corpus/index.js';
 import { readCorpus } from '../../src/io/corpus-io.js';
-import { runFeatureCrfExperiment } from '../../src/train/featcrf/experiment.js';
+import { runFeatureCrfExperiment } from '../../scripts/featcrf/experiment.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CCKS = path.resolve(ROOT, '../shared/data/ccks2017/train');

@@ -5,7 +5,7 @@
  * thin: what the training scripts share with `cner train` lives in src/train/ (run-config.ts, report.ts), so no
  * script imports a CLI command.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -38,6 +38,13 @@ describe('library files are not runnable', () => {
     const importers = tsFiles(join(root, 'scripts')).filter((f) =>
       /from '[./]*src\/hosts\/cli\/commands\//.test(readFileSync(f, 'utf8')),
     );
+    expect(importers.map((f) => relative(root, f))).toEqual([]);
+  });
+
+  it('the feature-CRF baseline lives outside the library (scripts/featcrf/) and nothing in src/ imports it', () => {
+    expect(existsSync(join(root, 'src', 'train', 'featcrf'))).toBe(false);
+    expect(existsSync(join(root, 'scripts', 'featcrf', 'index.ts'))).toBe(true);
+    const importers = tsFiles(join(root, 'src')).filter((f) => /from '[^']*featcrf\//.test(readFileSync(f, 'utf8')));
     expect(importers.map((f) => relative(root, f))).toEqual([]);
   });
 });

@@ -4,15 +4,15 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Doc, EntitySpan } from '../../corpus/document.js';
-import { spansToTags, tagIdsToSpans, tagSet } from '../../tags/bio.js';
+import type { Doc, EntitySpan } from '../../src/corpus/document.js';
+import { spansToTags, tagIdsToSpans, tagSet } from '../../src/tags/bio.js';
 import { CrfScratch, paramCount, paramOffsets, sequenceNll, viterbi, type CrfSequence, type CrfShape } from './crf.js';
 import { FeatureDictionary, Gazetteer, positionFeatures, type Segmenter as SegmentFn } from './features.js';
 import { lbfgs } from './lbfgs.js';
-import { evaluateEntities, type EntityEvalReport } from '../../eval/index.js';
-import { createSegmenter } from '../../segment/segmenter.js';
-import type { Segmenter as SegmenterObject } from '../../segment/segmenter.js';
-import type { SegmenterSpec } from '../../segment/spec.js';
+import { evaluateEntities, type EntityEvalReport } from '../../src/eval/index.js';
+import { createSegmenter } from '../../src/segment/segmenter.js';
+import type { Segmenter as SegmenterObject } from '../../src/segment/segmenter.js';
+import type { SegmenterSpec } from '../../src/segment/spec.js';
 
 export interface FeatureCrfOptions {
   /** seeds the jackknife folds and AdaGrad's shuffling; default 1 */
@@ -179,7 +179,7 @@ export function loadFeatureCrf(path: string, opts: { segment?: SegmentFn | null 
 }
 
 /** Deterministic PRNG (mulberry32) → floats in [0, 1): the corpus split's. */
-import { mulberry32 } from '../../corpus/split.js';
+import { mulberry32 } from '../../src/corpus/split.js';
 export { mulberry32 };
 
 function shuffled(n: number, rand: () => number): number[] {

@@ -1,9 +1,9 @@
 /**
  * The experiment entry the runner calls: train on `train`, stop on `dev`, report on `test`.
  */
-import type { Doc } from '../../corpus/document.js';
+import type { Doc } from '../../src/corpus/document.js';
 import { evaluateFeatureCrf, trainFeatureCrf, type FeatureCrf, type FeatureCrfOptions, type TrainInfo } from './model.js';
-import type { EntityEvalReport, Prf as EvalPrf } from '../../eval/index.js';
+import type { EntityEvalReport, Prf as EvalPrf } from '../../src/eval/index.js';
 
 export interface Prf {
   p: number;

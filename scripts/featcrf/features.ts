@@ -13,7 +13,7 @@
  *   BIAS      always on
  */
 
-import { LEX_B, LEX_E, LEX_I, LEX_S, greedyMatches } from '../../features/lexicon.js';
+import { LEX_B, LEX_E, LEX_I, LEX_S, greedyMatches } from '../../src/features/lexicon.js';
 
 /** Feature letter of each match position greedyMatches reports. */
 const POSITION_LETTER: Record<number, string> = { [LEX_B]: 'B', [LEX_I]: 'I', [LEX_E]: 'E', [LEX_S]: 'S' };
