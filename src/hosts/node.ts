@@ -9,10 +9,11 @@
  * `model` and `kernels` may each be a file path, a file: / http(s): URL (string or URL object), or the bytes.
  * Without `model` the package's models/default.cner is used; without `kernels` the package's build/kernels.wasm.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultKernelsPath, defaultModelPath } from '../io/artefacts.js';
 import { createTagger, type Tagger } from '../tagger.js';
 
 export { createTagger } from '../tagger.js';
@@ -28,37 +29,7 @@ export interface NodeTaggerOptions {
   kernels?: NodeSource | WebAssembly.Module;
 }
 
-let cachedRoot: string | null = null;
-
-/** The folder holding this package's package.json (found by walking up from this file; works from src/ and dist/). */
-export function packageRoot(): string {
-  if (cachedRoot !== null) return cachedRoot;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        const name = (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name;
-        if (name === 'cner') return (cachedRoot = dir);
-      } catch {
-        // not JSON: keep walking
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the cner package root (no package.json named "cner" above src/hosts/node)');
-    dir = up;
-  }
-}
-
-/** `<package root>/models/default.cner` (it may not exist yet). */
-export function defaultModelPath(): string {
-  return join(packageRoot(), 'models', 'default.cner');
-}
-
-/** `<package root>/build/kernels.wasm` (made by `npm run build:kernels`). */
-export function defaultKernelsPath(): string {
-  return join(packageRoot(), 'build', 'kernels.wasm');
-}
+export { defaultKernelsPath, defaultModelPath, packageRoot } from '../io/artefacts.js';
 
 /** Reads bytes from a path, a file:/http(s): URL, or passes bytes through. `what` names the input in errors. */
 export async function readSource(source: NodeSource, what: string): Promise<Uint8Array<ArrayBuffer>> {

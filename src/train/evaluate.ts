@@ -3,10 +3,10 @@
  * strict and relaxed P/R/F1 from src/eval/. The trainer, `cner train`, the experiments and the retraining
  * gate all measure through this one function.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import type { Doc } from '../corpus/document.js';
 import { type EntityEvalReport, evaluateEntities } from '../eval/index.js';
+import { defaultKernelsPath } from '../io/artefacts.js';
 import { createTagger } from '../tagger.js';
 
 export interface ModelEvaluation {
@@ -20,9 +20,7 @@ export interface ModelEvaluation {
 
 let kernelsBytes: Uint8Array | undefined;
 function kernels(): Uint8Array {
-  // build/kernels.wasm from src/train/ (tsx) or from dist/src/train/ (compiled)
-  const urls = [new URL('../../build/kernels.wasm', import.meta.url), new URL('../../../build/kernels.wasm', import.meta.url)];
-  kernelsBytes ??= new Uint8Array(readFileSync(fileURLToPath(urls.find((u) => existsSync(u)) ?? urls[0])));
+  kernelsBytes ??= new Uint8Array(readFileSync(defaultKernelsPath()));
   return kernelsBytes;
 }
 

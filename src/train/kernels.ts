@@ -5,6 +5,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { trainKernelsPath } from '../io/artefacts.js';
 
 /** Raw exports of train.wasm; every pointer is a byte address in `memory`. */
 export interface TrainExports {
@@ -102,23 +103,14 @@ export class TrainKernels {
 
 let cachedModule: WebAssembly.Module | undefined;
 
-/** Path candidates of build/train.wasm from this file (src/train/ under tsx, dist/src/train/ when compiled). */
-function defaultWasmUrls(): URL[] {
-  return [new URL('../../build/train.wasm', import.meta.url), new URL('../../../build/train.wasm', import.meta.url)];
-}
-
 /** Compiles train.wasm once per thread (from `bytes`, or from build/train.wasm). */
 export function loadTrainingModule(bytes?: Uint8Array): WebAssembly.Module {
   if (bytes) return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   if (cachedModule) return cachedModule;
-  let lastError: unknown;
-  for (const url of defaultWasmUrls()) {
-    try {
-      cachedModule = new WebAssembly.Module(readFileSync(url));
-      return cachedModule;
-    } catch (e) {
-      lastError = e;
-    }
+  try {
+    cachedModule = new WebAssembly.Module(readFileSync(trainKernelsPath()));
+    return cachedModule;
+  } catch (e) {
+    throw new Error(`cannot load build/train.wasm (run npm run build:kernels): ${String(e)}`);
   }
-  throw new Error(`cannot load build/train.wasm (run npm run build:kernels): ${String(lastError)}`);
 }

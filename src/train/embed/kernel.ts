@@ -8,9 +8,8 @@
  * the kernels never allocate, so each thread's instance only needs its own scratch area and seed.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { embedKernelsPath } from '../../io/artefacts.js';
 
 export interface EmbedExports {
   memory: WebAssembly.Memory;
@@ -25,15 +24,11 @@ export type EmbedKernelSource = Uint8Array | WebAssembly.Module | string;
 
 const PAGE = 65536;
 
-/** Finds build/embed.wasm by walking up from this file (works from src/ under tsx and from dist/). */
+/** The package's build/embed.wasm (src/io/artefacts.ts), checked to exist. */
 export function embedKernelPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'build', 'embed.wasm');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('embed kernel: build/embed.wasm not found above ' + dirname(fileURLToPath(import.meta.url)) + '; run `npm run build:kernels`');
+  const path = embedKernelsPath();
+  if (!existsSync(path)) throw new Error(`embed kernel: ${path} not found; run \`npm run build:kernels\``);
+  return path;
 }
 
 /** The module bytes (from a path, bytes, or the default build/embed.wasm). */
