@@ -26,7 +26,8 @@ export function packageRoot(): string {
       }
     }
     const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the cner package root (no package.json named "cner" above src/io/artefacts)');
+    if (up === dir)
+      throw new Error('cannot find the cner package root (no package.json named "cner" above src/io/artefacts)');
     dir = up;
   }
 }

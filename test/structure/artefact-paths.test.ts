@@ -39,6 +39,12 @@ describe('artefact paths', () => {
 
   it('src/io/artefacts.ts names every artefact', () => {
     const text = readFileSync(join(src, 'io', 'artefacts.ts'), 'utf8');
-    for (const re of [/'build',\s*'kernels\.wasm'/, /'build',\s*'train\.wasm'/, /'build',\s*'embed\.wasm'/, /'models',\s*'default\.cner'/]) expect(text).toMatch(re);
+    for (const re of [
+      /'build',\s*'kernels\.wasm'/,
+      /'build',\s*'train\.wasm'/,
+      /'build',\s*'embed\.wasm'/,
+      /'models',\s*'default\.cner'/,
+    ])
+      expect(text).toMatch(re);
   });
 });
