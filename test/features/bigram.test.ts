@@ -1,5 +1,5 @@
 /**
- * The character-bigram channel's features (src/features/index.ts): bigramAt (each token with the next, the last
+ * The character-bigram channel's features (src/features/vocab.ts): bigramAt (each token with the next, the last
  * with BIGRAM_END), createLookup's bigram table and featurize's bigramIds — ids, <unk>, the sentence end, astral
  * tokens, lookups without bigrams — and a randomised comparison with a plain implementation of the rule.
  */

@@ -1,5 +1,5 @@
 /**
- * `cner <command> [options]`: dispatches to the commands listed in commands/index.ts, importing only the module of
+ * `cner <command> [options]`: dispatches to the commands listed in commands/registry.ts, importing only the module of
  * the command that runs. Ctrl-C (SIGINT) during a command removes its temporary output files and exits 130 (SIGTERM: 143;
  * a closed stdout pipe: 141).
  */

@@ -1,0 +1,211 @@
+/**
+ * Characters and words → ids. The trainer and the tagger both use this file, so features cannot drift.
+ *
+ * Vocabularies are string arrays with index 0 = '<pad>' and 1 = '<unk>' (as stored in the model header).
+ * Lookups never return 0 or 1 for a real token that happens to spell '<pad>' / '<unk>': specials are not
+ * looked up by name, an unknown token is 1 and 0 only ever means padding.
+ */
+
+import { Lexicon } from './lexicon.js';
+
+export { Lexicon, LEX_POSITIONS } from './lexicon.js';
+
+export const PAD = '<pad>';
+export const UNK = '<unk>';
+export const PAD_ID = 0;
+export const UNK_ID = 1;
+
+export interface Vocabulary {
+  /** normalised code points; [0] = '<pad>', [1] = '<unk>' */
+  chars: string[];
+  /** normalised words from the segmenter; [0] = '<pad>', [1] = '<unk>' */
+  words: string[];
+  /** character bigrams (bigramAt); [0] = '<pad>', [1] = '<unk>'; absent = no bigram channel */
+  bigrams?: string[];
+}
+
+/** Stands for the end of a sentence in the bigram of its last character. */
+export const BIGRAM_END = '\u0003';
+
+/**
+ * The character bigram at position t: tokens[t] + tokens[t + 1] (the last position pairs with BIGRAM_END).
+ * Tokens are single normalised code points, so a bigram string is never ambiguous — except that a character
+ * followed by a literal U+0003 reads like the same character at a sentence end (control text, harmless).
+ */
+export function bigramAt(tokens: readonly string[], t: number): string {
+  return tokens[t] + (t + 1 < tokens.length ? tokens[t + 1] : BIGRAM_END);
+}
+
+export interface VocabOptions {
+  /** keep tokens seen at least this often (default 1) */
+  minCount?: number;
+  /** at most this many entries INCLUDING <pad> and <unk> (default unlimited) */
+  maxSize?: number;
+}
+
+/**
+ * ['<pad>', '<unk>', …tokens by descending count, ties by UTF-16 code-unit order]. Deterministic for a
+ * given multiset of tokens. Tokens equal to '<pad>'/'<unk>' and empty strings are not added.
+ */
+export function buildVocab(tokens: Iterable<string>, options: VocabOptions = {}): string[] {
+  if (tokens === null || typeof (tokens as Iterable<string>)?.[Symbol.iterator] !== 'function') {
+    throw new TypeError(`buildVocab: expected an iterable of strings, got ${tokens === null ? 'null' : typeof tokens}`);
+  }
+  const minCount = options.minCount ?? 1;
+  const maxSize = options.maxSize ?? Infinity;
+  if (!Number.isInteger(minCount) || minCount < 1) {
+    throw new RangeError(`buildVocab: minCount must be an integer ≥ 1, got ${String(minCount)}`);
+  }
+  if (maxSize !== Infinity && (!Number.isInteger(maxSize) || maxSize < 2)) {
+    throw new RangeError(`buildVocab: maxSize must be an integer ≥ 2 (it counts <pad> and <unk>), got ${String(maxSize)}`);
+  }
+  const counts = new Map<string, number>();
+  let k = 0;
+  for (const t of tokens) {
+    if (typeof t !== 'string') throw new TypeError(`buildVocab: token ${k} is ${t === null ? 'null' : typeof t}, expected a string`);
+    k++;
+    if (t.length === 0 || t === PAD || t === UNK) continue;
+    counts.set(t, (counts.get(t) ?? 0) + 1);
+  }
+  const kept = [...counts].filter(([, c]) => c >= minCount);
+  kept.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const vocab = [PAD, UNK];
+  for (const [t] of kept) {
+    if (vocab.length >= maxSize) break;
+    vocab.push(t);
+  }
+  return vocab;
+}
+
+/** A vocabulary ready for lookups. */
+export interface VocabLookup {
+  chars: ReadonlyMap<string, number>;
+  words: ReadonlyMap<string, number>;
+  /** present when the vocabulary has bigrams */
+  bigrams?: ReadonlyMap<string, number>;
+}
+
+/** Index a vocabulary (checks its shape: <pad>, <unk> first, then distinct non-empty strings). */
+export function createLookup(vocab: Vocabulary): VocabLookup {
+  if (!vocab || typeof vocab !== 'object') throw new TypeError(`createLookup: expected { chars, words }, got ${typeof vocab}`);
+  const lookup: VocabLookup = { chars: indexVocab('chars', vocab.chars), words: indexVocab('words', vocab.words) };
+  if (vocab.bigrams !== undefined) lookup.bigrams = indexVocab('bigrams', vocab.bigrams);
+  return lookup;
+}
+
+function indexVocab(what: string, list: unknown): Map<string, number> {
+  if (!Array.isArray(list)) throw new TypeError(`vocabulary ${what}: expected an array of strings, got ${typeof list}`);
+  if (list.length < 2 || list[0] !== PAD || list[1] !== UNK) {
+    throw new RangeError(`vocabulary ${what}: entries 0 and 1 must be '${PAD}' and '${UNK}'`);
+  }
+  const map = new Map<string, number>();
+  for (let i = 2; i < list.length; i++) {
+    const t = list[i];
+    if (typeof t !== 'string' || t.length === 0) {
+      throw new TypeError(`vocabulary ${what}[${i}]: expected a non-empty string, got ${typeof t}`);
+    }
+    if (map.has(t) || t === PAD || t === UNK) throw new RangeError(`vocabulary ${what}[${i}] duplicates an earlier entry`);
+    map.set(t, i);
+  }
+  return map;
+}
+
+/**
+ * Feature options stored in the model header (`header.features`), read by the trainer and the tagger alike.
+ * wordPositions: each word gets 4 rows in embed.word — row = 4·wordId + position of the character in its
+ * word (B 0, M 1, E 2, S 3) — so the word channel also tells where a word starts and ends (most entity
+ * boundaries are word boundaries once training entities are in the segmenter's dictionary).
+ */
+export interface FeatureOptions {
+  wordPositions?: boolean;
+}
+
+/** Rows of embed.word per vocabulary word. */
+export function wordRowsPerWord(options: FeatureOptions | undefined): number {
+  return options?.wordPositions ? 4 : 1;
+}
+
+export interface SentenceFeatures {
+  /** [T] char id of each token */
+  charIds: Int32Array;
+  /** [T] id of the word (from the segmenter) that contains each token */
+  wordIds: Int32Array;
+  /** [T] id of each token's bigram (bigramAt), present when the vocabulary has bigrams */
+  bigramIds?: Int32Array;
+  /** [T × K] entity-lexicon ids (src/features/lexicon.ts), present when a lexicon was given */
+  lexIds?: Int32Array;
+}
+
+/**
+ * Features of one sentence: `tokens` are its normalised code points (one per position), `words` the
+ * segmenter's words, which must concatenate to tokens.join('').
+ */
+export function featurize(
+  tokens: readonly string[], words: readonly string[], lookup: VocabLookup, options: FeatureOptions = {}, lexicon: Lexicon | null = null,
+): SentenceFeatures {
+  if (!Array.isArray(tokens)) throw new TypeError(`featurize: tokens must be an array of strings, got ${typeof tokens}`);
+  if (!Array.isArray(words)) throw new TypeError(`featurize: words must be an array of strings, got ${typeof words}`);
+  if (!lookup || !(lookup.chars instanceof Map) || !(lookup.words instanceof Map)) {
+    throw new TypeError('featurize: expected a lookup from createLookup(vocab)');
+  }
+  const T = tokens.length;
+  const charIds = new Int32Array(T); // [T]
+  const wordIds = new Int32Array(T); // [T]
+  for (let t = 0; t < T; t++) charIds[t] = lookup.chars.get(tokens[t]) ?? UNK_ID;
+  let pos = 0;
+  for (let w = 0; w < words.length; w++) {
+    const word = words[w];
+    if (typeof word !== 'string') throw new TypeError(`featurize: word ${w} is ${typeof word}, expected a string`);
+    const id = lookup.words.get(word) ?? UNK_ID;
+    // walk the word's code points against the tokens, so a segmenter that splits differently is caught
+    const first = pos;
+    let u = 0;
+    while (u < word.length) {
+      const tok = tokens[pos];
+      if (tok === undefined || !word.startsWith(tok, u)) {
+        throw new RangeError(
+          `featurize: the words do not concatenate to the tokens (word ${w}, token ${pos} of ${T})`,
+        );
+      }
+      wordIds[pos++] = id;
+      u += tok.length;
+    }
+    if (options.wordPositions) {
+      // row = 4·id + B 0 / M 1 / E 2 / S 3
+      const n = pos - first;
+      for (let t = first; t < pos; t++) {
+        const p = n === 1 ? 3 : t === first ? 0 : t === pos - 1 ? 2 : 1;
+        wordIds[t] = 4 * id + p;
+      }
+    }
+  }
+  if (pos !== T) throw new RangeError(`featurize: the words cover ${pos} of ${T} tokens`);
+  const out: SentenceFeatures = { charIds, wordIds };
+  if (lookup.bigrams !== undefined && !(lookup.bigrams instanceof Map)) throw new TypeError('featurize: lookup.bigrams must be a Map (from createLookup)');
+  if (lookup.bigrams) {
+    const bigramIds = new Int32Array(T); // [T]
+    for (let t = 0; t < T; t++) bigramIds[t] = lookup.bigrams.get(bigramAt(tokens, t)) ?? UNK_ID;
+    out.bigramIds = bigramIds;
+  }
+  if (lexicon !== null) {
+    if (!(lexicon instanceof Lexicon)) throw new TypeError('featurize: lexicon must be a Lexicon or null');
+    out.lexIds = lexicon.match(tokens);
+  }
+  return out;
+}
+
+/** Anything with the segmenter's cut (src/segment: createSegmenter(spec)). */
+export interface WordCutter {
+  cut(text: string): string[];
+}
+
+/**
+ * Features of one normalised sentence: its words come from `segmenter.cut(tokens.join(''))`. This is the one
+ * function both the trainer and the tagger call per sentence.
+ */
+export function featurizeSentence(
+  tokens: readonly string[], segmenter: WordCutter, lookup: VocabLookup, options: FeatureOptions = {}, lexicon: Lexicon | null = null,
+): SentenceFeatures {
+  if (!Array.isArray(tokens)) throw new TypeError(`featurizeSentence: tokens must be an array of strings, got ${typeof tokens}`);
+  return featurize(tokens, segmenter.cut(tokens.join('')), lookup, options, lexicon);
+}
