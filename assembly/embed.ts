@@ -1,7 +1,7 @@
 // Embedding pre-training kernels: word2vec skip-gram with negative sampling, and GloVe (AdaGrad).
 //
 // Built by scripts/build-kernels.mjs to build/embed.wasm with `--enable simd --runtime stub --use abort=`
-// (zero imports). The host (src/train/embed/) lays out every buffer itself from heapBase() upwards and
+// (zero imports). The host (src/train/embed/) lays out every buffer itself from heap_base() upwards and
 // passes pointers; nothing here allocates, so the same module also runs Hogwild-style in several worker
 // threads once the host rewrites its memory into an imported shared memory (src/train/embed/kernel.ts).
 //
@@ -18,19 +18,19 @@ let rng: u64 = 1;
 let expTable: usize = 0;
 
 /** First byte the host may use. */
-export function heapBase(): usize {
+export function heap_base(): usize {
   return __heap_base;
 }
 
 /** Bytes of scratch the kernels need (exp table + sentence buffer + one gradient row). */
-export function scratchBytes(stride: i32): i32 {
+export function scratch_bytes(stride: i32): i32 {
   return EXP_TABLE_SIZE * 4 + MAX_SENTENCE * 4 + stride * 4 + 64;
 }
 
 let sentence: usize = 0; // i32[MAX_SENTENCE]
 let neu1e: usize = 0; // f32[stride]
 
-/** Sets this instance's scratch area (scratchBytes(stride) bytes at `scratch`, 16-aligned) and seed. */
+/** Sets this instance's scratch area (scratch_bytes(stride) bytes at `scratch`, 16-aligned) and seed. */
 export function init(scratch: usize, seedLo: u32, seedHi: u32): void {
   expTable = scratch;
   sentence = scratch + <usize>(EXP_TABLE_SIZE * 4);
@@ -183,7 +183,7 @@ function pairAny(l1: usize, word: i32, syn1: usize, stride: i32, vocabSize: i32,
  *   aliasProb: f32[V], aliasIdx: i32[V]  Walker alias table of the unigram^0.75 distribution
  *   alpha = alpha0 · max(1e-4, 1 − (done + tokens read so far) / total), refreshed per sentence
  */
-export function w2vPass(
+export function w2v_pass(
   syn0: usize, syn1: usize, stride: i32, vocabSize: i32,
   corpus: usize, start: i32, end: i32,
   keep: usize, aliasProb: usize, aliasIdx: usize,
@@ -236,7 +236,7 @@ export function w2vPass(
  *   bias: f32[2V]; gradW: f32[2V × stride], gradB: f32[2V]  AdaGrad sums of squared gradients (start at 1)
  *   recI, recJ: i32[n]; logX, weight: f32[n]  (weight = min(1, (x / xMax)^alpha), precomputed)
  */
-export function glovePass(
+export function glove_pass(
   w: usize, bias: usize, gradW: usize, gradB: usize, stride: i32, vocabSize: i32,
   recI: usize, recJ: usize, logX: usize, weight: usize, start: i32, end: i32,
   eta: f32,

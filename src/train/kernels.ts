@@ -1,6 +1,6 @@
 /**
  * Loads build/train.wasm (assembly/train.ts) and manages its memory. The module has no allocator: this file
- * hands out 16-byte aligned regions above heapBase() and grows the memory itself. Growing detaches
+ * hands out 16-byte aligned regions above heap_base() and grows the memory itself. Growing detaches
  * `memory.buffer`, so the view helpers always build fresh views — never keep one across an alloc().
  */
 
@@ -10,7 +10,7 @@ import { trainKernelsPath } from '../io/artefacts.js';
 /** Raw exports of train.wasm; every pointer is a byte address in `memory`. */
 export interface TrainExports {
   memory: WebAssembly.Memory;
-  heapBase(): number;
+  heap_base(): number;
   gemm(C: number, ldc: number, A: number, rsA: number, csA: number, B: number, ldb: number, M: number, N: number, K: number, acc: number): void;
   transpose(dst: number, src: number, M: number, N: number): void;
   rows_set(C: number, ldc: number, bias: number, M: number, N: number): void;
@@ -37,7 +37,7 @@ export interface TrainExports {
 }
 
 const REQUIRED: (keyof TrainExports)[] = [
-  'memory', 'heapBase', 'gemm', 'transpose', 'rows_set', 'col_sum', 'lstm_forward', 'lstm_backward', 'embed_gather',
+  'memory', 'heap_base', 'gemm', 'transpose', 'rows_set', 'col_sum', 'lstm_forward', 'lstm_backward', 'embed_gather',
   'embed_scatter', 'seq_copy', 'dropout_mask', 'vadd', 'vmul', 'vscale', 'zero', 'sumsq', 'adam', 'crf_work_size',
   'crf_nll', 'softmax_xent', 'viterbi_work_size', 'viterbi', 'argmax_rows',
 ];
@@ -58,7 +58,7 @@ export class TrainKernels {
     }
     this.exports = ex;
     this.memory = ex.memory;
-    this.top = ex.heapBase() >>> 0;
+    this.top = ex.heap_base() >>> 0;
   }
 
   /** Current end of allocated memory (a mark for reset()). */
@@ -68,7 +68,7 @@ export class TrainKernels {
 
   /** Drop every allocation made after `mark` (memory is kept for reuse). */
   reset(mark: number): void {
-    if (!(mark >= this.exports.heapBase() && mark <= this.top)) throw new Error(`reset: mark ${mark} outside the allocated range`);
+    if (!(mark >= this.exports.heap_base() && mark <= this.top)) throw new Error(`reset: mark ${mark} outside the allocated range`);
     this.top = mark;
   }
 

@@ -170,7 +170,7 @@ export async function trainGloVe(sequences: string[][], opts: GloVeOptions = {})
         let cost = 0;
         for (const [s, e] of pieces) {
           if (e <= s) continue;
-          cost += await runner.call(t, 'glovePass', [pW, pB, pGW, pGB, stride, V, pI, pJ, pLog, pWt, from + s, from + e, eta]);
+          cost += await runner.call(t, 'glove_pass', [pW, pB, pGW, pGB, stride, V, pI, pJ, pLog, pWt, from + s, from + e, eta]);
           processed += e - s;
           opts.onProgress?.({
             method: 'glove', iteration: Math.min(...epochsDone), iterations, fraction: processed / total,

@@ -13,11 +13,11 @@ import { embedKernelsPath } from '../../io/artefacts.js';
 
 export interface EmbedExports {
   memory: WebAssembly.Memory;
-  heapBase(): number;
-  scratchBytes(stride: number): number;
+  heap_base(): number;
+  scratch_bytes(stride: number): number;
   init(scratch: number, seedLo: number, seedHi: number): void;
-  w2vPass(...args: number[]): number;
-  glovePass(...args: number[]): number;
+  w2v_pass(...args: number[]): number;
+  glove_pass(...args: number[]): number;
 }
 
 export type EmbedKernelSource = Uint8Array | WebAssembly.Module | string;
@@ -139,7 +139,7 @@ function align16(n: number): number {
 /** Probes the constants of a module (heap base, scratch size) with a throwaway instance. */
 export function probeKernel(bytes: Uint8Array, stride: number): { heapBase: number; scratchBytes: number } {
   const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {}).exports as unknown as EmbedExports;
-  return { heapBase: ex.heapBase(), scratchBytes: ex.scratchBytes(stride) };
+  return { heapBase: ex.heap_base(), scratchBytes: ex.scratch_bytes(stride) };
 }
 
 // ---- runners ----
@@ -148,7 +148,7 @@ export function probeKernel(bytes: Uint8Array, stride: number): { heapBase: numb
 export interface Runner {
   readonly threads: number;
   readonly memory: WebAssembly.Memory;
-  call(thread: number, fn: 'w2vPass' | 'glovePass', args: number[]): Promise<number>;
+  call(thread: number, fn: 'w2v_pass' | 'glove_pass', args: number[]): Promise<number>;
   close(): Promise<void>;
 }
 

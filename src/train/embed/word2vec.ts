@@ -106,7 +106,7 @@ export async function trainWord2Vec(sequences: string[][], opts: Word2VecOptions
       for (let epoch = 0; epoch < iterations; epoch++) {
         for (const [s, e] of pieces) {
           if (e <= s) continue;
-          const read = await runner.call(t, 'w2vPass', [
+          const read = await runner.call(t, 'w2v_pass', [
             pSyn0, pSyn1, stride, V, pCorpus, from + s, from + e, pKeep, pProb, pAlias,
             window, negative, alpha, done, threadTotal,
           ]);
