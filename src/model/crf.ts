@@ -11,7 +11,6 @@
  * Shapes: T tokens, K tags; emissions [T × K] row-major, trans [K × K] (from × to), start/end [K].
  */
 
-
 /** CRF parameters of a model (crf=false: zero transitions over log-softmax emissions). */
 export interface CrfParams {
   crf: boolean;
