@@ -19,6 +19,7 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packAndInstall, projectEnv, ROOT } from '../test/package/installed.js';
+import { percentile } from './http-shared.js';
 
 const args = process.argv.slice(2);
 const runsArg = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 10;
@@ -45,10 +46,6 @@ function timed(cmd: string, cmdArgs: string[], cwd: string, expectEntities: bool
   if (expectEntities && !r.stdout.includes('上腹部')) throw new Error(`${cmd} printed no entity: ${r.stdout}`);
   const cpu = GNU_TIME ? readFileSync(cpuFile, 'utf8').trim().split(/\s+/).slice(-2).reduce((a, b) => a + Number(b) * 1000, 0) : NaN;
   return { wall, cpu };
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 /** Bytes of the files under `dir` (links not followed). */
@@ -92,7 +89,7 @@ try {
   const f = (ms: number) => (Number.isNaN(ms) ? 'n/a' : ms.toFixed(0));
   for (const r of rows) {
     const first = r.first === null ? '– | –' : `${f(r.first.wall)} | ${f(r.first.cpu)}`;
-    console.log(`| ${r.what} | ${first} | ${f(quantile(r.wall, 0.5))} | ${f(quantile(r.wall, 0.9))} | ${f(r.wall[r.wall.length - 1])} | ${f(quantile(r.cpu, 0.5))} |`);
+    console.log(`| ${r.what} | ${first} | ${f(percentile(r.wall, 50))} | ${f(percentile(r.wall, 90))} | ${f(r.wall[r.wall.length - 1])} | ${f(percentile(r.cpu, 50))} |`);
   }
   console.log(`\nsizes: tarball ${mib(installed.packedSize)} (${installed.files.length} files, ${mib(installed.unpackedSize)} unpacked); ` +
     `node_modules of the empty project ${mib(nodeModules)} (cner itself ${mib(cnerOnly)}; top-level entries: ${packages.join(', ')})`);
