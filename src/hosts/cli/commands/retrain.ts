@@ -4,7 +4,7 @@
  * gate passes. Exit: 0 published / nothing to do, 1 error, 2 usage, 3 refused by the gate, 4 lock held.
  */
 import { loadRetrainConfig, RetrainConfigError, runRetrain, RETRAIN_EXIT } from '../../../retrain/index.js';
-import { err, out, parseCommandArgs, requireOption, type Command } from '../command.js';
+import { EXIT_INTERRUPTED, EXIT_TERMINATED, err, out, parseCommandArgs, requireOption, type Command } from '../command.js';
 
 const usage = `Usage: cner retrain --config FILE [--quiet]
 
@@ -58,7 +58,7 @@ export const retrainCommand: Command = {
     const onSignal = (signal: NodeJS.Signals) => {
       if (stoppedBy) {
         err(`cner retrain: ${signal} again: exiting now; the lock expires by itself`);
-        process.exit(signal === 'SIGINT' ? 130 : 143);
+        process.exit(signal === 'SIGINT' ? EXIT_INTERRUPTED : EXIT_TERMINATED);
       }
       stoppedBy = signal;
       err(`cner retrain: ${signal}: stopping (nothing is published; the lock is released)`);
@@ -75,7 +75,7 @@ export const retrainCommand: Command = {
       out(`${outcome.status}: ${outcome.message}`);
       if (r.gate && (outcome.status === 'refused' || !values.quiet)) for (const reason of r.gate.reasons) out(`  gate: ${reason}`);
       if (outcome.reportFiles) out(`report: ${outcome.reportFiles.json}\n        ${outcome.reportFiles.md}`);
-      if (stoppedBy && outcome.status === 'error') return stoppedBy === 'SIGINT' ? 130 : 143;
+      if (stoppedBy && outcome.status === 'error') return stoppedBy === 'SIGINT' ? EXIT_INTERRUPTED : EXIT_TERMINATED;
       if (outcome.reportError !== undefined) {
         err(`cner retrain: the report could not be written: ${outcome.reportError}`);
         return outcome.exitCode === 0 ? RETRAIN_EXIT.error : outcome.exitCode;
