@@ -4,6 +4,7 @@
  */
 
 import { tagIdsToSpans } from '../tags/bio.js';
+import { formatFigure } from '../eval/report.js';
 
 export interface SpanScore {
   precision: number;
@@ -50,6 +51,5 @@ export function tagAccuracy(gold: readonly ArrayLike<number>[], pred: readonly A
 
 /** A score for reports and logs: `digits` decimals (×100 with `percent`), or 'n/a' when there is none (an empty split). */
 export function formatScore(x: number | null | undefined, digits = 4, percent = false): string {
-  if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a';
-  return (percent ? 100 * x : x).toFixed(digits);
+  return formatFigure(x ?? NaN, x !== null && x !== undefined, percent ? 100 : 1, digits);
 }
