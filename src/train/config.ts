@@ -80,7 +80,16 @@ export interface TrainConfig {
   extraTrain: string[];
   /** write a resumable checkpoint at least this often (minutes) and at the end of every epoch */
   checkpointMinutes: number;
+  /**
+   * where the training runs: 'wasm' (the SIMD kernels on the CPU), 'webgpu' (the GPU through WebGPU) or 'auto'
+   * (WebGPU when the adapter is a real GPU, else wasm).
+   */
+  backend: TrainingBackendKind;
 }
+
+/** The training backends a config may name (TrainConfig.backend). */
+export const TRAINING_BACKENDS = ['wasm', 'webgpu', 'auto'] as const;
+export type TrainingBackendKind = (typeof TRAINING_BACKENDS)[number];
 
 export const DEFAULT_CONFIG: TrainConfig = {
   charDim: 50,
@@ -106,6 +115,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   embeddings: {},
   extraTrain: [],
   checkpointMinutes: 5,
+  backend: 'auto',
 };
 
 /** Word2vec settings for pre-training the char / word vectors (the vector sizes are the config's charDim / wordDim). */
@@ -134,7 +144,7 @@ export const EMBEDDING_KINDS = ['char', 'word', 'bigram'] as const;
  * Config fields added after the first models, caches and fingerprints were made. identityOf() leaves them out
  * while they hold their defaults, so what was keyed before they existed keeps its key.
  */
-export const LATER_FIELDS = ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema', 'trainOn', 'extraTrain', 'split'] as const;
+export const LATER_FIELDS = ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema', 'trainOn', 'extraTrain', 'split', 'backend'] as const;
 
 /** The config fields that decide what a run trains, for cache keys and fingerprints (later fields at their defaults dropped). */
 export function identityOf(c: TrainConfig): Record<string, unknown> {
@@ -181,6 +191,9 @@ export function resolveConfig(partial: Partial<Omit<TrainConfig, 'optimizer'>> &
   int('workers', 1);
   int('maxSentenceLength', 1);
   if (!(typeof c.checkpointMinutes === 'number' && c.checkpointMinutes > 0)) throw new Error(`config: checkpointMinutes must be > 0, got ${JSON.stringify(c.checkpointMinutes)}`);
+  if (!(TRAINING_BACKENDS as readonly unknown[]).includes(c.backend)) {
+    throw new Error(`config: backend must be ${TRAINING_BACKENDS.map((b) => `'${b}'`).join(', ')}, got ${JSON.stringify(c.backend)}`);
+  }
   for (const [k, v] of Object.entries(c.embeddings)) {
     if (!(EMBEDDING_KINDS as readonly string[]).includes(k)) throw new Error(`config: embeddings.${k} unknown (expected ${EMBEDDING_KINDS.join(' / ')})`);
     if (v !== undefined && typeof v !== 'string') throw new Error(`config: embeddings.${k} must be a file path`);
