@@ -129,9 +129,11 @@ export function parseRetrainConfig(raw: unknown, options: { baseDir?: string; fi
   });
 
   const format = fmt('format', c.format);
-  const store = str('store', c.store);
+  let store = str('store', c.store);
   try {
-    parseStoreUrl(store, baseDir);
+    // a relative file:// store resolves against the config's folder, like every path in it
+    if (/^file:\/\//i.test(store)) store = `file://${parseStoreUrl(store, baseDir).location}`;
+    else parseStoreUrl(store, baseDir);
   } catch (e) {
     bad('store', (e as Error).message);
   }

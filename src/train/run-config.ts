@@ -64,6 +64,7 @@ export function loadRunConfig(path: string): RunConfigFile {
       const p = config.embeddings[k];
       if (p) config.embeddings[k] = resolve(dirname(resolve(path)), p);
     }
+    config.extraTrain = config.extraTrain.map((p) => resolve(dirname(resolve(path)), p));
     return {
       config,
       pretrain: resolvePretrain(pretrain),
