@@ -7,6 +7,9 @@
  * batches, dropout masks (a function of seed, step and sentence), the split of a batch between workers and
  * the order the workers' gradients are summed are all fixed. Runs with DIFFERENT worker counts add the
  * gradient in a different order, so they agree only to float rounding and drift apart slowly over many steps.
+ *
+ * The pieces: ema.ts (the moving average of the weights), early-stop.ts (best epoch, patience, averaged or raw),
+ * checkpoint.ts, progress.ts; train() below is the loop over the named steps of a TrainingRun.
  */
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -16,6 +19,8 @@ import { type TrainingBackend, WasmBackend } from './backend.js';
 import { type Sentence, validateSentence } from './batch.js';
 import { type Checkpoint, type EpochReport, type TrainerState, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
+import { EarlyStopper, betterOf } from './early-stop.js';
+import { Ema } from './ema.js';
 import { spanF1 } from './metrics.js';
 import { ParallelBackend } from './parallel.js';
 import { ParamLayout, initParameters } from './params.js';
@@ -134,200 +139,257 @@ function dataKey(train: Sentence[], dev: Sentence[]): string {
 }
 
 /**
- * The weight average's decay for the update after step t (t = optimiser steps before it, from 0): it warms up as
- * min(d, (1 + t) / (10 + t)) — TensorFlow's ExponentialMovingAverage with num_updates — so early on the average
- * follows the weights closely (0.1 at the first step, 0.9 at step 80, 0.99 at step 890) and reaches `d` only after
- * about 10 / (1 − d) steps; the random initial weights never dominate a short run.
+ * The loop, as named steps: start (or resume) → per epoch: trainEpoch → evaluateEpoch → endEpoch (best model,
+ * checkpoint, curve) → patience → result.
  */
-export function emaDecay(d: number, t: number): number {
-  return Math.min(d, (1 + t) / (10 + t));
-}
-
 export async function train(input: TrainInput, options: TrainOptions): Promise<TrainResult> {
-  const { config } = options;
-  const { arch, labels } = input;
-  const layout = new ParamLayout(arch);
-  if (!Array.isArray(labels) || labels.length !== arch.tags) throw new Error(`train: expected ${arch.tags} tag labels, got ${labels?.length}`);
-  if (input.train.length === 0) throw new Error('train: no training sentences');
-  input.train.forEach((s, i) => validateSentence(s, arch, i));
-  input.dev.forEach((s, i) => validateSentence(s, arch, i));
-  const sink: ProgressSink | undefined = options.progress === false ? undefined : (options.progress ?? process.stderr);
-  const bar = sink ? new ProgressBar(sink, config.epochs, input.dev.length > 0) : undefined;
-  const ckPath = options.outDir ? join(options.outDir, 'checkpoint.bin') : undefined;
-  if (options.outDir) mkdirSync(options.outDir, { recursive: true });
-
+  checkInput(input);
+  const layout = new ParamLayout(input.arch);
   const ownBackend = !options.backend;
-  const backend = options.backend ?? (await createBackend(layout, config.workers));
+  const backend = options.backend ?? (await createBackend(layout, options.config.workers));
   try {
-    const key = dataKey(input.train, input.dev);
-    const batchRng = new Rng(hash32(config.seed, 2));
-    let best: Float32Array | undefined;
-    /** moving average of the weights (config.ema > 0): ema = d·ema + (1 − d)·params after every step, d = emaDecay(config.ema, step) */
-    let ema: Float32Array | undefined;
-    let st: TrainerState;
-    if (options.resume && ckPath && existsSync(ckPath)) {
-      const ck = readCheckpoint(ckPath);
-      if (JSON.stringify(ck.state.arch) !== JSON.stringify(arch)) throw new Error('resume: the checkpoint was made for a different architecture');
-      if (JSON.stringify(ck.state.labels) !== JSON.stringify(labels)) throw new Error('resume: the checkpoint was made for a different tag set');
-      if (ck.state.dataKey !== key) throw new Error('resume: the checkpoint was made on different training data');
-      if (ck.params.length !== layout.total) throw new Error(`resume: checkpoint holds ${ck.params.length} parameters, expected ${layout.total}`);
-      for (const [name, a] of [['best', ck.best], ['ema', ck.ema]] as const) {
-        if (a && a.length !== layout.total) throw new Error(`resume: checkpoint's ${name} weights hold ${a.length} parameters, expected ${layout.total}`);
-      }
-      if (ck.state.ema !== undefined && ck.state.ema !== config.ema) {
-        // its best weights and dev scores were chosen under the other setting
-        throw new Error(`resume: the checkpoint was made with ema ${ck.state.ema}, the config says ${config.ema}`);
-      }
-      if (ck.state.ema !== undefined && ck.state.ema > 0 && ck.state.emaWarmup !== true) {
-        // its average, best weights and dev scores lean on the random initial weights (no warm-up then)
-        throw new Error(`resume: the checkpoint was made by an older cner whose weight average (ema ${ck.state.ema}) had no warm-up; start the run over (--force)`);
-      }
-      backend.setParameters(ck.params);
-      backend.setOptimizerState({ step: ck.state.adamStep, m: ck.m, v: ck.v });
-      best = ck.best;
-      ema = config.ema > 0 ? (ck.ema ?? ck.params.slice()) : undefined;
-      st = { ...ck.state, ema: config.ema, emaWarmup: true };
-      bar?.message(`resuming at epoch ${st.epoch + 1}, batch ${st.batchIndex} (step ${st.step})`);
-    } else {
-      const init = input.initial ?? initParameters(layout, new Rng(hash32(config.seed, 1)));
-      backend.setParameters(init);
-      ema = config.ema > 0 ? backend.getFlatParameters() : undefined;
-      st = {
-        arch, labels, ema: config.ema, emaWarmup: true, dataKey: key, epoch: 0, batchIndex: 0, epochRng: batchRng.getState(), step: 0, adamStep: 0,
-        epochLoss: 0, epochSentences: 0, epochChars: 0, epochSeconds: 0, bestF1: -1, bestEpoch: 0, badEpochs: 0,
-        history: [], elapsedSeconds: 0,
-      };
-    }
-
-    const lengths = input.train.map((s) => s.charIds.length);
-    const totalChars = lengths.reduce((a, b) => a + b, 0);
-    const callStart = performance.now();
-    let lastCheckpoint = performance.now();
+    const run = new TrainingRun(input, options, layout, backend);
     let stoppedBy: TrainResult['stoppedBy'] = 'epochs';
-
-    const checkpoint = () => {
-      if (!ckPath) return;
-      const opt = backend.getOptimizerState();
-      st.adamStep = opt.step;
-      const ck: Checkpoint = { state: st, params: backend.getFlatParameters(), m: opt.m, v: opt.v, best, ema };
-      writeCheckpoint(ckPath, ck);
-      lastCheckpoint = performance.now();
-    };
-    const writeCurve = () => {
-      if (!options.outDir) return;
-      writeFileSync(join(options.outDir, 'curve.json'), JSON.stringify(st.history, null, 1));
-      writeFileSync(join(options.outDir, 'curve.svg'), learningCurveSvg(st.history, `${arch.crf ? 'BiLSTM-CRF' : 'BiLSTM'} ${JSON.stringify(arch.lstm)}`, input.dev.length > 0));
-    };
-
-    outer: while (st.epoch < config.epochs) {
-      batchRng.setState(st.epochRng);
-      const batches = makeBatches(lengths, config.batchSize, batchRng);
-      let segStart = performance.now();
-      for (let bi = st.batchIndex; bi < batches.length; bi++) {
-        if (options.signal?.aborted || (options.maxSeconds !== undefined && (performance.now() - callStart) / 1000 >= options.maxSeconds)) {
-          stoppedBy = options.signal?.aborted ? 'abort' : 'time';
-          st.batchIndex = bi;
-          st.epochSeconds += (performance.now() - segStart) / 1000;
-          checkpoint();
-          break outer;
-        }
-        const idx = batches[bi];
-        const sentences = idx.map((i) => input.train[i]);
-        backend.zeroGrad();
-        const stats = await backend.forwardBackward(sentences, { dropout: config.dropout, seed: hash32(config.seed, 3, st.step), keys: idx });
-        if (!Number.isFinite(stats.loss)) throw new Error(`training diverged: loss ${stats.loss} at step ${st.step}`);
-        await backend.step(config.optimizer, sentences.length);
-        if (ema) {
-          const p = backend.getFlatParameters();
-          const d = emaDecay(config.ema, st.step);
-          for (let i = 0; i < p.length; i++) ema[i] = d * ema[i] + (1 - d) * p[i];
-        }
-        st.step++;
-        options.onStep?.(st.step, stats.loss / stats.sentences);
-        st.epochLoss += stats.loss;
-        st.epochSentences += stats.sentences;
-        st.epochChars += stats.chars;
-        const now = performance.now();
-        const epochSecs = st.epochSeconds + (now - segStart) / 1000;
-        const rate = st.epochChars / Math.max(1e-9, epochSecs);
-        const remaining = totalChars - st.epochChars + (config.epochs - st.epoch - 1) * totalChars;
-        bar?.update({
-          epoch: st.epoch + 1, done: bi + 1, total: batches.length, loss: st.epochLoss / st.epochSentences,
-          devF1: st.history.length && input.dev.length ? st.history[st.history.length - 1].devF1 : undefined, charsPerSec: rate, etaSeconds: remaining / rate,
-        });
-        if ((now - lastCheckpoint) / 60000 >= config.checkpointMinutes) {
-          st.batchIndex = bi + 1;
-          st.epochSeconds += (now - segStart) / 1000;
-          segStart = now;
-          checkpoint();
-        }
+    while (run.state.epoch < options.config.epochs) {
+      const interrupted = await run.trainEpoch();
+      if (interrupted) {
+        stoppedBy = interrupted;
+        break;
       }
-      const trainSeconds = st.epochSeconds + (performance.now() - segStart) / 1000;
-      // dev evaluation
-      const t0 = performance.now();
-      // with an average, dev scores the averaged weights and the raw ones, and the better of the two stands for the
-      // epoch (ties: the average), so averaging never keeps a model that scores below the plain run on dev; with no
-      // dev sentences the average stands. Training resumes from the raw weights either way.
-      const gold = input.dev.map((s) => s.tagIds);
-      const scoreOf = async (weights?: Float32Array) => {
-        if (input.dev.length === 0) return spanF1([], [], labels);
-        const raw = weights ? backend.getFlatParameters() : undefined;
-        if (weights) backend.setParameters(weights);
-        const paths = await backend.decode(input.dev);
-        if (raw) backend.setParameters(raw);
-        return spanF1(gold, paths, labels);
-      };
-      const averaged = ema ? await scoreOf(ema) : undefined;
-      const plain = !ema || input.dev.length > 0 ? await scoreOf() : undefined;
-      const keepRaw = !averaged || (plain !== undefined && plain.f1 > averaged.f1);
-      const score = keepRaw ? plain! : averaged;
-      const report: EpochReport = {
-        epoch: st.epoch + 1,
-        loss: st.epochLoss / Math.max(1, st.epochSentences),
-        devF1: score.f1,
-        devPrecision: score.precision,
-        devRecall: score.recall,
-        charsPerSec: st.epochChars / Math.max(1e-9, trainSeconds),
-        seconds: trainSeconds + (performance.now() - t0) / 1000,
-        steps: batches.length,
-      };
-      if (averaged) Object.assign(report, { kept: keepRaw ? 'raw' : 'average', devF1Average: averaged.f1, ...(plain ? { devF1Raw: plain.f1 } : {}) });
-      st.history.push(report);
-      const improved = input.dev.length === 0 || score.f1 > st.bestF1;
-      if (improved) {
-        st.bestF1 = score.f1;
-        st.bestEpoch = report.epoch;
-        st.badEpochs = 0;
-        best = keepRaw ? backend.getFlatParameters() : ema!.slice();
-        await options.onBest?.(layout.toWeights(best), report);
-      } else {
-        st.badEpochs++;
-      }
-      bar?.epochDone(report, improved);
-      options.onEpoch?.(report);
-      st.elapsedSeconds += report.seconds;
-      st.epoch++;
-      st.batchIndex = 0;
-      st.epochRng = batchRng.getState();
-      st.epochLoss = st.epochSentences = st.epochChars = st.epochSeconds = 0;
-      checkpoint();
-      writeCurve();
-      if (config.patience > 0 && st.badEpochs >= config.patience) {
+      await run.endEpoch(await run.evaluateEpoch());
+      if (run.stopper.shouldStop) {
         stoppedBy = 'patience';
         break;
       }
     }
-    writeCurve();
-    const final = backend.getParameters();
+    return run.result(stoppedBy);
+  } finally {
+    if (ownBackend) await backend.dispose();
+  }
+}
+
+function checkInput(input: TrainInput): void {
+  const { arch, labels } = input;
+  if (!Array.isArray(labels) || labels.length !== arch.tags) throw new Error(`train: expected ${arch.tags} tag labels, got ${labels?.length}`);
+  if (input.train.length === 0) throw new Error('train: no training sentences');
+  input.train.forEach((s, i) => validateSentence(s, arch, i));
+  input.dev.forEach((s, i) => validateSentence(s, arch, i));
+}
+
+/** One call of train(): the backend, the checkpointed state, the weight average and the best weights so far. */
+class TrainingRun {
+  readonly state: TrainerState;
+  readonly stopper: EarlyStopper;
+  /** the moving average of the weights (config.ema > 0) */
+  private readonly ema: Ema | undefined;
+  /** the weights of the best epoch so far */
+  private best: Float32Array | undefined;
+  private readonly config: TrainConfig;
+  private readonly bar: ProgressBar | undefined;
+  private readonly ckPath: string | undefined;
+  private readonly batchRng: Rng;
+  private readonly lengths: number[];
+  private readonly totalChars: number;
+  private readonly callStart: number;
+  private lastCheckpoint: number;
+
+  constructor(
+    private readonly input: TrainInput,
+    private readonly options: TrainOptions,
+    private readonly layout: ParamLayout,
+    private readonly backend: TrainingBackend,
+  ) {
+    const config = (this.config = options.config);
+    const sink: ProgressSink | undefined = options.progress === false ? undefined : (options.progress ?? process.stderr);
+    this.bar = sink ? new ProgressBar(sink, config.epochs, input.dev.length > 0) : undefined;
+    this.ckPath = options.outDir ? join(options.outDir, 'checkpoint.bin') : undefined;
+    if (options.outDir) mkdirSync(options.outDir, { recursive: true });
+    this.batchRng = new Rng(hash32(config.seed, 2));
+    const key = dataKey(input.train, input.dev);
+    const resumed = options.resume && this.ckPath && existsSync(this.ckPath) ? this.resume(this.ckPath, key) : undefined;
+    if (resumed) {
+      this.state = resumed.state;
+      this.best = resumed.best;
+      this.ema = resumed.ema;
+    } else {
+      backend.setParameters(input.initial ?? initParameters(layout, new Rng(hash32(config.seed, 1))));
+      this.ema = config.ema > 0 ? new Ema(config.ema, backend.getFlatParameters()) : undefined;
+      this.state = {
+        arch: input.arch, labels: input.labels, ema: config.ema, emaWarmup: true, dataKey: key, epoch: 0, batchIndex: 0, epochRng: this.batchRng.getState(), step: 0, adamStep: 0,
+        epochLoss: 0, epochSentences: 0, epochChars: 0, epochSeconds: 0, bestF1: -1, bestEpoch: 0, badEpochs: 0,
+        history: [], elapsedSeconds: 0,
+      };
+    }
+    this.stopper = new EarlyStopper(config.patience, input.dev.length > 0, this.state);
+    this.lengths = input.train.map((s) => s.charIds.length);
+    this.totalChars = this.lengths.reduce((a, b) => a + b, 0);
+    this.callStart = performance.now();
+    this.lastCheckpoint = performance.now();
+  }
+
+  /** Loads the checkpoint into the backend after checking that it was made for this architecture, data and config. */
+  private resume(ckPath: string, key: string): { state: TrainerState; best?: Float32Array; ema?: Ema } {
+    const { arch, labels } = this.input;
+    const { config, layout } = this;
+    const ck = readCheckpoint(ckPath);
+    if (JSON.stringify(ck.state.arch) !== JSON.stringify(arch)) throw new Error('resume: the checkpoint was made for a different architecture');
+    if (JSON.stringify(ck.state.labels) !== JSON.stringify(labels)) throw new Error('resume: the checkpoint was made for a different tag set');
+    if (ck.state.dataKey !== key) throw new Error('resume: the checkpoint was made on different training data');
+    if (ck.params.length !== layout.total) throw new Error(`resume: checkpoint holds ${ck.params.length} parameters, expected ${layout.total}`);
+    for (const [name, a] of [['best', ck.best], ['ema', ck.ema]] as const) {
+      if (a && a.length !== layout.total) throw new Error(`resume: checkpoint's ${name} weights hold ${a.length} parameters, expected ${layout.total}`);
+    }
+    if (ck.state.ema !== undefined && ck.state.ema !== config.ema) {
+      // its best weights and dev scores were chosen under the other setting
+      throw new Error(`resume: the checkpoint was made with ema ${ck.state.ema}, the config says ${config.ema}`);
+    }
+    if (ck.state.ema !== undefined && ck.state.ema > 0 && ck.state.emaWarmup !== true) {
+      // its average, best weights and dev scores lean on the random initial weights (no warm-up then)
+      throw new Error(`resume: the checkpoint was made by an older cner whose weight average (ema ${ck.state.ema}) had no warm-up; start the run over (--force)`);
+    }
+    this.backend.setParameters(ck.params);
+    this.backend.setOptimizerState({ step: ck.state.adamStep, m: ck.m, v: ck.v });
+    const state = { ...ck.state, ema: config.ema, emaWarmup: true };
+    this.bar?.message(`resuming at epoch ${state.epoch + 1}, batch ${state.batchIndex} (step ${state.step})`);
+    return { state, best: ck.best, ema: config.ema > 0 ? new Ema(config.ema, ck.ema ?? ck.params.slice()) : undefined };
+  }
+
+  /**
+   * The mini-batches of the epoch in progress, from state.batchIndex on: forward–backward, optimiser step, the
+   * average, progress, timed checkpoints. Returns why it stopped early ('time', 'abort'; after a checkpoint), or
+   * undefined when the epoch is done.
+   */
+  async trainEpoch(): Promise<'time' | 'abort' | undefined> {
+    const st = this.state;
+    const { config, options, backend } = this;
+    this.batchRng.setState(st.epochRng);
+    const batches = makeBatches(this.lengths, config.batchSize, this.batchRng);
+    let segStart = performance.now();
+    for (let bi = st.batchIndex; bi < batches.length; bi++) {
+      if (options.signal?.aborted || (options.maxSeconds !== undefined && (performance.now() - this.callStart) / 1000 >= options.maxSeconds)) {
+        st.batchIndex = bi;
+        st.epochSeconds += (performance.now() - segStart) / 1000;
+        this.checkpoint();
+        return options.signal?.aborted ? 'abort' : 'time';
+      }
+      const idx = batches[bi];
+      const sentences = idx.map((i) => this.input.train[i]);
+      backend.zeroGrad();
+      const stats = await backend.forwardBackward(sentences, { dropout: config.dropout, seed: hash32(config.seed, 3, st.step), keys: idx });
+      if (!Number.isFinite(stats.loss)) throw new Error(`training diverged: loss ${stats.loss} at step ${st.step}`);
+      await backend.step(config.optimizer, sentences.length);
+      this.ema?.update(backend.getFlatParameters(), st.step);
+      st.step++;
+      options.onStep?.(st.step, stats.loss / stats.sentences);
+      st.epochLoss += stats.loss;
+      st.epochSentences += stats.sentences;
+      st.epochChars += stats.chars;
+      const now = performance.now();
+      const epochSecs = st.epochSeconds + (now - segStart) / 1000;
+      const rate = st.epochChars / Math.max(1e-9, epochSecs);
+      const remaining = this.totalChars - st.epochChars + (config.epochs - st.epoch - 1) * this.totalChars;
+      this.bar?.update({
+        epoch: st.epoch + 1, done: bi + 1, total: batches.length, loss: st.epochLoss / st.epochSentences,
+        devF1: st.history.length && this.input.dev.length ? st.history[st.history.length - 1].devF1 : undefined, charsPerSec: rate, etaSeconds: remaining / rate,
+      });
+      if ((now - this.lastCheckpoint) / 60000 >= config.checkpointMinutes) {
+        st.batchIndex = bi + 1;
+        st.epochSeconds += (now - segStart) / 1000;
+        segStart = now;
+        this.checkpoint();
+      }
+    }
+    st.epochSeconds += (performance.now() - segStart) / 1000;
+    st.batchIndex = batches.length; // the epoch's step count, for its report (endEpoch sets it back to 0)
+    return undefined;
+  }
+
+  /** Dev F1 of the weights in the backend (no dev sentences: spanF1 of nothing). */
+  private async scoreDev(): Promise<ReturnType<typeof spanF1>> {
+    const { dev, labels } = this.input;
+    if (dev.length === 0) return spanF1([], [], labels);
+    const paths = await this.backend.decode(dev);
+    return spanF1(
+      dev.map((s) => s.tagIds),
+      paths,
+      labels,
+    );
+  }
+
+  /**
+   * The epoch's report: dev scores the averaged weights and the raw ones, and the better of the two stands for the
+   * epoch (betterOf); with no dev sentences the average stands. Training resumes from the raw weights either way.
+   */
+  async evaluateEpoch(): Promise<EpochReport> {
+    const st = this.state;
+    const trainSeconds = st.epochSeconds;
+    const t0 = performance.now();
+    const averaged = this.ema ? await this.ema.withAverage(this.backend, () => this.scoreDev()) : undefined;
+    const plain = !this.ema || this.input.dev.length > 0 ? await this.scoreDev() : undefined;
+    const { kept, score } = betterOf(averaged, plain);
+    const report: EpochReport = {
+      epoch: st.epoch + 1,
+      loss: st.epochLoss / Math.max(1, st.epochSentences),
+      devF1: score.f1,
+      devPrecision: score.precision,
+      devRecall: score.recall,
+      charsPerSec: st.epochChars / Math.max(1e-9, trainSeconds),
+      seconds: trainSeconds + (performance.now() - t0) / 1000,
+      steps: st.batchIndex,
+    };
+    if (averaged) Object.assign(report, { kept, devF1Average: averaged.f1, ...(plain ? { devF1Raw: plain.f1 } : {}) });
+    return report;
+  }
+
+  /** Records the epoch: best weights (onBest), progress, onEpoch, the next epoch's state, checkpoint and curve. */
+  async endEpoch(report: EpochReport): Promise<void> {
+    const st = this.state;
+    st.history.push(report);
+    const improved = this.stopper.observe(report.epoch, report.devF1);
+    if (improved) {
+      this.best = report.kept === 'average' ? this.ema!.weights.slice() : this.backend.getFlatParameters();
+      await this.options.onBest?.(this.layout.toWeights(this.best), report);
+    }
+    this.bar?.epochDone(report, improved);
+    this.options.onEpoch?.(report);
+    st.elapsedSeconds += report.seconds;
+    st.epoch++;
+    st.batchIndex = 0;
+    st.epochRng = this.batchRng.getState();
+    st.epochLoss = st.epochSentences = st.epochChars = st.epochSeconds = 0;
+    this.checkpoint();
+    this.writeCurve();
+  }
+
+  /** The curve once more and the result of this call. */
+  result(stoppedBy: TrainResult['stoppedBy']): TrainResult {
+    const st = this.state;
+    this.writeCurve();
+    const final = this.backend.getParameters();
     return {
-      best: { epoch: st.bestEpoch, f1: Math.max(0, st.bestF1), weights: best ? layout.toWeights(best) : final },
+      best: { epoch: st.bestEpoch, f1: Math.max(0, st.bestF1), weights: this.best ? this.layout.toWeights(this.best) : final },
       final,
       history: st.history,
       stoppedBy,
       steps: st.step,
-      seconds: (performance.now() - callStart) / 1000,
+      seconds: (performance.now() - this.callStart) / 1000,
     };
-  } finally {
-    if (ownBackend) await backend.dispose();
+  }
+
+  private checkpoint(): void {
+    if (!this.ckPath) return;
+    const opt = this.backend.getOptimizerState();
+    this.state.adamStep = opt.step;
+    const ck: Checkpoint = { state: this.state, params: this.backend.getFlatParameters(), m: opt.m, v: opt.v, best: this.best, ema: this.ema?.weights };
+    writeCheckpoint(this.ckPath, ck);
+    this.lastCheckpoint = performance.now();
+  }
+
+  private writeCurve(): void {
+    const { outDir } = this.options;
+    if (!outDir) return;
+    const { arch, dev } = this.input;
+    writeFileSync(join(outDir, 'curve.json'), JSON.stringify(this.state.history, null, 1));
+    writeFileSync(join(outDir, 'curve.svg'), learningCurveSvg(this.state.history, `${arch.crf ? 'BiLSTM-CRF' : 'BiLSTM'} ${JSON.stringify(arch.lstm)}`, dev.length > 0));
   }
 }

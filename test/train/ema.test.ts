@@ -18,7 +18,8 @@ import { type TrainConfig, resolveConfig } from '../../src/train/config.js';
 import { spanF1 } from '../../src/train/metrics.js';
 import { ParamLayout, initParameters } from '../../src/train/params.js';
 import { Rng, hash32 } from '../../src/train/rng.js';
-import { type TrainResult, emaDecay, train } from '../../src/train/trainer.js';
+import { emaDecay } from '../../src/train/ema.js';
+import { type TrainResult, train } from '../../src/train/trainer.js';
 import type { EpochReport } from '../../src/train/checkpoint.js';
 import { contextTask } from './tiny.js';
 

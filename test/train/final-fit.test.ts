@@ -15,7 +15,8 @@ import { identityOf, resolveConfig } from '../../src/train/config.js';
 import { ParamLayout, initParameters } from '../../src/train/params.js';
 import { Rng, hash32 } from '../../src/train/rng.js';
 import { readSplit, runTraining } from '../../src/train/run.js';
-import { emaDecay, train } from '../../src/train/trainer.js';
+import { emaDecay } from '../../src/train/ema.js';
+import { train } from '../../src/train/trainer.js';
 import { ccksLikeDocs, writeJsonl } from '../pipeline/fixture.js';
 import { contextTask } from './tiny.js';
 
