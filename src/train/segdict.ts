@@ -13,6 +13,11 @@
  * (including earlier entities), total += freq - old freq. `entityFreq` replaces suggest_freq by a fixed frequency
  * (an entity never loses frequency: max(entityFreq, current)). suggest_freq makes the word beat its own best split;
  * in context a neighbouring word can still win over it — the tests measure how often.
+ *
+ * Lexicon words (`lexicon`, any variant but 'none'; issue 16: THUOCL's medical word list). The words of an outside
+ * word list are added after the entities, the same way (jieba's add_word: suggest_freq, duplicates skipped), and are
+ * NOT pruned: they are there for new text at tagging time, which the pruning texts never show. Their own
+ * frequencies (another corpus's counts) are not used.
  */
 
 import { dict as jiebaDictBytes } from '@node-rs/jieba/dict.js';
@@ -34,6 +39,8 @@ export interface BuildSegmenterOptions {
   prune?: boolean;
   /** a jieba dictionary text (`word freq [pos]` lines) instead of @node-rs/jieba's dict.txt */
   dictionary?: Uint8Array | string;
+  /** words of an outside word list (e.g. THUOCL), added after the entities and kept unpruned (see the file header) */
+  lexicon?: readonly string[];
 }
 
 export interface SegdictStats {
@@ -57,6 +64,12 @@ export interface SegdictStats {
   entitiesInDictionary: number;
   /** entity strings with a non-block character: counted into total as jieba would, but never usable */
   entitiesUnusable: number;
+  /** distinct lexicon words given */
+  lexicon: number;
+  /** lexicon words that were already dictionary words (or entities) */
+  lexiconInDictionary: number;
+  /** lexicon words with a non-block character (left out: no cut can use them) */
+  lexiconUnusable: number;
 }
 
 export interface ParsedDictionary {
@@ -147,12 +160,23 @@ export function buildSegmenterSpec(options: BuildSegmenterOptions): { spec: Segm
   entitiesGiven.forEach((e, i) => {
     if (typeof e !== 'string' || e.length === 0) throw new TypeError(`buildSegmenterSpec: expected entities[${i}] to be a non-empty string, got ${typeof e === 'string' ? 'an empty string' : typeof e}`);
   });
+  const lexiconGiven = options.lexicon ?? [];
+  if (!Array.isArray(lexiconGiven)) throw new TypeError(`buildSegmenterSpec: expected lexicon to be an array of strings, got ${typeof lexiconGiven}`);
+  if (variant === 'none' && lexiconGiven.length > 0) {
+    throw new Error(`buildSegmenterSpec: lexicon words need a dictionary variant ('jieba' or 'jieba+entities'), got ${lexiconGiven.length} with variant 'none'`);
+  }
+  lexiconGiven.forEach((w, i) => {
+    if (typeof w !== 'string' || w.length === 0) throw new TypeError(`buildSegmenterSpec: expected lexicon[${i}] to be a non-empty string, got ${typeof w === 'string' ? 'an empty string' : typeof w}`);
+  });
   const prune = options.prune ?? true;
 
   if (variant === 'none') {
     const spec: SegmenterSpec = { kind: 'none' };
     const bytes = utf8Bytes(JSON.stringify(spec));
-    return { spec, stats: { variant, words: 0, bytes, fullWords: 0, fullTotal: 0, total: 0, texts: texts.length, textChars, entities: 0, entitiesInDictionary: 0, entitiesUnusable: 0 } };
+    return {
+      spec,
+      stats: { variant, words: 0, bytes, fullWords: 0, fullTotal: 0, total: 0, texts: texts.length, textChars, entities: 0, entitiesInDictionary: 0, entitiesUnusable: 0, lexicon: 0, lexiconInDictionary: 0, lexiconUnusable: 0 },
+    };
   }
   const source = options.dictionary === undefined ? defaultDictionary() : parseJiebaDictionary(options.dictionary);
   const stats: SegdictStats = {
@@ -167,6 +191,9 @@ export function buildSegmenterSpec(options: BuildSegmenterOptions): { spec: Segm
     entities: 0,
     entitiesInDictionary: 0,
     entitiesUnusable: 0,
+    lexicon: 0,
+    lexiconInDictionary: 0,
+    lexiconUnusable: 0,
   };
 
   // the working dictionary: the full one, then jieba's add_word for each entity
@@ -188,6 +215,22 @@ export function buildSegmenterSpec(options: BuildSegmenterOptions): { spec: Segm
     dict.setFreq(e, freq);
   });
   stats.entities = seen.size;
+  // lexicon words: the same add_word, after the entities; usable ones escape the pruning below
+  const unpruned = new Set<string>();
+  const lexiconSeen = new Set<string>();
+  for (const w of lexiconGiven) {
+    if (lexiconSeen.has(w)) continue;
+    lexiconSeen.add(w);
+    if (!isBlockWord(w)) {
+      stats.lexiconUnusable++;
+      continue;
+    }
+    if (dict.freq(w) > 0) stats.lexiconInDictionary++;
+    else words.push(w);
+    dict.setFreq(w, dict.suggestFreq(w));
+    unpruned.add(w);
+  }
+  stats.lexicon = lexiconSeen.size;
 
   // which dictionary nodes do the texts reach (every word starting at every code point of every block)
   let keep: (word: string) => boolean = isBlockWord;
@@ -206,7 +249,7 @@ export function buildSegmenterSpec(options: BuildSegmenterOptions): { spec: Segm
       });
     }
     // (starting at a low surrogate reaches nothing: no usable word starts with one)
-    keep = (word) => isBlockWord(word) && reached.has(trie.find(word));
+    keep = (word) => unpruned.has(word) || (isBlockWord(word) && reached.has(trie.find(word)));
   }
   const kept = words.filter(keep).sort();
   const spec: DictSegmenterSpec = {
@@ -221,6 +264,7 @@ export function buildSegmenterSpec(options: BuildSegmenterOptions): { spec: Segm
       pruned: prune,
       fullWords: source.words.length,
       entities: seen.size,
+      ...(lexiconSeen.size > 0 ? { lexicon: unpruned.size } : {}),
     },
   };
   stats.words = kept.length;
