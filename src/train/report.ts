@@ -144,6 +144,7 @@ export function metricsJson(summary: RunSummary, extra: Record<string, unknown> 
     split: summary.split,
     best: summary.best,
     stoppedBy: summary.stoppedBy,
+    backend: summary.backend,
     epochsRun: summary.history.length,
     seconds: summary.seconds,
     params: summary.params,

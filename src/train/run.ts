@@ -22,6 +22,7 @@ import type { Weights } from '../model/layout.js';
 import { type ModelHeader, writeModel } from '../model/format.js';
 import type { EntityEvalReport, NoveltyScores, ScoreSet } from '../eval/index.js';
 import { WasmBackend } from './backend.js';
+import { type ChosenBackend, createTrainingBackend } from './backend-select.js';
 import type { EpochReport } from './checkpoint.js';
 import { type TrainConfig, architectureFor } from './config.js';
 import { type FeatureSpace, buildFeatureSpace, crossFoldLexicons, docsToSentences, featurizer, insideTagPredicate, lexiconOf } from './data.js';
@@ -31,7 +32,8 @@ import { ParamLayout, initParameters } from './params.js';
 import { applyPretrained, loadWord2Vec } from './pretrained.js';
 import { quantizeWeights, quantizedNames } from './quantize.js';
 import { Rng, hash32 } from './rng.js';
-import type { SegdictVariant } from './segdict.js';
+import { type SegdictVariant, readLexiconWords } from './segdict.js';
+import { augmentedSentences } from './augment.js';
 import type { ProgressSink } from './progress.js';
 import { type TrainResult, splitLongSentences, train } from './trainer.js';
 
@@ -91,9 +93,14 @@ export interface RunSummary {
   evaluation?: { f32: ModelEvaluation; int8: ModelEvaluation };
   /** the same on the dev documents (only with `evaluate`); absent when the dev split is empty */
   devEvaluation?: { f32: ModelEvaluation; int8: ModelEvaluation };
+  /** what trained the network (config.backend): kind, e.g. "wasm, 2 workers" or "webgpu: NVIDIA H200 (GPU)", the adapter, why auto chose wasm */
+  backend: BackendRecord;
   /** the record split (mode: config.split, absent in summaries made before it existed; ids on each side) */
   split: { mode?: SplitMode; seed: number; recordKey: string; train: string[]; dev: string[]; test: string[] };
 }
+
+/** The backend line of the model card (header training.backend) and of the run summary. */
+export type BackendRecord = Omit<ChosenBackend, 'backend'>;
 
 function header(space: FeatureSpace, config: TrainConfig, arch: ReturnType<typeof architectureFor>, consistency: ReturnType<typeof buildConsistencyTable>, opts: RunOptions, extra: Record<string, unknown>): ModelHeader {
   return {
@@ -153,9 +160,12 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   const wordVectors = config.embeddings.word && config.wordDim > 0 ? loadWord2Vec(config.embeddings.word) : undefined;
   if (config.embeddings.bigram && config.bigramDim === 0) throw new Error('config: embeddings.bigram names bigram vectors but bigramDim is 0 (no bigram channel)');
   const bigramVectors = config.embeddings.bigram && config.bigramDim > 0 ? loadWord2Vec(config.embeddings.bigram) : undefined;
+  // outside words for the segmenter (config.segmenterLexicon), also a source of augment's replacements
+  const segmenterLexicon = readLexiconWords(config.segmenterLexicon);
   const space = buildFeatureSpace(split.train, {
     segmenter: opts.segmenter,
     extraTexts,
+    segmenterLexicon,
     extraChars: charVectors?.vocab,
     extraWords: wordVectors?.vocab,
     wordPositions: config.wordPositions,
@@ -182,8 +192,10 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   }
   const extraSet = extraDocs.length ? docsToSentences(extraDocs, space, f, fullLexicon) : null;
   if (extraSet) log(`extraTrain: ${extraSet.stats.docs} documents, ${extraSet.stats.sentences} sentences, ${extraSet.stats.entities} entities join the training sentences`);
+  // augmented copies of the training documents (config.augment; none by default): training sentences only
+  const augmented = augmentedSentences(split.train, space, f, trainLexicons, config.augment, config.seed, segmenterLexicon, log);
   const hasDev = devSet.sentences.length > 0;
-  const trainSentences = splitLongSentences(extraSet ? [...trainSet.sentences, ...extraSet.sentences] : trainSet.sentences, config.maxSentenceLength, insideTagPredicate(space.labels));
+  const trainSentences = splitLongSentences([...trainSet.sentences, ...(extraSet ? extraSet.sentences : []), ...augmented], config.maxSentenceLength, insideTagPredicate(space.labels));
   const arch = architectureFor(config, {
     charVocab: space.vocab.chars.length,
     wordVocab: space.vocab.words.length * wordRowsPerWord(space.features),
@@ -205,20 +217,29 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   const consistency = buildConsistencyTable(split.train, space.normalization);
   const f32Path = join(opts.out, 'model.cner');
   const q8Path = join(opts.out, 'model.q8.cner');
+  // the backend (config.backend: wasm, webgpu or auto), named in the log, the model card and the summary
+  const { backend, ...backendRecord } = await createTrainingBackend(layout, { backend: config.backend, workers: config.workers, seed: config.seed });
+  log(`backend: ${backendRecord.name}${backendRecord.note ? ` (${backendRecord.note})` : ''}`);
   const save = (weights: Weights, extra: Record<string, unknown>) => {
-    writeFileSync(f32Path, writeModel(header(space, config, arch, consistency, opts, extra), weights));
+    writeFileSync(f32Path, writeModel(header(space, config, arch, consistency, opts, { ...extra, backend: backendRecord }), weights));
   };
-  const result = await train(
-    { arch, labels: space.labels, train: trainSentences, dev: devSet.sentences, initial },
-    {
-      config,
-      outDir: opts.out,
-      resume: opts.resume,
-      maxSeconds: opts.maxMinutes ? opts.maxMinutes * 60 : undefined,
-      progress: opts.progress,
-      onBest: (w, r) => save(w, { epochs: r.epoch, metrics: hasDev ? { dev: { precision: r.devPrecision, recall: r.devRecall, f1: r.devF1 } } : {} }),
-    },
-  );
+  let result: TrainResult;
+  try {
+    result = await train(
+      { arch, labels: space.labels, train: trainSentences, dev: devSet.sentences, initial },
+      {
+        config,
+        outDir: opts.out,
+        resume: opts.resume,
+        backend,
+        maxSeconds: opts.maxMinutes ? opts.maxMinutes * 60 : undefined,
+        progress: opts.progress,
+        onBest: (w, r) => save(w, { epochs: r.epoch, metrics: hasDev ? { dev: { precision: r.devPrecision, recall: r.devRecall, f1: r.devF1 } } : {} }),
+      },
+    );
+  } finally {
+    await backend.dispose();
+  }
   // test figures of the best model (sentence level, entity-strict)
   const b = new WasmBackend(layout);
   b.setParameters(result.best.weights);
@@ -232,7 +253,7 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   const q = quantizeWeights(result.best.weights, arch);
   const writeBoth = (f32Extra: Record<string, unknown>, q8Extra: Record<string, unknown>) => {
     save(result.best.weights, { epochs: result.best.epoch, metrics: { ...metrics, ...f32Extra } });
-    const qh = header(space, config, arch, consistency, opts, { epochs: result.best.epoch, metrics: { ...metrics, ...q8Extra } });
+    const qh = header(space, config, arch, consistency, opts, { epochs: result.best.epoch, metrics: { ...metrics, ...q8Extra }, backend: backendRecord });
     qh.quantization = { scheme: 'int8-per-row', tensors: quantizedNames(q) };
     writeFileSync(q8Path, writeModel(qh, q));
   };
@@ -266,6 +287,7 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
     best: { epoch: result.best.epoch, devF1: result.best.f1 },
     test: test ? { precision: test.precision, recall: test.recall, f1: test.f1 } : null,
     stoppedBy: result.stoppedBy,
+    backend: backendRecord,
     seconds: (performance.now() - t0) / 1000,
     models: { f32: f32Path, int8: q8Path },
     evaluation,

@@ -15,14 +15,14 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Architecture, Weights } from '../model/layout.js';
-import { type TrainingBackend, WasmBackend } from './backend.js';
+import type { TrainingBackend } from './backend.js';
+import { createTrainingBackend } from './backend-select.js';
 import { type Sentence, validateSentence } from './batch.js';
 import { type Checkpoint, type EpochReport, type TrainerState, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { EarlyStopper, betterOf } from './early-stop.js';
 import { Ema } from './ema.js';
 import { spanF1 } from './metrics.js';
-import { ParallelBackend } from './parallel.js';
 import { ParamLayout, initParameters } from './params.js';
 import { ProgressBar, type ProgressSink, learningCurveSvg } from './progress.js';
 import { Rng, hash32 } from './rng.js';
@@ -48,7 +48,7 @@ export interface TrainOptions {
   outDir?: string;
   /** continue from outDir/checkpoint.bin when it exists */
   resume?: boolean;
-  /** default: WasmBackend for config.workers = 1, else ParallelBackend (disposed at the end) */
+  /** default: the one config.backend names (createTrainingBackend: wasm with config.workers, webgpu or auto; disposed at the end) */
   backend?: TrainingBackend;
   /** called with the parameters whenever dev F1 improves (write the model file here) */
   onBest?: (weights: Weights, report: EpochReport) => void | Promise<void>;
@@ -121,11 +121,6 @@ export function makeBatches(lengths: ArrayLike<number>, batchSize: number, rng: 
   return rng.shuffle(batches);
 }
 
-/** A backend for the config: WasmBackend in this thread (workers = 1) or ParallelBackend. */
-export async function createBackend(layout: ParamLayout, workers: number): Promise<TrainingBackend> {
-  return workers <= 1 ? new WasmBackend(layout) : ParallelBackend.create(layout, { workers });
-}
-
 function dataKey(train: Sentence[], dev: Sentence[]): string {
   let h = hash32(train.length, dev.length);
   for (const s of train) {
@@ -146,7 +141,8 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
   checkInput(input);
   const layout = new ParamLayout(input.arch);
   const ownBackend = !options.backend;
-  const backend = options.backend ?? (await createBackend(layout, options.config.workers));
+  const { config } = options;
+  const backend = options.backend ?? (await createTrainingBackend(layout, { backend: config.backend, workers: config.workers, seed: config.seed })).backend;
   try {
     const run = new TrainingRun(input, options, layout, backend);
     let stoppedBy: TrainResult['stoppedBy'] = 'epochs';

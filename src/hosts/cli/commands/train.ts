@@ -10,7 +10,7 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { SPLIT_MODES, isSplitMode } from '../../../corpus/split.js';
-import { EMBEDDING_KINDS, type TrainConfig, resolveConfig } from '../../../train/config.js';
+import { EMBEDDING_KINDS, TRAINING_BACKENDS, type TrainConfig, resolveConfig } from '../../../train/config.js';
 import { devF1Text, formatDevLine, formatEvaluation, metricsJson } from '../../../train/report.js';
 import { type RunConfigFile, loadRunConfig } from '../../../train/run-config.js';
 import type { SegdictVariant } from '../../../train/segdict.js';
@@ -64,7 +64,10 @@ Options:
   --word-emb FILE        pre-trained word vectors (same segmenter as --segmenter!)
   --bigram-emb FILE      pre-trained character-bigram vectors (with "bigramDim" > 0 in the config)
   --no-pretrain          no pre-trained vectors: neither the config's files nor its "pretrain" section (random init)
-  --workers N            data-parallel worker threads (1 = bit-reproducible)
+  --backend KIND         where the network trains: wasm (the CPU kernels), webgpu (the GPU through WebGPU; needs the
+                         package webgpu and a Vulkan driver) or auto (webgpu when the adapter is a real GPU, else wasm).
+                         Default: the config's "backend", else auto. The choice is printed and kept in the model card
+  --workers N            data-parallel worker threads of the wasm backend (1 = bit-reproducible)
   --epochs N             maximum epochs
   --max-minutes N        stop training after N minutes (a checkpoint is kept; continue with --resume)
   --seed N               training seed (initialisation, batches, dropout); the split seed stays 2017
@@ -107,6 +110,7 @@ export const trainCommand: Command = {
         'word-emb': { type: 'string' },
         'bigram-emb': { type: 'string' },
         'no-pretrain': { type: 'boolean' },
+        backend: { type: 'string' },
         workers: { type: 'string' },
         epochs: { type: 'string' },
         'max-minutes': { type: 'string' },
@@ -147,6 +151,11 @@ export const trainCommand: Command = {
       if (workers !== undefined) over.workers = workers;
       if (epochs !== undefined) over.epochs = epochs;
       if (seed !== undefined) over.seed = seed;
+      const backend = stringOption(values, 'backend');
+      if (backend !== undefined && !(TRAINING_BACKENDS as readonly string[]).includes(backend)) {
+        throw new UsageError(`option --backend: expected ${TRAINING_BACKENDS.join(', ')}, got '${backend}'`);
+      }
+      if (backend !== undefined) over.backend = backend;
       const splitMode = stringOption(values, 'split');
       if (splitMode !== undefined && !isSplitMode(splitMode)) throw new UsageError(`option --split: expected ${SPLIT_MODES.join(' or ')}, got '${splitMode}'`);
       if (splitMode !== undefined) over.split = splitMode;
@@ -188,6 +197,7 @@ export const trainCommand: Command = {
     const { readSplit, readUnlabeled, runTraining } = await import('../../../train/run.js');
     if (makeThem) {
       const { buildRunSegmenter, makeVectors } = await import('../../../train/vectors.js');
+      const { readLexiconWords } = await import('../../../train/segdict.js');
       const { split } = await readSplit(data, format, config.split);
       // the documents the network is fitted on (a final fit adds dev), never the test split; the words of the run's segmenter
       const fitDocs = config.trainOn === 'train+dev' ? [...split.train, ...split.dev] : split.train;
@@ -195,7 +205,7 @@ export const trainCommand: Command = {
       log(`pre-trained vectors (the config's "pretrain" section; --no-pretrain skips them): ${join(outDir, 'vectors')}`);
       const made = await makeVectors({
         texts: [...fitDocs.map((d) => d.text), ...extra],
-        segmenter: buildRunSegmenter(fitDocs, extra, runSegmenter),
+        segmenter: buildRunSegmenter(fitDocs, extra, runSegmenter, readLexiconWords(config.segmenterLexicon)),
         config,
         pretrain: file.pretrain,
         dir: join(outDir, 'vectors'),

@@ -1,0 +1,81 @@
+/**
+ * The one place a training backend is chosen (TrainConfig.backend, `cner train --backend`):
+ *   'wasm'   the SIMD kernels on the CPU: WasmBackend in this thread (workers = 1) or ParallelBackend (workers > 1);
+ *   'webgpu' the GPU through WebGPU (src/train/webgpu/); any adapter, a software one too (lavapipe: slow, for tests);
+ *            no adapter is an error that says why;
+ *   'auto'   WebGPU when the adapter is a real GPU, else wasm (with the config's workers) — and the choice says why.
+ */
+
+import type { TrainingBackend } from './backend.js';
+import { WasmBackend } from './backend.js';
+import type { TrainingBackendKind } from './config.js';
+import { ParallelBackend } from './parallel.js';
+import type { ParamLayout } from './params.js';
+import { type WebGpuAdapter, findWebGpuAdapter } from './webgpu/adapter.js';
+
+/** A backend and what it runs on, for the run's log, its model card and its report. */
+export interface ChosenBackend {
+  backend: TrainingBackend;
+  kind: 'wasm' | 'webgpu';
+  /** what it runs on: "wasm, 2 workers" or "webgpu: NVIDIA H200 (nvidia, hopper)" */
+  name: string;
+  /** the WebGPU adapter's name (webgpu only) */
+  adapter?: string;
+  /** why 'auto' chose wasm (no adapter, or a software one) */
+  note?: string;
+}
+
+export interface BackendSelectOptions {
+  backend: TrainingBackendKind;
+  /** worker threads of the wasm backend (1 = this thread) */
+  workers: number;
+  /** the run's seed (the WebGPU backend's dropout stream) */
+  seed?: number;
+}
+
+/** The wasm backend: WasmBackend in this thread (workers ≤ 1) or ParallelBackend over worker threads. */
+export async function createWasmBackend(layout: ParamLayout, workers: number): Promise<TrainingBackend> {
+  return workers <= 1 ? new WasmBackend(layout) : ParallelBackend.create(layout, { workers });
+}
+
+async function wasmChoice(layout: ParamLayout, workers: number, note?: string): Promise<ChosenBackend> {
+  const name = workers <= 1 ? 'wasm, 1 thread' : `wasm, ${workers} workers`;
+  return { backend: await createWasmBackend(layout, workers), kind: 'wasm', name, ...(note ? { note } : {}) };
+}
+
+/** Until src/train/webgpu/backend.ts lands (issue 15): createWebGpuBackend(layout, { adapter, seed }). */
+async function createWebGpuBackend(
+  _layout: ParamLayout,
+  _options: { adapter: GPUAdapter; seed?: number },
+): Promise<TrainingBackend> {
+  throw new Error('backend webgpu: the WebGPU training backend is not available yet; use --backend wasm');
+}
+
+async function webgpuChoice(layout: ParamLayout, found: WebGpuAdapter, seed?: number): Promise<ChosenBackend> {
+  const backend = await createWebGpuBackend(layout, { adapter: found.adapter, seed });
+  const kind = found.software ? 'software' : 'GPU';
+  return { backend, kind: 'webgpu', name: `webgpu: ${found.name} (${kind})`, adapter: found.name };
+}
+
+const KINDS: readonly string[] = ['wasm', 'webgpu', 'auto'];
+
+/** The backend `options.backend` names (see the file header); throws when 'webgpu' has no adapter, with the reason. */
+export async function createTrainingBackend(
+  layout: ParamLayout,
+  options: BackendSelectOptions,
+): Promise<ChosenBackend> {
+  const { backend: kind, workers } = options;
+  if (!KINDS.includes(kind)) throw new Error(`backend must be 'wasm', 'webgpu' or 'auto', got ${JSON.stringify(kind)}`);
+  if (!(Number.isInteger(workers) && workers >= 1))
+    throw new Error(`backend: workers must be an integer ≥ 1, got ${JSON.stringify(workers)}`);
+  if (kind === 'wasm') return wasmChoice(layout, workers);
+  const found = await findWebGpuAdapter();
+  if (kind === 'webgpu') {
+    if (typeof found === 'string') throw new Error(`backend webgpu: ${found}`);
+    return webgpuChoice(layout, found, options.seed);
+  }
+  if (typeof found === 'string') return wasmChoice(layout, workers, `auto: ${found}`);
+  if (found.software)
+    return wasmChoice(layout, workers, `auto: the WebGPU adapter ${found.name} is a software one (slower than wasm)`);
+  return webgpuChoice(layout, found, options.seed);
+}
