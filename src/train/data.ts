@@ -34,6 +34,8 @@ export interface FeatureSpaceOptions {
   segmenter?: SegdictVariant;
   /** further texts the segmenter dictionary is pruned to (e.g. the unlabeled corpus) */
   extraTexts?: readonly string[];
+  /** outside words for the segmenter dictionary, kept unpruned (config.segmenterLexicon; segdict.ts `lexicon`) */
+  segmenterLexicon?: readonly string[];
   /** entity types (default: those of the documents) */
   types?: readonly string[];
   charMinCount?: number;
@@ -68,6 +70,7 @@ export function buildFeatureSpace(trainDocs: readonly Doc[], options: FeatureSpa
     variant,
     texts: [...sentences, ...(options.extraTexts ?? []).map((t) => normalize(t, normalization).text)],
     entities: variant === 'jieba+entities' ? entities : undefined,
+    lexicon: options.segmenterLexicon,
   });
   const segmenter = createSegmenter(spec);
   const chars: string[] = [];

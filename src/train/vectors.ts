@@ -16,8 +16,8 @@ import { trainWord2Vec, writeWord2VecText } from './embed/index.js';
 import type { SegdictVariant } from './segdict.js';
 
 /** The segmenter spec runTraining will build for these inputs (the same function on the same texts). */
-export function buildRunSegmenter(trainDocs: readonly Doc[], unlabeled: readonly string[], variant: SegdictVariant): SegmenterSpec {
-  return buildFeatureSpace(trainDocs, { segmenter: variant, extraTexts: unlabeled }).segmenter;
+export function buildRunSegmenter(trainDocs: readonly Doc[], unlabeled: readonly string[], variant: SegdictVariant, segmenterLexicon?: readonly string[]): SegmenterSpec {
+  return buildFeatureSpace(trainDocs, { segmenter: variant, extraTexts: unlabeled, segmenterLexicon }).segmenter;
 }
 
 /**
