@@ -20,6 +20,7 @@
  * frequencies (another corpus's counts) are not used.
  */
 
+import { readFileSync } from 'node:fs';
 import { dict as jiebaDictBytes } from '@node-rs/jieba/dict.js';
 import { JiebaDictionary, forEachBlock, isBlockWord } from '../segment/jieba.js';
 import type { DictSegmenterSpec, SegmenterSpec } from '../segment/spec.js';
@@ -121,6 +122,22 @@ export function parseJiebaDictionary(source: Uint8Array | string): ParsedDiction
     }
   }
   return { words: keptWords, freqs: keptFreqs, total };
+}
+
+/**
+ * The words of a word-list file (config.segmenterLexicon: `word [freq]` lines, THUOCL's format; frequencies unused),
+ * in file order; undefined for '' (no word list).
+ */
+export function readLexiconWords(path: string): string[] | undefined {
+  if (typeof path !== 'string') throw new TypeError(`readLexiconWords: expected a path, got ${typeof path}`);
+  if (path === '') return undefined;
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new Error(`segmenter lexicon ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return parseJiebaDictionary(bytes).words;
 }
 
 let parsedDefault: ParsedDictionary | undefined;
