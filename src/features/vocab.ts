@@ -1,14 +1,10 @@
 /**
- * Characters and words → ids. The trainer and the tagger both use this file, so features cannot drift.
+ * Vocabularies: characters, words and bigrams → ids (the sentence's ids of every channel: ./featurize.ts).
  *
  * Vocabularies are string arrays with index 0 = '<pad>' and 1 = '<unk>' (as stored in the model header).
  * Lookups never return 0 or 1 for a real token that happens to spell '<pad>' / '<unk>': specials are not
  * looked up by name, an unknown token is 1 and 0 only ever means padding.
  */
-
-import { Lexicon } from './lexicon.js';
-
-export { Lexicon, LEX_POSITIONS } from './lexicon.js';
 
 export const PAD = '<pad>';
 export const UNK = '<unk>';
@@ -108,104 +104,4 @@ function indexVocab(what: string, list: unknown): Map<string, number> {
     map.set(t, i);
   }
   return map;
-}
-
-/**
- * Feature options stored in the model header (`header.features`), read by the trainer and the tagger alike.
- * wordPositions: each word gets 4 rows in embed.word — row = 4·wordId + position of the character in its
- * word (B 0, M 1, E 2, S 3) — so the word channel also tells where a word starts and ends (most entity
- * boundaries are word boundaries once training entities are in the segmenter's dictionary).
- */
-export interface FeatureOptions {
-  wordPositions?: boolean;
-}
-
-/** Rows of embed.word per vocabulary word. */
-export function wordRowsPerWord(options: FeatureOptions | undefined): number {
-  return options?.wordPositions ? 4 : 1;
-}
-
-export interface SentenceFeatures {
-  /** [T] char id of each token */
-  charIds: Int32Array;
-  /** [T] id of the word (from the segmenter) that contains each token */
-  wordIds: Int32Array;
-  /** [T] id of each token's bigram (bigramAt), present when the vocabulary has bigrams */
-  bigramIds?: Int32Array;
-  /** [T × K] entity-lexicon ids (src/features/lexicon.ts), present when a lexicon was given */
-  lexIds?: Int32Array;
-}
-
-/**
- * Features of one sentence: `tokens` are its normalised code points (one per position), `words` the
- * segmenter's words, which must concatenate to tokens.join('').
- */
-export function featurize(
-  tokens: readonly string[], words: readonly string[], lookup: VocabLookup, options: FeatureOptions = {}, lexicon: Lexicon | null = null,
-): SentenceFeatures {
-  if (!Array.isArray(tokens)) throw new TypeError(`featurize: tokens must be an array of strings, got ${typeof tokens}`);
-  if (!Array.isArray(words)) throw new TypeError(`featurize: words must be an array of strings, got ${typeof words}`);
-  if (!lookup || !(lookup.chars instanceof Map) || !(lookup.words instanceof Map)) {
-    throw new TypeError('featurize: expected a lookup from createLookup(vocab)');
-  }
-  const T = tokens.length;
-  const charIds = new Int32Array(T); // [T]
-  const wordIds = new Int32Array(T); // [T]
-  for (let t = 0; t < T; t++) charIds[t] = lookup.chars.get(tokens[t]) ?? UNK_ID;
-  let pos = 0;
-  for (let w = 0; w < words.length; w++) {
-    const word = words[w];
-    if (typeof word !== 'string') throw new TypeError(`featurize: word ${w} is ${typeof word}, expected a string`);
-    const id = lookup.words.get(word) ?? UNK_ID;
-    // walk the word's code points against the tokens, so a segmenter that splits differently is caught
-    const first = pos;
-    let u = 0;
-    while (u < word.length) {
-      const tok = tokens[pos];
-      if (tok === undefined || !word.startsWith(tok, u)) {
-        throw new RangeError(
-          `featurize: the words do not concatenate to the tokens (word ${w}, token ${pos} of ${T})`,
-        );
-      }
-      wordIds[pos++] = id;
-      u += tok.length;
-    }
-    if (options.wordPositions) {
-      // row = 4·id + B 0 / M 1 / E 2 / S 3
-      const n = pos - first;
-      for (let t = first; t < pos; t++) {
-        const p = n === 1 ? 3 : t === first ? 0 : t === pos - 1 ? 2 : 1;
-        wordIds[t] = 4 * id + p;
-      }
-    }
-  }
-  if (pos !== T) throw new RangeError(`featurize: the words cover ${pos} of ${T} tokens`);
-  const out: SentenceFeatures = { charIds, wordIds };
-  if (lookup.bigrams !== undefined && !(lookup.bigrams instanceof Map)) throw new TypeError('featurize: lookup.bigrams must be a Map (from createLookup)');
-  if (lookup.bigrams) {
-    const bigramIds = new Int32Array(T); // [T]
-    for (let t = 0; t < T; t++) bigramIds[t] = lookup.bigrams.get(bigramAt(tokens, t)) ?? UNK_ID;
-    out.bigramIds = bigramIds;
-  }
-  if (lexicon !== null) {
-    if (!(lexicon instanceof Lexicon)) throw new TypeError('featurize: lexicon must be a Lexicon or null');
-    out.lexIds = lexicon.match(tokens);
-  }
-  return out;
-}
-
-/** Anything with the segmenter's cut (src/segment: createSegmenter(spec)). */
-export interface WordCutter {
-  cut(text: string): string[];
-}
-
-/**
- * Features of one normalised sentence: its words come from `segmenter.cut(tokens.join(''))`. This is the one
- * function both the trainer and the tagger call per sentence.
- */
-export function featurizeSentence(
-  tokens: readonly string[], segmenter: WordCutter, lookup: VocabLookup, options: FeatureOptions = {}, lexicon: Lexicon | null = null,
-): SentenceFeatures {
-  if (!Array.isArray(tokens)) throw new TypeError(`featurizeSentence: tokens must be an array of strings, got ${typeof tokens}`);
-  return featurize(tokens, segmenter.cut(tokens.join('')), lookup, options, lexicon);
 }

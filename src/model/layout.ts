@@ -7,8 +7,9 @@
  *   input x_t = concat(embed.char[charId_t], embed.word[wordId_t], embed.bigram[bigramId_t],
  *                      embed.lex[lexId_{t,0}], …, embed.lex[lexId_{t,L-1}])
  *                                                     [In0 = charDim + wordDim + bigramDim + L·lexDim]
- *     (bigramId_t = id of tokens[t] + tokens[t+1], src/features bigramAt; without bigrams bigramDim = 0)
- *     (L = lexTypes; lexId_{t,k} = 5k + position of t in a type-k lexicon match, src/features/lexicon.ts;
+ *     (the input channels and their order: src/features/channels.ts CHANNELS; inputColumns below;
+ *      bigramId_t = id of tokens[t] + tokens[t+1], src/features bigramAt; without bigrams bigramDim = 0;
+ *      L = lexTypes; lexId_{t,k} = 5k + position of t in a type-k lexicon match, src/features/lexicon.ts;
  *      a channel that is off adds no columns: the paper's input is the char and word embeddings alone)
  *   for each BiLSTM layer l (hidden H_l), for dir in {fw, bw}:
  *     gates_t = W_ih · x_t + W_hh · h_{t-1} + bias                             [4H] (bias = b_ih + b_hh)
@@ -25,25 +26,12 @@
  * f32 tensor `NAME.scale` of shape [rows]; row r = q[r, :] * scale[r] (symmetric, scale = max|row| / 127).
  */
 
-import { LEX_POSITIONS } from '../features/lexicon.js';
+import { BIGRAM, type ChannelSizes, type InputChannel, LEXICON, activeChannels, channelColumns, channelDim } from '../features/channels.js';
 
-export interface Architecture {
-  /** number of characters in the char vocabulary (index 0 = <pad>, 1 = <unk>) */
-  charVocab: number;
-  /** char embedding size; 0 disables char embeddings (the "no char embeddings" ablation) */
-  charDim: number;
-  /** number of words in the word vocabulary (index 0 = <pad>, 1 = <unk>) */
-  wordVocab: number;
-  /** word embedding size; 0 disables word embeddings */
-  wordDim: number;
-  /** number of character bigrams (index 0 = <pad>, 1 = <unk>); absent or 0 with bigramDim = no bigram channel */
-  bigramVocab?: number;
-  /** bigram embedding size; absent or 0 = no bigram channel */
-  bigramDim?: number;
-  /** entity types of the lexicon channel (src/features/lexicon.ts); absent or 0 = no lexicon channel */
-  lexTypes?: number;
-  /** size of each lexicon embedding (one per type per position); absent or 0 = no lexicon channel */
-  lexDim?: number;
+export { checkOptionalChannels } from '../features/channels.js';
+
+/** The network's sizes: the input channels' (ChannelSizes, src/features/channels.ts), then the layers'. */
+export interface Architecture extends ChannelSizes {
   /** hidden size of each BiLSTM layer, bottom first: the paper uses [128, 64]; [] = no LSTM */
   lstm: number[];
   /** number of tags K (labels in header.tags.labels) */
@@ -66,36 +54,39 @@ export type Direction = (typeof DIRECTIONS)[number];
 
 /** Columns of the lexicon channel: lexTypes · lexDim (0 without one). */
 export function lexiconSize(a: Architecture): number {
-  return (a.lexTypes ?? 0) * (a.lexDim ?? 0);
-}
-
-/**
- * Checks the optional input channels of an architecture (bigram, lexicon): integers ≥ 0; a bigram channel
- * (bigramDim > 0) needs bigramVocab ≥ 2; lexTypes and lexDim both > 0 or both 0. Throws an Error naming the
- * field. The core fields are checked by the callers.
- */
-export function checkOptionalChannels(a: Architecture): void {
-  const nat = (name: 'bigramVocab' | 'bigramDim' | 'lexTypes' | 'lexDim') => {
-    const v = a[name];
-    if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new Error(`architecture: ${name} must be an integer ≥ 0, got ${String(v)}`);
-    return v ?? 0;
-  };
-  const bd = nat('bigramDim');
-  const bv = nat('bigramVocab');
-  if (bd > 0 && bv < 2) throw new Error(`architecture: a bigram channel (bigramDim ${bd}) needs bigramVocab ≥ 2, got ${bv}`);
-  const lt = nat('lexTypes');
-  const ld = nat('lexDim');
-  if ((lt > 0) !== (ld > 0)) throw new Error(`architecture: lexTypes and lexDim must both be > 0 (a lexicon channel) or both 0, got ${lt} and ${ld}`);
-  if (lt > 30) throw new Error(`architecture: at most 30 lexicon types, got ${lt}`);
+  return channelColumns(LEXICON, a);
 }
 
 /** Columns of the bigram channel (0 without one). */
 export function bigramSize(a: Architecture): number {
-  return a.bigramDim ?? 0;
+  return channelColumns(BIGRAM, a);
+}
+
+/** One channel's place in the input x_t: columns [col, col + slots·dim), slot k at col + k·dim. */
+export interface InputColumns {
+  channel: InputChannel;
+  /** first column */
+  col: number;
+  /** width of one slot (the embedding dimension) */
+  dim: number;
+  /** ids per token (1, or lexTypes) */
+  slots: number;
+}
+
+/** The channels `a` uses and their columns in x_t, in input order (char | word | bigram | lex per type). */
+export function inputColumns(a: Architecture): InputColumns[] {
+  let col = 0;
+  return activeChannels(a).map((channel) => {
+    const c: InputColumns = { channel, col, dim: channelDim(channel, a), slots: channel.idsPerToken(a) };
+    col += c.dim * c.slots;
+    return c;
+  });
 }
 
 export function inputSize(a: Architecture): number {
-  return a.charDim + a.wordDim + bigramSize(a) + lexiconSize(a);
+  let n = 0;
+  for (const c of inputColumns(a)) n += c.dim * c.slots;
+  return n;
 }
 
 /** Input size of BiLSTM layer l. */
@@ -113,10 +104,7 @@ export const lstmName = (l: number, dir: Direction, part: 'w_ih' | 'w_hh' | 'bia
 /** Every tensor the architecture needs, with its shape, in file order. */
 export function tensorSpecs(a: Architecture): TensorSpec[] {
   const specs: TensorSpec[] = [];
-  if (a.charDim > 0) specs.push({ name: 'embed.char', shape: [a.charVocab, a.charDim], quantizable: true });
-  if (a.wordDim > 0) specs.push({ name: 'embed.word', shape: [a.wordVocab, a.wordDim], quantizable: true });
-  if (bigramSize(a) > 0) specs.push({ name: 'embed.bigram', shape: [a.bigramVocab!, a.bigramDim!], quantizable: true });
-  if (lexiconSize(a) > 0) specs.push({ name: 'embed.lex', shape: [LEX_POSITIONS * a.lexTypes!, a.lexDim!], quantizable: false });
+  for (const { channel, dim } of inputColumns(a)) specs.push({ name: channel.tensor, shape: [channel.rows(a), dim], quantizable: channel.quantizable });
   a.lstm.forEach((h, l) => {
     const inp = lstmInputSize(a, l);
     for (const dir of DIRECTIONS) {

@@ -1,0 +1,270 @@
+/**
+ * The network's input channels, each described once (flair's TokenEmbeddings idea, sized for this network).
+ * Everything that handles a channel — the weight layout and its checks (src/model/layout.ts), the model file
+ * (src/model/format.ts), the inference gather (src/model/network.ts), the training batch, its gather/scatter
+ * and initialisation (src/train/batch.ts, graph.ts, params.ts), the features of a sentence (./featurize.ts) —
+ * loops over CHANNELS instead of naming char, word, bigram and lexicon.
+ *
+ * A channel gives every token `idsPerToken` ids (1, or lexTypes for the typed lexicon); each id selects a row
+ * of the channel's embedding table `tensor` [rows, dim]; the input of the network at a token is the
+ * concatenation, in CHANNELS order, of those rows (channel by channel, slot by slot): columns
+ * [char | word | bigram | lex type 0 … lex type L-1]. A channel whose dimension is 0 (or absent) is off and
+ * adds no columns, no tensor and no ids.
+ *
+ * How to add a channel: ARCHITECTURE.md, "Input channels".
+ */
+
+import { LEX_POSITIONS, Lexicon } from './lexicon.js';
+import { UNK_ID, type VocabLookup, bigramAt } from './vocab.js';
+
+/**
+ * The architecture's numbers of the input channels (src/model/layout.ts Architecture extends this): per
+ * channel a size (vocabulary rows, or the lexicon's types) and an embedding dimension.
+ */
+export interface ChannelSizes {
+  /** number of characters in the char vocabulary (index 0 = <pad>, 1 = <unk>) */
+  charVocab: number;
+  /** char embedding size; 0 disables char embeddings (the "no char embeddings" ablation) */
+  charDim: number;
+  /** rows of the word table: words in the word vocabulary (index 0 = <pad>, 1 = <unk>) × wordRowsPerWord */
+  wordVocab: number;
+  /** word embedding size; 0 disables word embeddings */
+  wordDim: number;
+  /** number of character bigrams (index 0 = <pad>, 1 = <unk>); absent or 0 with bigramDim = no bigram channel */
+  bigramVocab?: number;
+  /** bigram embedding size; absent or 0 = no bigram channel */
+  bigramDim?: number;
+  /** entity types of the lexicon channel (./lexicon.ts); absent or 0 = no lexicon channel */
+  lexTypes?: number;
+  /** size of each lexicon embedding (one per type per position); absent or 0 = no lexicon channel */
+  lexDim?: number;
+}
+
+/**
+ * Feature options stored in the model header (`header.features`), read by the trainer and the tagger alike.
+ * wordPositions: each word gets 4 rows in embed.word — row = 4·wordId + position of the character in its
+ * word (B 0, M 1, E 2, S 3) — so the word channel also tells where a word starts and ends (most entity
+ * boundaries are word boundaries once training entities are in the segmenter's dictionary).
+ */
+export interface FeatureOptions {
+  wordPositions?: boolean;
+}
+
+/** Rows of embed.word per vocabulary word. */
+export function wordRowsPerWord(options: FeatureOptions | undefined): number {
+  return options?.wordPositions ? 4 : 1;
+}
+
+/** The fields of the core channels' ids (always present) and of the optional channels' ids (present when on). */
+export type CoreChannelField = 'charIds' | 'wordIds';
+export type OptionalChannelField = 'bigramIds' | 'lexIds';
+export type ChannelField = CoreChannelField | OptionalChannelField;
+
+/** One X per channel: required for the core channels, optional for the others (ChannelIds: a sentence's ids). */
+export type PerChannel<X> = { [F in CoreChannelField]: X } & { [F in OptionalChannelField]?: X };
+
+/** A sentence's ids, per channel [T × idsPerToken] (row-major: token t's ids at t·idsPerToken …). */
+export type ChannelIds = PerChannel<Int32Array>;
+
+/** What a channel's ids are built from, besides the sentence's tokens (./featurize.ts). */
+export interface FeatureSources {
+  lookup: VocabLookup;
+  lexicon: Lexicon | null;
+}
+
+export interface InputChannel {
+  /** the channel's name in messages: 'char', 'word', 'bigram', 'lexicon' */
+  readonly name: string;
+  /** the field of Sentence, PreparedBatch, SentenceFeatures and SentenceBatch that holds its ids */
+  readonly field: ChannelField;
+  /** its embedding table in the weight layout: [rows, dim] */
+  readonly tensor: string;
+  /** the architecture field of its embedding dimension (absent or 0 = off) */
+  readonly dimField: keyof ChannelSizes;
+  /** the architecture field its table's rows come from: vocabulary rows, or the lexicon's types */
+  readonly sizeField: keyof ChannelSizes;
+  /** a core channel's ids are always present (its fields are required); its fields are required in the architecture */
+  readonly core: boolean;
+  /** its table may be stored int8-per-row */
+  readonly quantizable: boolean;
+  /** id 0 is <pad>: its row starts as zeros */
+  readonly padRow: boolean;
+  /**
+   * When the channel came into the code base: initParameters draws generation 0 (the paper's input) before the
+   * network's tensors and later generations after them, oldest first, so a model without a newer channel keeps
+   * the initial numbers it had before that channel existed. A new channel takes the next number.
+   */
+  readonly generation: number;
+  /** the header.vocab list of its strings (src/model/format.ts checks it against the architecture); none for the lexicon */
+  readonly vocabKey?: 'chars' | 'words' | 'bigrams';
+  /** ids per token: 1, or K slots side by side (row t·K + k) */
+  idsPerToken(a: ChannelSizes): number;
+  /** rows of its embedding table */
+  rows(a: ChannelSizes): number;
+  /** ids slot k may hold: [lo, hi) */
+  idRange(a: ChannelSizes, slot: number): [number, number];
+  /** the end of a message about id v outside idRange (default: "is outside the <name> vocabulary [lo, hi)") */
+  outOfRange?(slot: number, lo: number, hi: number): string;
+  /** channel-specific checks of the architecture beyond "integers ≥ 0" (throws an Error naming the field) */
+  check?(a: ChannelSizes): void;
+  /** the ids of a sentence's tokens [T × idsPerToken], or undefined when the sources do not give this channel (not for core channels) */
+  build?(tokens: readonly string[], sources: FeatureSources): Int32Array | undefined;
+}
+
+const one = () => 1;
+
+export const CHAR: InputChannel = {
+  name: 'char',
+  field: 'charIds',
+  tensor: 'embed.char',
+  dimField: 'charDim',
+  sizeField: 'charVocab',
+  core: true,
+  quantizable: true,
+  padRow: true,
+  generation: 0,
+  vocabKey: 'chars',
+  idsPerToken: one,
+  rows: (a) => a.charVocab,
+  idRange: (a) => [0, a.charVocab],
+};
+
+export const WORD: InputChannel = {
+  name: 'word',
+  field: 'wordIds',
+  tensor: 'embed.word',
+  dimField: 'wordDim',
+  sizeField: 'wordVocab',
+  core: true,
+  quantizable: true,
+  padRow: true,
+  generation: 0,
+  vocabKey: 'words',
+  idsPerToken: one,
+  rows: (a) => a.wordVocab,
+  idRange: (a) => [0, a.wordVocab],
+};
+
+export const BIGRAM: InputChannel = {
+  name: 'bigram',
+  field: 'bigramIds',
+  tensor: 'embed.bigram',
+  dimField: 'bigramDim',
+  sizeField: 'bigramVocab',
+  core: false,
+  quantizable: true,
+  padRow: true,
+  generation: 2,
+  vocabKey: 'bigrams',
+  idsPerToken: one,
+  rows: (a) => a.bigramVocab ?? 0,
+  idRange: (a) => [0, a.bigramVocab ?? 0],
+  check(a) {
+    const dim = a.bigramDim ?? 0;
+    const vocab = a.bigramVocab ?? 0;
+    if (dim > 0 && vocab < 2)
+      throw new Error(`architecture: a bigram channel (bigramDim ${dim}) needs bigramVocab ≥ 2, got ${vocab}`);
+  },
+  build(tokens, { lookup }) {
+    if (lookup.bigrams === undefined) return undefined;
+    if (!(lookup.bigrams instanceof Map))
+      throw new TypeError('featurize: lookup.bigrams must be a Map (from createLookup)');
+    const ids = new Int32Array(tokens.length); // [T]
+    for (let t = 0; t < tokens.length; t++) ids[t] = lookup.bigrams.get(bigramAt(tokens, t)) ?? UNK_ID;
+    return ids;
+  },
+};
+
+export const LEXICON: InputChannel = {
+  name: 'lexicon',
+  field: 'lexIds',
+  tensor: 'embed.lex',
+  dimField: 'lexDim',
+  sizeField: 'lexTypes',
+  core: false,
+  quantizable: false,
+  padRow: false,
+  generation: 1,
+  idsPerToken: (a) => a.lexTypes ?? 0,
+  rows: (a) => LEX_POSITIONS * (a.lexTypes ?? 0),
+  // id of (t, k) = LEX_POSITIONS·k + position: slot k must name a row of type k's block
+  idRange: (_a, slot) => [LEX_POSITIONS * slot, LEX_POSITIONS * (slot + 1)],
+  outOfRange: (slot, lo, hi) => `is not an id of lexicon type ${slot} (expected [${lo}, ${hi}))`,
+  check(a) {
+    const types = a.lexTypes ?? 0;
+    const dim = a.lexDim ?? 0;
+    if (types > 0 !== dim > 0)
+      throw new Error(
+        `architecture: lexTypes and lexDim must both be > 0 (a lexicon channel) or both 0, got ${types} and ${dim}`,
+      );
+    if (types > 30) throw new Error(`architecture: at most 30 lexicon types, got ${types}`);
+  },
+  build(tokens, { lexicon }) {
+    if (lexicon === null) return undefined;
+    if (!(lexicon instanceof Lexicon)) throw new TypeError('featurize: lexicon must be a Lexicon or null');
+    return lexicon.match(tokens); // [T × K]
+  },
+};
+
+/** Every input channel, in the order of the network's input columns and of the tensors in the model file. */
+export const CHANNELS: readonly InputChannel[] = [CHAR, WORD, BIGRAM, LEXICON];
+
+/** The channel's embedding dimension in `a` (0 when absent). */
+export function channelDim(ch: InputChannel, a: ChannelSizes): number {
+  return a[ch.dimField] ?? 0;
+}
+
+/** Columns of the channel in the network's input: dim · idsPerToken (0 when the channel is off). */
+export function channelColumns(ch: InputChannel, a: ChannelSizes): number {
+  return channelDim(ch, a) * ch.idsPerToken(a);
+}
+
+/** The channels `a` uses (columns > 0), in input order. */
+export function activeChannels(a: ChannelSizes): InputChannel[] {
+  return CHANNELS.filter((ch) => channelColumns(ch, a) > 0);
+}
+
+/** Whether the channel's ids are present in a sentence or batch for `a`: always for a core channel, else when it is on. */
+export function channelPresent(ch: InputChannel, a: ChannelSizes): boolean {
+  return ch.core || channelColumns(ch, a) > 0;
+}
+
+/** The end of a message about id v of slot `slot` outside its range ("is outside the char vocabulary [0, 10)"). */
+export function outOfRangeText(ch: InputChannel, slot: number, lo: number, hi: number): string {
+  return ch.outOfRange ? ch.outOfRange(slot, lo, hi) : `is outside the ${ch.name} vocabulary [${lo}, ${hi})`;
+}
+
+/**
+ * Checks the optional channels of an architecture: their size and dimension fields integers ≥ 0 when present,
+ * then each channel's own rules (a bigram channel needs bigramVocab ≥ 2; lexTypes and lexDim both > 0 or both
+ * 0). Throws an Error naming the field. The core channels' fields are checked by the callers.
+ */
+export function checkOptionalChannels(a: ChannelSizes): void {
+  for (const ch of CHANNELS) {
+    if (ch.core) continue;
+    for (const key of [ch.dimField, ch.sizeField]) {
+      const v = a[key];
+      if (v !== undefined && !(Number.isInteger(v) && v >= 0))
+        throw new Error(`architecture: ${key} must be an integer ≥ 0, got ${String(v)}`);
+    }
+    ch.check?.(a);
+  }
+}
+
+/**
+ * The first id of `ids` [T × idsPerToken] outside its slot's range, as its flat index and the message tail
+ * "= <v> <why>"; null when every id is in range.
+ */
+export function badChannelId(
+  ch: InputChannel,
+  a: ChannelSizes,
+  ids: Int32Array,
+): { index: number; text: string } | null {
+  const per = ch.idsPerToken(a);
+  const ranges = Array.from({ length: per }, (_, slot) => ch.idRange(a, slot));
+  for (let i = 0; i < ids.length; i++) {
+    const [lo, hi] = ranges[i % per];
+    if (!(ids[i] >= lo && ids[i] < hi)) return { index: i, text: `= ${ids[i]} ${outOfRangeText(ch, i % per, lo, hi)}` };
+  }
+  return null;
+}
