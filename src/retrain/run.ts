@@ -12,6 +12,9 @@
  *   → decidePublish (margin, per-type floors) → gatedPublish only when it passes → release the lock (always)
  *   → a JSON + markdown report in reportDir.
  *
+ * runRetrain runs these as named stages of a RetrainJob (open → data → lock → current → train → evaluate → gate →
+ * publish), each of which may end the run with a status; the report stage (finish) always runs.
+ *
  * The manifest is written only by gatedPublish at the very end, so a crash or error anywhere leaves the
  * published model as it was. Reports and log lines hold counts, ids, scores and hashes — never document text.
  *
@@ -95,54 +98,119 @@ export interface RetrainOutcome {
   reportError?: string;
 }
 
+/** What a stage returns to end the run early (nothing: go on to the next stage). */
+type Stop = { status: RetrainStatus; message: string } | void;
+
 /** Runs the whole job once. Never throws for a failure of the run itself: it returns status 'error'. */
 export async function runRetrain(config: RetrainConfig, options: RetrainRunOptions = {}): Promise<RetrainOutcome> {
   if (!config || typeof config !== 'object' || !Array.isArray(config.data)) {
     throw new TypeError('runRetrain: expected a config from parseRetrainConfig / loadRetrainConfig');
   }
-  const now = options.now ?? (() => new Date());
-  const log = options.log ?? ((s: string) => void process.stderr.write(`retrain: ${s}\n`));
-  const env = options.env ?? process.env;
-  const trainer = options.trainer ?? trainInWorker;
-  const signal = options.signal ?? new AbortController().signal;
-  const checkAbort = () => {
-    if (signal.aborted) throw new RetrainInterruptedError();
-  };
-  const owner = options.owner ?? `${hostname()}:${process.pid}`;
-  const started = now();
-  const runId = `${started.toISOString().replace(/[:.]/g, '-')}`;
-
-  const report: RetrainReport = {
-    schema: 1, job: 'cner retrain', runId, status: 'error', exitCode: RETRAIN_EXIT.error, message: '',
-    startedAt: started.toISOString(), finishedAt: '', seconds: 0, store: '',
-    data: null, split: null, training: null, evaluation: null, gate: null, published: null, current: null,
-    lock: { owner, acquired: false, released: false }, error: null,
-  };
-  const finish = (status: RetrainStatus, message: string) => {
-    report.status = status;
-    report.exitCode = EXIT_OF[status];
-    report.message = message;
-  };
-
-  let scratch: Scratch | undefined;
-  let lock: Lock | null = null;
-  let renewTimer: ReturnType<typeof setInterval> | undefined;
-  // renewals run one after another (two at once would race on the lock's etag) and finish before the release
-  let renewals: Promise<void> = Promise.resolve();
-  const renewLock = (held: Lock): Promise<void> => (renewals = renewals.catch(() => {}).then(() => held.renew()));
+  const job = new RetrainJob(config, options);
+  const stages: [name: string, run: () => Promise<Stop>][] = [
+    ['open', () => job.open()],
+    ['data', () => job.readData()],
+    ['lock', () => job.takeLock()],
+    ['current', () => job.checkCurrent()],
+    ['train', () => job.train()],
+    ['evaluate', () => job.evaluate()],
+    ['gate', () => job.gate()],
+    ['publish', () => job.publish()],
+  ];
   try {
-    const store = options.store ?? openStore(config.store, env, config.baseDir);
-    report.store = store.description;
-    scratch = await openScratch(options.scratchRoot ?? scratchRoot(env));
-    if (scratch.removed > 0) log(`removed ${scratch.removed} scratch folder(s) left by killed runs in ${scratch.root}`);
+    for (const [, run] of stages) {
+      const stop = await run();
+      if (stop) {
+        job.setStatus(stop.status, stop.message);
+        break;
+      }
+    }
+  } catch (e) {
+    job.fail(e);
+  }
+  return job.finish();
+}
 
-    // 1. data and fingerprint
-    const data = await loadSources(config.data, { format: config.format, env, scratchDir: scratch.dir, log });
+/** One run of the job: what the stages learn, the report they fill, and what finish() must undo. */
+class RetrainJob {
+  readonly report: RetrainReport;
+  private readonly now: () => Date;
+  private readonly log: (line: string) => void;
+  private readonly env: Env;
+  private readonly signal: AbortSignal;
+  private readonly started: Date;
+  private readonly runId: string;
+  private store!: ObjectStore;
+  private scratch: Scratch | undefined;
+  private lock: Lock | null = null;
+  private renewTimer: ReturnType<typeof setInterval> | undefined;
+  // renewals run one after another (two at once would race on the lock's etag) and finish before the release
+  private renewals: Promise<void> = Promise.resolve();
+  private data!: Awaited<ReturnType<typeof loadSources>>;
+  private fingerprint = '';
+  private cur: Awaited<ReturnType<typeof currentModel>> = null;
+  private split!: ReturnType<typeof retrainSplit>;
+  private splitId = '';
+  private candidateBytes!: Uint8Array;
+  private candidate!: ModelMetrics;
+  private current: ModelMetrics | null = null;
+
+  constructor(
+    private readonly config: RetrainConfig,
+    private readonly options: RetrainRunOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.log = options.log ?? ((s: string) => void process.stderr.write(`retrain: ${s}\n`));
+    this.env = options.env ?? process.env;
+    this.signal = options.signal ?? new AbortController().signal;
+    this.started = this.now();
+    this.runId = `${this.started.toISOString().replace(/[:.]/g, '-')}`;
+    const owner = options.owner ?? `${hostname()}:${process.pid}`;
+    this.report = {
+      schema: 1, job: 'cner retrain', runId: this.runId, status: 'error', exitCode: RETRAIN_EXIT.error, message: '',
+      startedAt: this.started.toISOString(), finishedAt: '', seconds: 0, store: '',
+      data: null, split: null, training: null, evaluation: null, gate: null, published: null, current: null,
+      lock: { owner, acquired: false, released: false }, error: null,
+    };
+  }
+
+  setStatus(status: RetrainStatus, message: string): void {
+    this.report.status = status;
+    this.report.exitCode = EXIT_OF[status];
+    this.report.message = message;
+  }
+
+  fail(e: unknown): void {
+    const err = e as Error;
+    this.report.error = { name: err?.name ?? 'Error', message: String(err?.message ?? e).slice(0, 2000) };
+    this.setStatus('error', `failed: ${this.report.error.message}; the published model is unchanged`);
+  }
+
+  private checkAbort(): void {
+    if (this.signal.aborted) throw new RetrainInterruptedError();
+  }
+
+  private renewLock(held: Lock): Promise<void> {
+    return (this.renewals = this.renewals.catch(() => {}).then(() => held.renew()));
+  }
+
+  /** The store and a private scratch folder (removing those of killed runs). */
+  async open(): Promise<Stop> {
+    this.store = this.options.store ?? openStore(this.config.store, this.env, this.config.baseDir);
+    this.report.store = this.store.description;
+    const scratch = (this.scratch = await openScratch(this.options.scratchRoot ?? scratchRoot(this.env)));
+    if (scratch.removed > 0) this.log(`removed ${scratch.removed} scratch folder(s) left by killed runs in ${scratch.root}`);
+  }
+
+  /** 1. data and fingerprint */
+  async readData(): Promise<Stop> {
+    const { config, env, log } = this;
+    const data = (this.data = await loadSources(config.data, { format: config.format, env, scratchDir: this.scratch!.dir, log }));
     if (data.docs.length === 0) throw new Error('no annotated documents in the sources');
-    const fingerprint = await dataFingerprint(data.docs, { train: config.train, model: config.model, segmenter: config.segmenter, unlabeled: config.unlabeled });
+    const fingerprint = (this.fingerprint = await dataFingerprint(data.docs, { train: config.train, model: config.model, segmenter: config.segmenter, unlabeled: config.unlabeled }));
     const types: Record<string, number> = {};
     for (const d of data.docs) for (const e of d.entities) types[e.type] = (types[e.type] ?? 0) + 1;
-    report.data = {
+    this.report.data = {
       fingerprint,
       docs: data.docs.length,
       entities: data.docs.reduce((s, d) => s + d.entities.length, 0),
@@ -152,158 +220,180 @@ export async function runRetrain(config: RetrainConfig, options: RetrainRunOptio
       issues: { count: data.issues.length, first: data.issues.slice(0, 20).map(formatIssue) },
     };
     log(`data: ${data.docs.length} docs from ${data.sources.length} source(s), ${data.duplicates.length} duplicate id(s) replaced, fingerprint ${fingerprint.slice(0, 16)}`);
-    checkAbort();
+    this.checkAbort();
+  }
 
-    // 2. the lock
+  /** 2. the lock, kept alive by a timer while the run holds it */
+  async takeLock(): Promise<Stop> {
+    const { config, store, report } = this;
+    let lock: Lock;
     try {
-      lock = await acquireLock(store, { owner, ttlMs: config.lockTtlMinutes * 60_000, settleMs: options.settleMs, now });
+      lock = this.lock = await acquireLock(store, { owner: report.lock.owner, ttlMs: config.lockTtlMinutes * 60_000, settleMs: this.options.settleMs, now: this.now });
     } catch (e) {
       if (e instanceof LockHeldError) {
         report.lock.holder = e.holder && { owner: e.holder.owner, startedAt: e.holder.startedAt, expiresAt: e.holder.expiresAt };
-        finish('lock-held', `another run holds the lock of ${store.description}: ${e.message}; nothing done`);
-        return await done();
+        return { status: 'lock-held', message: `another run holds the lock of ${store.description}: ${e.message}; nothing done` };
       }
       throw e;
     }
     report.lock.acquired = true;
-    options.onLock?.(lock);
-    checkAbort();
-    const heldLock = lock;
+    this.options.onLock?.(lock);
+    this.checkAbort();
     // the training runs in another thread, so this timer keeps the lock alive however long it takes; the
     // renewal right before publishing is the check that the lock is still ours
-    renewTimer = setInterval(() => {
-      renewLock(heldLock).catch((e: Error) => log(`lock renewal failed: ${e.message}`));
+    this.renewTimer = setInterval(() => {
+      this.renewLock(lock).catch((e: Error) => this.log(`lock renewal failed: ${e.message}`));
     }, Math.max(1000, (config.lockTtlMinutes * 60_000) / 4));
-    renewTimer.unref();
+    this.renewTimer.unref();
+  }
 
-    // 3. the current model, fetched and hash-verified now (a corrupted one stops the run before any training);
-    //    nothing to do when it was trained on exactly this data
-    const cur = await currentModel(store);
+  /**
+   * 3. the current model, fetched and hash-verified now (a corrupted one stops the run before any training);
+   *    nothing to do when it was trained on exactly this data
+   */
+  async checkCurrent(): Promise<Stop> {
+    const { fingerprint } = this;
+    const cur = (this.cur = await currentModel(this.store));
     const manifest = cur?.manifest ?? null;
     const currentFp = fingerprintOfEntry(manifest?.current);
-    report.current = manifest ? { sha256: manifest.current.sha256, version: manifest.current.version, fingerprint: currentFp } : null;
+    this.report.current = manifest ? { sha256: manifest.current.sha256, version: manifest.current.version, fingerprint: currentFp } : null;
     if (manifest && currentFp === fingerprint) {
-      finish('unchanged', `the current model v${manifest.current.version} was trained on the same data and settings (fingerprint ${fingerprint.slice(0, 16)}): rerunning on the same data changes nothing`);
-      return await done();
+      return {
+        status: 'unchanged',
+        message: `the current model v${manifest.current.version} was trained on the same data and settings (fingerprint ${fingerprint.slice(0, 16)}): rerunning on the same data changes nothing`,
+      };
     }
+  }
 
-    // 4. split (the one runTraining makes) and training in a fresh folder
-    const split = retrainSplit(data.docs, config.train.split); // the split runTraining makes
+  /** 4. split (the one runTraining makes) and training in a fresh folder */
+  async train(): Promise<Stop> {
+    const { config, data, fingerprint, log, report } = this;
+    const split = (this.split = retrainSplit(data.docs, config.train.split)); // the split runTraining makes
     const m = split.manifest;
     const side = (s: typeof m.train) => ({ records: s.records.length, docs: s.docs, entities: s.entities });
-    const splitId = await testSplitId(split.test);
+    const splitId = (this.splitId = await testSplitId(split.test));
     report.split = { seed: m.seed, ratios: m.ratios, recordKey: m.recordKey, id: splitId, train: side(m.train), dev: side(m.dev), test: side(m.test) };
     if (split.train.length === 0 || split.test.length === 0) {
       throw new Error(`the split has ${split.train.length} training and ${split.test.length} test documents (${m.records} records): need more records`);
     }
-    const corpusFile = path.join(scratch.dir, 'corpus.jsonl');
+    const corpusFile = path.join(this.scratch!.dir, 'corpus.jsonl');
     await writeCorpus(corpusFile, data.docs, { format: 'jsonl' });
-    const runDir = path.join(config.workDir, runId);
+    const runDir = path.join(config.workDir, this.runId);
     await mkdir(config.workDir, { recursive: true });
     await mkdir(runDir); // fails if it exists: every run trains into a fresh folder
     log(`training: ${split.train.length} train / ${split.dev.length} dev / ${split.test.length} test docs into ${runDir}`);
-    const summary = await trainer({
-      data: corpusFile,
-      format: 'jsonl',
-      out: runDir,
-      config: config.train,
-      maxMinutes: config.maxMinutes,
-      unlabeled: config.unlabeled,
-      segmenter: config.segmenter,
-      corpus: `cner retrain ${fingerprint.slice(0, 16)} (${data.docs.length} docs)`,
-      log: (line) => log(`train: ${line}`),
-    }, signal);
-    checkAbort();
+    const trainer = this.options.trainer ?? trainInWorker;
+    const summary = await trainer(
+      {
+        data: corpusFile,
+        format: 'jsonl',
+        out: runDir,
+        config: config.train,
+        maxMinutes: config.maxMinutes,
+        unlabeled: config.unlabeled,
+        segmenter: config.segmenter,
+        corpus: `cner retrain ${fingerprint.slice(0, 16)} (${data.docs.length} docs)`,
+        log: (line) => log(`train: ${line}`),
+      },
+      this.signal,
+    );
+    this.checkAbort();
     const trainedTestDocs = (summary.data.test as { docs?: number }).docs;
     if (trainedTestDocs !== undefined && trainedTestDocs !== split.test.length) {
       throw new Error(`the training split has ${trainedTestDocs} test documents, this job computed ${split.test.length}: refusing to compare on different splits`);
     }
     const modelFile = config.model === 'int8' ? summary.models.int8 : summary.models.f32;
-    const bytes = new Uint8Array(await readFile(modelFile));
+    const bytes = (this.candidateBytes = new Uint8Array(await readFile(modelFile)));
     const candidateSha = await sha256Hex(bytes);
     report.training = {
       workDir: runDir, config: config.train, seconds: summary.seconds, params: summary.params,
       bestEpoch: summary.best.epoch, devF1: summary.best.devF1, stoppedBy: summary.stoppedBy,
       model: config.model, file: modelFile, sha256: candidateSha, bytes: bytes.length,
     };
+  }
 
-    // 5. evaluate candidate and current on the same test split
+  /** 5. evaluate candidate and current on the same test split */
+  async evaluate(): Promise<Stop> {
+    const { config, cur, split, splitId, log } = this;
     const pick = (ev: Awaited<ReturnType<typeof evaluateModel>>) => summarizeEvaluation(config.consistency ? ev.withConsistency : ev.withoutConsistency);
-    const candidateScores = pick(await evaluateModel(bytes, split.test));
-    const candidate = toModelMetrics(candidateScores, splitId);
-    report.evaluation = { docs: split.test.length, consistency: config.consistency, candidate: candidateScores, current: null };
+    const candidateScores = pick(await evaluateModel(this.candidateBytes, split.test));
+    const candidate = (this.candidate = toModelMetrics(candidateScores, splitId));
+    const evaluation: NonNullable<RetrainReport['evaluation']> = { docs: split.test.length, consistency: config.consistency, candidate: candidateScores, current: null };
+    this.report.evaluation = evaluation;
     log(`candidate: strict micro-F1 ${candidate.microF1.toFixed(4)} on ${split.test.length} test docs`);
-    const latest = await readManifest(store);
+    const latest = await readManifest(this.store);
     if ((latest?.current.sha256 ?? null) !== (cur?.entry.sha256 ?? null)) {
       throw new Error('the current model changed while this run held the lock (a manual publish or rollback?): not publishing');
     }
-    let current: ModelMetrics | null = null;
     if (cur) {
       const scores = pick(await evaluateModel(cur.bytes, split.test));
-      current = toModelMetrics(scores, splitId);
-      report.evaluation.current = { ...scores, sha256: cur.entry.sha256, version: cur.entry.version, name: cur.entry.name };
+      const current = (this.current = toModelMetrics(scores, splitId));
+      evaluation.current = { ...scores, sha256: cur.entry.sha256, version: cur.entry.version, name: cur.entry.name };
       log(`current v${cur.entry.version}: strict micro-F1 ${current.microF1.toFixed(4)} on the same split`);
     }
+  }
 
-    // 6. the gate, then the publish
-    checkAbort();
-    const decision: GateDecision = decidePublish({ candidate, current, margin: config.margin, perTypeFloors: config.perTypeFloors });
-    report.gate = { ...decision, margin: config.margin, perTypeFloors: config.perTypeFloors, metric: 'strict micro-F1 (entity level, whole documents)' };
-    for (const r of decision.reasons) log(`gate: ${r}`);
+  /** 6. the gate (margin, per-type floors) */
+  async gate(): Promise<Stop> {
+    const { config } = this;
+    this.checkAbort();
+    const decision: GateDecision = decidePublish({ candidate: this.candidate, current: this.current, margin: config.margin, perTypeFloors: config.perTypeFloors });
+    this.report.gate = { ...decision, margin: config.margin, perTypeFloors: config.perTypeFloors, metric: 'strict micro-F1 (entity level, whole documents)' };
+    for (const r of decision.reasons) this.log(`gate: ${r}`);
     if (!decision.publish) {
-      finish('refused', `the gate refused the candidate (${decision.reasons.filter((r) => r.startsWith('REFUSE')).length} failed check(s)); ${store.description} unchanged`);
-      return await done();
+      return { status: 'refused', message: `the gate refused the candidate (${decision.reasons.filter((r) => r.startsWith('REFUSE')).length} failed check(s)); ${this.store.description} unchanged` };
     }
-    await renewLock(lock); // throws LockHeldError when another run took an expired lock meanwhile
-    const g = await gatedPublish(store, bytes, {
-      metrics: candidate,
-      currentMetrics: current ?? undefined,
+  }
+
+  /** 7. the publish: the lock renewed (still ours), gatedPublish fenced by the lock at the manifest write */
+  async publish(): Promise<Stop> {
+    const { config, store, report } = this;
+    const lock = this.lock!;
+    await this.renewLock(lock); // throws LockHeldError when another run took an expired lock meanwhile
+    const g = await gatedPublish(store, this.candidateBytes, {
+      metrics: this.candidate,
+      currentMetrics: this.current ?? undefined,
       margin: config.margin,
       perTypeFloors: config.perTypeFloors,
-      note: fingerprintNote(fingerprint, data.docs.length, config.note),
+      note: fingerprintNote(this.fingerprint, this.data.docs.length, config.note),
       name: config.name,
-      fence: () => renewLock(heldLock), // the lock must still be ours at the manifest write itself
+      fence: () => this.renewLock(lock), // the lock must still be ours at the manifest write itself
     });
     if (!g.result) {
-      report.gate.reasons = g.decision.reasons;
-      report.gate.publish = false;
-      finish('refused', `the gate refused the candidate at publish time; ${store.description} unchanged`);
-      return await done();
+      report.gate!.reasons = g.decision.reasons;
+      report.gate!.publish = false;
+      return { status: 'refused', message: `the gate refused the candidate at publish time; ${store.description} unchanged` };
     }
     const e = g.result.entry;
     report.published = {
       sha256: e.sha256, version: e.version, key: e.key,
       previous: g.result.previous ? { sha256: g.result.previous.sha256, version: g.result.previous.version } : null,
     };
-    finish('published', `published v${e.version} sha256 ${e.sha256.slice(0, 16)} to ${store.description}`);
-    return await done();
-  } catch (e) {
-    const err = e as Error;
-    report.error = { name: err?.name ?? 'Error', message: String(err?.message ?? e).slice(0, 2000) };
-    finish('error', `failed: ${report.error.message}; the published model is unchanged`);
-    return await done();
+    return { status: 'published', message: `published v${e.version} sha256 ${e.sha256.slice(0, 16)} to ${store.description}` };
   }
 
-  async function done(): Promise<RetrainOutcome> {
-    if (renewTimer) clearInterval(renewTimer);
-    await renewals.catch(() => {});
-    if (lock) {
+  /** The report stage, always: the lock released, the scratch folder removed, the report written. */
+  async finish(): Promise<RetrainOutcome> {
+    const { report, log } = this;
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    await this.renewals.catch(() => {});
+    if (this.lock) {
       try {
-        report.lock.released = await lock.release();
+        report.lock.released = await this.lock.release();
       } catch (e) {
         log(`could not release the lock: ${(e as Error).message} (it expires by itself)`);
       }
-      options.onLock?.(null);
-      lock = null;
+      this.options.onLock?.(null);
+      this.lock = null;
     }
-    await scratch?.dispose();
-    const end = now();
+    await this.scratch?.dispose();
+    const end = this.now();
     report.finishedAt = end.toISOString();
-    report.seconds = (end.getTime() - started.getTime()) / 1000;
+    report.seconds = (end.getTime() - this.started.getTime()) / 1000;
     log(report.message);
     const outcome: RetrainOutcome = { status: report.status, exitCode: report.exitCode, message: report.message, report, reportFiles: null };
     try {
-      outcome.reportFiles = await writeRetrainReport(config.reportDir, report);
+      outcome.reportFiles = await writeRetrainReport(this.config.reportDir, report);
     } catch (e) {
       outcome.reportError = (e as Error).message;
       log(`could not write the report: ${outcome.reportError}`);
