@@ -70,66 +70,77 @@ describe.skipIf(skip !== null)('WebGPU training ops against train.wasm', () => {
     return ptr;
   }
 
-  for (const lengths of [
-    [5, 4, 2],
-    [5, 1, 0],
-  ]) {
-    it(`CRF NLL: loss, dE and the added start / end / trans gradients (lengths ${lengths.join(', ')})`, async () => {
-      const rng = new Rng(11 + lengths[1]);
-      const E = rand(M * K, rng, 2);
-      const tags = randomTags(rng);
-      const params = rand(layout.total, rng, 0.8);
-      const grads0 = rand(layout.total, rng, 0.5); // gradients already accumulated: the CRF adds to them
-      const slot = (name: string) => layout.slot(name).offset;
-      const slots = { start: slot('crf.start'), end: slot('crf.end'), trans: slot('crf.trans') };
+  /**
+   * The CRF against crf_nll: B sentences of the given lengths, T = the longest, emissions in ±es plus es on the
+   * gold tag (a trained model's margins), parameters of a real layout, gradients already accumulated.
+   */
+  async function crfCase(lengths: number[], tagsK: number, es: number, seed: number): Promise<void> {
+    const B = lengths.length;
+    const T = Math.max(...lengths);
+    const M = T * B;
+    const K = tagsK;
+    const layout = new ParamLayout(tinyArch({ tags: K, crf: true }));
+    const rng = new Rng(seed);
+    const tags = Int32Array.from({ length: M }, () => rng.int(K));
+    const E = Float32Array.from(
+      { length: M * K },
+      (_, i) => rng.uniform(-es, es) + (tags[Math.floor(i / K)] === i % K ? es : 0),
+    );
+    const params = rand(layout.total, rng, 0.8);
+    const grads0 = rand(layout.total, rng, 0.5); // gradients already accumulated: the CRF adds to them
+    const slot = (name: string) => layout.slot(name).offset;
+    const slots = { start: slot('crf.start'), end: slot('crf.end'), trans: slot('crf.trans') };
 
-      const mark = k.mark();
-      const pp = put(params);
-      const pg = put(grads0);
-      const pdE = k.allocF32(M * K);
-      const work = k.alloc(8 * ex.crf_work_size(T, K));
-      const want = ex.crf_nll(put(E), put(tags), put(Int32Array.from(lengths)), B, T, K,
-        pp + 4 * slots.start, pp + 4 * slots.end, pp + 4 * slots.trans,
-        pdE, pg + 4 * slots.start, pg + 4 * slots.end, pg + 4 * slots.trans, work); // prettier-ignore
-      const wantDE = k.f32(pdE, M * K).slice();
-      const wantGrads = k.f32(pg, layout.total).slice();
-      k.reset(mark);
+    const mark = k.mark();
+    const pp = put(params);
+    const pg = put(grads0);
+    const pdE = k.allocF32(M * K);
+    const work = k.alloc(8 * ex.crf_work_size(T, K));
+    const want = ex.crf_nll(put(E), put(tags), put(Int32Array.from(lengths)), B, T, K,
+      pp + 4 * slots.start, pp + 4 * slots.end, pp + 4 * slots.trans,
+      pdE, pg + 4 * slots.start, pg + 4 * slots.end, pg + 4 * slots.trans, work); // prettier-ignore
+    const wantDE = k.f32(pdE, M * K).slice();
+    const wantGrads = k.f32(pg, layout.total).slice();
+    k.reset(mark);
 
-      const grads = ctx.storage('grads', grads0);
-      const dE = ctx.storage('dE', new Float32Array(M * K).fill(7)); // stale values: every entry is written
-      const loss = ctx.storage('loss', new Float32Array(4).fill(9));
-      const crf = new CrfNll(ctx, K, slots);
-      const enc = ctx.encoder('crf test');
-      crf.encode(enc, {
-        E: ctx.storage('E', E),
-        tags: ctx.storage('tags', tags),
-        lengths: ctx.storage('lengths', Int32Array.from(lengths)),
-        params: ctx.storage('params', params),
-        grads,
-        dE,
-        loss,
-        lossIndex: 2,
-        B,
-        T,
-      });
-      ctx.submit(enc);
-      const gotLoss = await ctx.readF32(loss);
-      expect([gotLoss[0], gotLoss[1], gotLoss[3]]).toEqual([9, 9, 9]);
-      expectClose([gotLoss[2]], [want], 'loss');
-      expectClose(await ctx.readF32(dE), wantDE, 'dE');
-      const gotGrads = await ctx.readF32(grads);
-      for (const name of ['crf.start', 'crf.end', 'crf.trans']) {
-        const { offset, size } = layout.slot(name);
-        expectClose(gotGrads.subarray(offset, offset + size), wantGrads.subarray(offset, offset + size), name);
-      }
-      // nothing outside the CRF's tensors changes
-      const outside = (v: Float32Array) =>
-        v.filter(
-          (_, i) => !layout.slots.some((s) => s.name.startsWith('crf.') && i >= s.offset && i < s.offset + s.size),
-        );
-      expect(outside(gotGrads)).toEqual(outside(grads0));
+    const grads = ctx.storage('grads', grads0);
+    const dE = ctx.storage('dE', new Float32Array(M * K).fill(7)); // stale values: every entry is written
+    const loss = ctx.storage('loss', new Float32Array(4).fill(9));
+    const crf = new CrfNll(ctx, K, slots);
+    const enc = ctx.encoder('crf test');
+    crf.encode(enc, {
+      E: ctx.storage('E', E),
+      tags: ctx.storage('tags', tags),
+      lengths: ctx.storage('lengths', Int32Array.from(lengths)),
+      params: ctx.storage('params', params),
+      grads,
+      dE,
+      loss,
+      lossIndex: 2,
+      B,
+      T,
     });
+    ctx.submit(enc);
+    const gotLoss = await ctx.readF32(loss);
+    expect([gotLoss[0], gotLoss[1], gotLoss[3]]).toEqual([9, 9, 9]);
+    expectClose([gotLoss[2]], [want], 'loss');
+    expectClose(await ctx.readF32(dE), wantDE, 'dE');
+    const gotGrads = await ctx.readF32(grads);
+    const crfSlots = layout.slots.filter((s) => s.name.startsWith('crf.'));
+    for (const { name, offset, size } of crfSlots) {
+      expectClose(gotGrads.subarray(offset, offset + size), wantGrads.subarray(offset, offset + size), name);
+    }
+    // nothing outside the CRF's tensors changes
+    const outside = (v: Float32Array) =>
+      v.filter((_, i) => !crfSlots.some((s) => i >= s.offset && i < s.offset + s.size));
+    expect(outside(gotGrads)).toEqual(outside(grads0));
   }
+
+  it('CRF NLL: loss, dE and the added start / end / trans gradients (lengths 5, 4, 2)', () =>
+    crfCase([5, 4, 2], K, 2, 11));
+  it('CRF NLL: a one-step and an empty sentence (lengths 5, 1, 0)', () => crfCase([5, 1, 0], K, 2, 12));
+  it('CRF NLL: long sentences with confident emissions keep their precision in f32 (lengths 150, 149, 97)', () =>
+    crfCase([150, 149, 97], 13, 8, 13));
 
   it('CRF NLL refuses more tags than a workgroup has threads', () => {
     expect(() => new CrfNll(ctx, 65, { start: 0, end: 65, trans: 130 })).toThrow(

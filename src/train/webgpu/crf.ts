@@ -11,7 +11,8 @@
  *   loss[lossIndex] ← Σ_b −log p(tags_b | E_b)
  *
  * Two passes. `nll`: one workgroup per sentence, one thread per tag (K ≤ 64); the forward variables
- * α[t, k] = log Σ over paths ending in k at t, and the backward ones β[t, k], go to a scratch buffer; the
+ * α[t, k] (log Σ over the paths ending in k at t) and the backward ones β[t, k], each step normalised in log
+ * space so that long sentences lose no precision in f32, go to a scratch buffer with the normalisers; the
  * sentence's gradients of start / end / trans and its loss go to its row of `part` [B, P] (P = K² + 2K + 1).
  * `sum`: one thread per column of `part` adds Σ_b part[b, ·] to the gradients and writes the loss — a
  * deterministic reduction (no atomics), so the same inputs give the same bits.
@@ -35,11 +36,12 @@ struct Params {
 @group(0) @binding(3) var<storage, read> lengths: array<i32>;    // [B]
 @group(0) @binding(4) var<storage, read> theta: array<f32>;      // flat parameters
 @group(0) @binding(5) var<storage, read_write> dE: array<f32>;   // [T·B, K]
-@group(0) @binding(6) var<storage, read_write> work: array<f32>; // α [B, T, K] | β [B, T, K] | part [B, P]
+@group(0) @binding(6) var<storage, read_write> work: array<f32>; // per sentence α [T, K] β [T, K] S [T] d [T]; part [B, P]
 
 const NEG = -3.0e38;
 
-var<workgroup> row: array<f32, 64>;  // [K] the previous step's α (forward) or E + β (backward)
+var<workgroup> raw: array<f32, 64>;   // [K] this step's unnormalised variables
+var<workgroup> row: array<f32, 64>;   // [K] the previous step's α (forward) or E + β (backward)
 var<workgroup> logZ: f32;
 
 // log Σ_i exp(theta[trans + i·si + j·sj] + row[i]), i < K: the transition from / into tag j
@@ -52,40 +54,62 @@ fn lse_trans(j: u32, si: u32, sj: u32) -> f32 {
   return mx + log(s);
 }
 
+// log Σ_k exp(raw[k]), k < K (every thread computes the same value)
+fn lse_raw() -> f32 {
+  var mx = NEG;
+  for (var k = 0u; k < u.K; k++) { mx = max(mx, raw[k]); }
+  var s = 0.0;
+  for (var k = 0u; k < u.K; k++) { s += exp(raw[k] - mx); }
+  return mx + log(s);
+}
+
+// Forward–backward in log space, each step normalised so the variables stay the size of one step's scores:
+//   α[0, k] ∝ start[k] + E[0, k];  α[t, k] ∝ E[t, k] + log Σ_j exp(α[t-1, j] + trans[j, k]),
+//   subtracting c_t = log Σ_k exp(·) each step, so log Z = Σ_t c_t + log Σ_k exp(α[L-1, k] + end[k]);
+//   β[L-1, j] ∝ end[j];  β[t, j] ∝ log Σ_k exp(trans[j, k] + E[t+1, k] + β[t+1, k]), subtracting d_t.
+// Then with S_t = log Σ_k exp(α[t, k] + β[t, k]):
+//   P(y_t = k) = exp(α[t, k] + β[t, k] − S_t)
+//   P(y_t = j, y_t+1 = k) = exp(α[t, j] + trans[j, k] + E[t+1, k] + β[t+1, k] − d_t − S_t)
 @compute @workgroup_size(64)
 fn nll(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let b = wid.x;
-  let k = lid.x;                       // this thread's tag
+  let k = lid.x;                           // this thread's tag
   let B = u.B;
+  let T = u.T;
   let K = u.K;
-  let L = u32(clamp(lengths[b], 0, i32(u.T)));
-  let alpha = b * u.T * K;             // α[t, k] at work[alpha + t·K + k]
-  let beta = B * u.T * K + alpha;      // β[t, k] at work[beta + t·K + k]
+  let L = u32(clamp(lengths[b], 0, i32(T)));
+  let alpha = b * (2u * T * K + 2u * T);   // α[t, k] at work[alpha + t·K + k]
+  let beta = alpha + T * K;                // β[t, k]
+  let S = beta + T * K;                    // S[t]
+  let dn = S + T;                          // d[t]
   let P = K * K + 2u * K + 1u;
-  let part = 2u * B * u.T * K + b * P; // [K, K] trans | [K] start | [K] end | loss
+  let part = B * (2u * T * K + 2u * T) + b * P; // [K, K] trans | [K] start | [K] end | loss
 
-  // forward: α[0, k] = start[k] + E[0, k]; α[t, k] = E[t, k] + log Σ_j exp(α[t-1, j] + trans[j, k])
+  // forward
+  var sumC = 0.0;
   for (var t = 0u; t < L; t++) {
-    var a = 0.0;
     if (k < K) {
       let e = E[(t * B + b) * K + k];
-      if (t == 0u) { a = theta[u.start + k] + e; } else { a = lse_trans(k, K, 1u) + e; }
+      if (t == 0u) { raw[k] = theta[u.start + k] + e; } else { raw[k] = lse_trans(k, K, 1u) + e; }
     }
     workgroupBarrier();
-    if (k < K) { row[k] = a; work[alpha + t * K + k] = a; }
+    let c = lse_raw();
+    sumC += c;
+    if (k < K) {
+      row[k] = raw[k] - c;
+      work[alpha + t * K + k] = raw[k] - c;
+    }
     workgroupBarrier();
   }
 
-  // log Z = log Σ_k exp(α[L-1, k] + end[k]); loss = log Z − score of the gold path (thread 0)
+  // loss = log Z − score of the gold path (thread 0)
   if (k == 0u) {
-    var z = 0.0;
     var loss = 0.0;
     if (L > 0u) {
       var mx = NEG;
       for (var j = 0u; j < K; j++) { mx = max(mx, row[j] + theta[u.end + j]); }
       var s = 0.0;
       for (var j = 0u; j < K; j++) { s += exp(row[j] + theta[u.end + j] - mx); }
-      z = mx + log(s);
       var prev = u32(tags[b]);
       var gold = theta[u.start + prev] + E[b * K + prev];
       for (var t = 1u; t < L; t++) {
@@ -94,42 +118,56 @@ fn nll(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec
         prev = y;
       }
       gold += theta[u.end + prev];
-      loss = z - gold;
+      loss = sumC + mx + log(s) - gold;
     }
-    logZ = z;
     work[part + P - 1u] = loss;
   }
   workgroupBarrier();
 
-  // backward: β[L-1, j] = end[j]; β[t, j] = log Σ_k exp(trans[j, k] + E[t+1, k] + β[t+1, k])
-  if (L > 0u && k < K) {
-    let last = theta[u.end + k];
-    work[beta + (L - 1u) * K + k] = last;
-    row[k] = E[((L - 1u) * B + b) * K + k] + last;
+  // backward
+  if (L > 0u) {
+    if (k < K) { raw[k] = theta[u.end + k]; }
+    workgroupBarrier();
+    let c = lse_raw();
+    if (k < K) {
+      work[beta + (L - 1u) * K + k] = raw[k] - c;
+      row[k] = E[((L - 1u) * B + b) * K + k] + raw[k] - c;
+    }
+    if (k == 0u) { work[dn + L - 1u] = c; }
+    workgroupBarrier();
   }
-  workgroupBarrier();
   for (var s = 1u; s < L; s++) {
     let t = L - 1u - s;
-    var bt = 0.0;
-    if (k < K) { bt = lse_trans(k, 1u, K); }
+    if (k < K) { raw[k] = lse_trans(k, 1u, K); }
     workgroupBarrier();
+    let c = lse_raw();
     if (k < K) {
-      work[beta + t * K + k] = bt;
-      row[k] = E[(t * B + b) * K + k] + bt;
+      work[beta + t * K + k] = raw[k] - c;
+      row[k] = E[(t * B + b) * K + k] + raw[k] - c;
     }
+    if (k == 0u) { work[dn + t] = c; }
     workgroupBarrier();
   }
   storageBarrier();
 
+  // S_t, one step per thread
+  for (var t = k; t < L; t += 64u) {
+    var mx = NEG;
+    for (var j = 0u; j < K; j++) { mx = max(mx, work[alpha + t * K + j] + work[beta + t * K + j]); }
+    var s = 0.0;
+    for (var j = 0u; j < K; j++) { s += exp(work[alpha + t * K + j] + work[beta + t * K + j] - mx); }
+    work[S + t] = mx + log(s);
+  }
+  storageBarrier();
+
   if (k >= K) { return; }
-  let z = logZ;
   // dE[t, k] = P(y_t = k) − [k = gold_t]; the sentence's start / end gradients
   var gStart = 0.0;
   var gEnd = 0.0;
-  for (var t = 0u; t < u.T; t++) {
+  for (var t = 0u; t < T; t++) {
     let r = (t * B + b) * K + k;
     if (t >= L) { dE[r] = 0.0; continue; }
-    var g = exp(work[alpha + t * K + k] + work[beta + t * K + k] - z);
+    var g = exp(work[alpha + t * K + k] + work[beta + t * K + k] - work[S + t]);
     if (u32(tags[t * B + b]) == k) { g -= 1.0; }
     dE[r] = g;
     if (t == 0u) { gStart = g; }
@@ -143,7 +181,8 @@ fn nll(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec
     var g = 0.0;
     for (var t = 0u; t + 1u < L; t++) {
       let e1 = E[((t + 1u) * B + b) * K + k];
-      var p = exp(work[alpha + t * K + j] + tr + e1 + work[beta + (t + 1u) * K + k] - z);
+      let norm = work[dn + t] + work[S + t];
+      var p = exp(work[alpha + t * K + j] + tr + e1 + work[beta + (t + 1u) * K + k] - norm);
       if (u32(tags[t * B + b]) == j && u32(tags[(t + 1u) * B + b]) == k) { p -= 1.0; }
       g += p;
     }
@@ -159,7 +198,7 @@ struct Params {
   lossIndex: u32, pad: u32,
 }
 @group(0) @binding(0) var<uniform> u: Params;
-@group(0) @binding(1) var<storage, read> work: array<f32>;        // part [B, P] after α, β
+@group(0) @binding(1) var<storage, read> work: array<f32>;        // part [B, P] after the sentences' α, β, S, d
 @group(0) @binding(2) var<storage, read_write> grads: array<f32>; // flat gradients
 @group(0) @binding(3) var<storage, read_write> loss: array<f32>;
 
@@ -170,7 +209,7 @@ fn sum(@builtin(global_invocation_id) gid: vec3u) {
   let P = K * K + 2u * K + 1u;
   let i = gid.x;
   if (i >= P) { return; }
-  let part = 2u * u.B * u.T * K;
+  let part = u.B * (2u * u.T * K + 2u * u.T);
   var s = 0.0;
   for (var b = 0u; b < u.B; b++) { s += work[part + b * P + i]; }
   if (i < K * K) {
@@ -227,9 +266,9 @@ export class CrfNll {
     }
   }
 
-  /** Floats of scratch for a batch of B sentences of at most T steps: α and β [B, T, K], part [B, K² + 2K + 1]. */
+  /** Floats of scratch for B sentences of at most T steps: α, β [B, T, K], S, d [B, T], part [B, K² + 2K + 1]. */
   static workSize(B: number, T: number, K: number): number {
-    return 2 * B * T * K + B * (K * K + 2 * K + 1);
+    return B * (2 * T * K + 2 * T) + B * (K * K + 2 * K + 1);
   }
 
   encode(encoder: GPUCommandEncoder, a: CrfInputs): void {
