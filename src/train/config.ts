@@ -5,146 +5,282 @@
  * length, early stopping on dev F1.
  */
 
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { type SplitMode, SPLIT_MODES, isSplitMode } from '../corpus/split.js';
+import { type SplitMode, SPLIT_MODES } from '../corpus/split.js';
+import { configFolder, readConfigFile, resolveConfigPaths } from '../io/config-file.js';
 import type { Architecture } from '../model/layout.js';
-import { type AdamOptions, DEFAULT_ADAM, validateAdam } from './backend.js';
+import { type JsonSchema, assertConfig, defaultsOf, withDefaults } from '../schema/index.js';
+import { type AugmentSettings, NO_AUGMENT } from './augment.js';
+import { type AdamOptions, DEFAULT_ADAM } from './backend.js';
+import type { SegdictVariant } from './segdict.js';
 
+/** A training configuration, every field filled (TRAIN_CONFIG_SCHEMA says what each means and its default). */
 export interface TrainConfig {
-  /** char / word embedding sizes (0 disables one) */
   charDim: number;
   wordDim: number;
-  /** hidden size of each BiLSTM layer, bottom first */
   lstm: number[];
-  /** word channel also encodes the character's position in its word (B/M/E/S): 4 rows per word */
   wordPositions: boolean;
-  /**
-   * size of the entity-lexicon embeddings (src/features/lexicon.ts): per entity type, where the character sits
-   * in a match of a training entity string; 0 = no lexicon channel (the paper's input)
-   */
   lexDim: number;
-  /** size of the character-bigram embeddings (bigram of each character and the next); 0 = none (the paper's input) */
   bigramDim: number;
-  /** bigrams seen at least this often in the training texts get their own row */
   bigramMinCount: number;
-  /** folds of the jackknife that gives each training document a lexicon without its own fold's entities */
   lexiconFolds: number;
-  /** dropout after each BiLSTM layer */
   dropout: number;
-  /** CRF on top (false: per-step softmax, the "BiLSTM" baseline) */
   crf: boolean;
   optimizer: AdamOptions;
-  /**
-   * decay of an exponential moving average of the weights (Polyak averaging), updated after every step; when
-   * > 0 every epoch scores the AVERAGED weights and the raw ones on dev and the better stands for the epoch (ties:
-   * the average; with no dev sentences: the average), so the kept model never scores below the plain run's on dev.
-   * 0 = off (the paper's setup).
-   * The average starts at the initial weights and warms up: its decay at step t is min(ema, (1 + t) / (10 + t))
-   * (trainer emaDecay), so a run of one or two epochs is not scored on weights that are still mostly the random
-   * initialisation; `ema` itself governs only after about 10 / (1 − ema) steps (0.999: ~9,000 steps).
-   */
   ema: number;
-  /** sentences per mini-batch */
   batchSize: number;
-  /**
-   * what the network is fitted on. 'train' (the paper's protocol): the train split, early stopping and the best
-   * epoch chosen on dev. 'train+dev' (a final fit): the dev records join the training data (vocabularies,
-   * consistency table, lexicons, sentences), nothing is selected on dev: the run trains exactly `epochs` epochs
-   * and keeps the last (averaged) weights, so set `epochs` to the best epoch of a 'train' run. The test split is
-   * held out either way.
-   */
   trainOn: 'train' | 'train+dev';
-  /**
-   * how the corpus's records are split into train/dev/test (src/corpus/split.ts): 'random' (seeded shuffle, seed
-   * 2017; the paper's protocol) or 'blocked' (contiguous by record id: test = the last 10 %, dev = the 10 % before).
-   */
   split: SplitMode;
-  /** maximum epochs (with trainOn 'train+dev': exactly this many) */
   epochs: number;
-  /** stop after this many epochs without a better dev F1 (0 = never stop early) */
   patience: number;
   seed: number;
-  /** data-parallel worker threads; 1 = train in this thread (bit-reproducible) */
   workers: number;
-  /** training sentences longer than this are split into pieces of at most this many characters */
   maxSentenceLength: number;
-  /** pre-trained embeddings in word2vec text format (tokens missing from a file keep their random init) */
   embeddings: { char?: string; word?: string; bigram?: string };
-  /**
-   * labelled corpora (any readable format: JSON Lines, CCKS, BIO, brat, Yidu) whose documents join the TRAINING
-   * sentences after the record split — e.g. unlabeled text labelled by a vote of trained models (a teacher
-   * ensemble; scripts/pseudo-label.ts). They add training sentences only: the vocabularies, the segmenter, the
-   * consistency table and the dev/test split come from the corpus alone. Empty = none (the paper's setup).
-   */
   extraTrain: string[];
-  /** write a resumable checkpoint at least this often (minutes) and at the end of every epoch */
   checkpointMinutes: number;
-  /**
-   * where the training runs: 'wasm' (the SIMD kernels on the CPU), 'webgpu' (the GPU through WebGPU) or 'auto'
-   * (WebGPU when the adapter is a real GPU, else wasm).
-   */
   backend: TrainingBackendKind;
+  segmenterLexicon: string;
+  augment: AugmentSettings;
 }
 
 /** The training backends a config may name (TrainConfig.backend). */
 export const TRAINING_BACKENDS = ['wasm', 'webgpu', 'auto'] as const;
 export type TrainingBackendKind = (typeof TRAINING_BACKENDS)[number];
 
-export const DEFAULT_CONFIG: TrainConfig = {
-  charDim: 50,
-  wordDim: 50,
-  lstm: [128, 64],
-  wordPositions: false,
-  lexDim: 0,
-  bigramDim: 0,
-  bigramMinCount: 2,
-  lexiconFolds: 5,
-  dropout: 0.5,
-  crf: true,
-  optimizer: { ...DEFAULT_ADAM },
-  ema: 0,
-  batchSize: 32,
-  trainOn: 'train',
-  split: 'random',
-  epochs: 30,
-  patience: 5,
-  seed: 1,
-  workers: 2,
-  maxSentenceLength: 150,
-  embeddings: {},
-  extraTrain: [],
-  checkpointMinutes: 5,
-  backend: 'auto',
-};
-
-/** Word2vec settings for pre-training the char / word vectors (the vector sizes are the config's charDim / wordDim). */
-export interface PretrainSettings {
-  /** passes over the corpus (the paper: 100) */
-  iterations: number;
-  /** context window each side */
-  window: number;
-  /** tokens seen fewer times get no vector */
-  minCount: number;
-  negative: number;
-  /** word2vec seed (independent of the training seed: the vectors are shared by every training seed) */
-  seed: number;
-  /** 1 = bit-for-bit deterministic; more threads train Hogwild-style (faster, not deterministic) */
-  threads: number;
-}
-
-export const DEFAULT_PRETRAIN: PretrainSettings = { iterations: 100, window: 4, minCount: 5, negative: 5, seed: 1, threads: 1 };
-
-const KEYS = new Set(Object.keys(DEFAULT_CONFIG));
+/** The segmenter variants a run or retraining config may name (src/train/segdict.ts). */
+export const SEGMENTER_VARIANTS: readonly SegdictVariant[] = ['none', 'jieba', 'jieba+entities'];
 
 /** The pre-trained embedding files a config may name (config.embeddings keys). */
 export const EMBEDDING_KINDS = ['char', 'word', 'bigram'] as const;
+
+const int = (minimum: number, value: number, description: string): JsonSchema => ({
+  type: 'integer',
+  minimum,
+  default: value,
+  description,
+});
+const fraction = (value: number, description: string): JsonSchema => ({
+  type: 'number',
+  minimum: 0,
+  exclusiveMaximum: 1,
+  default: value,
+  description,
+});
+const flag = (value: boolean, description: string): JsonSchema => ({ type: 'boolean', default: value, description });
+
+const TRAIN_FIELDS: { [K in keyof TrainConfig]: JsonSchema } = {
+  charDim: int(0, 50, 'size of the character embeddings (0 = no character channel)'),
+  wordDim: int(0, 50, 'size of the word embeddings (0 = no word channel); charDim + wordDim must be > 0'),
+  lstm: {
+    type: 'array',
+    minItems: 1,
+    items: { type: 'integer', minimum: 1 },
+    default: [128, 64],
+    description: 'hidden size of each BiLSTM layer, bottom first',
+  },
+  wordPositions: flag(
+    false,
+    "the word channel also encodes the character's position in its word (B/M/E/S): 4 rows per word",
+  ),
+  lexDim: int(
+    0,
+    0,
+    'size of the entity-lexicon embeddings (src/features/lexicon.ts): per entity type, where the character sits in a ' +
+      "match of a training entity string; 0 = no lexicon channel (the paper's input)",
+  ),
+  bigramDim: int(
+    0,
+    0,
+    "size of the character-bigram embeddings (bigram of each character and the next); 0 = none (the paper's input)",
+  ),
+  bigramMinCount: int(1, 2, 'bigrams seen at least this often in the training texts get their own row'),
+  lexiconFolds: int(
+    2,
+    5,
+    "folds of the jackknife that gives each training document a lexicon without its own fold's entities",
+  ),
+  dropout: fraction(0.5, 'dropout after each BiLSTM layer'),
+  crf: flag(true, 'CRF on top (false: per-step softmax, the "BiLSTM" baseline)'),
+  optimizer: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'Adam; each field optional (the others keep their defaults)',
+    properties: {
+      lr: { type: 'number', exclusiveMinimum: 0, default: DEFAULT_ADAM.lr, description: 'learning rate' },
+      beta1: fraction(DEFAULT_ADAM.beta1, 'decay of the first-moment estimate'),
+      beta2: fraction(DEFAULT_ADAM.beta2, 'decay of the second-moment estimate'),
+      eps: { type: 'number', exclusiveMinimum: 0, default: DEFAULT_ADAM.eps, description: 'added to the denominator' },
+      clip: {
+        type: 'number',
+        minimum: 0,
+        default: DEFAULT_ADAM.clip,
+        description: 'clip the global gradient norm to this value; 0 = no clipping',
+      },
+    },
+  },
+  ema: fraction(
+    0,
+    'decay of an exponential moving average of the weights (Polyak averaging), updated after every step; when > 0 ' +
+      'every epoch scores the AVERAGED weights and the raw ones on dev and the better stands for the epoch (ties: the ' +
+      "average; with no dev sentences: the average), so the kept model never scores below the plain run's on dev. " +
+      "0 = off (the paper's setup). The average starts at the initial weights and warms up: its decay at step t is " +
+      'min(ema, (1 + t) / (10 + t)), so a run of one or two epochs is not scored on weights that are still mostly the ' +
+      'random initialisation; `ema` itself governs only after about 10 / (1 − ema) steps (0.999: ~9,000 steps)',
+  ),
+  batchSize: int(1, 32, 'sentences per mini-batch'),
+  trainOn: {
+    enum: ['train', 'train+dev'],
+    default: 'train',
+    description:
+      "what the network is fitted on. 'train' (the paper's protocol): the train split, early stopping and the best " +
+      "epoch chosen on dev. 'train+dev' (a final fit): the dev records join the training data (vocabularies, " +
+      'consistency table, lexicons, sentences), nothing is selected on dev: the run trains exactly `epochs` epochs and ' +
+      "keeps the last (averaged) weights, so set `epochs` to the best epoch of a 'train' run. The test split is held " +
+      'out either way',
+  },
+  split: {
+    enum: SPLIT_MODES,
+    default: 'random',
+    description:
+      "how the corpus's records are split into train/dev/test (src/corpus/split.ts): 'random' (seeded shuffle, seed " +
+      "2017; the paper's protocol) or 'blocked' (contiguous by record id: test = the last 10 %, dev = the 10 % before)",
+  },
+  epochs: int(1, 30, "maximum epochs (with trainOn 'train+dev': exactly this many)"),
+  patience: int(0, 5, 'stop after this many epochs without a better dev F1 (0 = never stop early)'),
+  seed: int(0, 1, 'training seed (initialisation, batches, dropout)'),
+  workers: int(1, 2, 'data-parallel worker threads; 1 = train in this thread (bit-reproducible)'),
+  maxSentenceLength: int(
+    1,
+    150,
+    'training sentences longer than this are split into pieces of at most this many characters',
+  ),
+  embeddings: {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    description:
+      'pre-trained embeddings in word2vec text format, one file per channel (tokens missing from a file keep their ' +
+      'random init)',
+    properties: Object.fromEntries(
+      EMBEDDING_KINDS.map((k) => [k, { type: 'string', minLength: 1, 'x-path': 'path', description: `${k} vectors` }]),
+    ),
+  },
+  extraTrain: {
+    type: 'array',
+    items: { type: 'string', minLength: 1, 'x-path': 'path' },
+    default: [],
+    description:
+      'labelled corpora (any readable format: JSON Lines, CCKS, BIO, brat, Yidu) whose documents join the TRAINING ' +
+      'sentences after the record split — e.g. unlabeled text labelled by a vote of trained models (a teacher ' +
+      'ensemble; scripts/pseudo-label.ts). They add training sentences only: the vocabularies, the segmenter, the ' +
+      "consistency table and the dev/test split come from the corpus alone. Empty = none (the paper's setup)",
+  },
+  checkpointMinutes: {
+    type: 'number',
+    exclusiveMinimum: 0,
+    default: 5,
+    description: 'write a resumable checkpoint at least this often (minutes) and at the end of every epoch',
+  },
+  backend: {
+    enum: TRAINING_BACKENDS,
+    default: 'auto',
+    description:
+      "where the training runs: 'wasm' (the SIMD kernels on the CPU), 'webgpu' (the GPU through WebGPU) or 'auto' " +
+      '(WebGPU when the adapter is a real GPU, else wasm)',
+  },
+  segmenterLexicon: {
+    type: 'string',
+    'x-path': 'path',
+    default: '',
+    description:
+      "an outside word list (`word [freq]` lines, THUOCL's format) whose words join the segmenter's dictionary, " +
+      "kept unpruned; also a source of augment's replacements. '' = none",
+  },
+  augment: {
+    type: 'object',
+    additionalProperties: false,
+    description:
+      'copies of the training documents in which entities are replaced by other strings of their type ' +
+      '(src/train/augment.ts); training sentences only',
+    properties: {
+      copies: int(0, NO_AUGMENT.copies, 'augmented copies of each training document (0 = off)'),
+      prob: {
+        type: 'number',
+        exclusiveMinimum: 0,
+        maximum: 1,
+        default: NO_AUGMENT.prob,
+        description: 'chance that an entity of a copy is replaced',
+      },
+      lexiconTypes: {
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        default: NO_AUGMENT.lexiconTypes,
+        description: 'entity types whose replacements may also be words of segmenterLexicon',
+      },
+    },
+  },
+};
+
+/**
+ * The training configuration file (and the `train` section of a retraining config): every field optional, the
+ * defaults are the paper's setup.
+ */
+export const TRAIN_CONFIG_SCHEMA: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: TRAIN_FIELDS,
+};
+
+/** Every field at its default (from TRAIN_CONFIG_SCHEMA). */
+export const DEFAULT_CONFIG = defaultsOf(TRAIN_CONFIG_SCHEMA) as unknown as TrainConfig;
+
+/** Word2vec settings for pre-training the char / word vectors (the vector sizes are the config's charDim / wordDim). */
+export interface PretrainSettings {
+  iterations: number;
+  window: number;
+  minCount: number;
+  negative: number;
+  seed: number;
+  threads: number;
+}
+
+const PRETRAIN_FIELDS: { [K in keyof PretrainSettings]: JsonSchema } = {
+  iterations: int(1, 100, 'passes over the corpus (the paper: 100)'),
+  window: int(1, 4, 'context window each side'),
+  minCount: int(1, 5, 'tokens seen fewer times get no vector'),
+  negative: int(1, 5, 'negative samples per context word'),
+  seed: int(0, 1, 'word2vec seed (independent of the training seed: the vectors are shared by every training seed)'),
+  threads: int(1, 1, '1 = bit-for-bit deterministic; more threads train Hogwild-style (faster, not deterministic)'),
+};
+
+/** A run config's `pretrain` section (every field optional). */
+export const PRETRAIN_SCHEMA: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: PRETRAIN_FIELDS,
+  description:
+    "word2vec pre-training of the vectors the config names no file for (sizes: charDim, wordDim, bigramDim); the recipe's vectors",
+};
+
+export const DEFAULT_PRETRAIN = defaultsOf(PRETRAIN_SCHEMA) as unknown as PretrainSettings;
 
 /**
  * Config fields added after the first models, caches and fingerprints were made. identityOf() leaves them out
  * while they hold their defaults, so what was keyed before they existed keeps its key.
  */
-export const LATER_FIELDS = ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema', 'trainOn', 'extraTrain', 'split', 'backend'] as const;
+export const LATER_FIELDS = [
+  'lexDim',
+  'lexiconFolds',
+  'bigramDim',
+  'bigramMinCount',
+  'ema',
+  'trainOn',
+  'extraTrain',
+  'split',
+  'backend',
+  'segmenterLexicon',
+  'augment',
+] as const;
 
 /** The config fields that decide what a run trains, for cache keys and fingerprints (later fields at their defaults dropped). */
 export function identityOf(c: TrainConfig): Record<string, unknown> {
@@ -153,79 +289,44 @@ export function identityOf(c: TrainConfig): Record<string, unknown> {
   return k;
 }
 
-/** Defaults overlaid with `partial` (optimizer fields merge one by one); throws on unknown or invalid fields. */
-export function resolveConfig(partial: Partial<Omit<TrainConfig, 'optimizer'>> & { optimizer?: Partial<AdamOptions> } = {}): TrainConfig {
-  if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) throw new Error(`config: expected an object, got ${typeof partial}`);
-  for (const k of Object.keys(partial)) if (!KEYS.has(k)) throw new Error(`config: unknown field '${k}' (known: ${[...KEYS].join(', ')})`);
-  const c: TrainConfig = {
-    ...DEFAULT_CONFIG,
-    ...partial,
-    optimizer: { ...DEFAULT_CONFIG.optimizer, ...(partial.optimizer ?? {}) },
-    embeddings: { ...(partial.embeddings ?? {}) },
-    lstm: [...(partial.lstm ?? DEFAULT_CONFIG.lstm)],
-    extraTrain: Array.isArray(partial.extraTrain) ? [...partial.extraTrain] : (partial.extraTrain ?? []),
-  } as TrainConfig;
-  const int = (name: keyof TrainConfig, min: number) => {
-    const v = c[name];
-    if (!(Number.isInteger(v) && (v as number) >= min)) throw new Error(`config: ${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-  };
-  int('charDim', 0);
-  int('wordDim', 0);
-  if (c.charDim + c.wordDim === 0) throw new Error('config: charDim + wordDim must be > 0');
-  int('lexDim', 0);
-  int('bigramDim', 0);
-  int('bigramMinCount', 1);
-  int('lexiconFolds', 2);
-  if (typeof c.wordPositions !== 'boolean') throw new Error(`config: wordPositions must be true or false, got ${JSON.stringify(c.wordPositions)}`);
-  if (!Array.isArray(c.lstm) || !c.lstm.every((h) => Number.isInteger(h) && h > 0)) throw new Error(`config: lstm must be a list of positive integers, got ${JSON.stringify(c.lstm)}`);
-  if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) throw new Error(`config: dropout must be in [0, 1), got ${JSON.stringify(c.dropout)}`);
-  if (typeof c.crf !== 'boolean') throw new Error(`config: crf must be true or false, got ${JSON.stringify(c.crf)}`);
-  validateAdam(c.optimizer);
-  if (!(typeof c.ema === 'number' && c.ema >= 0 && c.ema < 1)) throw new Error(`config: ema must be in [0, 1), got ${JSON.stringify(c.ema)}`);
-  int('batchSize', 1);
-  if (c.trainOn !== 'train' && c.trainOn !== 'train+dev') throw new Error(`config: trainOn must be 'train' or 'train+dev', got ${JSON.stringify(c.trainOn)}`);
-  if (!isSplitMode(c.split)) throw new Error(`config: split must be ${SPLIT_MODES.map((m) => `'${m}'`).join(' or ')}, got ${JSON.stringify(c.split)}`);
-  int('epochs', 1);
-  int('patience', 0);
-  int('seed', 0);
-  int('workers', 1);
-  int('maxSentenceLength', 1);
-  if (!(typeof c.checkpointMinutes === 'number' && c.checkpointMinutes > 0)) throw new Error(`config: checkpointMinutes must be > 0, got ${JSON.stringify(c.checkpointMinutes)}`);
-  if (!(TRAINING_BACKENDS as readonly unknown[]).includes(c.backend)) {
-    throw new Error(`config: backend must be ${TRAINING_BACKENDS.map((b) => `'${b}'`).join(', ')}, got ${JSON.stringify(c.backend)}`);
-  }
-  for (const [k, v] of Object.entries(c.embeddings)) {
-    if (!(EMBEDDING_KINDS as readonly string[]).includes(k)) throw new Error(`config: embeddings.${k} unknown (expected ${EMBEDDING_KINDS.join(' / ')})`);
-    if (v !== undefined && typeof v !== 'string') throw new Error(`config: embeddings.${k} must be a file path`);
-  }
-  if (!Array.isArray(c.extraTrain) || !c.extraTrain.every((p) => typeof p === 'string' && p.length > 0)) {
-    throw new Error(`config: extraTrain must be a list of corpus paths, got ${JSON.stringify(c.extraTrain)}`);
-  }
+export type PartialTrainConfig = Partial<Omit<TrainConfig, 'optimizer'>> & { optimizer?: Partial<AdamOptions> };
+
+/**
+ * Defaults overlaid with `partial` (optimizer fields merge one by one); throws `${label}: field: what was expected,
+ * got what` on unknown or invalid fields.
+ */
+export function resolveConfig(partial: PartialTrainConfig = {}, label = 'config'): TrainConfig {
+  assertConfig(partial, TRAIN_CONFIG_SCHEMA, label);
+  const c = withDefaults(partial, TRAIN_CONFIG_SCHEMA) as TrainConfig;
+  if (c.charDim + c.wordDim === 0) throw new Error(`${label}: charDim + wordDim must be > 0`);
   return c;
 }
 
-/** Reads a JSON config file (relative embedding and extraTrain paths resolve against the config's folder). */
+/** Reads a JSON training config file; relative paths (embeddings.*, extraTrain) resolve against the file's folder. */
 export function loadConfig(path: string): TrainConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`config ${path}: cannot read JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  const c = resolveConfig(raw as Partial<TrainConfig>);
-  for (const k of EMBEDDING_KINDS) {
-    const p = c.embeddings[k];
-    if (p) c.embeddings[k] = resolve(dirname(resolve(path)), p);
-  }
-  c.extraTrain = c.extraTrain.map((p) => resolve(dirname(resolve(path)), p));
-  return c;
+  const label = `config ${path}`;
+  const raw = readConfigFile(path);
+  assertConfig(raw, TRAIN_CONFIG_SCHEMA, label);
+  return resolveConfig(resolveConfigPaths(raw as PartialTrainConfig, TRAIN_CONFIG_SCHEMA, configFolder(path)), label);
 }
 
 /** The network architecture a config describes, for the given vocabulary and tag-set sizes. */
-export function architectureFor(c: TrainConfig, sizes: { charVocab: number; wordVocab: number; tags: number; bigramVocab?: number }): Architecture {
-  const arch: Architecture = { charVocab: sizes.charVocab, charDim: c.charDim, wordVocab: sizes.wordVocab, wordDim: c.wordDim, lstm: [...c.lstm], tags: sizes.tags, crf: c.crf };
+export function architectureFor(
+  c: TrainConfig,
+  sizes: { charVocab: number; wordVocab: number; tags: number; bigramVocab?: number },
+): Architecture {
+  const arch: Architecture = {
+    charVocab: sizes.charVocab,
+    charDim: c.charDim,
+    wordVocab: sizes.wordVocab,
+    wordDim: c.wordDim,
+    lstm: [...c.lstm],
+    tags: sizes.tags,
+    crf: c.crf,
+  };
   if (c.bigramDim > 0) {
-    if (!(sizes.bigramVocab !== undefined && sizes.bigramVocab >= 2)) throw new Error('architectureFor: bigramDim > 0 needs the bigram vocabulary size');
+    if (!(sizes.bigramVocab !== undefined && sizes.bigramVocab >= 2))
+      throw new Error('architectureFor: bigramDim > 0 needs the bigram vocabulary size');
     arch.bigramVocab = sizes.bigramVocab;
     arch.bigramDim = c.bigramDim;
   }

@@ -1,10 +1,20 @@
 /**
- * Run-config files (`cner train --config`, scripts/train-default.ts, scripts/experiments.ts): the TrainConfig
- * fields of src/train/config.ts plus the recipe's "pretrain", "description" and "segmenter". Node only (reads the file).
+ * Run-config files (`cner train --config`, scripts/train-default.ts, scripts/experiments.ts): the training config's
+ * fields (src/train/config.ts) plus the recipe's "description", "segmenter" and "pretrain". One schema
+ * (RUN_CONFIG_SCHEMA) validates a file; every path in it resolves against the file's folder. Node only (reads the file).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { DEFAULT_PRETRAIN, EMBEDDING_KINDS, type PretrainSettings, type TrainConfig, resolveConfig } from './config.js';
+import { configFolder, readConfigFile, resolveConfigPaths } from '../io/config-file.js';
+import { type JsonSchema, assertConfig, withDefaults } from '../schema/index.js';
+import {
+  PRETRAIN_SCHEMA,
+  type PartialTrainConfig,
+  SEGMENTER_VARIANTS,
+  type PretrainSettings,
+  TRAIN_CONFIG_SCHEMA,
+  type TrainConfig,
+  resolveConfig,
+} from './config.js';
+import type { SegdictVariant } from './segdict.js';
 
 export interface RunConfigFile {
   config: TrainConfig;
@@ -13,66 +23,45 @@ export interface RunConfigFile {
   pretrains: boolean;
   /** free text from the file's "description" field */
   description?: string;
-  /** segmenter variant of the model ("segmenter" field: none | jieba | jieba+entities); absent = the command's default */
-  segmenter?: 'none' | 'jieba' | 'jieba+entities';
+  /** segmenter variant of the model ("segmenter" field); absent = the command's default */
+  segmenter?: SegdictVariant;
 }
 
-/** Validates a `pretrain` section (every field optional). */
-export function resolvePretrain(raw: unknown): PretrainSettings {
-  if (raw === undefined) return { ...DEFAULT_PRETRAIN };
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw new Error(`config: pretrain must be an object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
-  const p = { ...DEFAULT_PRETRAIN } as Record<string, number>;
-  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-    if (!(k in DEFAULT_PRETRAIN))
-      throw new Error(`config: unknown field 'pretrain.${k}' (known: ${Object.keys(DEFAULT_PRETRAIN).join(', ')})`);
-    const min = k === 'seed' ? 0 : 1;
-    if (!(typeof v === 'number' && Number.isInteger(v) && v >= min))
-      throw new Error(`config: pretrain.${k} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-    p[k] = v;
-  }
-  return p as unknown as PretrainSettings;
-}
+/** A run-config file: the training config's fields plus description, segmenter and pretrain. */
+export const RUN_CONFIG_SCHEMA: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    description: { type: 'string', description: 'free text: what the recipe is and why' },
+    segmenter: {
+      enum: SEGMENTER_VARIANTS,
+      description:
+        "the model's segmenter: none, jieba or jieba+entities (jieba's dictionary plus every training entity string); " +
+        "absent = the command's default (cner train: jieba+entities)",
+    },
+    ...TRAIN_CONFIG_SCHEMA.properties,
+    pretrain: PRETRAIN_SCHEMA,
+  },
+};
 
 /**
- * Reads a run-config JSON file: the TrainConfig fields (src/train/config.ts; every field optional, defaults =
- * the paper), plus optional "pretrain" (PretrainSettings) and "description". Embedding paths resolve against
- * the file's folder. Every problem throws an Error naming the file and the field.
+ * Reads a run-config JSON file. Every problem throws an Error that names the file and the field
+ * (`config FILE: epochs: must be ≥ 1, got 0`).
  */
 export function loadRunConfig(path: string): RunConfigFile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`config ${path}: cannot read JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw new Error(
-      `config ${path}: expected a JSON object, got ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}`,
-    );
-  const { pretrain, description, segmenter, ...rest } = raw as Record<string, unknown>;
-  if (description !== undefined && typeof description !== 'string')
-    throw new Error(`config ${path}: description must be a string`);
-  if (segmenter !== undefined && segmenter !== 'none' && segmenter !== 'jieba' && segmenter !== 'jieba+entities') {
-    throw new Error(
-      `config ${path}: segmenter must be "none", "jieba" or "jieba+entities", got ${JSON.stringify(segmenter)}`,
-    );
-  }
-  try {
-    const config = resolveConfig(rest as Parameters<typeof resolveConfig>[0]);
-    for (const k of EMBEDDING_KINDS) {
-      const p = config.embeddings[k];
-      if (p) config.embeddings[k] = resolve(dirname(resolve(path)), p);
-    }
-    config.extraTrain = config.extraTrain.map((p) => resolve(dirname(resolve(path)), p));
-    return {
-      config,
-      pretrain: resolvePretrain(pretrain),
-      pretrains: pretrain !== undefined,
-      description,
-      ...(segmenter !== undefined ? { segmenter: segmenter as RunConfigFile['segmenter'] } : {}),
-    };
-  } catch (e) {
-    throw new Error(`${path}: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const label = `config ${path}`;
+  const raw = readConfigFile(path);
+  assertConfig(raw, RUN_CONFIG_SCHEMA, label);
+  const file = withDefaults(
+    resolveConfigPaths(raw, RUN_CONFIG_SCHEMA, configFolder(path)),
+    RUN_CONFIG_SCHEMA,
+  ) as Record<string, unknown>;
+  const { pretrain, description, segmenter, ...train } = file;
+  return {
+    config: resolveConfig(train as PartialTrainConfig, label),
+    pretrain: pretrain as PretrainSettings,
+    pretrains: (raw as Record<string, unknown>).pretrain !== undefined,
+    description: description as string | undefined,
+    ...(segmenter !== undefined ? { segmenter: segmenter as SegdictVariant } : {}),
+  };
 }

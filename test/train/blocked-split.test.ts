@@ -23,7 +23,7 @@ describe('config.split', () => {
     expect(resolveConfig().split).toBe('random');
     expect(resolveConfig({ split: 'blocked' }).split).toBe('blocked');
     for (const bad of ['contiguous', '', null, 1]) {
-      expect(() => resolveConfig({ split: bad as 'random' }), String(bad)).toThrow(`config: split must be 'random' or 'blocked', got ${JSON.stringify(bad)}`);
+      expect(() => resolveConfig({ split: bad as 'random' }), String(bad)).toThrow(`config: split: expected one of "random", "blocked", got ${JSON.stringify(bad)}`);
     }
     expect(LATER_FIELDS).toContain('split');
     expect(identityOf(resolveConfig())).not.toHaveProperty('split');

@@ -38,7 +38,7 @@ describe('config.trainOn', () => {
     expect(resolveConfig().trainOn).toBe('train');
     expect(resolveConfig({ trainOn: 'train+dev' }).trainOn).toBe('train+dev');
     for (const bad of ['dev', 'train+test', 'all', '', null, true, 1]) {
-      expect(() => resolveConfig({ trainOn: bad as 'train' }), String(bad)).toThrow(/config: trainOn must be 'train' or 'train\+dev'/);
+      expect(() => resolveConfig({ trainOn: bad as 'train' }), String(bad)).toThrow(/^config: trainOn: expected one of "train", "train\+dev", got /);
     }
     expect(identityOf(resolveConfig())).not.toHaveProperty('trainOn');
     expect(identityOf(resolveConfig({ trainOn: 'train+dev' }))).toHaveProperty('trainOn', 'train+dev');

@@ -21,7 +21,7 @@ describe('config', () => {
     expect(c).toMatchObject({ charDim: 50, wordDim: 50, lstm: [128, 64], dropout: 0.5, crf: true, batchSize: 32 });
     expect(c.optimizer).toEqual({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, clip: 5 });
     expect(resolveConfig({ optimizer: { lr: 0.01 } }).optimizer.beta2).toBe(0.999);
-    expect(() => resolveConfig({ lstmm: [1] } as never)).toThrow(/unknown field 'lstmm'/);
+    expect(() => resolveConfig({ lstmm: [1] } as never)).toThrow('config: lstmm: unknown field (did you mean "lstm"?)');
     expect(() => resolveConfig({ dropout: 1 })).toThrow(/dropout/);
     expect(() => resolveConfig({ lstm: [0] })).toThrow(/lstm/);
     expect(() => resolveConfig({ optimizer: { lr: -1 } })).toThrow(/lr/);
