@@ -142,6 +142,20 @@ describe.skipIf(skip !== null)('WebGPU training ops against train.wasm', () => {
   it('CRF NLL: long sentences with confident emissions keep their precision in f32 (lengths 150, 149, 97)', () =>
     crfCase([150, 149, 97], 13, 8, 13));
 
+  it('an empty batch: the CRF and softmax losses are 0 and no gradient changes', async () => {
+    const grads0 = Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const grads = ctx.storage('grads', grads0);
+    const loss = ctx.storage('loss', Float32Array.of(9, 9));
+    const none = ctx.f32('none', 1);
+    const io = { E: none, tags: none, lengths: none, dE: none, loss, B: 0, T: 0 };
+    const enc = ctx.encoder('empty batch');
+    new CrfNll(ctx, 3, { start: 0, end: 3, trans: 6 }).encode(enc, { ...io, lossIndex: 0, params: none, grads });
+    new SoftmaxXent(ctx, 3).encode(enc, { ...io, lossIndex: 1 });
+    ctx.submit(enc);
+    expect(Array.from(await ctx.readF32(loss))).toEqual([0, 0]);
+    expect(await ctx.readF32(grads)).toEqual(grads0);
+  });
+
   it('CRF NLL refuses more tags than a workgroup has threads', () => {
     expect(() => new CrfNll(ctx, 65, { start: 0, end: 65, trans: 130 })).toThrow(
       'CrfNll: expected 1 ≤ tags ≤ 64, got 65',

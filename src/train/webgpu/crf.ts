@@ -276,7 +276,6 @@ export class CrfNll {
     const K = this.K;
     if (!(Number.isInteger(B) && B >= 0 && Number.isInteger(T) && T >= 0))
       throw new Error(`CrfNll: expected B, T ≥ 0, got ${B}, ${T}`);
-    if (B === 0) return;
     const need = CrfNll.workSize(B, T, K);
     if (!this.work || this.work.size < 4 * need) this.work = this.ctx.f32('crf.work', need);
     const s = this.slots;
