@@ -9,6 +9,10 @@
  * With `evaluate`, the best model (f32 and int8) is also scored the way users meet it — evaluateModel: the
  * tagger on the whole test documents, strict and relaxed, consistency on and off — and those document-level
  * figures go into each model header's `training.metrics.testDocuments` and the summary.
+ *
+ * runTraining is the sequence of those steps, each a function below: readRunSplit → readInputs → buildFeatureSpace
+ * → sentenceSets → initialWeights → trainNetwork (the backend made once, by createTrainingBackend) → testScores →
+ * ModelFiles.writeBoth → evaluateDocuments → summary.json.
  */
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,19 +27,21 @@ import { type ModelHeader, writeModel } from '../model/format.js';
 import type { EntityEvalReport, NoveltyScores, ScoreSet } from '../eval/index.js';
 import { WasmBackend } from './backend.js';
 import { type ChosenBackend, createTrainingBackend } from './backend-select.js';
+import type { Sentence } from './batch.js';
 import type { EpochReport } from './checkpoint.js';
 import { type TrainConfig, architectureFor } from './config.js';
 import { type FeatureSpace, buildFeatureSpace, crossFoldLexicons, docsToSentences, featurizer, insideTagPredicate, lexiconOf } from './data.js';
 import { type ModelEvaluation, evaluateModel } from './evaluate.js';
 import { formatScore, spanF1 } from './metrics.js';
 import { ParamLayout, initParameters } from './params.js';
+import type { Embeddings } from './embed/types.js';
 import { applyPretrained, loadWord2Vec } from './pretrained.js';
 import { quantizeWeights, quantizedNames } from './quantize.js';
 import { Rng, hash32 } from './rng.js';
 import { type SegdictVariant, readLexiconWords } from './segdict.js';
 import { augmentedSentences } from './augment.js';
 import type { ProgressSink } from './progress.js';
-import { type TrainResult, splitLongSentences, train } from './trainer.js';
+import { type TrainInput, type TrainResult, splitLongSentences, train } from './trainer.js';
 
 export interface RunOptions {
   data: string;
@@ -146,56 +152,20 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   const { config } = opts;
   mkdirSync(opts.out, { recursive: true });
   const t0 = performance.now();
-  const { split: corpusSplit, issues } = await readSplit(opts.data, opts.format, config.split);
-  if (issues) log(`corpus: ${issues} issue(s) while reading (skipped)`);
-  // a final fit (config.trainOn 'train+dev') trains on the dev records too and selects nothing on dev (the trainer
-  // keeps the last epoch); the record split itself, and so the held-out test split, is the same either way
-  const finalFit = config.trainOn === 'train+dev';
-  const split: Split = finalFit ? { ...corpusSplit, train: [...corpusSplit.train, ...corpusSplit.dev], dev: [] } : corpusSplit;
-  if (finalFit) log(`final fit: ${corpusSplit.dev.length} dev documents join the training data; the last of ${config.epochs} epochs is kept`);
-  const extraTexts = opts.unlabeled ? readUnlabeled(opts.unlabeled) : [];
-  // Tokens of the pre-trained vectors join the vocabularies, so words and characters never seen in the
-  // training split still get their pre-trained embedding at tagging time.
-  const charVectors = config.embeddings.char && config.charDim > 0 ? loadWord2Vec(config.embeddings.char) : undefined;
-  const wordVectors = config.embeddings.word && config.wordDim > 0 ? loadWord2Vec(config.embeddings.word) : undefined;
-  if (config.embeddings.bigram && config.bigramDim === 0) throw new Error('config: embeddings.bigram names bigram vectors but bigramDim is 0 (no bigram channel)');
-  const bigramVectors = config.embeddings.bigram && config.bigramDim > 0 ? loadWord2Vec(config.embeddings.bigram) : undefined;
-  // outside words for the segmenter (config.segmenterLexicon), also a source of augment's replacements
-  const segmenterLexicon = readLexiconWords(config.segmenterLexicon);
+  const { split, finalFit } = await readRunSplit(opts, log);
+  const inputs = readInputs(opts);
   const space = buildFeatureSpace(split.train, {
     segmenter: opts.segmenter,
-    extraTexts,
-    segmenterLexicon,
-    extraChars: charVectors?.vocab,
-    extraWords: wordVectors?.vocab,
+    extraTexts: inputs.extraTexts,
+    segmenterLexicon: inputs.segmenterLexicon,
+    extraChars: inputs.charVectors?.vocab,
+    extraWords: inputs.wordVectors?.vocab,
     wordPositions: config.wordPositions,
     // bigrams: those of the training split only (the pre-trained vectors initialise them; new bigrams are <unk>,
     // which keeps the table, and the model file, small)
     bigramMinCount: config.bigramDim > 0 ? config.bigramMinCount : undefined,
   });
-  const f = featurizer(space);
-  // the lexicon channel: training documents see a jackknife lexicon (without their fold), dev and test the
-  // lexicon of the whole train split — the strings of the consistency table the tagger will match
-  const fullLexicon = config.lexDim > 0 ? lexiconOf(split.train, space) : null;
-  const trainLexicons = config.lexDim > 0
-    ? crossFoldLexicons(split.train, space, config.lexiconFolds, hash32(config.seed, 7), looksLikeCcksIds(split.train) ? recordIdOf : undefined)
-    : null;
-  const trainSet = docsToSentences(split.train, space, f, trainLexicons);
-  const devSet = docsToSentences(split.dev, space, f, fullLexicon);
-  const testSet = docsToSentences(split.test, space, f, fullLexicon);
-  // extra labelled documents (config.extraTrain) add training sentences only (see config.ts)
-  const extraDocs: Doc[] = [];
-  for (const p of config.extraTrain) {
-    const c = await readCorpus(p, { strict: false });
-    if (c.issues.length) log(`extraTrain ${p}: ${c.issues.length} issue(s) while reading (skipped)`);
-    extraDocs.push(...c.docs);
-  }
-  const extraSet = extraDocs.length ? docsToSentences(extraDocs, space, f, fullLexicon) : null;
-  if (extraSet) log(`extraTrain: ${extraSet.stats.docs} documents, ${extraSet.stats.sentences} sentences, ${extraSet.stats.entities} entities join the training sentences`);
-  // augmented copies of the training documents (config.augment; none by default): training sentences only
-  const augmented = augmentedSentences(split.train, space, f, trainLexicons, config.augment, config.seed, segmenterLexicon, log);
-  const hasDev = devSet.sentences.length > 0;
-  const trainSentences = splitLongSentences([...trainSet.sentences, ...(extraSet ? extraSet.sentences : []), ...augmented], config.maxSentenceLength, insideTagPredicate(space.labels));
+  const sets = await sentenceSets(split, space, inputs, config, log);
   const arch = architectureFor(config, {
     charVocab: space.vocab.chars.length,
     wordVocab: space.vocab.words.length * wordRowsPerWord(space.features),
@@ -204,81 +174,24 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   });
   const layout = new ParamLayout(arch);
   log(
-    `data: train ${trainSet.stats.docs} docs ${trainSentences.length} sentences ${trainSet.stats.chars} chars · dev ${devSet.stats.sentences} sentences ` +
-      `· test ${testSet.stats.sentences} sentences · vocab ${space.vocab.chars.length} chars ${space.vocab.words.length} words${space.vocab.bigrams ? ` ${space.vocab.bigrams.length} bigrams` : ''} · ` +
+    `data: train ${sets.train.stats.docs} docs ${sets.trainSentences.length} sentences ${sets.train.stats.chars} chars · dev ${sets.dev.stats.sentences} sentences ` +
+      `· test ${sets.test.stats.sentences} sentences · vocab ${space.vocab.chars.length} chars ${space.vocab.words.length} words${space.vocab.bigrams ? ` ${space.vocab.bigrams.length} bigrams` : ''} · ` +
       `${space.labels.length} tags · ${layout.total} parameters (prepared in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   );
-  const initial = initParameters(layout, new Rng(hash32(config.seed, 1)));
-  const pretrained = [];
-  if (charVectors) pretrained.push(applyPretrained(layout, initial, 'embed.char', space.vocab.chars, charVectors));
-  if (wordVectors) pretrained.push(applyPretrained(layout, initial, 'embed.word', space.vocab.words, wordVectors, wordRowsPerWord(space.features)));
-  if (bigramVectors && space.vocab.bigrams) pretrained.push(applyPretrained(layout, initial, 'embed.bigram', space.vocab.bigrams, bigramVectors));
-  for (const p of pretrained) log(`pre-trained ${p.tensor}: ${p.found} of ${p.vocab} tokens found`);
-  const consistency = buildConsistencyTable(split.train, space.normalization);
-  const f32Path = join(opts.out, 'model.cner');
-  const q8Path = join(opts.out, 'model.q8.cner');
-  // the backend (config.backend: wasm, webgpu or auto), named in the log, the model card and the summary
-  const { backend, ...backendRecord } = await createTrainingBackend(layout, { backend: config.backend, workers: config.workers, seed: config.seed });
-  log(`backend: ${backendRecord.name}${backendRecord.note ? ` (${backendRecord.note})` : ''}`);
-  const save = (weights: Weights, extra: Record<string, unknown>) => {
-    writeFileSync(f32Path, writeModel(header(space, config, arch, consistency, opts, { ...extra, backend: backendRecord }), weights));
-  };
-  let result: TrainResult;
-  try {
-    result = await train(
-      { arch, labels: space.labels, train: trainSentences, dev: devSet.sentences, initial },
-      {
-        config,
-        outDir: opts.out,
-        resume: opts.resume,
-        backend,
-        maxSeconds: opts.maxMinutes ? opts.maxMinutes * 60 : undefined,
-        progress: opts.progress,
-        onBest: (w, r) => save(w, { epochs: r.epoch, metrics: hasDev ? { dev: { precision: r.devPrecision, recall: r.devRecall, f1: r.devF1 } } : {} }),
-      },
-    );
-  } finally {
-    await backend.dispose();
-  }
-  // test figures of the best model (sentence level, entity-strict)
-  const b = new WasmBackend(layout);
-  b.setParameters(result.best.weights);
-  // an empty split has no score (n/a), not a score of 0: its entry is left out of the headers and null in the summary
-  const test = testSet.sentences.length ? spanF1(testSet.sentences.map((s) => s.tagIds), b.decodeSync(testSet.sentences), space.labels) : null;
+  const { initial, pretrained } = initialWeights(layout, space, inputs, config, log);
+  const files = new ModelFiles(opts, space, arch, buildConsistencyTable(split.train, space.normalization));
+  const hasDev = sets.dev.sentences.length > 0;
+  const result = await trainNetwork(layout, files, { arch, labels: space.labels, train: sets.trainSentences, dev: sets.dev.sentences, initial }, opts, log);
+  const test = testScores(layout, result.best.weights, sets.test.sentences, space.labels);
   const bestReport = result.history.find((h) => h.epoch === result.best.epoch);
-  const metrics = {
+  files.metrics = {
     dev: bestReport && hasDev ? { precision: bestReport.devPrecision, recall: bestReport.devRecall, f1: bestReport.devF1 } : undefined,
     test: test ? { precision: test.precision, recall: test.recall, f1: test.f1, level: 'sentence' } : undefined,
   };
-  const q = quantizeWeights(result.best.weights, arch);
-  const writeBoth = (f32Extra: Record<string, unknown>, q8Extra: Record<string, unknown>) => {
-    save(result.best.weights, { epochs: result.best.epoch, metrics: { ...metrics, ...f32Extra } });
-    const qh = header(space, config, arch, consistency, opts, { epochs: result.best.epoch, metrics: { ...metrics, ...q8Extra }, backend: backendRecord });
-    qh.quantization = { scheme: 'int8-per-row', tensors: quantizedNames(q) };
-    writeFileSync(q8Path, writeModel(qh, q));
-  };
-  writeBoth({}, {});
-  let evaluation: RunSummary['evaluation'];
-  let devEvaluation: RunSummary['devEvaluation'];
-  if (opts.evaluate) {
-    // document-level figures through the tagger; each file is scored on its own and carries its own figures;
-    // seen / unseen entities: against the documents the network was fitted on (a final fit: train + dev)
-    const score = async (docs: Doc[]) => ({
-      f32: await evaluateModel(readFileSync(f32Path), docs, { train: split.train }),
-      int8: await evaluateModel(readFileSync(q8Path), docs, { train: split.train }),
-    });
-    if (split.test.length > 0) evaluation = await score(split.test);
-    else log('evaluate: the test split is empty, no document-level figures');
-    // the dev part too: the part recipes are chosen on (a final fit has none)
-    if (split.dev.length > 0) devEvaluation = await score(split.dev);
-    const extra = (k: 'f32' | 'int8') => ({
-      ...(evaluation ? { testDocuments: documentMetrics(evaluation[k]) } : {}),
-      ...(devEvaluation ? { devDocuments: documentMetrics(devEvaluation[k]) } : {}),
-    });
-    if (evaluation || devEvaluation) writeBoth(extra('f32'), extra('int8'));
-  }
+  files.writeBoth(result.best, {}, {});
+  const { evaluation, devEvaluation } = opts.evaluate ? await evaluateDocuments(files, result.best, split, log) : {};
   const summary: RunSummary = {
-    data: { train: { ...trainSet.stats, trainingSentences: trainSentences.length, ...(extraSet ? { extra: extraSet.stats } : {}) }, dev: devSet.stats, test: testSet.stats },
+    data: { train: { ...sets.train.stats, trainingSentences: sets.trainSentences.length, ...(sets.extra ? { extra: sets.extra.stats } : {}) }, dev: sets.dev.stats, test: sets.test.stats },
     vocab: { chars: space.vocab.chars.length, words: space.vocab.words.length },
     arch,
     params: layout.total,
@@ -287,9 +200,9 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
     best: { epoch: result.best.epoch, devF1: result.best.f1 },
     test: test ? { precision: test.precision, recall: test.recall, f1: test.f1 } : null,
     stoppedBy: result.stoppedBy,
-    backend: backendRecord,
+    backend: files.backend!,
     seconds: (performance.now() - t0) / 1000,
-    models: { f32: f32Path, int8: q8Path },
+    models: { f32: files.f32Path, int8: files.q8Path },
     evaluation,
     devEvaluation,
     split: {
@@ -305,4 +218,193 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
   const kept = finalFit ? `kept epoch ${result.best.epoch} (final fit, no dev)` : `best epoch ${result.best.epoch}: dev F1 ${hasDev ? formatScore(result.best.f1) : 'n/a (no dev sentences)'}`;
   log(`${kept} · test ${test ? `P ${formatScore(test.precision)} R ${formatScore(test.recall)} F1 ${formatScore(test.f1)}` : 'n/a (no test sentences)'} · stopped by ${result.stoppedBy}`);
   return summary;
+}
+
+/**
+ * The record split of the corpus; a final fit (config.trainOn 'train+dev') trains on the dev records too and selects
+ * nothing on dev (the trainer keeps the last epoch); the record split itself, and so the held-out test split, is
+ * the same either way.
+ */
+async function readRunSplit(opts: RunOptions, log: (line: string) => void): Promise<{ split: Split; finalFit: boolean }> {
+  const { config } = opts;
+  const { split: corpusSplit, issues } = await readSplit(opts.data, opts.format, config.split);
+  if (issues) log(`corpus: ${issues} issue(s) while reading (skipped)`);
+  const finalFit = config.trainOn === 'train+dev';
+  const split: Split = finalFit ? { ...corpusSplit, train: [...corpusSplit.train, ...corpusSplit.dev], dev: [] } : corpusSplit;
+  if (finalFit) log(`final fit: ${corpusSplit.dev.length} dev documents join the training data; the last of ${config.epochs} epochs is kept`);
+  return { split, finalFit };
+}
+
+/** What the run reads besides the corpus: unlabeled texts, pre-trained vectors, the segmenter's outside words. */
+interface RunInputs {
+  extraTexts: string[];
+  charVectors?: Embeddings;
+  wordVectors?: Embeddings;
+  bigramVectors?: Embeddings;
+  segmenterLexicon?: string[];
+}
+
+function readInputs(opts: RunOptions): RunInputs {
+  const { config } = opts;
+  const extraTexts = opts.unlabeled ? readUnlabeled(opts.unlabeled) : [];
+  // Tokens of the pre-trained vectors join the vocabularies, so words and characters never seen in the
+  // training split still get their pre-trained embedding at tagging time.
+  const charVectors = config.embeddings.char && config.charDim > 0 ? loadWord2Vec(config.embeddings.char) : undefined;
+  const wordVectors = config.embeddings.word && config.wordDim > 0 ? loadWord2Vec(config.embeddings.word) : undefined;
+  if (config.embeddings.bigram && config.bigramDim === 0) throw new Error('config: embeddings.bigram names bigram vectors but bigramDim is 0 (no bigram channel)');
+  const bigramVectors = config.embeddings.bigram && config.bigramDim > 0 ? loadWord2Vec(config.embeddings.bigram) : undefined;
+  // outside words for the segmenter (config.segmenterLexicon), also a source of augment's replacements
+  const segmenterLexicon = readLexiconWords(config.segmenterLexicon);
+  return { extraTexts, charVectors, wordVectors, bigramVectors, segmenterLexicon };
+}
+
+type SentenceSet = ReturnType<typeof docsToSentences>;
+
+/** The sentences of each part, and the training sentences: train, extraTrain and augmented copies, long ones cut. */
+async function sentenceSets(
+  split: Split,
+  space: FeatureSpace,
+  inputs: RunInputs,
+  config: TrainConfig,
+  log: (line: string) => void,
+): Promise<{ train: SentenceSet; dev: SentenceSet; test: SentenceSet; extra: SentenceSet | null; trainSentences: Sentence[] }> {
+  const f = featurizer(space);
+  // the lexicon channel: training documents see a jackknife lexicon (without their fold), dev and test the
+  // lexicon of the whole train split — the strings of the consistency table the tagger will match
+  const fullLexicon = config.lexDim > 0 ? lexiconOf(split.train, space) : null;
+  const trainLexicons = config.lexDim > 0
+    ? crossFoldLexicons(split.train, space, config.lexiconFolds, hash32(config.seed, 7), looksLikeCcksIds(split.train) ? recordIdOf : undefined)
+    : null;
+  const train = docsToSentences(split.train, space, f, trainLexicons);
+  const dev = docsToSentences(split.dev, space, f, fullLexicon);
+  const test = docsToSentences(split.test, space, f, fullLexicon);
+  // extra labelled documents (config.extraTrain) add training sentences only (see config.ts)
+  const extraDocs: Doc[] = [];
+  for (const p of config.extraTrain) {
+    const c = await readCorpus(p, { strict: false });
+    if (c.issues.length) log(`extraTrain ${p}: ${c.issues.length} issue(s) while reading (skipped)`);
+    extraDocs.push(...c.docs);
+  }
+  const extra = extraDocs.length ? docsToSentences(extraDocs, space, f, fullLexicon) : null;
+  if (extra) log(`extraTrain: ${extra.stats.docs} documents, ${extra.stats.sentences} sentences, ${extra.stats.entities} entities join the training sentences`);
+  // augmented copies of the training documents (config.augment; none by default): training sentences only
+  const augmented = augmentedSentences(split.train, space, f, trainLexicons, config.augment, config.seed, inputs.segmenterLexicon, log);
+  const trainSentences = splitLongSentences([...train.sentences, ...(extra ? extra.sentences : []), ...augmented], config.maxSentenceLength, insideTagPredicate(space.labels));
+  return { train, dev, test, extra, trainSentences };
+}
+
+/** The seeded initial parameters with the pre-trained vectors copied in. */
+function initialWeights(layout: ParamLayout, space: FeatureSpace, inputs: RunInputs, config: TrainConfig, log: (line: string) => void) {
+  const initial = initParameters(layout, new Rng(hash32(config.seed, 1)));
+  const pretrained = [];
+  if (inputs.charVectors) pretrained.push(applyPretrained(layout, initial, 'embed.char', space.vocab.chars, inputs.charVectors));
+  if (inputs.wordVectors) pretrained.push(applyPretrained(layout, initial, 'embed.word', space.vocab.words, inputs.wordVectors, wordRowsPerWord(space.features)));
+  if (inputs.bigramVectors && space.vocab.bigrams) pretrained.push(applyPretrained(layout, initial, 'embed.bigram', space.vocab.bigrams, inputs.bigramVectors));
+  for (const p of pretrained) log(`pre-trained ${p.tensor}: ${p.found} of ${p.vocab} tokens found`);
+  return { initial, pretrained };
+}
+
+/**
+ * The network trained on the backend config.backend names (created here, once, and disposed), the best model
+ * written as it improves (files.save).
+ */
+async function trainNetwork(layout: ParamLayout, files: ModelFiles, input: TrainInput, opts: RunOptions, log: (line: string) => void): Promise<TrainResult> {
+  const { config } = opts;
+  // the backend (config.backend: wasm, webgpu or auto), named in the log, the model card and the summary
+  const { backend, ...backendRecord } = await createTrainingBackend(layout, { backend: config.backend, workers: config.workers, seed: config.seed });
+  log(`backend: ${backendRecord.name}${backendRecord.note ? ` (${backendRecord.note})` : ''}`);
+  files.backend = backendRecord;
+  const hasDev = input.dev.length > 0;
+  try {
+    return await train(input, {
+      config,
+      outDir: opts.out,
+      resume: opts.resume,
+      backend,
+      maxSeconds: opts.maxMinutes ? opts.maxMinutes * 60 : undefined,
+      progress: opts.progress,
+      onBest: (w, r) => files.save(w, { epochs: r.epoch, metrics: hasDev ? { dev: { precision: r.devPrecision, recall: r.devRecall, f1: r.devF1 } } : {} }),
+    });
+  } finally {
+    await backend.dispose();
+  }
+}
+
+/** Sentence-level strict scores of the weights on the test sentences; an empty split has no score (null, n/a). */
+function testScores(layout: ParamLayout, weights: Weights, sentences: Sentence[], labels: string[]) {
+  if (sentences.length === 0) return null;
+  const b = new WasmBackend(layout);
+  b.setParameters(weights);
+  return spanF1(
+    sentences.map((s) => s.tagIds),
+    b.decodeSync(sentences),
+    labels,
+  );
+}
+
+/** The run's two model files (f32 model.cner, int8 model.q8.cner) and what their headers carry. */
+class ModelFiles {
+  readonly f32Path: string;
+  readonly q8Path: string;
+  /** the backend that trained the network (set by trainNetwork before the first save) */
+  backend: BackendRecord | undefined;
+  /** the best model's dev and test figures, once known */
+  metrics: Record<string, unknown> = {};
+
+  constructor(
+    private readonly opts: RunOptions,
+    private readonly space: FeatureSpace,
+    private readonly arch: ReturnType<typeof architectureFor>,
+    private readonly consistency: ReturnType<typeof buildConsistencyTable>,
+  ) {
+    this.f32Path = join(opts.out, 'model.cner');
+    this.q8Path = join(opts.out, 'model.q8.cner');
+  }
+
+  private header(extra: Record<string, unknown>): ModelHeader {
+    return header(this.space, this.opts.config, this.arch, this.consistency, this.opts, { ...extra, backend: this.backend });
+  }
+
+  /** The f32 model file. */
+  save(weights: Weights, extra: Record<string, unknown>): void {
+    writeFileSync(this.f32Path, writeModel(this.header(extra), weights));
+  }
+
+  /** Both files of the best model, each header with the metrics and its own extra figures. */
+  writeBoth(best: TrainResult['best'], f32Extra: Record<string, unknown>, q8Extra: Record<string, unknown>): void {
+    this.save(best.weights, { epochs: best.epoch, metrics: { ...this.metrics, ...f32Extra } });
+    const q = quantizeWeights(best.weights, this.arch);
+    const qh = this.header({ epochs: best.epoch, metrics: { ...this.metrics, ...q8Extra } });
+    qh.quantization = { scheme: 'int8-per-row', tensors: quantizedNames(q) };
+    writeFileSync(this.q8Path, writeModel(qh, q));
+  }
+}
+
+/**
+ * Document-level figures through the tagger, test and dev parts; each file is scored on its own and carries its own
+ * figures (the files are written again with them); seen / unseen entities: against the documents the network was
+ * fitted on (a final fit: train + dev).
+ */
+async function evaluateDocuments(
+  files: ModelFiles,
+  best: TrainResult['best'],
+  split: Split,
+  log: (line: string) => void,
+): Promise<Pick<RunSummary, 'evaluation' | 'devEvaluation'>> {
+  const score = async (docs: Doc[]) => ({
+    f32: await evaluateModel(readFileSync(files.f32Path), docs, { train: split.train }),
+    int8: await evaluateModel(readFileSync(files.q8Path), docs, { train: split.train }),
+  });
+  let evaluation: RunSummary['evaluation'];
+  let devEvaluation: RunSummary['devEvaluation'];
+  if (split.test.length > 0) evaluation = await score(split.test);
+  else log('evaluate: the test split is empty, no document-level figures');
+  // the dev part too: the part recipes are chosen on (a final fit has none)
+  if (split.dev.length > 0) devEvaluation = await score(split.dev);
+  const extra = (k: 'f32' | 'int8') => ({
+    ...(evaluation ? { testDocuments: documentMetrics(evaluation[k]) } : {}),
+    ...(devEvaluation ? { devDocuments: documentMetrics(devEvaluation[k]) } : {}),
+  });
+  if (evaluation || devEvaluation) files.writeBoth(best, extra('f32'), extra('int8'));
+  return { evaluation, devEvaluation };
 }
