@@ -13,6 +13,10 @@
  * report files are left alone unless --write-docs (they describe the random split). Every table has an unseen-F1
  * column: strict F1 on the test entities whose string never occurs as an entity of its type in the train part.
  *
+ * Issue 16's opt-in variants (OPT_IN_VARIANTS: default+thuocl-seg, default+augment, default+thuocl-seg+augment; the
+ * recipes of configs/experiments/) run only when --only names them, e.g. `--split blocked --only
+ * default,default+thuocl-seg --no-docs`; the full list of rows stays the paper's plus the shipped recipe.
+ *
  * --estimate prints the plan and a time estimate and stops. docs/experiments.md and README.md are written only for the
  * default data (../shared/data/ccks2017/train) unless --write-docs; --no-docs never writes them (trial runs).
  *
@@ -24,7 +28,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { CorpusFormat, SplitMode } from '../src/corpus/index.js';
@@ -33,7 +37,7 @@ import { alignTable, type EntityEvalReport, type ScoreSet } from '../src/eval/in
 import { type PretrainSettings, type TrainConfig, identityOf, resolveConfig } from '../src/train/config.js';
 import { runFeatureCrfExperiment } from './featcrf/index.js';
 import { type RunSummary, readSplit, readUnlabeled, runTraining } from '../src/train/run.js';
-import type { SegdictVariant } from '../src/train/segdict.js';
+import { type SegdictVariant, readLexiconWords } from '../src/train/segdict.js';
 import { createSegmenter } from '../src/segment/index.js';
 import { metricsJson } from '../src/train/report.js';
 import { loadRunConfig } from '../src/train/run-config.js';
@@ -61,10 +65,10 @@ export interface VariantSpec {
 
 export const FULL = 'bilstm-crf';
 
-/** The shipped recipe as a variant: the segmenter and every config field where configs/default.json differs from configs/paper.json. */
-function shippedRecipe(): Pick<VariantSpec, 'segmenter' | 'override'> {
+/** A recipe file as a variant: the segmenter and every config field where it differs from configs/paper.json. */
+function recipeOf(...path: string[]): Pick<VariantSpec, 'segmenter' | 'override'> {
   const paper = loadRunConfig(join(ROOT, 'configs', 'paper.json'));
-  const shipped = loadRunConfig(join(ROOT, 'configs', 'default.json'));
+  const shipped = loadRunConfig(join(ROOT, 'configs', ...path));
   const override: Record<string, unknown> = {};
   for (const k of Object.keys(shipped.config) as (keyof TrainConfig)[]) {
     if (k !== 'embeddings' && JSON.stringify(shipped.config[k]) !== JSON.stringify(paper.config[k])) override[k] = shipped.config[k];
@@ -85,20 +89,36 @@ export const VARIANTS: readonly VariantSpec[] = [
   { name: 'no-char', kind: 'neural', override: { charDim: 0 }, what: 'full model without character embeddings (words only)', paper: { delta: -0.56, note: 'char embeddings +0.56' } },
   { name: 'no-consistency', kind: 'alias', sameAs: FULL, consistency: false, what: 'the bilstm-crf models scored with the consistency check off (no training)', paper: { delta: -2.26, note: 'consistency check +2.26' } },
   // beyond the paper: configs/default.json, as its differences from configs/paper.json
-  { name: 'default', kind: 'neural', ...shippedRecipe(), what: 'the shipped recipe (configs/default.json): seg-jieba + a moving average of the weights (EMA 0.999), beyond the paper' },
+  { name: 'default', kind: 'neural', ...recipeOf('default.json'), what: 'the shipped recipe (configs/default.json): seg-jieba + a moving average of the weights (EMA 0.999), beyond the paper' },
 ];
 
-const byName = new Map(VARIANTS.map((v) => [v.name, v]));
+/**
+ * Issue 16's outside knowledge and augmentation (configs/experiments/*.json: the shipped recipe plus one piece each),
+ * run only when named with --only (meant for --split blocked); the THUOCL word list is read from ../shared/data/lexicons.
+ */
+export const OPT_IN_VARIANTS: readonly VariantSpec[] = [
+  { name: 'default+thuocl-seg', kind: 'neural', ...recipeOf('experiments', 'thuocl-seg.json'), what: "the shipped recipe + THUOCL's medical words as segmenter words (configs/experiments/thuocl-seg.json)" },
+  { name: 'default+augment', kind: 'neural', ...recipeOf('experiments', 'augment.json'), what: 'the shipped recipe + one augmented copy of each training document, entities replaced by other training strings of their type (configs/experiments/augment.json)' },
+  {
+    name: 'default+thuocl-seg+augment',
+    kind: 'neural',
+    ...recipeOf('experiments', 'thuocl-seg-augment.json'),
+    what: 'both, with THUOCL words (typed by their last character) among the DISEASE and TREATMENT replacements (configs/experiments/thuocl-seg-augment.json)',
+  },
+];
+
+const ALL_VARIANTS: readonly VariantSpec[] = [...VARIANTS, ...OPT_IN_VARIANTS];
+const byName = new Map(ALL_VARIANTS.map((v) => [v.name, v]));
 
 /** The variants that must be trained (or run) for `names`: aliases bring their source. */
 export function runsNeeded(names: readonly string[]): VariantSpec[] {
   const need = new Set<string>();
   for (const n of names) {
     const v = byName.get(n);
-    if (!v) throw new Error(`unknown variant '${n}' (known: ${VARIANTS.map((x) => x.name).join(', ')})`);
+    if (!v) throw new Error(`unknown variant '${n}' (known: ${ALL_VARIANTS.map((x) => x.name).join(', ')})`);
     need.add(v.kind === 'alias' ? v.sameAs! : v.name);
   }
-  return VARIANTS.filter((v) => need.has(v.name));
+  return ALL_VARIANTS.filter((v) => need.has(v.name));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -377,7 +397,7 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
     throw new Error(`seeds: expected a non-empty list of integers ≥ 0, got ${JSON.stringify(opts.seeds)}`);
   }
   const names = opts.only && opts.only.length ? opts.only : VARIANTS.map((v) => v.name);
-  const shown = VARIANTS.filter((v) => names.includes(v.name));
+  const shown = ALL_VARIANTS.filter((v) => names.includes(v.name));
   const toRun = runsNeeded(names);
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
@@ -408,7 +428,7 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   // ---- the plan ----
   interface Planned { variant: VariantSpec; seed: number; dir: string; key: string; config: TrainConfig; segmenter: SegdictVariant; cached: boolean }
   const plan: Planned[] = [];
-  const vectorsWanted = new Map<string, { kind: 'char' | 'word' | 'bigram'; dim: number; segmenter?: SegdictVariant; path: string }>();
+  const vectorsWanted = new Map<string, { kind: 'char' | 'word' | 'bigram'; dim: number; segmenter?: SegdictVariant; lexicon?: string; path: string }>();
   for (const v of toRun) {
     const segmenter = v.segmenter ?? 'jieba+entities';
     let config = resolveConfig({ ...base, ...(v.override ?? {}) });
@@ -420,8 +440,11 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
       }
       if (config.wordDim > 0) {
         // 'none' cuts every character into its own word: its word vectors are the character vectors
-        emb.word = segmenter === 'none' ? join(vecDir, `char-d${config.wordDim}.vec`) : join(vecDir, `word-${segmenter}-d${config.wordDim}.vec`);
-        vectorsWanted.set(emb.word, segmenter === 'none' ? { kind: 'char', dim: config.wordDim, path: emb.word } : { kind: 'word', dim: config.wordDim, segmenter, path: emb.word });
+        // outside segmenter words (config.segmenterLexicon) change the cut, so the word vectors too
+        const lexicon = config.segmenterLexicon;
+        const words = `word-${segmenter}${lexicon ? `+${basename(lexicon).replace(/\.[^.]*$/, '')}` : ''}`;
+        emb.word = segmenter === 'none' ? join(vecDir, `char-d${config.wordDim}.vec`) : join(vecDir, `${words}-d${config.wordDim}.vec`);
+        vectorsWanted.set(emb.word, segmenter === 'none' ? { kind: 'char', dim: config.wordDim, path: emb.word } : { kind: 'word', dim: config.wordDim, segmenter, lexicon, path: emb.word });
       }
       if (config.bigramDim > 0) {
         emb.bigram = join(vecDir, `bigram-d${config.bigramDim}.vec`);
@@ -477,7 +500,7 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
       ? pretrainSequences(texts)
       : w.kind === 'bigram'
         ? bigramSequences(pretrainSequences(texts))
-        : pretrainSequences(texts, createSegmenter(buildRunSegmenter(split.train, unlabeled, w.segmenter!)));
+        : pretrainSequences(texts, createSegmenter(buildRunSegmenter(split.train, unlabeled, w.segmenter!, readLexiconWords(w.lexicon ?? ''))));
     await pretrainVectors(seqs, w.dim, pretrain, w.path, log);
   }
 
