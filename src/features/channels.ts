@@ -235,6 +235,23 @@ export function outOfRangeText(ch: InputChannel, slot: number, lo: number, hi: n
 }
 
 /**
+ * Checks every channel's fields of an architecture: the core channels' dimensions integers ≥ 0 with a sum > 0,
+ * a core channel that is on needs a vocabulary of ≥ 2 rows (<pad>, <unk>); then checkOptionalChannels. Throws
+ * an Error naming the field.
+ */
+export function checkChannels(a: ChannelSizes): void {
+  const core = CHANNELS.filter((ch) => ch.core);
+  const nat = (key: keyof ChannelSizes, min: number) => {
+    const v = a[key];
+    if (!(Number.isInteger(v) && (v as number) >= min)) throw new Error(`architecture: ${key} must be an integer ≥ ${min}, got ${String(v)}`);
+  };
+  for (const ch of core) nat(ch.dimField, 0);
+  if (core.every((ch) => a[ch.dimField] === 0)) throw new Error(`architecture: ${core.map((ch) => ch.dimField).join(' + ')} must be > 0`);
+  for (const ch of core) if (channelDim(ch, a) > 0) nat(ch.sizeField, 2);
+  checkOptionalChannels(a);
+}
+
+/**
  * Checks the optional channels of an architecture: their size and dimension fields integers ≥ 0 when present,
  * then each channel's own rules (a bigram channel needs bigramVocab ≥ 2; lexTypes and lexDim both > 0 or both
  * 0). Throws an Error naming the field. The core channels' fields are checked by the callers.

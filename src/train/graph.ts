@@ -8,7 +8,8 @@
  * applied in place, mask kept) · emissions E [M, K].
  */
 
-import { bigramSize, inputSize, lexiconSize } from '../model/layout.js';
+import { CHANNELS, type ChannelField, channelPresent } from '../features/channels.js';
+import { inputColumns, inputSize } from '../model/layout.js';
 import type { TrainKernels } from './kernels.js';
 import type { ParamLayout } from './params.js';
 import type { PreparedBatch } from './batch.js';
@@ -27,12 +28,8 @@ interface BatchPtrs {
   lengths: number;
   active: number;
   keys: number;
-  charIds: number;
-  wordIds: number;
-  /** [M] bigram ids, or 0 without a bigram channel */
-  bigramIds: number;
-  /** [M·lexTypes] lexicon ids, or 0 without a lexicon channel */
-  lexIds: number;
+  /** per channel present in the batch, its ids [M × idsPerToken] (src/features/channels.ts) */
+  ids: Partial<Record<ChannelField, number>>;
   tagIds: number;
 }
 
@@ -151,29 +148,23 @@ export class ModelGraph {
     const lengths = k.alloc(4 * B);
     const active = k.alloc(4 * T);
     const keys = k.alloc(4 * B);
-    const charIds = k.alloc(4 * M);
-    const wordIds = k.alloc(4 * M);
     const tagIds = k.alloc(4 * M);
     k.i32(lengths, B).set(batch.lengths);
     k.i32(active, T).set(batch.active);
     k.i32(keys, B).set(batch.keys);
-    k.i32(charIds, M).set(batch.charIds);
-    k.i32(wordIds, M).set(batch.wordIds);
     k.i32(tagIds, M).set(batch.tagIds);
-    const L = lexiconSize(this.layout.arch) > 0 ? this.layout.arch.lexTypes! : 0;
-    let lexIds = 0;
-    if (L > 0) {
-      if (!batch.lexIds || batch.lexIds.length !== M * L) throw new Error(`batch: the model has a lexicon channel; expected ${M * L} lexicon ids, got ${batch.lexIds?.length ?? 0}`);
-      lexIds = k.alloc(4 * M * L);
-      k.i32(lexIds, M * L).set(batch.lexIds);
+    const a = this.layout.arch;
+    const ids: Partial<Record<ChannelField, number>> = {};
+    for (const ch of CHANNELS) {
+      if (!channelPresent(ch, a)) continue;
+      const n = M * ch.idsPerToken(a);
+      const src = batch[ch.field];
+      if (!src || src.length !== n) throw new Error(`batch: the model has a ${ch.name} channel; expected ${n} ${ch.name} ids, got ${src?.length ?? 0}`);
+      const p = k.alloc(4 * n);
+      k.i32(p, n).set(src);
+      ids[ch.field] = p;
     }
-    let bigramIds = 0;
-    if (bigramSize(this.layout.arch) > 0) {
-      if (!batch.bigramIds || batch.bigramIds.length !== M) throw new Error(`batch: the model has a bigram channel; expected ${M} bigram ids, got ${batch.bigramIds?.length ?? 0}`);
-      bigramIds = k.alloc(4 * M);
-      k.i32(bigramIds, M).set(batch.bigramIds);
-    }
-    return { B, T, M, lengths, active, keys, charIds, wordIds, bigramIds, lexIds, tagIds };
+    return { B, T, M, lengths, active, keys, ids, tagIds };
   }
 
   private forward(bp: BatchPtrs, dropout: number, seed: number): ForwardState {
@@ -284,16 +275,14 @@ export class ModelGraph {
     return loss;
   }
 
-  /** The input channels (layout.ts: char | word | bigram | lex per type): embedding tensor, first column in X0, width, ids pointer and stride. */
+  /**
+   * The input channels (layout.ts inputColumns: char | word | bigram | lex per type), slot by slot: embedding
+   * tensor, first column in X0, width, pointer of the slot's first id and the ids' stride (ids per token).
+   */
   private eachChannel(bp: BatchPtrs, fn: (name: string, col: number, dim: number, ids: number, stride: number) => void): void {
-    const a = this.layout.arch;
-    if (a.charDim > 0) fn('embed.char', 0, a.charDim, bp.charIds, 1);
-    if (a.wordDim > 0) fn('embed.word', a.charDim, a.wordDim, bp.wordIds, 1);
-    const bd = bigramSize(a);
-    if (bd > 0) fn('embed.bigram', a.charDim + a.wordDim, bd, bp.bigramIds, 1);
-    if (lexiconSize(a) > 0) {
-      const L = a.lexTypes!;
-      for (let j = 0; j < L; j++) fn('embed.lex', a.charDim + a.wordDim + bd + j * a.lexDim!, a.lexDim!, bp.lexIds + 4 * j, L);
+    for (const { channel, col, dim, slots } of inputColumns(this.layout.arch)) {
+      const ids = bp.ids[channel.field]!;
+      for (let j = 0; j < slots; j++) fn(channel.tensor, col + j * dim, dim, ids + 4 * j, slots);
     }
   }
 }

@@ -4,7 +4,8 @@
  * same layout, so clipping and the optimiser step are single passes over the whole vector.
  */
 
-import { type Architecture, type Weights, bigramSize, checkOptionalChannels, lexiconSize, tensorSpecs } from '../model/layout.js';
+import { checkChannels } from '../features/channels.js';
+import { type Architecture, type InputColumns, type Weights, inputColumns, tensorSpecs } from '../model/layout.js';
 import type { Rng } from './rng.js';
 
 export interface ParamSlot {
@@ -19,15 +20,10 @@ export interface ParamSlot {
 
 export function validateArchitecture(a: Architecture): void {
   const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
-  const natInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
-  if (!natInt(a.charDim) || !natInt(a.wordDim)) throw new Error(`architecture: charDim/wordDim must be integers ≥ 0, got ${a.charDim}/${a.wordDim}`);
-  if (a.charDim + a.wordDim === 0) throw new Error('architecture: charDim + wordDim must be > 0');
-  if (a.charDim > 0 && !(posInt(a.charVocab) && a.charVocab >= 2)) throw new Error(`architecture: charVocab must be ≥ 2, got ${a.charVocab}`);
-  if (a.wordDim > 0 && !(posInt(a.wordVocab) && a.wordVocab >= 2)) throw new Error(`architecture: wordVocab must be ≥ 2, got ${a.wordVocab}`);
+  checkChannels(a);
   if (!Array.isArray(a.lstm) || !a.lstm.every(posInt)) throw new Error(`architecture: lstm must be a list of positive integers, got ${JSON.stringify(a.lstm)}`);
   if (!(posInt(a.tags) && a.tags >= 2)) throw new Error(`architecture: tags must be ≥ 2, got ${a.tags}`);
   if (typeof a.crf !== 'boolean') throw new Error(`architecture: crf must be a boolean, got ${String(a.crf)}`);
-  checkOptionalChannels(a);
 }
 
 export class ParamLayout {
@@ -112,13 +108,18 @@ export function initParameters(layout: ParamLayout, rng: Rng): Float32Array {
     const r = Math.sqrt(6 / (rows + cols));
     fill(name, -r, r);
   };
-  for (const [name, dim] of [['embed.char', a.charDim], ['embed.word', a.wordDim]] as const) {
-    if (dim === 0) continue;
+  // embedding tables: U(±sqrt(3 / dim)), the <pad> row (id 0) zero where the channel has one
+  const embedding = ({ channel, dim }: InputColumns) => {
     const r = Math.sqrt(3 / dim);
-    fill(name, -r, r);
-    const s = layout.slot(name);
-    flat.fill(0, s.offset, s.offset + dim); // <pad>
-  }
+    fill(channel.tensor, -r, r);
+    const s = layout.slot(channel.tensor);
+    if (channel.padRow) flat.fill(0, s.offset, s.offset + dim); // <pad>
+  };
+  // the tables of generation 0 (the paper's input) draw first; later channels draw after the network's tensors,
+  // oldest first, so the tensors of a model without them keep their numbers (W_ih of layer 0 is wider with a
+  // channel, so from there on the draws differ anyway)
+  const channels = inputColumns(a);
+  for (const c of channels) if (c.channel.generation === 0) embedding(c);
   a.lstm.forEach((h, l) => {
     for (const dir of ['fw', 'bw']) {
       glorot(`lstm.${l}.${dir}.w_ih`);
@@ -133,17 +134,7 @@ export function initParameters(layout: ParamLayout, rng: Rng): Float32Array {
     fill('crf.start', -0.1, 0.1);
     fill('crf.end', -0.1, 0.1);
   }
-  // the optional channels draw last, so the embeddings and every tensor of a model without them keep their
-  // numbers (W_ih of layer 0 is wider with a channel, so from there on the draws differ anyway)
-  if (lexiconSize(a) > 0) {
-    const r = Math.sqrt(3 / a.lexDim!);
-    fill('embed.lex', -r, r);
-  }
-  if (bigramSize(a) > 0) {
-    const r = Math.sqrt(3 / a.bigramDim!);
-    fill('embed.bigram', -r, r);
-    const s = layout.slot('embed.bigram');
-    flat.fill(0, s.offset, s.offset + a.bigramDim!); // <pad>
-  }
+  const later = channels.filter((c) => c.channel.generation > 0).sort((x, y) => x.channel.generation - y.channel.generation);
+  for (const c of later) embedding(c);
   return flat;
 }

@@ -355,8 +355,8 @@ describe('bigram channel plumbing (batch, parameters, workers)', () => {
     expect(() => validateSentence(ok(2, undefined), arch, 4)).toThrow(/sentence 4.*bigram channel: bigramIds must be an Int32Array \[T\]|bigram channel: bigramIds must be an Int32Array \[T\]/);
     expect(() => validateSentence(ok(2, [1, 2] as unknown as Int32Array), arch)).toThrow(/Int32Array/);
     expect(() => validateSentence(ok(2, Int32Array.from([1, 2, 3])), arch)).toThrow(/bigramIds has 3 ids, expected 2/);
-    expect(() => validateSentence(ok(2, Int32Array.from([1, 8])), arch)).toThrow(/bigramIds\[1\] = 8 outside \[0, 8\)/);
-    expect(() => validateSentence(ok(2, Int32Array.from([-1, 2])), arch)).toThrow(/bigramIds\[0\] = -1 outside/);
+    expect(() => validateSentence(ok(2, Int32Array.from([1, 8])), arch)).toThrow(/bigramIds\[1\] = 8 is outside the bigram vocabulary \[0, 8\)/);
+    expect(() => validateSentence(ok(2, Int32Array.from([-1, 2])), arch)).toThrow(/bigramIds\[0\] = -1 is outside the bigram vocabulary/);
     // without a bigram channel bigramIds are not looked at
     expect(() => validateSentence(ok(2, undefined), tinyArch())).not.toThrow();
     expect(() => validateSentence(ok(2, Int32Array.from([99])), tinyArch())).not.toThrow();
