@@ -76,6 +76,13 @@ export interface TrainingBackend {
   decode(sentences: Sentence[]): Promise<Int32Array[]>;
   getOptimizerState(): OptimizerState;
   setOptimizerState(state: OptimizerState): void;
+  /**
+   * For a backend whose vectors live elsewhere (WebGpuBackend: on the GPU): brings the host copies that the
+   * synchronous getters answer from up to date. Await it after forwardBackward / step and before getParameters,
+   * getFlatParameters, getGradients or getOptimizerState (WebGpuBackend's getters throw rather than answer stale
+   * numbers). Backends whose getters are always current (wasm, parallel) have none.
+   */
+  sync?(): Promise<void>;
   dispose(): Promise<void>;
 }
 

@@ -176,13 +176,14 @@ export class Matmul {
     const a = s.A;
     const b = s.B;
     const c = s.C;
+    // prettier-ignore
     const words = [
       M, N, K, MODES[s.mode],
       a.offset ?? 0, a.rowStride, a.colStride, a.zStride ?? 0,
       b.offset ?? 0, b.rowStride, b.colStride, b.zStride ?? 0,
       c.offset ?? 0, c.rowStride, c.zStride ?? 0, s.bias?.offset ?? 0,
       s.bias?.zStride ?? 0, 0, 0, 0,
-    ]; // prettier-ignore
+    ];
     const biasBuf = s.bias?.buffer ?? a.buffer;
     this.ctx.dispatch(
       target,
