@@ -352,6 +352,15 @@ export function replaceBetweenMarkers(readme: string, content: string): string |
   return readme.slice(0, a + begin.length) + '\n' + content.trim() + '\n' + readme.slice(b);
 }
 
+/** Where the hand-measured part of docs/experiments.md begins (runs made with `cner train`, not by this script). */
+export const KEPT_MARKER = '<!-- experiments:kept — measured by hand below; scripts/experiments.ts keeps it when it rewrites the file -->';
+
+/** The new generated report followed by the previous file's hand-measured part (from KEPT_MARKER on), if it has one. */
+export function keepHandMeasured(previous: string | null, generated: string): string {
+  const at = previous === null ? -1 : previous.indexOf(KEPT_MARKER);
+  return at < 0 ? generated : `${generated.trimEnd()}\n\n${previous!.slice(at)}`;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // the runner
 
@@ -567,7 +576,7 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   results.markdown = experimentsMarkdown(results.rows, results.runs, ctx);
   const docsPath = opts.docsPath === undefined ? join(ROOT, 'docs', 'experiments.md') : opts.docsPath;
   if (docsPath) {
-    writeFileSync(docsPath, results.markdown);
+    writeFileSync(docsPath, keepHandMeasured(existsSync(docsPath) ? readFileSync(docsPath, 'utf8') : null, results.markdown));
     log(`wrote ${relative(process.cwd(), docsPath)}`);
   }
   const readmePath = opts.readmePath === undefined ? join(ROOT, 'README.md') : opts.readmePath;
