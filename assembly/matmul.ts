@@ -15,6 +15,21 @@
 // have ⌈N/4⌉·4 readable floats. Micro-kernel: 2 rows of X × 1 panel (4 outputs each), 8 (f32) / 16 (i16)
 // values of K per iteration, horizontal sums at the end. X is tiled in ~16 KB chunks (kept in L1) while
 // every panel passes over the chunk.
+//
+// The relaxed-SIMD build (build/kernels-relaxed.wasm: the same sources compiled with --enable relaxed-simd,
+// ASC_FEATURE_RELAXED_SIMD true) differs in three places, chosen at compile time:
+//   - matmul_f32 accumulates with f32x4.relaxed_madd (one fused multiply-add where the machine has FMA; each
+//     product is then rounded once instead of twice, so sums differ from the plain build in the last bits);
+//   - quantize_rows writes activation codes of 14 bits, |q| ≤ q_max(K) ≤ 8191, as two unsigned 7-bit digits:
+//       q + 8192 = 128·hi + lo,  hi, lo ∈ [0, 127];  row m of Xq (the same 2·ldq bytes as the i16 row) holds, for
+//       every chunk of 8 columns c, 16 bytes [lo(8c … 8c+7) | hi(8c … 8c+7)];
+//   - matmul_q8 multiplies the int8 weights (signed) by the digits with i32x4.relaxed_dot_i8x16_i7x16_add_s,
+//       whose second operand must lie in [0, 127] (its top bit clear: otherwise x86 reads it unsigned and Arm
+//       signed); one dot takes 8 weights of a row (splatted to both halves) against the 8 lo and 8 hi digits
+//       of one chunk, and Σ_k w·q = Σ w·lo + 128·Σ w·hi − 8192·Σ w (the offset's share, from the panel's row
+//       sums). The i32 sums are exact (wrapping arithmetic; the true result is below 2^31 by q_max's bound).
+//   14-bit codes against the plain build's 16: the activation rounding error is 4× larger, still far below
+//   the weight rounding (test/kernels/network.test.ts pins both).
 
 // @ts-ignore: decorator
 @inline
@@ -23,6 +38,14 @@ function hsum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
   const s01 = f32x4.add(f32x4.shuffle(a0, a1, 0, 4, 1, 5), f32x4.shuffle(a0, a1, 2, 6, 3, 7));
   const s23 = f32x4.add(f32x4.shuffle(a2, a3, 0, 4, 1, 5), f32x4.shuffle(a2, a3, 2, 6, 3, 7));
   return f32x4.add(f32x4.shuffle(s01, s23, 0, 1, 4, 5), f32x4.shuffle(s01, s23, 2, 3, 6, 7));
+}
+
+/** c + a·b in every lane: f32x4.relaxed_madd in the relaxed build, a multiply then an add in the plain one. */
+// @ts-ignore: decorator
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
 }
 
 // @ts-ignore: decorator
@@ -77,17 +100,17 @@ export function matmul_f32(Y: usize, ldy: i32, X: usize, ldx: i32, P: usize, bia
           const u = v128.load(x0);
           const v = v128.load(x1);
           let t = v128.load(w);
-          a00 = f32x4.add(a00, f32x4.mul(u, t));
-          a10 = f32x4.add(a10, f32x4.mul(v, t));
+          a00 = madd(u, t, a00);
+          a10 = madd(v, t, a10);
           t = v128.load(w, 16);
-          a01 = f32x4.add(a01, f32x4.mul(u, t));
-          a11 = f32x4.add(a11, f32x4.mul(v, t));
+          a01 = madd(u, t, a01);
+          a11 = madd(v, t, a11);
           t = v128.load(w, 32);
-          a02 = f32x4.add(a02, f32x4.mul(u, t));
-          a12 = f32x4.add(a12, f32x4.mul(v, t));
+          a02 = madd(u, t, a02);
+          a12 = madd(v, t, a12);
           t = v128.load(w, 48);
-          a03 = f32x4.add(a03, f32x4.mul(u, t));
-          a13 = f32x4.add(a13, f32x4.mul(v, t));
+          a03 = madd(u, t, a03);
+          a13 = madd(v, t, a13);
           x0 += 16;
           x1 += 16;
           w += 64;
@@ -103,10 +126,10 @@ export function matmul_f32(Y: usize, ldy: i32, X: usize, ldx: i32, P: usize, bia
         let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
         while (x0 < end) {
           const u0 = v128.load(x0);
-          a00 = f32x4.add(a00, f32x4.mul(u0, v128.load(w)));
-          a01 = f32x4.add(a01, f32x4.mul(u0, v128.load(w, 16)));
-          a02 = f32x4.add(a02, f32x4.mul(u0, v128.load(w, 32)));
-          a03 = f32x4.add(a03, f32x4.mul(u0, v128.load(w, 48)));
+          a00 = madd(u0, v128.load(w), a00);
+          a01 = madd(u0, v128.load(w, 16), a01);
+          a02 = madd(u0, v128.load(w, 32), a02);
+          a03 = madd(u0, v128.load(w, 48), a03);
           x0 += 16;
           w += 64;
         }
@@ -120,6 +143,10 @@ export function matmul_f32(Y: usize, ldy: i32, X: usize, ldx: i32, P: usize, bia
 export function matmul_q8(
   Y: usize, ldy: i32, X: usize, ldx: i32, xs: usize, P: usize, ws: usize, bias: usize, M: i32, N: i32, K: i32,
 ): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    matmul_q8_digits(Y, ldy, X, ldx, xs, P, ws, bias, M, N, K);
+    return;
+  }
   const kb = <usize>K << 1; //        bytes of K i16 values
   const sx = <usize>ldx << 1;
   const sy = <usize>ldy << 2;
@@ -193,10 +220,13 @@ export function matmul_q8(
   }
 }
 
-/** Largest activation code qmax such that K products of |q| ≤ qmax with |w| ≤ 127 never overflow i32. */
+/**
+ * Largest activation code qmax such that K products of |q| ≤ qmax with |w| ≤ 127 never overflow i32
+ * (and at most 8191 in the relaxed build, whose codes are two 7-bit digits).
+ */
 export function q_max(K: i32): i32 {
   const lim = <i32>(<f64>2147483647 / (<f64>127 * <f64>max(K, 1)));
-  return min(32767, lim);
+  return min(ASC_FEATURE_RELAXED_SIMD ? 8191 : 32767, lim);
 }
 
 /**
@@ -205,6 +235,10 @@ export function q_max(K: i32): i32 {
  * K % 4 == 0, Kp % 8 == 0, Kp ≥ K.
  */
 export function quantize_rows(Xq: usize, ldq: i32, xs: usize, X: usize, ldx: i32, M: i32, K: i32, Kp: i32): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    quantize_rows_digits(Xq, ldq, xs, X, ldx, M, K, Kp);
+    return;
+  }
   const qmax = <f32>q_max(Kp);
   for (let m = 0; m < M; m++) {
     const x = X + (<usize>m * <usize>ldx << 2);
@@ -232,5 +266,158 @@ export function quantize_rows(Xq: usize, ldq: i32, xs: usize, X: usize, ldx: i32
       k += 8;
     }
     for (; k < Kp; k += 8) v128.store(q + (<usize>k << 1), i32x4.splat(0));
+  }
+}
+
+// ------------------------------------------------------------------ relaxed build: int8 × 7-bit digits
+// (compiled only into build/kernels-relaxed.wasm; the layout of the digits is described at the top of this file)
+
+/** max|X[m, :K]| over one row (K % 4 == 0). */
+// @ts-ignore: decorator
+@inline
+function rowAbsMax(x: usize, K: i32): f32 {
+  let mx = f32x4.splat(0);
+  for (let k = 0; k < K; k += 4) mx = f32x4.pmax(mx, f32x4.abs(v128.load(x + (<usize>k << 2))));
+  mx = f32x4.pmax(mx, f32x4.shuffle(mx, mx, 2, 3, 0, 1));
+  return max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1));
+}
+
+/** 8 codes (i16, |q| ≤ 8191) → 16 bytes [lo × 8 | hi × 8] of q + 8192 = 128·hi + lo. */
+// @ts-ignore: decorator
+@inline
+function digits8(q: v128): v128 {
+  const o = i16x8.add(q, i16x8.splat(8192)); // 1 … 16383
+  return i8x16.narrow_i16x8_u(v128.and(o, i16x8.splat(127)), i16x8.shr_u(o, 7));
+}
+
+/** quantize_rows of the relaxed build: the same codes as the plain build's rule with qmax = q_max(Kp), as digits. */
+function quantize_rows_digits(Xq: usize, ldq: i32, xs: usize, X: usize, ldx: i32, M: i32, K: i32, Kp: i32): void {
+  const qmax = <f32>q_max(Kp);
+  const magic = f32x4.splat(12582912.0);
+  const mbits = i32x4.splat(0x4b400000);
+  for (let m = 0; m < M; m++) {
+    const x = X + (<usize>m * <usize>ldx << 2);
+    const q = Xq + (<usize>m * <usize>ldq << 1); // 2 bytes per column, as the i16 codes of the plain build
+    const amax = rowAbsMax(x, K);
+    store<f32>(xs + (<usize>m << 2), amax > 0 ? amax / qmax : 0);
+    const inv = f32x4.splat(amax > 0 ? qmax / amax : 0);
+    let k = 0;
+    for (; k + 8 <= K; k += 8) {
+      const lo = i32x4.sub(f32x4.add(f32x4.mul(v128.load(x + (<usize>k << 2)), inv), magic), mbits);
+      const hi = i32x4.sub(f32x4.add(f32x4.mul(v128.load(x + (<usize>k << 2), 16), inv), magic), mbits);
+      v128.store(q + (<usize>k << 1), digits8(i16x8.narrow_i32x4_s(lo, hi)));
+    }
+    if (k < K) {
+      const lo = i32x4.sub(f32x4.add(f32x4.mul(v128.load(x + (<usize>k << 2)), inv), magic), mbits);
+      v128.store(q + (<usize>k << 1), digits8(i16x8.narrow_i32x4_s(lo, i32x4.splat(0))));
+      k += 8;
+    }
+    for (; k < Kp; k += 8) v128.store(q + (<usize>k << 1), digits8(i16x8.splat(0)));
+  }
+}
+
+/** 8192·Σ_k W[n, k] for the 4 rows n of one int8 panel (the share of the digits' offset 8192 in the products). */
+// @ts-ignore: decorator
+@inline
+function panelOffset(w0: usize, K: i32): v128 {
+  let s01 = i32x4.splat(0); // [row 0, row 0, row 1, row 1] partial sums
+  let s23 = i32x4.splat(0); // [row 2, row 2, row 3, row 3]
+  const end = w0 + (<usize>K << 2);
+  for (let w = w0; w < end; w += 32) {
+    s01 = i32x4.add(s01, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(w))));
+    s23 = i32x4.add(s23, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(w, 16))));
+  }
+  return i32x4.shl(i32x4.add(i32x4.shuffle(s01, s23, 0, 2, 4, 6), i32x4.shuffle(s01, s23, 1, 3, 5, 7)), 13);
+}
+
+/**
+ * Σ_k W[n, k]·q[k] for the 4 rows of a panel from the digit products: a_r = [Σ w·lo (k ≡ 0…3), Σ w·lo (4…7),
+ * Σ w·hi (0…3), Σ w·hi (4…7)] → Σ lo-part + 128·Σ hi-part − offset.
+ */
+// @ts-ignore: decorator
+@inline
+function combineDigits(a0: v128, a1: v128, a2: v128, a3: v128, offset: v128): v128 {
+  const p01 = i32x4.add(i32x4.shuffle(a0, a1, 0, 4, 2, 6), i32x4.shuffle(a0, a1, 1, 5, 3, 7)); // [L0, L1, H0, H1]
+  const p23 = i32x4.add(i32x4.shuffle(a2, a3, 0, 4, 2, 6), i32x4.shuffle(a2, a3, 1, 5, 3, 7)); // [L2, L3, H2, H3]
+  const lo = i32x4.shuffle(p01, p23, 0, 1, 4, 5);
+  const hi = i32x4.shuffle(p01, p23, 2, 3, 6, 7);
+  return i32x4.sub(i32x4.add(lo, i32x4.shl(hi, 7)), offset);
+}
+
+/** matmul_q8 of the relaxed build: X holds digit rows (quantize_rows_digits). Same blocking as matmul_q8. */
+function matmul_q8_digits(
+  Y: usize, ldy: i32, X: usize, ldx: i32, xs: usize, P: usize, ws: usize, bias: usize, M: i32, N: i32, K: i32,
+): void {
+  const kb = <usize>K << 1; //        bytes of K columns of digits (lo and hi)
+  const sx = <usize>ldx << 1;
+  const sy = <usize>ldy << 2;
+  const panelBytes = <usize>K << 2;
+  const panels = (N + 3) >> 2;
+  let mc = CHUNK_BYTES / max(K << 1, 1);
+  mc = max(2, mc & ~1);
+  for (let m0 = 0; m0 < M; m0 += mc) {
+    const m1 = min(M, m0 + mc);
+    for (let p = 0; p < panels; p++) {
+      const w0 = P + <usize>p * panelBytes;
+      const n = p << 2;
+      const valid = min(4, N - n);
+      const bv = bias != 0 ? v128.load(bias + (<usize>n << 2)) : f32x4.splat(0);
+      const wsv = v128.load(ws + (<usize>n << 2));
+      const off = panelOffset(w0, K);
+      let m = m0;
+      for (; m + 2 <= m1; m += 2) {
+        let x0 = X + <usize>m * sx;
+        let x1 = x0 + sx;
+        let w = w0;
+        const end = x0 + kb;
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+        let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
+        while (x0 < end) {
+          const u = v128.load(x0); // [lo × 8 | hi × 8] of row m, columns 8c … 8c+7
+          const v = v128.load(x1);
+          let t = v128.load64_splat(w); // 8 weights of panel row 0, in both halves
+          a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, u, a0);
+          b0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, v, b0);
+          t = v128.load64_splat(w, 8);
+          a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, u, a1);
+          b1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, v, b1);
+          t = v128.load64_splat(w, 16);
+          a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, u, a2);
+          b2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, v, b2);
+          t = v128.load64_splat(w, 24);
+          a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, u, a3);
+          b3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, v, b3);
+          x0 += 16;
+          x1 += 16;
+          w += 32;
+        }
+        const y0 = Y + <usize>m * sy + (<usize>n << 2);
+        const s0 = f32x4.mul(wsv, v128.load32_splat(xs + (<usize>m << 2)));
+        const s1 = f32x4.mul(wsv, v128.load32_splat(xs + (<usize>m << 2), 4));
+        storeLanes(y0, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(combineDigits(a0, a1, a2, a3, off)), s0), bv), valid);
+        storeLanes(y0 + sy, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(combineDigits(b0, b1, b2, b3, off)), s1), bv), valid);
+      }
+      if (m < m1) {
+        let x0 = X + <usize>m * sx;
+        let w = w0;
+        const end = x0 + kb;
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+        while (x0 < end) {
+          const u = v128.load(x0);
+          a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load64_splat(w), u, a0);
+          a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load64_splat(w, 8), u, a1);
+          a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load64_splat(w, 16), u, a2);
+          a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load64_splat(w, 24), u, a3);
+          x0 += 16;
+          w += 32;
+        }
+        const s0 = f32x4.mul(wsv, v128.load32_splat(xs + (<usize>m << 2)));
+        storeLanes(
+          Y + <usize>m * sy + (<usize>n << 2),
+          f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(combineDigits(a0, a1, a2, a3, off)), s0), bv),
+          valid,
+        );
+      }
+    }
   }
 }

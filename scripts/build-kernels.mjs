@@ -1,5 +1,8 @@
 // Compiles the AssemblyScript kernels to SIMD WebAssembly with zero imports.
 //   assembly/index.ts -> build/kernels.wasm   (inference: embeddings, LSTM, dense, CRF)
+//   assembly/index.ts -> build/kernels-relaxed.wasm  (the same sources with --enable relaxed-simd: the kernels'
+//                        ASC_FEATURE_RELAXED_SIMD branches use relaxed_madd and the i8 dot product; chosen at run
+//                        time where the engine has relaxed SIMD, see src/model/kernels.ts)
 //   assembly/train.ts -> build/train.wasm     (training: backward passes, optimiser), when present
 //   assembly/embed.ts -> build/embed.wasm     (word2vec / GloVe pre-training), when present
 // Flags (see ../shared/TOOLCHAIN.md): --enable simd, --runtime stub, --use abort= (no imports at all),
@@ -17,9 +20,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const asc = join(dirname(require.resolve('assemblyscript/package.json')), 'bin', 'asc.js');
 const entries = [
-  ['assembly/index.ts', 'build/kernels.wasm'],
-  ['assembly/train.ts', 'build/train.wasm'],
-  ['assembly/embed.ts', 'build/embed.wasm'],
+  ['assembly/index.ts', 'build/kernels.wasm', []],
+  ['assembly/index.ts', 'build/kernels-relaxed.wasm', ['--enable', 'relaxed-simd']],
+  ['assembly/train.ts', 'build/train.wasm', []],
+  ['assembly/embed.ts', 'build/embed.wasm', []],
 ];
 mkdirSync(join(root, 'build'), { recursive: true });
 
@@ -35,7 +39,7 @@ function newest(path) {
 const force = process.argv.includes('--force');
 const sourcesTime = Math.max(newest(join(root, 'assembly')), statSync(fileURLToPath(import.meta.url)).mtimeMs);
 let failed = 0;
-for (const [src, out] of entries) {
+for (const [src, out, extra] of entries) {
   if (!existsSync(join(root, src))) continue;
   if (!force && existsSync(join(root, out)) && statSync(join(root, out)).mtimeMs >= sourcesTime) {
     console.log(`${out}: up to date`);
@@ -45,7 +49,7 @@ for (const [src, out] of entries) {
     execFileSync(process.execPath, [
     asc, src, '-o', out,
     '--enable', 'simd', '--runtime', 'stub', '--use', 'abort=',
-    '-O3', '--noAssert', '--converge', '--initialMemory', '2',
+    '-O3', '--noAssert', '--converge', '--initialMemory', '2', ...extra,
     ], { cwd: root, stdio: 'inherit' });
     console.log(`${out}: ${statSync(join(root, out)).size} bytes`);
   } catch {

@@ -24,7 +24,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import { openStore } from '../store/node.js';
-import { defaultKernelsPath } from './node.js';
+import { preferredKernels } from './node.js';
 import { ApiError, createApp, deadlineExceeded, DEFAULT_LIMITS, type Limits, type ServedModel, type TaggerLike } from './http/app.js';
 import { ModelSource, DEFAULT_CHECK_INTERVAL_MS, type LoadedModel } from './http/model-source.js';
 import { createPool, PoolBusyError, PoolDeadlineError, type TaggerPool } from './cli/tag/pool.js';
@@ -34,7 +34,7 @@ export interface NodeServerOptions {
   modelPath?: string;
   /** a store URL (file://DIR, s3://BUCKET[/PREFIX], r2://BUCKET[/PREFIX]) whose manifest names the model */
   storeUrl?: string;
-  /** build/kernels.wasm (default: the one of this package) */
+  /** the kernels (default: this package's, relaxed SIMD where it can be had: preferredKernels in src/io/artefacts.ts) */
   kernelsPath?: string;
   /** TCP port; 0 = any free port (default 8080) */
   port?: number;
@@ -76,8 +76,6 @@ export const LARGE_COST = 10_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 60_000;
 export const DEFAULT_HOST = '127.0.0.1';
-/** build/kernels.wasm of this package (found from src/hosts/ under tsx and from dist/src/hosts/ when compiled) */
-export const DEFAULT_KERNELS_URL = pathToFileURL(defaultKernelsPath());
 
 async function readKernels(path: string | URL): Promise<Uint8Array> {
   try {
@@ -97,7 +95,7 @@ export async function startServer(options: NodeServerOptions): Promise<RunningSe
   const host = options.host ?? DEFAULT_HOST;
   const log = options.log ?? ((_level: string, line: string) => void process.stderr.write(line + '\n'));
 
-  const kernels = await readKernels(options.kernelsPath ?? DEFAULT_KERNELS_URL);
+  const kernels = await readKernels(options.kernelsPath ?? pathToFileURL(preferredKernels().path));
   let fallbackBytes: Uint8Array | null = null;
   if (modelPath) {
     try {

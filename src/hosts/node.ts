@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultKernelsPath, defaultModelPath } from '../io/artefacts.js';
+import { defaultModelPath, preferredKernels } from '../io/artefacts.js';
 import { createTagger, type Tagger } from '../tagger.js';
 
 export { createTagger } from '../tagger.js';
@@ -25,11 +25,14 @@ export type NodeSource = string | URL | Uint8Array | ArrayBuffer;
 export interface NodeTaggerOptions {
   /** the model file (default: the package's models/default.cner) */
   model?: NodeSource;
-  /** build/kernels.wasm: path, URL, bytes or a compiled module (default: the package's build/kernels.wasm) */
+  /**
+   * the kernels: path, URL, bytes or a compiled module (default: the package's build/kernels-relaxed.wasm where
+   * relaxed SIMD can be had, else build/kernels.wasm; CNER_KERNELS=simd or relaxed forces one)
+   */
   kernels?: NodeSource | WebAssembly.Module;
 }
 
-export { defaultKernelsPath, defaultModelPath, packageRoot } from '../io/artefacts.js';
+export { defaultKernelsPath, defaultModelPath, packageRoot, preferredKernels } from '../io/artefacts.js';
 
 /** Reads bytes from a path, a file:/http(s): URL, or passes bytes through. `what` names the input in errors. */
 export async function readSource(source: NodeSource, what: string): Promise<Uint8Array<ArrayBuffer>> {
@@ -73,7 +76,7 @@ export async function loadTagger(options: NodeTaggerOptions = {}): Promise<Tagge
     if (!existsSync(path)) throw new Error(`loadTagger: no model given and the default model ${path} does not exist; pass { model }`);
     model = path;
   }
-  const kernelsOption = options.kernels ?? defaultKernelsPath();
+  const kernelsOption = options.kernels ?? preferredKernels().path;
   const kernels =
     kernelsOption instanceof WebAssembly.Module ? kernelsOption : await readSource(kernelsOption, 'kernels (build/kernels.wasm)');
   const modelBytes = await readSource(model, 'model');

@@ -1,5 +1,5 @@
 /**
- * Where this package's built artefacts lie, computed here and nowhere else (Node only): the three kernel
+ * Where this package's built artefacts lie, computed here and nowhere else (Node only): the kernel
  * modules under build/ (made by `npm run build:kernels`) and the default model under models/. Every path is
  * under the package root, found by walking up from this file, so the same code works from src/ under tsx and
  * from dist/src/ when compiled. Platform-neutral code never reads these files: the Cloudflare Worker imports
@@ -8,6 +8,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import {
+  chooseKernelBuild,
+  KERNEL_CHOICES,
+  type KernelBuild,
+  type KernelChoice,
+  relaxedSimdSupported,
+} from '../model/kernels.js';
 
 let cachedRoot: string | null = null;
 
@@ -35,6 +43,51 @@ export function packageRoot(): string {
 /** `<package root>/build/kernels.wasm`: the inference kernels (assembly/index.ts). */
 export function defaultKernelsPath(): string {
   return join(packageRoot(), 'build', 'kernels.wasm');
+}
+
+/** `<package root>/build/kernels-relaxed.wasm`: the same kernels built with relaxed SIMD (assembly/matmul.ts). */
+export function relaxedKernelsPath(): string {
+  return join(packageRoot(), 'build', 'kernels-relaxed.wasm');
+}
+
+/**
+ * Turns relaxed SIMD on in this process where V8 has it behind a flag (Node 20: `--experimental-wasm-relaxed-simd`;
+ * set at run time it applies to every module compiled afterwards, worker threads included). Returns whether
+ * relaxed-SIMD modules now compile. On such a V8 (before 11.4, where relaxed SIMD shipped) the baseline compiler
+ * is switched off as well (`--no-liftoff`, every function compiled by TurboFan): Node 20's Liftoff hands
+ * i32x4.relaxed_dot_i8x16_i7x16_add_s its accumulator's register as scratch when registers run short and returns
+ * wrong sums (the first calls of matmul_q8 in build/kernels-relaxed.wasm, before tier-up; the kernel tests catch it).
+ */
+export function enableRelaxedSimd(): boolean {
+  const [major, minor] = process.versions.v8.split('.').map(Number);
+  const experimental = major < 11 || (major === 11 && minor < 4);
+  if (experimental) setFlagsFromString('--experimental-wasm-relaxed-simd --no-liftoff');
+  return relaxedSimdSupported();
+}
+
+/**
+ * The inference kernels a Node host loads when none is given, for `choice` (default: the environment variable
+ * CNER_KERNELS, else 'auto'): 'simd' is build/kernels.wasm; 'relaxed' build/kernels-relaxed.wasm, with relaxed
+ * SIMD switched on first (enableRelaxedSimd); 'auto' the relaxed build only where the engine has relaxed SIMD
+ * without a flag (Node 22 and later) and the file exists, else the plain one. On Node 20 'auto' is the plain
+ * build: relaxed SIMD is experimental there (see enableRelaxedSimd), and on x86 machines without VNNI the relaxed
+ * int8 product — the default model's — is slower than the plain one (docs/toolchain.md, SIMD builds).
+ */
+export function preferredKernels(choice?: KernelChoice): { build: KernelBuild; path: string } {
+  const wanted = choice ?? kernelChoiceFromEnv();
+  if (wanted === 'relaxed') enableRelaxedSimd();
+  const build = wanted === 'auto' && !existsSync(relaxedKernelsPath()) ? 'simd' : chooseKernelBuild(wanted);
+  if (build === 'relaxed') enableRelaxedSimd();
+  return { build, path: build === 'relaxed' ? relaxedKernelsPath() : defaultKernelsPath() };
+}
+
+function kernelChoiceFromEnv(): KernelChoice {
+  const v = process.env.CNER_KERNELS;
+  if (v === undefined || v === '') return 'auto';
+  if (!(KERNEL_CHOICES as readonly string[]).includes(v)) {
+    throw new RangeError(`CNER_KERNELS: expected ${KERNEL_CHOICES.join(', ')}, got '${v.slice(0, 40)}'`);
+  }
+  return v as KernelChoice;
 }
 
 /** `<package root>/build/train.wasm`: the training kernels (assembly/train.ts). */

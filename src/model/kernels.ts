@@ -3,6 +3,10 @@
  * typed access to its exports and memory. Platform-neutral: the caller supplies the module or its bytes
  * (Node: readFile; workerd: `import mod from './kernels.wasm'`; browsers: fetch + arrayBuffer).
  *
+ * Two builds of the same sources have the same ABI: build/kernels.wasm (SIMD) and build/kernels-relaxed.wasm
+ * (relaxed SIMD: fused multiply-add and the int8 dot product, assembly/matmul.ts). `relaxedSimdSupported()`
+ * says whether this engine compiles the second; `chooseKernelBuild` picks one ('auto': relaxed where supported).
+ *
  * Memory growth detaches `memory.buffer`: the view helpers below always build a fresh view, so take views
  * AFTER the last alloc() of a computation and do not keep them across calls that may allocate.
  */
@@ -59,6 +63,46 @@ const REQUIRED_EXPORTS: (keyof KernelExports)[] = [
   'viterbi', 'marginals_work_bytes', 'marginals', 'kbest_work_bytes', 'kbest', 'log_softmax', 'softmax',
 ];
 
+/** The two builds of the inference kernels: build/kernels.wasm and build/kernels-relaxed.wasm. */
+export type KernelBuild = 'simd' | 'relaxed';
+
+/** What a host may ask for: one build, or 'auto' (relaxed SIMD where the engine has it, else plain SIMD). */
+export type KernelChoice = KernelBuild | 'auto';
+
+export const KERNEL_CHOICES: readonly KernelChoice[] = ['auto', 'simd', 'relaxed'];
+
+/** (func (param v128 v128 v128) (result v128) (i32x4.relaxed_dot_i8x16_i7x16_add_s …)): valid only with relaxed SIMD */
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128 v128 v128) → v128
+  0x03, 0x02, 0x01, 0x00, // one function of that type
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x93, 0x02, 0x0b, // local.get 0 1 2; 0xfd 0x113
+]);
+
+/**
+ * Whether this engine compiles relaxed-SIMD modules (workerd and current browsers do; Node 20 only after
+ * `--experimental-wasm-relaxed-simd`, which src/io/artefacts.ts sets for the Node hosts).
+ */
+export function relaxedSimdSupported(): boolean {
+  return WebAssembly.validate(RELAXED_SIMD_PROBE);
+}
+
+/** The build to load for `choice`: 'auto' is 'relaxed' where relaxedSimdSupported(), else 'simd'. */
+export function chooseKernelBuild(choice: KernelChoice = 'auto'): KernelBuild {
+  if (!(KERNEL_CHOICES as readonly unknown[]).includes(choice)) {
+    throw new RangeError(`kernels: expected a build ${KERNEL_CHOICES.join(', ')}, got ${describeChoice(choice)}`);
+  }
+  if (choice === 'relaxed' && !relaxedSimdSupported()) {
+    throw new Error('kernels: the relaxed-SIMD build was asked for but this engine has no relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)');
+  }
+  if (choice === 'auto') return relaxedSimdSupported() ? 'relaxed' : 'simd';
+  return choice;
+}
+
+function describeChoice(v: unknown): string {
+  return typeof v === 'string' ? `'${v.slice(0, 40)}'` : describe(v);
+}
+
 export interface Kernels {
   readonly exports: KernelExports;
   readonly memory: WebAssembly.Memory;
@@ -86,8 +130,15 @@ export async function loadInferenceKernels(source: WebAssembly.Module | ArrayBuf
     instance = await WebAssembly.instantiate(source, {});
   } else if (source instanceof ArrayBuffer || source instanceof Uint8Array) {
     if (source.byteLength === 0) throw new Error('loadInferenceKernels: the kernel bytes are empty (expected build/kernels.wasm)');
-    const result = await WebAssembly.instantiate(source as BufferSource, {});
-    instance = result.instance;
+    try {
+      instance = (await WebAssembly.instantiate(source as BufferSource, {})).instance;
+    } catch (e) {
+      if (!(e instanceof WebAssembly.CompileError) || relaxedSimdSupported()) throw e;
+      throw new Error(
+        `loadInferenceKernels: the module does not compile on this engine, which has no relaxed SIMD: if these are ` +
+          `build/kernels-relaxed.wasm, load build/kernels.wasm instead (${e.message})`,
+      );
+    }
   } else {
     throw new TypeError(
       `loadInferenceKernels: expected a WebAssembly.Module, ArrayBuffer or Uint8Array, got ${describe(source)}`,

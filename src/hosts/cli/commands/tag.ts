@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createTagger, type TagOptions } from '../../../tagger.js';
-import { defaultKernelsPath, defaultModelPath, readSource } from '../../node.js';
+import { defaultModelPath, preferredKernels, readSource } from '../../node.js';
 import {
   EXIT_FAILURE,
   EXIT_INTERRUPTED,
@@ -49,7 +49,8 @@ Finds the clinical entities in texts.
 
 Options:
   --model FILE           the model (default: models/default.cner of the package)
-  --kernels FILE         the kernels (default: build/kernels.wasm of the package)
+  --kernels FILE         the kernels (default: the package's build/kernels-relaxed.wasm where relaxed
+                         SIMD can be had, else build/kernels.wasm; CNER_KERNELS=simd|relaxed forces one)
   --input PATH           batch input: a JSON lines file ({"id","text"} a line), a plain text file (one document
                          a line), a CCKS 2017 folder (*.txtoriginal.txt) or a BRAT folder (*.txt); - for stdin
   --input-format FMT     ${INPUT_FORMATS.join(' | ')} (default: detected; stdin: text)
@@ -105,7 +106,7 @@ function resolveCommon(values: OptionValues): Resolved {
     model = defaultModelPath();
     if (!existsSync(model)) throw new UsageError(`no model: the default model ${model} does not exist yet; pass --model FILE`);
   }
-  const kernels = stringOption(values, 'kernels') ?? defaultKernelsPath();
+  const kernels = stringOption(values, 'kernels') ?? preferredKernels().path;
   if (stringOption(values, 'kernels') === undefined && !existsSync(kernels)) {
     throw new Error(`the kernels ${kernels} are missing: run npm run build:kernels`);
   }

@@ -1,0 +1,75 @@
+/**
+ * The run-time choice between build/kernels.wasm and build/kernels-relaxed.wasm (src/model/kernels.ts,
+ * src/io/artefacts.ts), in fresh Node processes: V8 flags are per process and this one may have set them.
+ */
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { defaultKernelsPath, relaxedKernelsPath } from '../../src/io/artefacts.js';
+import { chooseKernelBuild } from '../../src/model/kernels.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+
+function child(env: Record<string, string | undefined>, ...flags: string[]): string {
+  return execFileSync(
+    process.execPath,
+    [...flags, '--import', 'tsx', join(ROOT, 'test', 'kernels', 'builds-child.ts')],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+}
+
+describe('choosing the kernel build', () => {
+  it.skipIf(nodeMajor !== 20)(
+    'Node 20: plain SIMD by default; relaxed once artefacts turns it on at run time (worker threads too)',
+    () => {
+      const out = JSON.parse(child({ CNER_KERNELS: undefined }));
+      expect(out.before).toEqual({
+        supported: false,
+        auto: 'simd',
+        relaxedError:
+          'kernels: the relaxed-SIMD build was asked for but this engine has no relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)',
+        loadError: expect.stringMatching(
+          /^loadInferenceKernels: the module does not compile on this engine, which has no relaxed SIMD: if these are build\/kernels-relaxed\.wasm, load build\/kernels\.wasm instead \(/,
+        ),
+      });
+      expect(out.preferred).toEqual({ build: 'simd', path: defaultKernelsPath() });
+      expect(out.after).toEqual({ enabled: true, auto: 'relaxed', workerCompiles: true, qmax: 8191 });
+    },
+  );
+
+  it.skipIf(nodeMajor !== 20)('CNER_KERNELS=relaxed and =simd force either build', () => {
+    expect(JSON.parse(child({ CNER_KERNELS: 'relaxed' })).preferred).toEqual({
+      build: 'relaxed',
+      path: relaxedKernelsPath(),
+    });
+    expect(JSON.parse(child({ CNER_KERNELS: 'simd' })).preferred).toEqual({
+      build: 'simd',
+      path: defaultKernelsPath(),
+    });
+  });
+
+  it('where the engine has relaxed SIMD from the start (here: the flag on the command line), auto takes the relaxed build', () => {
+    const out = JSON.parse(child({ CNER_KERNELS: undefined }, '--experimental-wasm-relaxed-simd'));
+    expect(out.before.supported).toBe(true);
+    expect(out.preferred).toEqual({ build: 'relaxed', path: relaxedKernelsPath() });
+  });
+
+  it('CNER_KERNELS and the choice are checked with exact messages', () => {
+    expect(() => chooseKernelBuild('fast' as 'auto')).toThrow(
+      "kernels: expected a build auto, simd, relaxed, got 'fast'",
+    );
+    expect(() => chooseKernelBuild(3 as unknown as 'auto')).toThrow(
+      'kernels: expected a build auto, simd, relaxed, got number',
+    );
+    expect(() => child({ CNER_KERNELS: 'fastest' })).toThrow(
+      /CNER_KERNELS: expected auto, simd, relaxed, got 'fastest'/,
+    );
+  });
+});
