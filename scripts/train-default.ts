@@ -32,7 +32,7 @@ import { type PretrainSettings, type TrainConfig, resolveConfig } from '../src/t
 import { evaluateModel } from '../src/train/evaluate.js';
 import type { NoveltyScores, Prf } from '../src/eval/index.js';
 import { type DocumentMetrics, type RunSummary, documentMetrics, readSplit, readUnlabeled, runTraining } from '../src/train/run.js';
-import type { SegdictVariant } from '../src/train/segdict.js';
+import { type SegdictVariant, readLexiconWords } from '../src/train/segdict.js';
 import { buildRunSegmenter, makeVectors } from '../src/train/vectors.js';
 import { type ModelFileInfo, devF1Text, formatEvaluation, metricsJson, modelFileInfo } from '../src/train/report.js';
 import { loadRunConfig } from '../src/train/run-config.js';
@@ -390,7 +390,7 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
   else {
     log(`1/6 segmenter: ${variant}${variant === 'none' ? ' (every character its own word)' : `, pruned to the ${fitName} + unlabeled texts`}`);
     const t0 = performance.now();
-    spec = buildRunSegmenter(fitDocs, unlabeled, variant);
+    spec = buildRunSegmenter(fitDocs, unlabeled, variant, readLexiconWords(config0.segmenterLexicon));
     writeFileSync(segPath, JSON.stringify(spec));
     stale = true;
     timing.segmenter = (performance.now() - t0) / 1000;
