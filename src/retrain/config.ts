@@ -1,14 +1,22 @@
 /**
- * The retraining job's config file (`cner retrain --config FILE`, docs/retrain.md): validation with messages that
- * name the field, relative paths resolved against the config file's folder. Node only.
+ * The retraining job's config file (`cner retrain --config FILE`, docs/retrain.md): one schema
+ * (RETRAIN_CONFIG_SCHEMA, its `train` section the training config's), errors that name the field, the value found
+ * and the file; every path resolved against the config file's folder. Node only.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CORPUS_FORMATS, isCorpusFormat, type CorpusFormat } from '../corpus/index.js';
+import { CORPUS_FORMATS, type CorpusFormat } from '../corpus/index.js';
+import { configFolder, resolveConfigPaths } from '../io/config-file.js';
+import { type JsonSchema, check, describeIssues, withDefaults } from '../schema/index.js';
 import { parseStoreUrl } from '../store/open.js';
-import { EMBEDDING_KINDS, type TrainConfig, resolveConfig } from '../train/config.js';
+import {
+  type PartialTrainConfig,
+  SEGMENTER_VARIANTS,
+  TRAIN_CONFIG_SCHEMA,
+  type TrainConfig,
+  resolveConfig,
+} from '../train/config.js';
 import type { SegdictVariant } from '../train/segdict.js';
-import { kind } from './util.js';
 
 /** One annotated-data source: a folder or file (absolute path), or an `s3://` / `r2://` bucket prefix. */
 export interface RetrainSource {
@@ -61,143 +69,170 @@ export class RetrainConfigError extends Error {
   }
 }
 
-const CONFIG_FIELDS = [
-  'data', 'format', 'store', 'train', 'unlabeled', 'segmenter', 'margin', 'perTypeFloors', 'workDir', 'reportDir',
-  'lockTtlMinutes', 'maxMinutes', 'model', 'consistency', 'note', 'name',
-] as const;
-const SEGMENTERS: readonly SegdictVariant[] = ['none', 'jieba', 'jieba+entities'];
+const MAX_MINUTES = 7 * 24 * 60;
+
+/** The retraining config file (docs/retrain.md); `train` is the training config's schema. */
+export const RETRAIN_CONFIG_SCHEMA: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['data', 'store'],
+  properties: {
+    data: {
+      type: 'array',
+      minItems: 1,
+      description:
+        'the annotated data: folders, files, file:// URLs or s3:// / r2:// prefixes, each a string or ' +
+        '{ "path": …, "format": … }; a later source wins on a duplicate document id',
+      items: {
+        type: ['string', 'object'],
+        minLength: 1,
+        'x-path': 'location',
+        additionalProperties: false,
+        required: ['path'],
+        properties: {
+          path: { type: 'string', minLength: 1, 'x-path': 'location', description: 'the source' },
+          format: { enum: CORPUS_FORMATS, description: "this source's corpus format (default: format, else detected)" },
+        },
+      },
+    },
+    format: { enum: CORPUS_FORMATS, description: 'corpus format of every source (default: detected per source)' },
+    store: {
+      type: 'string',
+      minLength: 1,
+      'x-path': 'location',
+      description: 'where models are published: file://DIR, s3://BUCKET[/PREFIX] or r2://BUCKET[/PREFIX]',
+    },
+    train: { ...TRAIN_CONFIG_SCHEMA, description: "the training settings (the training config's fields)" },
+    unlabeled: {
+      type: 'string',
+      minLength: 1,
+      'x-path': 'path',
+      description: 'unlabeled text (one text a line) for the segmenter dictionary',
+    },
+    segmenter: { enum: SEGMENTER_VARIANTS, description: 'segmenter variant of the model' },
+    margin: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      default: 0,
+      description: "how far the candidate's strict micro-F1 may fall below the current model's and still publish",
+    },
+    perTypeFloors: {
+      type: 'object',
+      propertyNames: { pattern: '^[A-Za-z0-9_\\-\\u4e00-\\u9fff]{1,40}$' },
+      additionalProperties: { type: 'number', minimum: 0, maximum: 1 },
+      default: {},
+      description: 'minimum strict F1 per entity type, e.g. { "BODY": 0.9 }',
+    },
+    workDir: {
+      type: 'string',
+      minLength: 1,
+      'x-path': 'path',
+      default: 'runs/retrain',
+      description: 'each run trains into a fresh folder under it',
+    },
+    reportDir: {
+      type: 'string',
+      minLength: 1,
+      'x-path': 'path',
+      description: 'where the run reports go (default: workDir/reports)',
+    },
+    lockTtlMinutes: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: MAX_MINUTES,
+      default: 360,
+      description:
+        "the lock's time to live; it is renewed every TTL/4 while the run lives, so this bounds how long a killed run " +
+        'blocks the next',
+    },
+    maxMinutes: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: MAX_MINUTES,
+      description: 'wall-clock budget of the training; training then stops with the best model so far (default: none)',
+    },
+    model: {
+      enum: ['int8', 'f32'],
+      default: 'int8',
+      description: 'which model file is evaluated and published: int8 (model.q8.cner) or f32 (model.cner)',
+    },
+    consistency: {
+      type: 'boolean',
+      default: true,
+      description: "score with the tagger's consistency check on (as the tagger runs by default)",
+    },
+    note: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 600,
+      description: 'operator note kept in the manifest entry beside the fingerprint (never patient text)',
+    },
+    name: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description: "manifest entry name (default: the model header's name)",
+    },
+  },
+};
 
 /**
- * Validates a parsed config object. Relative paths (data, unlabeled, workDir, reportDir, train.embeddings,
- * file:// stores) resolve against `baseDir` (default: the working directory).
+ * Validates a parsed config object. Relative paths (every x-path field of RETRAIN_CONFIG_SCHEMA: data, unlabeled,
+ * workDir, reportDir, train.embeddings, train.extraTrain, file:// stores and sources) resolve against `baseDir`
+ * (default: the working directory).
  */
 export function parseRetrainConfig(raw: unknown, options: { baseDir?: string; file?: string } = {}): RetrainConfig {
   const baseDir = path.resolve(options.baseDir ?? process.cwd());
   const bad = (field: string, detail: string): never => {
     throw new RetrainConfigError(field, detail, options.file);
   };
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) bad('(top level)', `expected a JSON object, got ${kind(raw)}`);
+  const checked = check(raw, RETRAIN_CONFIG_SCHEMA, { style: 'config' });
+  if (checked.total > 0) {
+    const [first, ...rest] = checked.issues;
+    const more = rest.length > 0 ? `; ${describeIssues({ issues: rest, total: checked.total - 1 })}` : '';
+    bad(first.path, `${first.message}${more}`);
+  }
   const c = raw as Record<string, unknown>;
-  for (const k of Object.keys(c)) {
-    if (!(CONFIG_FIELDS as readonly string[]).includes(k)) bad(k, `unknown field (known: ${CONFIG_FIELDS.join(', ')})`);
-  }
-  const str = (field: string, v: unknown): string => {
-    if (typeof v !== 'string' || v === '') bad(field, `expected a non-empty string, got ${kind(v)}`);
-    return v as string;
-  };
-  const fmt = (field: string, v: unknown): CorpusFormat | undefined => {
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string' || !isCorpusFormat(v)) bad(field, `expected one of ${CORPUS_FORMATS.join(', ')}, got ${JSON.stringify(v)}`);
-    return v as CorpusFormat;
-  };
-  const num = (field: string, v: unknown, min: number, max: number, fallback: number, exclusiveMin = false): number => {
-    if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v > max || (exclusiveMin ? v <= min : v < min)) {
-      bad(field, `expected a number in ${exclusiveMin ? '(' : '['}${min}, ${max}], got ${JSON.stringify(v)}`);
+  // the URLs as the store opens them (file://, s3://, r2://); a source may also be a plain path
+  const opens = (field: string, where: string) => {
+    try {
+      parseStoreUrl(where, baseDir);
+    } catch (e) {
+      bad(field, (e as Error).message);
     }
-    return v as number;
   };
-  const abs = (p: string) => path.resolve(baseDir, p);
-
-  // data
-  if (!Array.isArray(c.data) || c.data.length === 0) bad('data', `expected a non-empty array of folders, files or s3:// / r2:// prefixes, got ${kind(c.data)}`);
-  const data: RetrainSource[] = (c.data as unknown[]).map((d, i) => {
-    const field = `data[${i}]`;
-    let location: string;
-    let format: CorpusFormat | undefined;
-    if (typeof d === 'string') location = str(field, d);
-    else if (d !== null && typeof d === 'object' && !Array.isArray(d)) {
-      const o = d as Record<string, unknown>;
-      for (const k of Object.keys(o)) if (k !== 'path' && k !== 'format') bad(`${field}.${k}`, 'unknown field (known: path, format)');
-      location = str(`${field}.path`, o.path);
-      format = fmt(`${field}.format`, o.format);
-    } else return bad(field, `expected a path, a URL or { path, format }, got ${kind(d)}`);
-    if (/^(s3|r2):\/\//i.test(location)) {
-      try {
-        parseStoreUrl(location, baseDir);
-      } catch (e) {
-        bad(field, (e as Error).message);
-      }
-    } else if (/^file:\/\//i.test(location)) {
-      location = parseStoreUrl(location, baseDir).location;
-    } else if (/^[a-z0-9]+:\/\//i.test(location)) {
-      bad(field, `expected a path, file://, s3:// or r2:// location, got scheme ${JSON.stringify(location.split(':')[0])}`);
-    } else {
-      location = abs(location);
+  (c.data as (string | { path: string })[]).forEach((d, i) => {
+    const [field, where] = typeof d === 'string' ? [`data[${i}]`, d] : [`data[${i}].path`, d.path];
+    const scheme = /^([a-z0-9]+):\/\//i.exec(where)?.[1].toLowerCase();
+    if (scheme === undefined) return;
+    if (scheme !== 'file' && scheme !== 's3' && scheme !== 'r2') {
+      bad(field, `expected a path, file://, s3:// or r2:// location, got scheme ${JSON.stringify(scheme)}`);
     }
-    return format ? { location, format } : { location };
+    opens(field, where);
   });
+  opens('store', c.store as string);
 
-  const format = fmt('format', c.format);
-  let store = str('store', c.store);
-  try {
-    // a relative file:// store resolves against the config's folder, like every path in it
-    if (/^file:\/\//i.test(store)) store = `file://${parseStoreUrl(store, baseDir).location}`;
-    else parseStoreUrl(store, baseDir);
-  } catch (e) {
-    bad('store', (e as Error).message);
-  }
-
-  // train
-  if (c.train !== undefined && (c.train === null || typeof c.train !== 'object' || Array.isArray(c.train))) {
-    bad('train', `expected an object of training settings, got ${kind(c.train)}`);
-  }
+  const file = resolveConfigPaths(withDefaults(c, RETRAIN_CONFIG_SCHEMA), RETRAIN_CONFIG_SCHEMA, baseDir);
   let train: TrainConfig;
   try {
-    train = resolveConfig((c.train ?? {}) as Parameters<typeof resolveConfig>[0]);
+    train = resolveConfig(file.train as PartialTrainConfig, 'train');
   } catch (e) {
-    return bad('train', (e as Error).message.replace(/^config: /, ''));
+    return bad('train', (e as Error).message.replace(/^train: /, ''));
   }
-  for (const k of EMBEDDING_KINDS) {
-    const p = train.embeddings[k];
-    if (p) train.embeddings[k] = abs(p);
-  }
-  train.extraTrain = train.extraTrain.map(abs);
-
-  const unlabeled = c.unlabeled === undefined ? undefined : abs(str('unlabeled', c.unlabeled));
-  let segmenter: SegdictVariant | undefined;
-  if (c.segmenter !== undefined) {
-    if (!SEGMENTERS.includes(c.segmenter as SegdictVariant)) bad('segmenter', `expected one of ${SEGMENTERS.join(', ')}, got ${JSON.stringify(c.segmenter)}`);
-    segmenter = c.segmenter as SegdictVariant;
-  }
-  const margin = num('margin', c.margin, 0, 1, 0);
-  const perTypeFloors: Record<string, number> = {};
-  if (c.perTypeFloors !== undefined) {
-    if (c.perTypeFloors === null || typeof c.perTypeFloors !== 'object' || Array.isArray(c.perTypeFloors)) {
-      bad('perTypeFloors', `expected an object of TYPE → F1 floor, got ${kind(c.perTypeFloors)}`);
-    }
-    for (const [t, f] of Object.entries(c.perTypeFloors as Record<string, unknown>)) {
-      if (!/^[A-Za-z0-9_\-\u4e00-\u9fff]{1,40}$/.test(t)) bad(`perTypeFloors.${t}`, 'expected an entity type name');
-      perTypeFloors[t] = num(`perTypeFloors.${t}`, f, 0, 1, 0);
-    }
-  }
-  const workDir = abs(c.workDir === undefined ? 'runs/retrain' : str('workDir', c.workDir));
-  const reportDir = c.reportDir === undefined ? path.join(workDir, 'reports') : abs(str('reportDir', c.reportDir));
-  const lockTtlMinutes = num('lockTtlMinutes', c.lockTtlMinutes, 0, 7 * 24 * 60, 360, true);
-  const maxMinutes = c.maxMinutes === undefined ? undefined : num('maxMinutes', c.maxMinutes, 0, 7 * 24 * 60, 0, true);
-  let model: 'int8' | 'f32' = 'int8';
-  if (c.model !== undefined) {
-    if (c.model !== 'int8' && c.model !== 'f32') bad('model', `expected "int8" or "f32", got ${JSON.stringify(c.model)}`);
-    model = c.model as 'int8' | 'f32';
-  }
-  let consistency = true;
-  if (c.consistency !== undefined) {
-    if (typeof c.consistency !== 'boolean') bad('consistency', `expected true or false, got ${kind(c.consistency)}`);
-    consistency = c.consistency as boolean;
-  }
-  let note: string | undefined;
-  if (c.note !== undefined) {
-    note = str('note', c.note);
-    if (note.length > 600) bad('note', `expected at most 600 characters, got ${note.length}`);
-  }
-  let name: string | undefined;
-  if (c.name !== undefined) {
-    name = str('name', c.name);
-    if (name.length > 200) bad('name', `expected at most 200 characters, got ${name.length}`);
-  }
+  const data = (file.data as (string | { path: string; format?: CorpusFormat })[]).map((d): RetrainSource => {
+    const { path: where, format } = typeof d === 'string' ? { path: d } : d;
+    // a file:// source is read as the folder or file it names
+    const local = /^file:\/\//i.test(where) ? parseStoreUrl(where, baseDir).location : where;
+    return format ? { location: local, format } : { location: local };
+  });
+  const workDir = file.workDir as string;
   return {
-    data, format, store, train, unlabeled, segmenter, margin, perTypeFloors, workDir, reportDir,
-    lockTtlMinutes, maxMinutes, model, consistency, note, name, baseDir,
+    ...(file as Omit<RetrainConfig, 'data' | 'train' | 'reportDir' | 'baseDir'>),
+    data,
+    train,
+    reportDir: (file.reportDir as string | undefined) ?? path.join(workDir, 'reports'),
+    baseDir,
   };
 }
 
@@ -207,7 +242,11 @@ export async function loadRetrainConfig(file: string): Promise<RetrainConfig> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new RetrainConfigError('(file)', `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
+    throw new RetrainConfigError(
+      '(file)',
+      `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      file,
+    );
   }
   let raw: unknown;
   try {
@@ -215,5 +254,5 @@ export async function loadRetrainConfig(file: string): Promise<RetrainConfig> {
   } catch (e) {
     throw new RetrainConfigError('(file)', `not valid JSON (${(e as Error).message})`, file);
   }
-  return parseRetrainConfig(raw, { baseDir: path.dirname(path.resolve(file)), file });
+  return parseRetrainConfig(raw, { baseDir: configFolder(file), file });
 }

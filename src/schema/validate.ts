@@ -118,7 +118,7 @@ export function didYouMean(key: string, known: readonly string[]): string | unde
     const d = editDistance(key.toLowerCase(), k.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [k, d];
   }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
+  return best !== undefined && bestDistance <= Math.floor(best.length / 3) ? best : undefined;
 }
 
 /**
@@ -231,6 +231,8 @@ function walkObject(
   }
   const known = Object.keys(properties);
   for (const key of Object.keys(obj)) {
+    // a field set to undefined (never in JSON: a partial object built in code) is a field left out
+    if (obj[key] === undefined) continue;
     if (FORBIDDEN_KEYS.has(key)) {
       add(path, `property name "${key}" is not allowed`);
       continue;

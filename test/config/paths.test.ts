@@ -7,10 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRetrainConfig } from '../../src/retrain/config.js';
+import { RETRAIN_CONFIG_SCHEMA, loadRetrainConfig } from '../../src/retrain/config.js';
+import { pathFields } from '../../src/schema/index.js';
 import { parseStoreUrl } from '../../src/store/open.js';
-import { loadConfig } from '../../src/train/config.js';
-import { loadRunConfig } from '../../src/train/run-config.js';
+import { TRAIN_CONFIG_SCHEMA, loadConfig } from '../../src/train/config.js';
+import { RUN_CONFIG_SCHEMA, loadRunConfig } from '../../src/train/run-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cner-config-paths-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,20 +26,48 @@ function write(name: string, value: unknown): string {
 const train = {
   embeddings: { char: 'v/char.vec', word: 'v/word.vec', bigram: 'v/bigram.vec' },
   extraTrain: ['x/pseudo.jsonl', '/abs/kept.jsonl'],
+  segmenterLexicon: 'lex/words.txt',
 };
 
-function expectTrainPaths(c: { embeddings: Record<string, string | undefined>; extraTrain: string[] }) {
+function expectTrainPaths(c: {
+  embeddings: Record<string, string | undefined>;
+  extraTrain: string[];
+  segmenterLexicon: string;
+}) {
   expect(c.embeddings).toEqual({
     char: join(dir, 'v/char.vec'),
     word: join(dir, 'v/word.vec'),
     bigram: join(dir, 'v/bigram.vec'),
   });
   expect(c.extraTrain).toEqual([join(dir, 'x/pseudo.jsonl'), '/abs/kept.jsonl']);
+  expect(c.segmenterLexicon).toBe(join(dir, 'lex/words.txt'));
 }
+
+/** the path fields of the training settings, as pathFields names them */
+const TRAIN_PATHS = ['embeddings.char', 'embeddings.word', 'embeddings.bigram', 'extraTrain[]', 'segmenterLexicon'];
 
 describe('every path in a config file resolves against the file folder', () => {
   it('is not the working directory here', () => {
     expect(process.cwd()).not.toBe(dir);
+  });
+
+  it('the tests below cover every x-path field of every config schema (a new path field must join them)', () => {
+    const fields = (schema: Parameters<typeof pathFields>[0]) => pathFields(schema).map((f) => f.field);
+    expect(fields(TRAIN_CONFIG_SCHEMA)).toEqual(TRAIN_PATHS);
+    expect(fields(RUN_CONFIG_SCHEMA)).toEqual(TRAIN_PATHS);
+    expect(fields(RETRAIN_CONFIG_SCHEMA)).toEqual([
+      'data[]',
+      'data[].path',
+      'store',
+      ...TRAIN_PATHS.map((f) => `train.${f}`),
+      'unlabeled',
+      'workDir',
+      'reportDir',
+    ]);
+  });
+
+  it("an empty segmenterLexicon ('' = no word list) stays empty", () => {
+    expect(loadConfig(write('empty.json', { segmenterLexicon: '' })).segmenterLexicon).toBe('');
   });
 
   it('training config (loadConfig): embeddings.*, extraTrain', () => {

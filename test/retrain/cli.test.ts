@@ -54,7 +54,7 @@ describe('cner retrain', () => {
     writeFileSync(bad, JSON.stringify({ data: ['data'], store: 'file://store', perTypeFloors: { BODY: 2 } }));
     const r = await cner(['retrain', '--config', bad]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/perTypeFloors\.BODY: expected a number in \[0, 1\], got 2/);
+    expect(r.err).toMatch(/perTypeFloors\.BODY: must be ≤ 1, got 2/);
   });
 
   it('publishes (0), then has nothing to do (0), then meets a held lock (4)', async () => {

@@ -59,8 +59,9 @@ describe('parseRetrainConfig', () => {
     expect(fieldOf({ ...base, store: 'gs://bucket' })).toBe('store');
     expect(fieldOf({ data: ['x'] })).toBe('store');
     expect(fieldOf({ ...base, format: 'docx' })).toBe('format');
-    expect(fieldOf({ ...base, train: { epochs: 0 } })).toBe('train');
-    expect(fieldOf({ ...base, train: { learningRate: 1 } })).toBe('train');
+    expect(fieldOf({ ...base, train: { epochs: 0 } })).toBe('train.epochs');
+    expect(fieldOf({ ...base, train: { charDim: 0, wordDim: 0 } })).toBe('train');
+    expect(fieldOf({ ...base, train: { learningRate: 1 } })).toBe('train.learningRate');
     expect(fieldOf({ ...base, margin: -0.1 })).toBe('margin');
     expect(fieldOf({ ...base, perTypeFloors: { BODY: 1.5 } })).toBe('perTypeFloors.BODY');
     expect(fieldOf({ ...base, lockTtlMinutes: 0 })).toBe('lockTtlMinutes');
@@ -78,7 +79,7 @@ describe('parseRetrainConfig', () => {
     expect(c.data[0].location).toBe(join(dir, 'corpus'));
     expect(c.workDir).toBe(join(dir, 'w'));
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...base, margin: 'small' }));
-    await expect(loadRetrainConfig(join(dir, 'bad.json'))).rejects.toThrow(/bad\.json: margin: expected a number/);
+    await expect(loadRetrainConfig(join(dir, 'bad.json'))).rejects.toThrow(/bad\.json: margin: expected number, got "small"$/);
     writeFileSync(join(dir, 'broken.json'), '{ "data": ');
     await expect(loadRetrainConfig(join(dir, 'broken.json'))).rejects.toThrow(/not valid JSON/);
   });
