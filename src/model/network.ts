@@ -21,29 +21,24 @@
 
 import {
   type Architecture,
+  type InputColumns,
   type Tensor,
   type Weights,
   DIRECTIONS,
+  inputColumns,
   inputSize,
-  bigramSize,
-  checkOptionalChannels,
-  lexiconSize,
   lstmName,
   tensorSpecs,
 } from './layout.js';
 import type { Kernels } from './kernels.js';
-import { LEX_POSITIONS } from '../features/lexicon.js';
+import { CHANNELS, type PerChannel, badChannelId, channelColumns, channelPresent, checkChannels } from '../features/channels.js';
 
-export interface SentenceBatch {
-  /** per sentence, one char id per position; its length is the sentence length T */
-  charIds: Int32Array[];
-  /** per sentence, one word id per position (same length as charIds); may be [] when wordDim = 0 */
-  wordIds: Int32Array[];
-  /** per sentence, one bigram id per position; required when the model has a bigram channel */
-  bigramIds?: Int32Array[];
-  /** per sentence, [T × lexTypes] lexicon ids (src/features/lexicon.ts); required when the model has a lexicon channel */
-  lexIds?: Int32Array[];
-}
+/**
+ * Per channel (src/features/channels.ts), per sentence, its ids [T × idsPerToken]: charIds (whose lengths are
+ * the sentence lengths T) and wordIds always — wordIds may be [] when wordDim = 0 —, bigramIds and lexIds
+ * [T × lexTypes] when the model has those channels.
+ */
+export type SentenceBatch = PerChannel<Int32Array[]>;
 
 export interface ScoredPath {
   path: Int32Array;
@@ -117,16 +112,11 @@ function checkInt(what: string, v: unknown, min: number): number {
 /** Checks the architecture's numbers; throws naming the bad field. */
 export function validateArchitecture(arch: Architecture): void {
   if (arch === null || typeof arch !== 'object') throw new TypeError('architecture: expected an object');
-  checkInt('charDim', arch.charDim, 0);
-  checkInt('wordDim', arch.wordDim, 0);
-  if (arch.charDim + arch.wordDim === 0) throw new Error('architecture: charDim + wordDim must be > 0');
-  if (arch.charDim > 0) checkInt('charVocab', arch.charVocab, 1);
-  if (arch.wordDim > 0) checkInt('wordVocab', arch.wordVocab, 1);
+  checkChannels(arch);
   if (!Array.isArray(arch.lstm)) throw new Error(`architecture: lstm must be an array of hidden sizes, got ${typeof arch.lstm}`);
   arch.lstm.forEach((h, l) => checkInt(`lstm[${l}]`, h, 1));
   checkInt('tags', arch.tags, 1);
   if (typeof arch.crf !== 'boolean') throw new Error(`architecture: crf must be a boolean, got ${typeof arch.crf}`);
-  checkOptionalChannels(arch);
 }
 
 /**
@@ -198,10 +188,8 @@ class WasmNetwork implements Network {
   private readonly K: number;
   private readonly in0: number;
   private readonly in0P: number;
-  private readonly charTable: Placed | null;
-  private readonly wordTable: Placed | null;
-  private readonly lexTable: Placed | null;
-  private readonly bigramTable: Placed | null;
+  /** the embedding table of every channel that is on, with its columns in x_t (layout.ts inputColumns) */
+  private readonly tables: (InputColumns & { table: Placed })[];
   private readonly layers: LayerPlan[];
   private readonly dense: Placed;
   private readonly denseBias: number;
@@ -223,10 +211,7 @@ class WasmNetwork implements Network {
     const get = (name: string): Tensor => weights.get(name) as Tensor;
     const id = (i: number): number => i;
 
-    this.charTable = arch.charDim > 0 ? this.placeTable(weights, 'embed.char') : null;
-    this.wordTable = arch.wordDim > 0 ? this.placeTable(weights, 'embed.word') : null;
-    this.lexTable = lexiconSize(arch) > 0 ? this.placeTable(weights, 'embed.lex') : null;
-    this.bigramTable = bigramSize(arch) > 0 ? this.placeTable(weights, 'embed.bigram') : null;
+    this.tables = inputColumns(arch).map((c) => ({ ...c, table: this.placeTable(weights, c.channel.tensor) }));
 
     // columns of a layer input: layer 0 = the embeddings (identity); above = [h_fw | h_bw] with padded halves
     let inP = this.in0P;
@@ -339,12 +324,7 @@ class WasmNetwork implements Network {
         j++;
       }
       const members = order.slice(i, j);
-      const results = this.runBatch(
-        members.map((s) => batch.charIds[s]),
-        members.map((s) => batch.wordIds[s]),
-        this.lexTable ? members.map((s) => batch.lexIds![s]) : null,
-        this.bigramTable ? members.map((s) => batch.bigramIds![s]) : null,
-      );
+      const results = this.runBatch(members, batch);
       members.forEach((s, b) => (out[s] = results[b]));
       i = j;
     }
@@ -355,54 +335,39 @@ class WasmNetwork implements Network {
     if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.charIds)) {
       throw new TypeError('emissions: expected { charIds: Int32Array[], wordIds: Int32Array[] }');
     }
+    // charIds give the sentences and their lengths, whether or not the char channel is on
     const n = batch.charIds.length;
-    const words = this.arch.wordDim > 0;
-    if (!Array.isArray(batch.wordIds)) throw new TypeError('emissions: wordIds must be an array of Int32Array');
-    if (words && batch.wordIds.length !== n) {
-      throw new Error(`emissions: ${n} sentences of charIds but ${batch.wordIds.length} of wordIds`);
-    }
-    const { charVocab, wordVocab, charDim } = this.arch;
-    for (let s = 0; s < n; s++) {
-      const c = batch.charIds[s];
-      if (!(c instanceof Int32Array)) throw new TypeError(`emissions: charIds[${s}] must be an Int32Array`);
-      if (charDim > 0) checkIds('charIds', s, c, charVocab, 'char');
-      if (words) {
-        const w = batch.wordIds[s];
-        if (!(w instanceof Int32Array)) throw new TypeError(`emissions: wordIds[${s}] must be an Int32Array`);
-        if (w.length !== c.length) {
-          throw new Error(`emissions: sentence ${s} has ${c.length} char ids but ${w.length} word ids`);
+    for (let s = 0; s < n; s++) if (!(batch.charIds[s] instanceof Int32Array)) throw new TypeError(`emissions: charIds[${s}] must be an Int32Array`);
+    for (const ch of CHANNELS) {
+      if (!channelPresent(ch, this.arch)) continue;
+      const list = batch[ch.field];
+      if (ch.core && !Array.isArray(list)) throw new TypeError(`emissions: ${ch.field} must be an array of Int32Array`);
+      if (channelColumns(ch, this.arch) === 0) continue; // a core channel that is off: its ids are not read
+      if (ch.core && list!.length !== n) throw new Error(`emissions: ${n} sentences of charIds but ${list!.length} of ${ch.field}`);
+      const per = ch.idsPerToken(this.arch);
+      for (let s = 0; s < n; s++) {
+        const T = batch.charIds[s].length;
+        const ids = list?.[s];
+        if (!(ids instanceof Int32Array)) {
+          const model = ch.core ? '' : `the model has a ${ch.name} channel: `;
+          throw new TypeError(`emissions: ${model}${ch.field}[${s}] must be an Int32Array${per > 1 ? ` [T × ${per}]` : ''}`);
         }
-        checkIds('wordIds', s, w, wordVocab, 'word');
-      }
-      if (this.bigramTable) {
-        const bg = batch.bigramIds?.[s];
-        if (!(bg instanceof Int32Array)) throw new TypeError(`emissions: the model has a bigram channel: bigramIds[${s}] must be an Int32Array`);
-        if (bg.length !== c.length) throw new Error(`emissions: sentence ${s} has ${c.length} char ids but ${bg.length} bigram ids`);
-        checkIds('bigramIds', s, bg, this.bigramTable.rows, 'bigram');
-      }
-      if (this.lexTable) {
-        const lx = batch.lexIds?.[s];
-        const L = this.arch.lexTypes!;
-        if (!(lx instanceof Int32Array)) throw new TypeError(`emissions: the model has a lexicon channel: lexIds[${s}] must be an Int32Array [T × ${L}]`);
-        if (lx.length !== c.length * L) throw new Error(`emissions: sentence ${s} has ${c.length} char ids but ${lx.length} lexicon ids (expected ${c.length} × ${L})`);
-        for (let i = 0; i < lx.length; i++) {
-          // id of (t, k) = 5k + position (src/features/lexicon.ts): entry t·L + k must lie in type k's block
-          const lo = LEX_POSITIONS * (i % L);
-          if (!(lx[i] >= lo && lx[i] < lo + LEX_POSITIONS)) {
-            throw new RangeError(`emissions: lexIds[${s}][${i}] = ${lx[i]} is not an id of lexicon type ${i % L} (expected [${lo}, ${lo + LEX_POSITIONS}))`);
-          }
+        if (ids.length !== T * per) {
+          throw new Error(`emissions: sentence ${s} has ${T} char ids but ${ids.length} ${ch.name} ids${per > 1 ? ` (expected ${T} × ${per})` : ''}`);
         }
+        const bad = badChannelId(ch, this.arch, ids);
+        if (bad) throw new RangeError(`emissions: ${ch.field}[${s}][${bad.index}] ${bad.text}`);
       }
     }
     return n;
   }
 
   /** One lockstep batch; sentences sorted by length, longest first, all non-empty. */
-  private runBatch(charIds: Int32Array[], wordIds: Int32Array[], lexIds: Int32Array[] | null, bigramIds: Int32Array[] | null): Float32Array[] {
+  private runBatch(members: number[], batch: SentenceBatch): Float32Array[] {
     const k = this.k;
     const ex = k.exports;
-    const B = charIds.length;
-    const lens = charIds.map((c) => c.length); // descending
+    const B = members.length;
+    const lens = members.map((s) => batch.charIds[s].length); // descending
     const T = lens[0];
     // rowStart[t] = first row of step t; nAct(t) = sentences with len > t (a prefix)
     const rowStart = new Int32Array(T + 1);
@@ -423,7 +388,7 @@ class WasmNetwork implements Network {
       k.i32(pLens, B).set(lens);
       // ---- embeddings → X0 [R × In0p], channel by channel (layout.ts: char | word | bigram | lex per type)
       // per[b][t·stride + slot] → row rowStart[t] + b, then the channel's table rows into columns [col, col + dim)
-      const channel = (per: Int32Array[], stride: number, slot: number, col: number, table: Placed, dim: number) => {
+      const gatherSlot = (per: Int32Array[], stride: number, slot: number, col: number, table: Placed, dim: number) => {
         const ids = k.i32(pIds, R);
         for (let b = 0; b < B; b++) {
           const src = per[b];
@@ -431,16 +396,10 @@ class WasmNetwork implements Network {
         }
         this.gather(X0, ldx0, col, pIds, R, table, dim);
       };
-      const { charDim, wordDim } = this.arch;
-      const bigramDim = bigramSize(this.arch);
-      if (this.charTable) channel(charIds, 1, 0, 0, this.charTable, charDim);
-      if (this.wordTable) channel(wordIds, 1, 0, charDim, this.wordTable, wordDim);
-      if (this.bigramTable && bigramIds) channel(bigramIds, 1, 0, charDim + wordDim, this.bigramTable, bigramDim);
-      if (this.lexTable && lexIds) {
-        // one gather per lexicon type j, into columns [charDim + wordDim + bigramDim + j·lexDim, … + lexDim)
-        const L = this.arch.lexTypes!;
-        const lexDim = this.arch.lexDim!;
-        for (let j = 0; j < L; j++) channel(lexIds, L, j, charDim + wordDim + bigramDim + j * lexDim, this.lexTable, lexDim);
+      for (const { channel, col, dim, slots, table } of this.tables) {
+        // slot j of a channel with several ids per token (the lexicon: one per type) → columns [col + j·dim, … + dim)
+        const per = members.map((s) => batch[channel.field]![s]);
+        for (let j = 0; j < slots; j++) gatherSlot(per, slots, j, col + j * dim, table, dim);
       }
       ex.zero_cols(X0, ldx0, R, this.in0, ldx0);
 
@@ -614,14 +573,5 @@ class WasmNetwork implements Network {
       out[t] = best;
     }
     return out;
-  }
-}
-
-function checkIds(field: string, s: number, ids: Int32Array, vocab: number, what: string): void {
-  for (let t = 0; t < ids.length; t++) {
-    const v = ids[t];
-    if (v < 0 || v >= vocab) {
-      throw new RangeError(`emissions: ${field}[${s}][${t}] = ${v} is outside the ${what} vocabulary [0, ${vocab})`);
-    }
   }
 }
