@@ -30,6 +30,7 @@ export interface AugmentSettings {
   lexiconTypes: string[];
 }
 
+/** The defaults (config.augment; src/train/config.ts validates the section) */
 export const NO_AUGMENT: AugmentSettings = { copies: 0, prob: 0.5, lexiconTypes: [] };
 
 /** Characters a replacement string may not hold: they would end a sentence or a line inside the entity. */
@@ -39,29 +40,6 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value;
-}
-
-/** Validates an `augment` config section (every field optional, defaults NO_AUGMENT). */
-export function resolveAugment(raw: unknown): AugmentSettings {
-  if (raw === undefined) return { ...NO_AUGMENT, lexiconTypes: [] };
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw new Error(`config: augment must be an object, got ${describe(raw)}`);
-  const a = raw as Record<string, unknown>;
-  for (const k of Object.keys(a)) {
-    if (!(k in NO_AUGMENT))
-      throw new Error(`config: unknown field 'augment.${k}' (known: ${Object.keys(NO_AUGMENT).join(', ')})`);
-  }
-  const copies = a.copies ?? NO_AUGMENT.copies;
-  if (!(typeof copies === 'number' && Number.isInteger(copies) && copies >= 0))
-    throw new Error(`config: augment.copies must be an integer ≥ 0, got ${JSON.stringify(copies)}`);
-  const prob = a.prob ?? NO_AUGMENT.prob;
-  if (!(typeof prob === 'number' && prob > 0 && prob <= 1))
-    throw new Error(`config: augment.prob must be in (0, 1], got ${JSON.stringify(prob)}`);
-  const lexiconTypes = a.lexiconTypes ?? [];
-  if (!(Array.isArray(lexiconTypes) && lexiconTypes.every((t) => typeof t === 'string' && t.length > 0))) {
-    throw new Error(`config: augment.lexiconTypes must be a list of entity types, got ${JSON.stringify(lexiconTypes)}`);
-  }
-  return { copies, prob, lexiconTypes: [...(lexiconTypes as string[])] };
 }
 
 /** Replacement strings per entity type. */
@@ -228,6 +206,12 @@ export function augmentedSentences(
   if (settings.lexiconTypes.length > 0 && !lexiconWords)
     throw new Error('config: augment.lexiconTypes needs a segmenter lexicon (the config names no word list)');
   let pools = entityPools(docs);
+  for (const t of settings.lexiconTypes) {
+    if (!pools.has(t))
+      throw new Error(
+        `config: augment.lexiconTypes: ${JSON.stringify(t)} is not an entity type of the training documents (${[...pools.keys()].join(', ')})`,
+      );
+  }
   if (settings.lexiconTypes.length > 0)
     pools = mergePools(pools, lexiconPools(lexiconWords!, docs, settings.lexiconTypes));
   const made = augmentDocs(docs, pools, { copies: settings.copies, prob: settings.prob, seed });

@@ -5,15 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Doc } from '../../src/corpus/document.js';
 import { tagsToSpans } from '../../src/tags/bio.js';
-import {
-  augmentDocs,
-  augmentedSentences,
-  entityPools,
-  lexiconPools,
-  mergePools,
-  resolveAugment,
-} from '../../src/train/augment.js';
+import { augmentDocs, augmentedSentences, entityPools, lexiconPools, mergePools } from '../../src/train/augment.js';
+import { resolveConfig } from '../../src/train/config.js';
 import { buildFeatureSpace, docsToSentences, featurizer } from '../../src/train/data.js';
+
+const augment = (a?: object) => resolveConfig({ augment: a } as never).augment;
 
 const DOCS: Doc[] = [
   {
@@ -167,11 +163,9 @@ describe('augmented training sentences', () => {
     const space = buildFeatureSpace(DOCS, { segmenter: 'jieba' });
     const f = featurizer(space);
     const logs: string[] = [];
-    expect(
-      augmentedSentences(DOCS, space, f, null, resolveAugment(undefined), 1, undefined, (l) => logs.push(l)),
-    ).toEqual([]);
+    expect(augmentedSentences(DOCS, space, f, null, augment(), 1, undefined, (l) => logs.push(l))).toEqual([]);
     expect(logs).toEqual([]);
-    const made = augmentedSentences(DOCS, space, f, null, resolveAugment({ copies: 1, prob: 1 }), 1, undefined, (l) =>
+    const made = augmentedSentences(DOCS, space, f, null, augment({ copies: 1, prob: 1 }), 1, undefined, (l) =>
       logs.push(l),
     );
     // doc a: both sentences hold a replaced entity; doc b: its one sentence; doc c: no entity, no copy
@@ -185,12 +179,26 @@ describe('augmented training sentences', () => {
         space,
         f,
         null,
-        resolveAugment({ copies: 1, lexiconTypes: ['DISEASE'] }),
+        augment({ copies: 1, lexiconTypes: ['DISEASE'] }),
         1,
         undefined,
         () => {},
       ),
     ).toThrow('config: augment.lexiconTypes needs a segmenter lexicon (the config names no word list)');
+    expect(() =>
+      augmentedSentences(
+        DOCS,
+        space,
+        f,
+        null,
+        augment({ copies: 1, lexiconTypes: ['DISEASES'] }),
+        1,
+        ['阑尾炎'],
+        () => {},
+      ),
+    ).toThrow(
+      'config: augment.lexiconTypes: "DISEASES" is not an entity type of the training documents (BODY, DISEASE, SIGNS, TREATMENT)',
+    );
   });
 });
 
@@ -229,22 +237,17 @@ describe('lexiconPools', () => {
   });
 });
 
-describe('resolveAugment', () => {
-  it('defaults to off and validates every field with exact messages', () => {
-    expect(resolveAugment(undefined)).toEqual({ copies: 0, prob: 0.5, lexiconTypes: [] });
-    expect(resolveAugment({ copies: 2, prob: 0.3, lexiconTypes: ['DISEASE'] })).toEqual({
+describe('config.augment', () => {
+  it('defaults to off; the config schema validates it', () => {
+    expect(augment()).toEqual({ copies: 0, prob: 0.5, lexiconTypes: [] });
+    expect(augment({ copies: 2, prob: 0.3, lexiconTypes: ['DISEASE'] })).toEqual({
       copies: 2,
       prob: 0.3,
       lexiconTypes: ['DISEASE'],
     });
-    expect(() => resolveAugment([])).toThrow('config: augment must be an object, got an array');
-    expect(() => resolveAugment({ copy: 1 })).toThrow(
-      "config: unknown field 'augment.copy' (known: copies, prob, lexiconTypes)",
+    expect(() => augment({ copy: 1 })).toThrow(
+      'config: augment.copy: unknown field (known: copies, prob, lexiconTypes)',
     );
-    expect(() => resolveAugment({ copies: 1.5 })).toThrow('config: augment.copies must be an integer ≥ 0, got 1.5');
-    expect(() => resolveAugment({ prob: 2 })).toThrow('config: augment.prob must be in (0, 1], got 2');
-    expect(() => resolveAugment({ lexiconTypes: 'DISEASE' })).toThrow(
-      'config: augment.lexiconTypes must be a list of entity types, got "DISEASE"',
-    );
+    expect(() => augment({ prob: 0 })).toThrow('config: augment.prob: must be > 0, got 0');
   });
 });
