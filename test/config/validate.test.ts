@@ -132,6 +132,18 @@ describe('defaults and path fields from the schema', () => {
     expect(defaultsOf(TRAIN_CONFIG_SCHEMA)).toEqual(DEFAULT_CONFIG);
   });
 
+  it("a filled config lists its fields in the schema's order whatever the file's order (cache keys are its JSON)", () => {
+    const filled = withDefaults({ epochs: 3, charDim: 8, optimizer: { clip: 1, lr: 0.1 } }, TRAIN_CONFIG_SCHEMA);
+    expect(JSON.stringify(filled)).toBe(
+      JSON.stringify({
+        ...DEFAULT_CONFIG,
+        epochs: 3,
+        charDim: 8,
+        optimizer: { ...DEFAULT_CONFIG.optimizer, clip: 1, lr: 0.1 },
+      }),
+    );
+  });
+
   it('mapPaths rewrites the x-path strings only (not "", not other strings)', () => {
     const value = {
       data: ['a', { path: 'b', format: 'jsonl' }],
