@@ -17,7 +17,7 @@ import { type WebGpuAdapter, findWebGpuAdapter } from './webgpu/adapter.js';
 export interface ChosenBackend {
   backend: TrainingBackend;
   kind: 'wasm' | 'webgpu';
-  /** what it runs on: "wasm, 2 workers" or "webgpu: NVIDIA H200 (nvidia, hopper)" */
+  /** what it runs on: "wasm, 2 workers" or "webgpu: NVIDIA H200 (nvidia, hopper)"; a software adapter says so */
   name: string;
   /** the WebGPU adapter's name (webgpu only) */
   adapter?: string;
@@ -25,7 +25,7 @@ export interface ChosenBackend {
   note?: string;
 }
 
-export interface BackendSelectOptions {
+interface BackendSelectOptions {
   backend: TrainingBackendKind;
   /** worker threads of the wasm backend (1 = this thread) */
   workers: number;
@@ -43,18 +43,12 @@ async function wasmChoice(layout: ParamLayout, workers: number, note?: string): 
   return { backend: await createWasmBackend(layout, workers), kind: 'wasm', name, ...(note ? { note } : {}) };
 }
 
-/** Until src/train/webgpu/backend.ts lands (issue 15): createWebGpuBackend(layout, { adapter, seed }). */
-async function createWebGpuBackend(
-  _layout: ParamLayout,
-  _options: { adapter: GPUAdapter; seed?: number },
-): Promise<TrainingBackend> {
-  throw new Error('backend webgpu: the WebGPU training backend is not available yet; use --backend wasm');
-}
-
 async function webgpuChoice(layout: ParamLayout, found: WebGpuAdapter, seed?: number): Promise<ChosenBackend> {
+  // loaded on use, so that a wasm run never loads the WebGPU backend
+  const { createWebGpuBackend } = await import('./webgpu/backend.js');
   const backend = await createWebGpuBackend(layout, { adapter: found.adapter, seed });
-  const kind = found.software ? 'software' : 'GPU';
-  return { backend, kind: 'webgpu', name: `webgpu: ${found.name} (${kind})`, adapter: found.name };
+  const software = found.software && !/\bsoftware\b/i.test(found.name) ? ' (software)' : ''; // said once
+  return { backend, kind: 'webgpu', name: `webgpu: ${found.name}${software}`, adapter: found.name };
 }
 
 const KINDS: readonly string[] = ['wasm', 'webgpu', 'auto'];

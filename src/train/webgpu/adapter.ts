@@ -61,7 +61,7 @@ export function adapterName(info: Pick<GPUAdapterInfo, 'vendor' | 'architecture'
 const SOFTWARE = /llvmpipe|lavapipe|swiftshader|\bsoftware\b/i;
 
 /** True for a CPU implementation of WebGPU: a fallback adapter, llvmpipe/lavapipe or SwiftShader. */
-export function isSoftwareAdapter(
+function isSoftwareAdapter(
   info: Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'> & { isFallbackAdapter?: boolean },
 ): boolean {
   if (info.isFallbackAdapter === true) return true;
