@@ -14,6 +14,7 @@
  * How to add a channel: ARCHITECTURE.md, "Input channels".
  */
 
+import { tagTypes } from '../tags/bio.js';
 import { LEX_POSITIONS, Lexicon } from './lexicon.js';
 import { UNK_ID, type VocabLookup, bigramAt } from './vocab.js';
 
@@ -66,6 +67,15 @@ export type PerChannel<X> = { [F in CoreChannelField]: X } & { [F in OptionalCha
 /** A sentence's ids, per channel [T × idsPerToken] (row-major: token t's ids at t·idsPerToken …). */
 export type ChannelIds = PerChannel<Int32Array>;
 
+/** What a channel's header check (InputChannel.checkHeader) sees of the model header (src/model/format.ts). */
+export interface ChannelHeaderView {
+  architecture: ChannelSizes;
+  /** header.tags.labels */
+  labels: readonly string[];
+  /** header.consistency */
+  consistency: unknown;
+}
+
 /** What a channel's ids are built from, besides the sentence's tokens (./featurize.ts). */
 export interface FeatureSources {
   lookup: VocabLookup;
@@ -97,6 +107,10 @@ export interface InputChannel {
   readonly generation: number;
   /** the header.vocab list of its strings (src/model/format.ts checks it against the architecture); none for the lexicon */
   readonly vocabKey?: 'chars' | 'words' | 'bigrams';
+  /** rows of its table per vocabulary entry (default 1; the word channel: wordRowsPerWord) */
+  vocabRowsPerEntry?(features: FeatureOptions | undefined): number;
+  /** when the channel is on: what else the model header must hold for it; returns the problem, or undefined */
+  checkHeader?(h: ChannelHeaderView): string | undefined;
   /** ids per token: 1, or K slots side by side (row t·K + k) */
   idsPerToken(a: ChannelSizes): number;
   /** rows of its embedding table */
@@ -140,6 +154,7 @@ export const WORD: InputChannel = {
   padRow: true,
   generation: 0,
   vocabKey: 'words',
+  vocabRowsPerEntry: wordRowsPerWord,
   idsPerToken: one,
   rows: (a) => a.wordVocab,
   idRange: (a) => [0, a.wordVocab],
@@ -199,6 +214,15 @@ export const LEXICON: InputChannel = {
       );
     if (types > 30) throw new Error(`architecture: at most 30 lexicon types, got ${types}`);
   },
+  checkHeader(h) {
+    // the lexicon channel matches the consistency table's strings, one slot per entity type of the tag set
+    if (!h.consistency)
+      return 'the architecture has a lexicon channel (lexTypes > 0) but header.consistency, its string table, is missing';
+    const types = tagTypes(h.labels);
+    if (types.length !== h.architecture.lexTypes)
+      return `architecture.lexTypes is ${h.architecture.lexTypes}, the tag set has ${types.length} entity types`;
+    return undefined;
+  },
   build(tokens, { lexicon }) {
     if (lexicon === null) return undefined;
     if (!(lexicon instanceof Lexicon)) throw new TypeError('featurize: lexicon must be a Lexicon or null');
@@ -243,10 +267,12 @@ export function checkChannels(a: ChannelSizes): void {
   const core = CHANNELS.filter((ch) => ch.core);
   const nat = (key: keyof ChannelSizes, min: number) => {
     const v = a[key];
-    if (!(Number.isInteger(v) && (v as number) >= min)) throw new Error(`architecture: ${key} must be an integer ≥ ${min}, got ${String(v)}`);
+    if (!(Number.isInteger(v) && (v as number) >= min))
+      throw new Error(`architecture: ${key} must be an integer ≥ ${min}, got ${String(v)}`);
   };
   for (const ch of core) nat(ch.dimField, 0);
-  if (core.every((ch) => a[ch.dimField] === 0)) throw new Error(`architecture: ${core.map((ch) => ch.dimField).join(' + ')} must be > 0`);
+  if (core.every((ch) => a[ch.dimField] === 0))
+    throw new Error(`architecture: ${core.map((ch) => ch.dimField).join(' + ')} must be > 0`);
   for (const ch of core) if (channelDim(ch, a) > 0) nat(ch.sizeField, 2);
   checkOptionalChannels(a);
 }

@@ -17,17 +17,14 @@ import {
   type Tensor,
   type TensorData,
   type Weights,
-  bigramSize,
   checkOptionalChannels,
-  lexiconSize,
   tensorSpecs,
 } from './layout.js';
-import { tagTypes } from '../tags/bio.js';
 import { Sha256, sha256, sha256Async, toHex } from './sha256.js';
 import { type NormalizeOptions, resolveNormalizeOptions } from '../text/normalize.js';
 import { type SegmenterSpec, validateSegmenterSpec } from '../segment/spec.js';
 import { type ConsistencyTable, checkTable } from '../consistency/index.js';
-import { type FeatureOptions, type Vocabulary, wordRowsPerWord } from '../features/index.js';
+import { CHANNELS, type FeatureOptions, type Vocabulary, channelColumns } from '../features/index.js';
 
 /** "CNERMODL" */
 export const MAGIC = new Uint8Array([0x43, 0x4e, 0x45, 0x52, 0x4d, 0x4f, 0x44, 0x4c]);
@@ -484,9 +481,11 @@ export function checkHeader(json: unknown): ModelHeader {
   checkArchitecture(h.architecture);
   const vocab = h.vocab as Record<string, unknown>;
   if (!vocab || typeof vocab !== 'object' || Array.isArray(vocab)) throw bad(`header.vocab: expected { chars, words }, got ${describe(vocab)}`);
-  for (const key of ['chars', 'words', 'bigrams'] as const) {
+  for (const ch of CHANNELS) {
+    const key = ch.vocabKey;
+    if (key === undefined) continue;
     const list = vocab[key];
-    if (key === 'bigrams' && list === undefined) continue;
+    if (!ch.core && list === undefined) continue;
     if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) {
       throw bad(`header.vocab.${key}: expected an array of strings, got ${describe(list)}`);
     }
@@ -536,13 +535,13 @@ function checkArchitecture(a: unknown): asserts a is Architecture {
   const int = (key: string, min: number) => {
     if (!Number.isSafeInteger(r[key]) || (r[key] as number) < min) throw bad(`.${key}: expected an integer ≥ ${min}, got ${String(r[key])}`);
   };
-  int('charVocab', 2);
-  int('wordVocab', 2);
-  int('charDim', 0);
-  int('wordDim', 0);
+  // the core channels' sizes and dimensions are required, the optional channels' integers ≥ 0 when present
+  const core = CHANNELS.filter((ch) => ch.core);
+  for (const ch of core) int(ch.sizeField, 2);
+  for (const ch of core) int(ch.dimField, 0);
   int('tags', 1);
-  if ((r.charDim as number) + (r.wordDim as number) === 0) throw bad(': charDim + wordDim must be > 0');
-  for (const key of ['lexTypes', 'lexDim', 'bigramVocab', 'bigramDim']) if (r[key] !== undefined) int(key, 0);
+  if (core.every((ch) => r[ch.dimField] === 0)) throw bad(`: ${core.map((ch) => ch.dimField).join(' + ')} must be > 0`);
+  for (const ch of CHANNELS) if (!ch.core) for (const key of [ch.sizeField, ch.dimField]) if (r[key] !== undefined) int(key, 0);
   try {
     checkOptionalChannels(r as unknown as Architecture);
   } catch (e) {
@@ -569,22 +568,29 @@ export function checkVocab(h: ModelHeader): void {
   if (features?.wordPositions !== undefined && typeof features.wordPositions !== 'boolean') {
     throw new ModelFormatError('BAD_HEADER', `header.features.wordPositions: expected a boolean, got ${describe(features.wordPositions)}`);
   }
-  const perWord = wordRowsPerWord(features);
-  const bigrams = h.vocab.bigrams;
-  if (bigramSize(a) > 0 && !Array.isArray(bigrams)) throw bad(`the architecture has a bigram channel but header.vocab.bigrams is missing`);
-  if (bigramSize(a) === 0 && bigrams !== undefined) throw bad(`header.vocab.bigrams is present but the architecture has no bigram channel (bigramDim 0)`);
-  const lists: [string, readonly string[], number, number][] = [['chars', h.vocab.chars, a.charVocab, 1], ['words', h.vocab.words, a.wordVocab, perWord]];
-  if (bigrams !== undefined) lists.push(['bigrams', bigrams, a.bigramVocab ?? 0, 1]);
-  for (const [key, list, rows, per] of lists) {
-    if (list.length * per !== rows) {
-      throw bad(`header.vocab.${key} has ${list.length} entries${per > 1 ? ` × ${per} positions` : ''}, the architecture says ${rows} rows`);
+  // each channel's vocabulary list (header.vocab.<vocabKey>): present exactly when the channel is on (core lists
+  // always), rows of its table = entries × rows per entry, <pad> and <unk> first, distinct non-empty strings
+  for (const ch of CHANNELS) {
+    const key = ch.vocabKey;
+    if (key === undefined) continue;
+    const list = h.vocab[key];
+    if (!ch.core) {
+      const on = channelColumns(ch, a) > 0;
+      if (on && !Array.isArray(list)) throw bad(`the architecture has a ${ch.name} channel but header.vocab.${key} is missing`);
+      if (!on && list !== undefined) throw bad(`header.vocab.${key} is present but the architecture has no ${ch.name} channel (${ch.dimField} 0)`);
+      if (list === undefined) continue;
     }
-    if (list[0] !== '<pad>' || list[1] !== '<unk>') throw bad(`header.vocab.${key}: entries 0 and 1 must be '<pad>' and '<unk>'`);
+    const rows = a[ch.sizeField] ?? 0;
+    const per = ch.vocabRowsPerEntry?.(features) ?? 1;
+    if (list!.length * per !== rows) {
+      throw bad(`header.vocab.${key} has ${list!.length} entries${per > 1 ? ` × ${per} positions` : ''}, the architecture says ${rows} rows`);
+    }
+    if (list![0] !== '<pad>' || list![1] !== '<unk>') throw bad(`header.vocab.${key}: entries 0 and 1 must be '<pad>' and '<unk>'`);
     const seen = new Set<string>();
-    for (let i = 0; i < list.length; i++) {
-      if (list[i].length === 0) throw bad(`header.vocab.${key}[${i}] is empty`);
-      if (seen.has(list[i])) throw bad(`header.vocab.${key}[${i}] duplicates an earlier entry`);
-      seen.add(list[i]);
+    for (let i = 0; i < list!.length; i++) {
+      if (list![i].length === 0) throw bad(`header.vocab.${key}[${i}] is empty`);
+      if (seen.has(list![i])) throw bad(`header.vocab.${key}[${i}] duplicates an earlier entry`);
+      seen.add(list![i]);
     }
   }
   const labels = h.tags.labels;
@@ -602,11 +608,11 @@ export function checkVocab(h: ModelHeader): void {
     const other = (l[0] === 'B' ? 'I' : 'B') + l.slice(1);
     if (!seen.has(other)) throw bad(`header.tags.labels has ${l} without ${other}`);
   }
-  if (lexiconSize(a) > 0) {
-    // the lexicon channel matches the consistency table's strings, one slot per entity type of the tag set
-    if (!h.consistency) throw bad('the architecture has a lexicon channel (lexTypes > 0) but header.consistency, its string table, is missing');
-    const types = tagTypes(labels);
-    if (types.length !== a.lexTypes) throw bad(`architecture.lexTypes is ${a.lexTypes}, the tag set has ${types.length} entity types`);
+  // what else the header must hold for a channel that is on (the lexicon: its string table, header.consistency)
+  for (const ch of CHANNELS) {
+    if (channelColumns(ch, a) === 0 || !ch.checkHeader) continue;
+    const problem = ch.checkHeader({ architecture: a, labels, consistency: h.consistency });
+    if (problem !== undefined) throw bad(problem);
   }
 }
 
