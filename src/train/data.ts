@@ -200,10 +200,8 @@ export function docsToSentences(
       });
       const tags = spansToTags(n, spans);
       const tagIds = Int32Array.from(tags, (t) => f.tagIndex.get(t)!);
-      const { charIds, wordIds, bigramIds, lexIds } = featurizeSentence(s.tokens, f.segmenter, f.lookup, space.features, lex);
-      const sentence: Sentence = { charIds, wordIds, tagIds };
-      if (bigramIds) sentence.bigramIds = bigramIds;
-      if (lexIds) sentence.lexIds = lexIds;
+      // every channel's ids the feature space and the lexicon give (src/features/channels.ts), and the gold tags
+      const sentence: Sentence = { ...featurizeSentence(s.tokens, f.segmenter, f.lookup, space.features, lex), tagIds };
       ds.sentences.push(sentence);
       ds.offsets.push(s.offsets);
       all.push(sentence);
