@@ -243,6 +243,16 @@ export function channelColumns(ch: InputChannel, a: ChannelSizes): number {
   return channelDim(ch, a) * ch.idsPerToken(a);
 }
 
+/** Columns of the bigram channel (0 without one). */
+export function bigramSize(a: ChannelSizes): number {
+  return channelColumns(BIGRAM, a);
+}
+
+/** Columns of the lexicon channel: lexTypes · lexDim (0 without one). */
+export function lexiconSize(a: ChannelSizes): number {
+  return channelColumns(LEXICON, a);
+}
+
 /** The channels `a` uses (columns > 0), in input order. */
 export function activeChannels(a: ChannelSizes): InputChannel[] {
   return CHANNELS.filter((ch) => channelColumns(ch, a) > 0);

@@ -26,9 +26,9 @@
  * f32 tensor `NAME.scale` of shape [rows]; row r = q[r, :] * scale[r] (symmetric, scale = max|row| / 127).
  */
 
-import { BIGRAM, type ChannelSizes, type InputChannel, LEXICON, activeChannels, channelColumns, channelDim } from '../features/channels.js';
+import { type ChannelSizes, type InputChannel, activeChannels, channelDim } from '../features/channels.js';
 
-export { checkOptionalChannels } from '../features/channels.js';
+export { bigramSize, checkOptionalChannels, lexiconSize } from '../features/channels.js';
 
 /** The network's sizes: the input channels' (ChannelSizes, src/features/channels.ts), then the layers'. */
 export interface Architecture extends ChannelSizes {
@@ -51,16 +51,6 @@ export interface TensorSpec {
 
 export const DIRECTIONS = ['fw', 'bw'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
-
-/** Columns of the lexicon channel: lexTypes · lexDim (0 without one). */
-export function lexiconSize(a: Architecture): number {
-  return channelColumns(LEXICON, a);
-}
-
-/** Columns of the bigram channel (0 without one). */
-export function bigramSize(a: Architecture): number {
-  return channelColumns(BIGRAM, a);
-}
 
 /** One channel's place in the input x_t: columns [col, col + slots·dim), slot k at col + k·dim. */
 export interface InputColumns {
