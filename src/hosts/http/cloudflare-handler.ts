@@ -18,6 +18,7 @@
 import type { Hono } from 'hono';
 import { R2Store, type ObjectStore, type R2BucketLike } from '../../store/index.js';
 import { createApp, DEFAULT_LIMITS, type Limits } from './app.js';
+import { bearerTokenProblem } from './middleware.js';
 import { ModelSource, DEFAULT_CHECK_INTERVAL_MS, servedHere, type KernelSource, type ModelBytes } from './model-source.js';
 
 export interface CloudflareEnv {
@@ -90,6 +91,8 @@ export function readSettings(env: CloudflareEnv): CloudflareSettings {
   }
   const token = env.AUTH_TOKEN;
   if (token !== undefined && typeof token !== 'string') throw new CloudflareConfigError('AUTH_TOKEN must be a string secret');
+  const tokenProblem = token ? bearerTokenProblem(token) : null;
+  if (tokenProblem) throw new CloudflareConfigError(`AUTH_TOKEN: ${tokenProblem}`);
   const checkSeconds = positiveInteger(env, 'MODEL_CHECK_SECONDS', DEFAULT_CHECK_INTERVAL_MS / 1000, true);
   return { limits, corsOrigins, authToken: token === '' ? undefined : token, checkIntervalMs: checkSeconds * 1000 };
 }
