@@ -12,7 +12,7 @@ import { readModel } from '../../src/model/format.js';
 import { WasmBackend } from '../../src/train/backend.js';
 import { createTrainingBackend } from '../../src/train/backend-select.js';
 import { ParamLayout } from '../../src/train/params.js';
-import { findWebGpuAdapter } from '../../src/train/webgpu/adapter.js';
+import { findWebGpuAdapter, webgpuSkipReason } from '../../src/train/webgpu/adapter.js';
 import { ROOT } from '../cli/run-cli.js';
 import { pipelineWorkspace } from '../pipeline/fixture.js';
 import { tinyArch } from './tiny.js';
@@ -128,5 +128,35 @@ describe('cner train --backend', () => {
     }
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).backend).toEqual(want);
     expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).backend).toEqual(want);
+    const info = await cnerWith({}, ['info', join(out, 'model.q8.cner')]);
+    expect(info.stdout).toMatch(/^backend +wasm, 1 thread$/m);
+  });
+});
+
+const skip = await webgpuSkipReason();
+if (skip) console.warn(`cner train --backend webgpu skipped: ${skip}`);
+
+describe.skipIf(skip)('cner train --backend webgpu (a WebGPU adapter: lavapipe here)', () => {
+  it('trains a model that tags; the card names the adapter', async () => {
+    const found = await findWebGpuAdapter();
+    if (typeof found === 'string') throw new Error(found);
+    const out = join(ws.dir, 'webgpu');
+    const r = await cnerWith({}, [...trainArgs(out), '--backend', 'webgpu', '--epochs', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    const training = readModel(new Uint8Array(readFileSync(join(out, 'model.q8.cner')))).header.training as Record<
+      string,
+      unknown
+    >;
+    expect(training.backend).toEqual({
+      kind: 'webgpu',
+      name: `webgpu: ${found.name}${found.software && !/software/.test(found.name) ? ' (software)' : ''}`,
+      adapter: found.name,
+    });
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { history: { loss: number }[] };
+    expect(summary.history.length).toBe(2);
+    for (const e of summary.history) expect(Number.isFinite(e.loss) && e.loss > 0).toBe(true);
+    const tagged = await cnerWith({}, ['tag', '--model', join(out, 'model.q8.cner'), '患者腹部压痛三天。']);
+    expect(tagged.code, tagged.stderr).toBe(0);
+    expect(tagged.stdout.length).toBeGreaterThan(0);
   });
 });

@@ -19,8 +19,8 @@ import { PACK_LIMIT, gpuPack } from '../../scripts/gpu-pack.js';
 import type { GpuRunReport } from '../../scripts/gpu-run.js';
 import { pipelineWorkspace } from '../pipeline/fixture.js';
 
-/** The backend the packed run trains with (wasm until the WebGPU backend trains; then webgpu). */
-const BACKEND = 'wasm';
+/** The backend the packed run trains with: the pack's own (webgpu, on lavapipe here). */
+const BACKEND: string = 'webgpu';
 const LAVAPIPE = '/usr/share/vulkan/icd.d/lvp_icd.json';
 
 function missingTools(): string | null {

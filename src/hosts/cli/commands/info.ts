@@ -30,6 +30,8 @@ export interface ModelSummary {
   corpus: string | null;
   license: string | null;
   epochs: number | null;
+  /** what trained it (training.backend.name: "wasm, 2 workers", "webgpu: <adapter>"), null when not recorded */
+  backend: string | null;
   types: string[];
   labels: string[];
   /** per split (dev, test …): precision, recall, F1 as fractions, null when not recorded */
@@ -65,6 +67,7 @@ export function summarizeModel(file: string, header: ModelHeader, sha256: string
     corpus: str(training.corpus),
     license: str(training.license),
     epochs: num(training.epochs),
+    backend: isObject(training.backend) ? str(training.backend.name) : null,
     types: tagTypes(header.tags.labels),
     labels: header.tags.labels,
     metrics,
@@ -98,6 +101,7 @@ export function formatModelSummary(s: ModelSummary): string {
   ];
   if (s.corpus) rows.push(['corpus', s.corpus]);
   if (s.epochs !== null) rows.push(['epochs', String(s.epochs)]);
+  if (s.backend !== null) rows.push(['backend', s.backend]);
   rows.push(['labels', `${s.types.join(' ')} (${s.labels.length} BIO tags)`]);
   const splits = Object.keys(s.metrics);
   if (splits.length === 0) rows.push(['metrics', 'not recorded']);
