@@ -83,6 +83,11 @@ describe.skipIf(skip !== null)('WebGPU backend against the wasm backend', () => 
     expectGradientsMatch(await bothGradients(allChannels(), { dropout: 0.3, seed: 77, lengths: [4, 9, 1, 6, 9] }));
   });
 
+  it('every gradient with 130 units (the recurrence over 3 workgroups of 3 sentences, 2 units per thread)', async () => {
+    const arch = allChannels({ lstm: [130, 9], charDim: 3, wordDim: 2 });
+    expectGradientsMatch(await bothGradients(arch, { dropout: 0.1, seed: 5, lengths: [3, 7, 1, 5, 7, 2, 4] }));
+  });
+
   it('every gradient with the softmax loss, one layer, no dropout', async () => {
     expectGradientsMatch(
       await bothGradients(allChannels({ crf: false, lstm: [7] }), { dropout: 0, seed: 0, lengths: [3, 8, 5] }),

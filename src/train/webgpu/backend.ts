@@ -31,6 +31,7 @@ import {
   lengthChunks,
 } from '../backend.js';
 import { type PreparedBatch, type Sentence, prepareBatch } from '../batch.js';
+import { checkAverageUpdate } from '../ema.js';
 import { TrainKernels, loadTrainingModule } from '../kernels.js';
 import type { ParamLayout } from '../params.js';
 import { ADAM_STATS, AdamStep, readUpdateResult } from './adam.js';
@@ -39,12 +40,15 @@ import { CrfNll } from './crf.js';
 import { Dense } from './dense.js';
 import { Dropout } from './dropout.js';
 import { Embedding, groupRows, packGroups } from './embed.js';
+import { EmaUpdate } from './ema.js';
 import { type LstmBackwardBuffers, LstmLayer, SeqCopy, lstmBufferSizes } from './lstm.js';
 import { Matmul } from './matmul.js';
 import { SoftmaxXent } from './softmax.js';
 
 export interface WebGpuBackendOptions {
   adapter: GPUAdapter;
+  /** accepted for the backend factory's uniform options; unused (the backend draws nothing at random itself) */
+  seed?: number;
 }
 
 /** One embedding gather: a channel's table, its columns in X0 and which of its ids per token it reads. */
@@ -104,6 +108,11 @@ export class WebGpuBackend implements TrainingBackend {
   private readonly pool = new Map<string, GPUBuffer>();
   private kernels: TrainKernels | null = null;
   private disposed = false;
+  /**
+   * The weight average (startAverage; config.ema): a GPU buffer beside the parameters, folded in by EmaUpdate after
+   * every step with nothing read back; its host copy is refreshed by sync() like the others. null until started.
+   */
+  private average: { gpu: GPUBuffer; host: Float32Array; stale: boolean; fold: EmaUpdate | null } | null = null;
 
   constructor(layout: ParamLayout, ctx: GpuContext) {
     this.layout = layout;
@@ -209,6 +218,71 @@ export class WebGpuBackend implements TrainingBackend {
       this.host[name].set(await this.ctx.readF32(this.gpu[name], this.n));
       this.stale.delete(name);
     }
+    if (this.average?.stale) {
+      this.average.host.set(await this.ctx.readF32(this.average.gpu, this.n));
+      this.average.stale = false;
+    }
+  }
+
+  // ── the weight average ─────────────────────────────────────────────────────────────────────────────────────
+
+  startAverage(weights?: Float32Array): void {
+    this.live();
+    const n = this.n;
+    if (weights && weights.length !== n) throw new Error(`startAverage: expected ${n} floats, got ${weights.length}`);
+    const a = (this.average ??= {
+      gpu: this.ctx.f32('average', n),
+      host: new Float32Array(n),
+      stale: false,
+      fold: null,
+    });
+    if (weights) {
+      a.host.set(weights);
+      this.ctx.write(a.gpu, a.host);
+      a.stale = false;
+      return;
+    }
+    const enc = this.ctx.encoder('startAverage');
+    enc.copyBufferToBuffer(this.gpu.params, 0, a.gpu, 0, 4 * n);
+    this.ctx.submit(enc);
+    a.stale = this.stale.has('params');
+    if (!a.stale) a.host.set(this.host.params);
+  }
+
+  updateAverage(decay: number, step: number): void {
+    const a = this.averageOf('updateAverage');
+    checkAverageUpdate(decay, step);
+    if (a.fold?.decay !== decay) a.fold = new EmaUpdate(this.ctx, this.n, decay);
+    const enc = this.ctx.encoder('updateAverage');
+    a.fold.encode(enc, { ema: a.gpu, params: this.gpu.params, step });
+    this.ctx.submit(enc);
+    a.stale = true;
+  }
+
+  getAverage(): Float32Array {
+    const a = this.averageOf('getAverage');
+    if (a.stale)
+      throw new Error(
+        'WebGpuBackend.getAverage: the average changed on the GPU since the last sync(); await backend.sync() first',
+      );
+    return a.host.slice();
+  }
+
+  /** Exchanges the buffers (and host copies) themselves: every dispatch takes this.gpu.params when it is encoded. */
+  swapAverage(): void {
+    const a = this.averageOf('swapAverage');
+    [this.gpu.params, a.gpu] = [a.gpu, this.gpu.params];
+    [this.host.params, a.host] = [a.host, this.host.params];
+    const paramsStale = this.stale.has('params');
+    if (a.stale) this.stale.add('params');
+    else this.stale.delete('params');
+    a.stale = paramsStale;
+  }
+
+  private averageOf(what: string): NonNullable<WebGpuBackend['average']> {
+    this.live();
+    if (!this.average) throw new Error(`${what}: no weight average; call startAverage first`);
+    return this.average;
   }
 
   zeroGrad(): void {
@@ -392,13 +466,14 @@ export class WebGpuBackend implements TrainingBackend {
       // Xf: the layer input (X0, or the previous layer's output); its own buffer either way
       return {
         Xf: buf('Xf'), Xb: buf('Xb'), G: buf('G'), Hs: buf('Hs'), Cs: buf('Cs'), TCs: buf('TCs'),
-        dH: buf('dH'), dhn: buf('dhn'), dcn: buf('dcn'), dX: buf('dX'), dXr: buf('dXr'),
+        dH: buf('dH'), WT: buf('WT'), dX: buf('dX'), dXr: buf('dXr'),
         mask: this.buffer(`lstm.${l}.mask`, M * 2 * layer.H),
       }; // prettier-ignore
     });
     const D = this.dense.D;
     return {
       lengths: this.upload32('batch.lengths', batch.lengths),
+      active: this.upload32('batch.active', batch.active),
       keys: this.upload32('batch.keys', batch.keys),
       tags: this.upload32('batch.tags', batch.tagIds),
       ids,
@@ -420,7 +495,7 @@ export class WebGpuBackend implements TrainingBackend {
     dropout: number,
     seed: number,
   ): GPUBuffer {
-    const { B, T, active } = batch;
+    const { B, T } = batch;
     const M = B * T;
     const params = this.gpu.params;
     const ld0 = inputSize(this.layout.arch);
@@ -435,8 +510,7 @@ export class WebGpuBackend implements TrainingBackend {
     let top = bufs.X0;
     this.layers.forEach((layer, l) => {
       const lb = bufs.layers[l];
-      const lstmBatch = { B, T, active, lengths: bufs.lengths };
-      layer.encodeForward(enc, lstmBatch, { params, Xf: lb.Xf, Xb: lb.Xb, G: lb.G, Hs: lb.Hs, Cs: lb.Cs, TCs: lb.TCs });
+      layer.encodeForward(enc, { B, T, active: bufs.active, lengths: bufs.lengths }, { ...lb, params });
       // Y [M, 2H] = concat(h_fw, reverse(h_bw)): the next layer's input buffer, or the dense input
       const Y = l + 1 < this.layers.length ? bufs.layers[l + 1].Xf : bufs.top;
       const H = layer.H;
@@ -486,7 +560,7 @@ export class WebGpuBackend implements TrainingBackend {
     top: GPUBuffer,
     dropout: boolean,
   ): void {
-    const { B, T, active } = batch;
+    const { B, T } = batch;
     const M = B * T;
     const { params, grads } = this.gpu;
     const lossArgs = {
@@ -529,25 +603,7 @@ export class WebGpuBackend implements TrainingBackend {
         reverse: true,
         acc: false,
       });
-      layer.encodeBackward(
-        enc,
-        { B, T, active, lengths: bufs.lengths },
-        {
-          params,
-          grads,
-          Xf: lb.Xf,
-          Xb: lb.Xb,
-          G: lb.G,
-          Hs: lb.Hs,
-          Cs: lb.Cs,
-          TCs: lb.TCs,
-          dH: lb.dH,
-          dhn: lb.dhn,
-          dcn: lb.dcn,
-          dX: lb.dX,
-          dXr: lb.dXr,
-        },
-      );
+      layer.encodeBackward(enc, { B, T, active: bufs.active, lengths: bufs.lengths }, { ...lb, params, grads });
       dY = lb.dX;
     }
     const ld0 = inputSize(this.layout.arch);
@@ -569,6 +625,8 @@ interface LayerBuffers extends Omit<LstmBackwardBuffers, 'params' | 'grads'> {
 
 interface BatchBuffers {
   lengths: GPUBuffer;
+  /** i32 [T] sentences running at step t */
+  active: GPUBuffer;
   keys: GPUBuffer;
   tags: GPUBuffer;
   ids: Map<string, GPUBuffer>;
