@@ -10,6 +10,7 @@
 import type { Weights } from '../model/layout.js';
 import { type Sentence, prepareBatch } from './batch.js';
 import { ModelGraph } from './graph.js';
+import { foldAverage } from './ema.js';
 import { TrainKernels, loadTrainingModule } from './kernels.js';
 import { ParamLayout } from './params.js';
 
@@ -77,9 +78,21 @@ export interface TrainingBackend {
   getOptimizerState(): OptimizerState;
   setOptimizerState(state: OptimizerState): void;
   /**
+   * The moving average of the parameters (config.ema; src/train/ema.ts), kept where the parameters are, so that
+   * folding it in after every step reads nothing back. It starts as `weights` (a checkpoint's average; copied) or,
+   * without, as the parameters now.
+   */
+  startAverage(weights?: Float32Array): void;
+  /** average = d·average + (1 − d)·parameters, d = emaDecay(decay, step); `step`: optimiser steps before, from 0. */
+  updateAverage(decay: number, step: number): void;
+  /** Copy of the average (read only when needed: best weights, checkpoints). */
+  getAverage(): Float32Array;
+  /** Exchanges the parameters and the average (decode then runs on the average); a second call puts both back. */
+  swapAverage(): void;
+  /**
    * For a backend whose vectors live elsewhere (WebGpuBackend: on the GPU): brings the host copies that the
    * synchronous getters answer from up to date. Await it after forwardBackward / step and before getParameters,
-   * getFlatParameters, getGradients or getOptimizerState (WebGpuBackend's getters throw rather than answer stale
+   * getFlatParameters, getGradients, getOptimizerState or getAverage (WebGpuBackend's getters throw rather than answer stale
    * numbers). Backends whose getters are always current (wasm, parallel) have none.
    */
   sync?(): Promise<void>;
@@ -98,6 +111,8 @@ export class ParameterStore {
   readonly m: number;
   readonly v: number;
   stepCount = 0;
+  /** the moving average of the parameters (startAverage), in this thread beside them; undefined until started */
+  private average: Float32Array | undefined;
 
   constructor(k: TrainKernels, layout: ParamLayout, withMoments: boolean) {
     this.k = k;
@@ -154,6 +169,35 @@ export class ParameterStore {
     ex.adam(this.params, this.grads, this.m, this.v, n, adam.lr, adam.beta1, adam.beta2, adam.eps, bc1, bc2, gscale);
     this.zeroGrad();
     return { gradNorm, clipped };
+  }
+
+  startAverage(weights?: Float32Array): void {
+    const n = this.layout.total;
+    if (weights && weights.length !== n) throw new Error(`startAverage: expected ${n} floats, got ${weights.length}`);
+    this.average = (weights ?? this.paramView()).slice();
+  }
+
+  updateAverage(decay: number, step: number): void {
+    foldAverage(this.averageOf('updateAverage'), this.paramView(), decay, step);
+  }
+
+  getAverage(): Float32Array {
+    return this.averageOf('getAverage').slice();
+  }
+
+  swapAverage(): void {
+    const a = this.averageOf('swapAverage'); // [P]
+    const p = this.paramView(); // [P]
+    for (let i = 0; i < p.length; i++) {
+      const t = p[i];
+      p[i] = a[i];
+      a[i] = t;
+    }
+  }
+
+  private averageOf(what: string): Float32Array {
+    if (!this.average) throw new Error(`${what}: no weight average; call startAverage first`);
+    return this.average;
   }
 
   getOptimizerState(): OptimizerState {
@@ -268,6 +312,22 @@ export class WasmBackend implements TrainingBackend {
 
   setOptimizerState(state: OptimizerState): void {
     this.store.setOptimizerState(state);
+  }
+
+  startAverage(weights?: Float32Array): void {
+    this.store.startAverage(weights);
+  }
+
+  updateAverage(decay: number, step: number): void {
+    this.store.updateAverage(decay, step);
+  }
+
+  getAverage(): Float32Array {
+    return this.store.getAverage();
+  }
+
+  swapAverage(): void {
+    this.store.swapAverage();
   }
 
   async dispose(): Promise<void> {}

@@ -1,8 +1,12 @@
 /**
  * The moving average of the weights (config.ema > 0): after every optimiser step
- * ema = d·ema + (1 − d)·params, d = emaDecay(decay, step). Dev scores the average by swapping it into the backend
+ * ema = d·ema + (1 − d)·params, d = emaDecay(decay, step). The average lives in the training backend beside the
+ * parameters (TrainingBackend.startAverage / updateAverage / getAverage / swapAverage), so folding it in reads
+ * nothing back (WebGpuBackend: a GPU buffer). Dev scores the average by swapping it into the backend
  * (withAverage), and training resumes from the raw weights.
  */
+
+import type { TrainingBackend } from './backend.js';
 
 /**
  * The weight average's decay for the update after step t (t = optimiser steps before it, from 0): it warms up as
@@ -14,41 +18,59 @@ export function emaDecay(d: number, t: number): number {
   return Math.min(d, (1 + t) / (10 + t));
 }
 
-/** What Ema.withAverage needs from a training backend: the flat parameters, read and written. */
-export interface ParameterHolder {
-  getFlatParameters(): Float32Array;
-  setParameters(params: Float32Array): void;
+/** The checks of TrainingBackend.updateAverage's arguments (every backend: the same messages). */
+export function checkAverageUpdate(decay: number, step: number): void {
+  if (!(decay > 0 && decay < 1)) throw new RangeError(`updateAverage: expected 0 < decay < 1, got ${decay}`);
+  if (!(Number.isInteger(step) && step >= 0)) throw new RangeError(`updateAverage: expected a step ≥ 0, got ${step}`);
 }
+
+/**
+ * The fold of the CPU backends, in place: average[i] = d·average[i] + (1 − d)·params[i], d = emaDecay(decay, step)
+ * (`step`: optimiser steps before this update, from 0), in f64 and rounded once to f32.
+ */
+export function foldAverage(average: Float32Array, params: ArrayLike<number>, decay: number, step: number): void {
+  checkAverageUpdate(decay, step);
+  const w = average; // [P]
+  if (params.length !== w.length)
+    throw new RangeError(`updateAverage: expected ${w.length} parameters, got ${params.length}`);
+  const d = emaDecay(decay, step);
+  for (let i = 0; i < w.length; i++) w[i] = d * w[i] + (1 - d) * params[i];
+}
+
+/** What Ema needs from a training backend: its weight average. */
+export type AverageHolder = Pick<TrainingBackend, 'startAverage' | 'updateAverage' | 'getAverage' | 'swapAverage'>;
 
 export class Ema {
   /**
+   * Starts the backend's average as `start` (a checkpoint's average) or, without, as the parameters now.
    * @param decay the long-run decay d (0 < d < 1)
-   * @param weights the average so far (starts as the initial parameters, or a checkpoint's average); updated in place
    */
   constructor(
     readonly decay: number,
-    readonly weights: Float32Array,
+    private readonly backend: AverageHolder,
+    start?: Float32Array,
   ) {
     if (!(decay > 0 && decay < 1)) throw new RangeError(`Ema: expected 0 < decay < 1, got ${decay}`);
+    backend.startAverage(start);
   }
 
   /** Folds in the parameters after optimiser step `step` (steps before it, from 0). */
-  update(params: Float32Array, step: number): void {
-    const w = this.weights; // [P]
-    if (params.length !== w.length)
-      throw new RangeError(`Ema.update: expected ${w.length} parameters, got ${params.length}`);
-    const d = emaDecay(this.decay, step);
-    for (let i = 0; i < w.length; i++) w[i] = d * w[i] + (1 - d) * params[i];
+  update(step: number): void {
+    this.backend.updateAverage(this.decay, step);
+  }
+
+  /** Copy of the average (WebGpuBackend: after sync()). */
+  read(): Float32Array {
+    return this.backend.getAverage();
   }
 
   /** Runs `fn` with the average in the backend, then puts the raw parameters back (also when `fn` throws). */
-  async withAverage<T>(backend: ParameterHolder, fn: () => Promise<T>): Promise<T> {
-    const raw = backend.getFlatParameters();
-    backend.setParameters(this.weights);
+  async withAverage<T>(fn: () => Promise<T>): Promise<T> {
+    this.backend.swapAverage();
     try {
       return await fn();
     } finally {
-      backend.setParameters(raw);
+      this.backend.swapAverage();
     }
   }
 }

@@ -249,6 +249,24 @@ export class ParallelBackend implements TrainingBackend {
     this.store.setOptimizerState(state);
   }
 
+  startAverage(weights?: Float32Array): void {
+    this.store.startAverage(weights);
+  }
+
+  updateAverage(decay: number, step: number): void {
+    this.store.updateAverage(decay, step);
+  }
+
+  getAverage(): Float32Array {
+    return this.store.getAverage();
+  }
+
+  /** The swap happens in this thread's master copy; the workers see it through the shared parameters. */
+  swapAverage(): void {
+    this.store.swapAverage();
+    this.publish();
+  }
+
   async dispose(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
   }

@@ -158,7 +158,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
         break;
       }
     }
-    return run.result(stoppedBy);
+    return await run.result(stoppedBy);
   } finally {
     if (ownBackend) await backend.dispose();
   }
@@ -209,7 +209,7 @@ class TrainingRun {
       this.ema = resumed.ema;
     } else {
       backend.setParameters(input.initial ?? initParameters(layout, new Rng(hash32(config.seed, 1))));
-      this.ema = config.ema > 0 ? new Ema(config.ema, backend.getFlatParameters()) : undefined;
+      this.ema = config.ema > 0 ? new Ema(config.ema, backend) : undefined; // starts at the parameters
       this.state = {
         arch: input.arch, labels: input.labels, ema: config.ema, emaWarmup: true, dataKey: key, epoch: 0, batchIndex: 0, epochRng: this.batchRng.getState(), step: 0, adamStep: 0,
         epochLoss: 0, epochSentences: 0, epochChars: 0, epochSeconds: 0, bestF1: -1, bestEpoch: 0, badEpochs: 0,
@@ -247,7 +247,7 @@ class TrainingRun {
     this.backend.setOptimizerState({ step: ck.state.adamStep, m: ck.m, v: ck.v });
     const state = { ...ck.state, ema: config.ema, emaWarmup: true };
     this.bar?.message(`resuming at epoch ${state.epoch + 1}, batch ${state.batchIndex} (step ${state.step})`);
-    return { state, best: ck.best, ema: config.ema > 0 ? new Ema(config.ema, ck.ema ?? ck.params.slice()) : undefined };
+    return { state, best: ck.best, ema: config.ema > 0 ? new Ema(config.ema, this.backend, ck.ema ?? ck.params) : undefined };
   }
 
   /**
@@ -265,7 +265,7 @@ class TrainingRun {
       if (options.signal?.aborted || (options.maxSeconds !== undefined && (performance.now() - this.callStart) / 1000 >= options.maxSeconds)) {
         st.batchIndex = bi;
         st.epochSeconds += (performance.now() - segStart) / 1000;
-        this.checkpoint();
+        await this.checkpoint();
         return options.signal?.aborted ? 'abort' : 'time';
       }
       const idx = batches[bi];
@@ -274,7 +274,7 @@ class TrainingRun {
       const stats = await backend.forwardBackward(sentences, { dropout: config.dropout, seed: hash32(config.seed, 3, st.step), keys: idx });
       if (!Number.isFinite(stats.loss)) throw new Error(`training diverged: loss ${stats.loss} at step ${st.step}`);
       await backend.step(config.optimizer, sentences.length);
-      this.ema?.update(backend.getFlatParameters(), st.step);
+      this.ema?.update(st.step); // in the backend: no parameters read back
       st.step++;
       options.onStep?.(st.step, stats.loss / stats.sentences);
       st.epochLoss += stats.loss;
@@ -292,7 +292,7 @@ class TrainingRun {
         st.batchIndex = bi + 1;
         st.epochSeconds += (now - segStart) / 1000;
         segStart = now;
-        this.checkpoint();
+        await this.checkpoint();
       }
     }
     st.epochSeconds += (performance.now() - segStart) / 1000;
@@ -320,7 +320,7 @@ class TrainingRun {
     const st = this.state;
     const trainSeconds = st.epochSeconds;
     const t0 = performance.now();
-    const averaged = this.ema ? await this.ema.withAverage(this.backend, () => this.scoreDev()) : undefined;
+    const averaged = this.ema ? await this.ema.withAverage(() => this.scoreDev()) : undefined;
     const plain = !this.ema || this.input.dev.length > 0 ? await this.scoreDev() : undefined;
     const { kept, score } = betterOf(averaged, plain);
     const report: EpochReport = {
@@ -343,7 +343,8 @@ class TrainingRun {
     st.history.push(report);
     const improved = this.stopper.observe(report.epoch, report.devF1);
     if (improved) {
-      this.best = report.kept === 'average' ? this.ema!.weights.slice() : this.backend.getFlatParameters();
+      await this.backend.sync?.();
+      this.best = report.kept === 'average' ? this.ema!.read() : this.backend.getFlatParameters();
       await this.options.onBest?.(this.layout.toWeights(this.best), report);
     }
     this.bar?.epochDone(report, improved);
@@ -353,14 +354,15 @@ class TrainingRun {
     st.batchIndex = 0;
     st.epochRng = this.batchRng.getState();
     st.epochLoss = st.epochSentences = st.epochChars = st.epochSeconds = 0;
-    this.checkpoint();
+    await this.checkpoint();
     this.writeCurve();
   }
 
   /** The curve once more and the result of this call. */
-  result(stoppedBy: TrainResult['stoppedBy']): TrainResult {
+  async result(stoppedBy: TrainResult['stoppedBy']): Promise<TrainResult> {
     const st = this.state;
     this.writeCurve();
+    await this.backend.sync?.();
     const final = this.backend.getParameters();
     return {
       best: { epoch: st.bestEpoch, f1: Math.max(0, st.bestF1), weights: this.best ? this.layout.toWeights(this.best) : final },
@@ -372,11 +374,12 @@ class TrainingRun {
     };
   }
 
-  private checkpoint(): void {
+  private async checkpoint(): Promise<void> {
     if (!this.ckPath) return;
+    await this.backend.sync?.();
     const opt = this.backend.getOptimizerState();
     this.state.adamStep = opt.step;
-    const ck: Checkpoint = { state: this.state, params: this.backend.getFlatParameters(), m: opt.m, v: opt.v, best: this.best, ema: this.ema?.weights };
+    const ck: Checkpoint = { state: this.state, params: this.backend.getFlatParameters(), m: opt.m, v: opt.v, best: this.best, ema: this.ema?.read() };
     writeCheckpoint(this.ckPath, ck);
     this.lastCheckpoint = performance.now();
   }

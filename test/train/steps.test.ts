@@ -1,46 +1,66 @@
 /**
- * The trainer's named steps on their own (src/train/ema.ts, src/train/early-stop.ts), with numbers worked by hand.
+ * The trainer's named steps on their own (src/train/ema.ts on a WasmBackend, src/train/early-stop.ts), with numbers
+ * worked by hand.
  */
 import { describe, expect, it } from 'vitest';
 import { EarlyStopper, type StopState, betterOf } from '../../src/train/early-stop.js';
-import { Ema } from '../../src/train/ema.js';
+import { WasmBackend } from '../../src/train/backend.js';
+import { Ema, foldAverage } from '../../src/train/ema.js';
+import { ParamLayout } from '../../src/train/params.js';
+import { tinyArch } from './tiny.js';
 
 describe('Ema', () => {
+  const layout = new ParamLayout(tinyArch());
+  const filled = (x: number) => new Float32Array(layout.total).fill(x);
+
   it('folds in the parameters with the warmed-up decay min(d, (1 + t) / (10 + t))', () => {
-    const ema = new Ema(0.5, Float32Array.from([0, 10]));
+    const w = Float32Array.from([0, 10]);
     // step 0: d = min(0.5, 1/10) = 0.1 → 0.1·0 + 0.9·1 = 0.9, 0.1·10 + 0.9·20 = 19
-    ema.update(Float32Array.from([1, 20]), 0);
-    expect(Array.from(ema.weights)).toEqual([Math.fround(0.9), 19]);
+    foldAverage(w, Float32Array.from([1, 20]), 0.5, 0);
+    expect(Array.from(w)).toEqual([Math.fround(0.9), 19]);
     // step 8: d = min(0.5, 9/18) = 0.5 → 0.5·0.9 + 0.5·3 = 1.95, 0.5·19 + 0.5·(−1) = 9
-    ema.update(Float32Array.from([3, -1]), 8);
-    expect(ema.weights[0]).toBeCloseTo(1.95, 6);
-    expect(ema.weights[1]).toBe(9);
+    foldAverage(w, Float32Array.from([3, -1]), 0.5, 8);
+    expect(w[0]).toBeCloseTo(1.95, 6);
+    expect(w[1]).toBe(9);
     // step 100: d = min(0.5, 101/110) = 0.5 → 0.5·9 + 0.5·1 = 5
-    ema.update(Float32Array.from([0, 1]), 100);
-    expect(ema.weights[1]).toBe(5);
+    foldAverage(w, Float32Array.from([0, 1]), 0.5, 100);
+    expect(w[1]).toBe(5);
+  });
+
+  it('keeps the average in the backend: starts at the parameters, update folds them in', () => {
+    const backend = new WasmBackend(layout);
+    backend.setParameters(filled(10));
+    const ema = new Ema(0.5, backend);
+    expect(Array.from(ema.read().subarray(0, 3))).toEqual([10, 10, 10]);
+    backend.setParameters(filled(20));
+    ema.update(0); // d = 0.1 → 0.1·10 + 0.9·20 = 19
+    expect(ema.read().every((x) => x === 19)).toBe(true);
+    expect(backend.getFlatParameters().every((x) => x === 20)).toBe(true);
   });
 
   it('swaps the average in for the callback and the raw parameters back, also when the callback throws', async () => {
-    let params = Float32Array.from([7, 8]);
-    const backend = {
-      getFlatParameters: () => params.slice(),
-      setParameters: (p: Float32Array) => void (params = p.slice()),
-    };
-    const ema = new Ema(0.9, Float32Array.from([1, 2]));
-    const seen = await ema.withAverage(backend, async () => Array.from(params));
-    expect(seen).toEqual([1, 2]);
-    expect(Array.from(params)).toEqual([7, 8]);
-    await expect(ema.withAverage(backend, async () => Promise.reject(new Error('decode failed')))).rejects.toThrow(
+    const backend = new WasmBackend(layout);
+    backend.setParameters(filled(7));
+    const ema = new Ema(0.9, backend, filled(1));
+    const seen = await ema.withAverage(async () => backend.getFlatParameters()[0]);
+    expect(seen).toBe(1);
+    expect(backend.getFlatParameters().every((x) => x === 7)).toBe(true);
+    await expect(ema.withAverage(async () => Promise.reject(new Error('decode failed')))).rejects.toThrow(
       'decode failed',
     );
-    expect(Array.from(params)).toEqual([7, 8]);
+    expect(backend.getFlatParameters().every((x) => x === 7)).toBe(true);
+    expect(ema.read().every((x) => x === 1)).toBe(true);
   });
 
   it('refuses a decay outside (0, 1) and parameters of another size', () => {
-    expect(() => new Ema(0, new Float32Array(2))).toThrow('Ema: expected 0 < decay < 1, got 0');
-    expect(() => new Ema(1, new Float32Array(2))).toThrow('Ema: expected 0 < decay < 1, got 1');
-    expect(() => new Ema(0.9, new Float32Array(2)).update(new Float32Array(3), 0)).toThrow(
-      'Ema.update: expected 2 parameters, got 3',
+    const backend = new WasmBackend(layout);
+    expect(() => new Ema(0, backend)).toThrow('Ema: expected 0 < decay < 1, got 0');
+    expect(() => new Ema(1, backend)).toThrow('Ema: expected 0 < decay < 1, got 1');
+    expect(() => new Ema(0.9, backend, new Float32Array(3))).toThrow(
+      `startAverage: expected ${layout.total} floats, got 3`,
+    );
+    expect(() => foldAverage(new Float32Array(2), new Float32Array(3), 0.9, 0)).toThrow(
+      'updateAverage: expected 2 parameters, got 3',
     );
   });
 });

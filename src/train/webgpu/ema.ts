@@ -1,5 +1,5 @@
 /**
- * The moving average of the weights on the GPU, as Ema.update (src/train/ema.ts): after optimiser step t
+ * The moving average of the weights on the GPU, as foldAverage (src/train/ema.ts): after optimiser step t
  * (steps before it, from 0) ema[i] = d·ema[i] + (1 − d)·params[i] with d = emaDecay(decay, t) =
  * min(decay, (1 + t) / (10 + t)); d and 1 − d are formed in f64 on the CPU and passed as f32.
  * Shapes: ema, params f32 [n] (the flat layout of src/train/params.ts).
