@@ -143,10 +143,7 @@ export function matmul_f32(Y: usize, ldy: i32, X: usize, ldx: i32, P: usize, bia
 export function matmul_q8(
   Y: usize, ldy: i32, X: usize, ldx: i32, xs: usize, P: usize, ws: usize, bias: usize, M: i32, N: i32, K: i32,
 ): void {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    matmul_q8_digits(Y, ldy, X, ldx, xs, P, ws, bias, M, N, K);
-    return;
-  }
+  // per iteration: 16 bytes of X (8 i16 codes, or 8 columns of lo and hi digits) × 4 rows of 8 weights (32 bytes)
   const kb = <usize>K << 1; //        bytes of K i16 values
   const sx = <usize>ldx << 1;
   const sy = <usize>ldy << 2;
@@ -162,6 +159,7 @@ export function matmul_q8(
       const valid = min(4, N - n);
       const bv = bias != 0 ? v128.load(bias + (<usize>n << 2)) : f32x4.splat(0);
       const wsv = v128.load(ws + (<usize>n << 2));
+      const off = ASC_FEATURE_RELAXED_SIMD ? panelOffset(w0, K) : i32x4.splat(0);
       let m = m0;
       for (; m + 2 <= m1; m += 2) {
         let x0 = X + <usize>m * sx;
@@ -173,18 +171,18 @@ export function matmul_q8(
         while (x0 < end) {
           const u = v128.load(x0);
           const v = v128.load(x1);
-          let t = v128.load8x8_s(w);
-          a00 = i32x4.add(a00, i32x4.dot_i16x8_s(u, t));
-          a10 = i32x4.add(a10, i32x4.dot_i16x8_s(v, t));
-          t = v128.load8x8_s(w, 8);
-          a01 = i32x4.add(a01, i32x4.dot_i16x8_s(u, t));
-          a11 = i32x4.add(a11, i32x4.dot_i16x8_s(v, t));
-          t = v128.load8x8_s(w, 16);
-          a02 = i32x4.add(a02, i32x4.dot_i16x8_s(u, t));
-          a12 = i32x4.add(a12, i32x4.dot_i16x8_s(v, t));
-          t = v128.load8x8_s(w, 24);
-          a03 = i32x4.add(a03, i32x4.dot_i16x8_s(u, t));
-          a13 = i32x4.add(a13, i32x4.dot_i16x8_s(v, t));
+          let t = ASC_FEATURE_RELAXED_SIMD ? v128.load64_splat(w) : v128.load8x8_s(w);
+          a00 = dotAdd(u, t, a00);
+          a10 = dotAdd(v, t, a10);
+          t = ASC_FEATURE_RELAXED_SIMD ? v128.load64_splat(w, 8) : v128.load8x8_s(w, 8);
+          a01 = dotAdd(u, t, a01);
+          a11 = dotAdd(v, t, a11);
+          t = ASC_FEATURE_RELAXED_SIMD ? v128.load64_splat(w, 16) : v128.load8x8_s(w, 16);
+          a02 = dotAdd(u, t, a02);
+          a12 = dotAdd(v, t, a12);
+          t = ASC_FEATURE_RELAXED_SIMD ? v128.load64_splat(w, 24) : v128.load8x8_s(w, 24);
+          a03 = dotAdd(u, t, a03);
+          a13 = dotAdd(v, t, a13);
           x0 += 16;
           x1 += 16;
           w += 32;
@@ -192,8 +190,8 @@ export function matmul_q8(
         const y0 = Y + <usize>m * sy + (<usize>n << 2);
         const s0 = f32x4.mul(wsv, v128.load32_splat(xs + (<usize>m << 2)));
         const s1 = f32x4.mul(wsv, v128.load32_splat(xs + (<usize>m << 2), 4));
-        storeLanes(y0, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(hsum4i(a00, a01, a02, a03)), s0), bv), valid);
-        storeLanes(y0 + sy, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(hsum4i(a10, a11, a12, a13)), s1), bv), valid);
+        storeLanes(y0, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(sums4(a00, a01, a02, a03, off)), s0), bv), valid);
+        storeLanes(y0 + sy, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(sums4(a10, a11, a12, a13, off)), s1), bv), valid);
       }
       if (m < m1) {
         let x0 = X + <usize>m * sx;
@@ -202,17 +200,17 @@ export function matmul_q8(
         let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a02 = i32x4.splat(0), a03 = i32x4.splat(0);
         while (x0 < end) {
           const u0 = v128.load(x0);
-          a00 = i32x4.add(a00, i32x4.dot_i16x8_s(u0, v128.load8x8_s(w)));
-          a01 = i32x4.add(a01, i32x4.dot_i16x8_s(u0, v128.load8x8_s(w, 8)));
-          a02 = i32x4.add(a02, i32x4.dot_i16x8_s(u0, v128.load8x8_s(w, 16)));
-          a03 = i32x4.add(a03, i32x4.dot_i16x8_s(u0, v128.load8x8_s(w, 24)));
+          a00 = dotAdd(u0, ASC_FEATURE_RELAXED_SIMD ? v128.load64_splat(w) : v128.load8x8_s(w), a00);
+          a01 = dotAdd(u0, ASC_FEATURE_RELAXED_SIMD ? v128.load64_splat(w, 8) : v128.load8x8_s(w, 8), a01);
+          a02 = dotAdd(u0, ASC_FEATURE_RELAXED_SIMD ? v128.load64_splat(w, 16) : v128.load8x8_s(w, 16), a02);
+          a03 = dotAdd(u0, ASC_FEATURE_RELAXED_SIMD ? v128.load64_splat(w, 24) : v128.load8x8_s(w, 24), a03);
           x0 += 16;
           w += 32;
         }
         const s0 = f32x4.mul(wsv, v128.load32_splat(xs + (<usize>m << 2)));
         storeLanes(
           Y + <usize>m * sy + (<usize>n << 2),
-          f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(hsum4i(a00, a01, a02, a03)), s0), bv),
+          f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(sums4(a00, a01, a02, a03, off)), s0), bv),
           valid,
         );
       }
@@ -235,10 +233,6 @@ export function q_max(K: i32): i32 {
  * K % 4 == 0, Kp % 8 == 0, Kp ≥ K.
  */
 export function quantize_rows(Xq: usize, ldq: i32, xs: usize, X: usize, ldx: i32, M: i32, K: i32, Kp: i32): void {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    quantize_rows_digits(Xq, ldq, xs, X, ldx, M, K, Kp);
-    return;
-  }
   const qmax = <f32>q_max(Kp);
   for (let m = 0; m < M; m++) {
     const x = X + (<usize>m * <usize>ldx << 2);
@@ -257,63 +251,31 @@ export function quantize_rows(Xq: usize, ldq: i32, xs: usize, X: usize, ldx: i32
     for (; k + 8 <= K; k += 8) {
       const lo = i32x4.sub(f32x4.add(f32x4.mul(v128.load(x + (<usize>k << 2)), inv), magic), mbits);
       const hi = i32x4.sub(f32x4.add(f32x4.mul(v128.load(x + (<usize>k << 2), 16), inv), magic), mbits);
-      v128.store(q + (<usize>k << 1), i16x8.narrow_i32x4_s(lo, hi));
+      v128.store(q + (<usize>k << 1), codes8(i16x8.narrow_i32x4_s(lo, hi)));
     }
     if (k < K) {
       // K % 8 == 4: last four values, then zero padding
       const lo = i32x4.sub(f32x4.add(f32x4.mul(v128.load(x + (<usize>k << 2)), inv), magic), mbits);
-      v128.store(q + (<usize>k << 1), i16x8.narrow_i32x4_s(lo, i32x4.splat(0)));
+      v128.store(q + (<usize>k << 1), codes8(i16x8.narrow_i32x4_s(lo, i32x4.splat(0))));
       k += 8;
     }
-    for (; k < Kp; k += 8) v128.store(q + (<usize>k << 1), i32x4.splat(0));
+    for (; k < Kp; k += 8) v128.store(q + (<usize>k << 1), codes8(i32x4.splat(0)));
   }
 }
 
-// ------------------------------------------------------------------ relaxed build: int8 × 7-bit digits
-// (compiled only into build/kernels-relaxed.wasm; the layout of the digits is described at the top of this file)
+// ------------------------------------------------------------------ the int8 product's build-specific steps
+// (the relaxed build's digits are described at the top of this file)
 
-/** max|X[m, :K]| over one row (K % 4 == 0). */
+/**
+ * 8 activation codes (i16) as quantize_rows stores them: as they are (plain); relaxed (|q| ≤ 8191), as 16 bytes
+ * [lo × 8 | hi × 8] of q + 8192 = 128·hi + lo.
+ */
 // @ts-ignore: decorator
 @inline
-function rowAbsMax(x: usize, K: i32): f32 {
-  let mx = f32x4.splat(0);
-  for (let k = 0; k < K; k += 4) mx = f32x4.pmax(mx, f32x4.abs(v128.load(x + (<usize>k << 2))));
-  mx = f32x4.pmax(mx, f32x4.shuffle(mx, mx, 2, 3, 0, 1));
-  return max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1));
-}
-
-/** 8 codes (i16, |q| ≤ 8191) → 16 bytes [lo × 8 | hi × 8] of q + 8192 = 128·hi + lo. */
-// @ts-ignore: decorator
-@inline
-function digits8(q: v128): v128 {
+function codes8(q: v128): v128 {
+  if (!ASC_FEATURE_RELAXED_SIMD) return q;
   const o = i16x8.add(q, i16x8.splat(8192)); // 1 … 16383
   return i8x16.narrow_i16x8_u(v128.and(o, i16x8.splat(127)), i16x8.shr_u(o, 7));
-}
-
-/** quantize_rows of the relaxed build: the same codes as the plain build's rule with qmax = q_max(Kp), as digits. */
-function quantize_rows_digits(Xq: usize, ldq: i32, xs: usize, X: usize, ldx: i32, M: i32, K: i32, Kp: i32): void {
-  const qmax = <f32>q_max(Kp);
-  const magic = f32x4.splat(12582912.0);
-  const mbits = i32x4.splat(0x4b400000);
-  for (let m = 0; m < M; m++) {
-    const x = X + (<usize>m * <usize>ldx << 2);
-    const q = Xq + (<usize>m * <usize>ldq << 1); // 2 bytes per column, as the i16 codes of the plain build
-    const amax = rowAbsMax(x, K);
-    store<f32>(xs + (<usize>m << 2), amax > 0 ? amax / qmax : 0);
-    const inv = f32x4.splat(amax > 0 ? qmax / amax : 0);
-    let k = 0;
-    for (; k + 8 <= K; k += 8) {
-      const lo = i32x4.sub(f32x4.add(f32x4.mul(v128.load(x + (<usize>k << 2)), inv), magic), mbits);
-      const hi = i32x4.sub(f32x4.add(f32x4.mul(v128.load(x + (<usize>k << 2), 16), inv), magic), mbits);
-      v128.store(q + (<usize>k << 1), digits8(i16x8.narrow_i32x4_s(lo, hi)));
-    }
-    if (k < K) {
-      const lo = i32x4.sub(f32x4.add(f32x4.mul(v128.load(x + (<usize>k << 2)), inv), magic), mbits);
-      v128.store(q + (<usize>k << 1), digits8(i16x8.narrow_i32x4_s(lo, i32x4.splat(0))));
-      k += 8;
-    }
-    for (; k < Kp; k += 8) v128.store(q + (<usize>k << 1), digits8(i16x8.splat(0)));
-  }
 }
 
 /** 8192·Σ_k W[n, k] for the 4 rows n of one int8 panel (the share of the digits' offset 8192 in the products). */
@@ -344,80 +306,22 @@ function combineDigits(a0: v128, a1: v128, a2: v128, a3: v128, offset: v128): v1
   return i32x4.sub(i32x4.add(lo, i32x4.shl(hi, 7)), offset);
 }
 
-/** matmul_q8 of the relaxed build: X holds digit rows (quantize_rows_digits). Same blocking as matmul_q8. */
-function matmul_q8_digits(
-  Y: usize, ldy: i32, X: usize, ldx: i32, xs: usize, P: usize, ws: usize, bias: usize, M: i32, N: i32, K: i32,
-): void {
-  const kb = <usize>K << 1; //        bytes of K columns of digits (lo and hi)
-  const sx = <usize>ldx << 1;
-  const sy = <usize>ldy << 2;
-  const panelBytes = <usize>K << 2;
-  const panels = (N + 3) >> 2;
-  let mc = CHUNK_BYTES / max(K << 1, 1);
-  mc = max(2, mc & ~1);
-  for (let m0 = 0; m0 < M; m0 += mc) {
-    const m1 = min(M, m0 + mc);
-    for (let p = 0; p < panels; p++) {
-      const w0 = P + <usize>p * panelBytes;
-      const n = p << 2;
-      const valid = min(4, N - n);
-      const bv = bias != 0 ? v128.load(bias + (<usize>n << 2)) : f32x4.splat(0);
-      const wsv = v128.load(ws + (<usize>n << 2));
-      const off = panelOffset(w0, K);
-      let m = m0;
-      for (; m + 2 <= m1; m += 2) {
-        let x0 = X + <usize>m * sx;
-        let x1 = x0 + sx;
-        let w = w0;
-        const end = x0 + kb;
-        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-        let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
-        while (x0 < end) {
-          const u = v128.load(x0); // [lo × 8 | hi × 8] of row m, columns 8c … 8c+7
-          const v = v128.load(x1);
-          let t = v128.load64_splat(w); // 8 weights of panel row 0, in both halves
-          a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, u, a0);
-          b0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, v, b0);
-          t = v128.load64_splat(w, 8);
-          a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, u, a1);
-          b1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, v, b1);
-          t = v128.load64_splat(w, 16);
-          a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, u, a2);
-          b2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, v, b2);
-          t = v128.load64_splat(w, 24);
-          a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, u, a3);
-          b3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(t, v, b3);
-          x0 += 16;
-          x1 += 16;
-          w += 32;
-        }
-        const y0 = Y + <usize>m * sy + (<usize>n << 2);
-        const s0 = f32x4.mul(wsv, v128.load32_splat(xs + (<usize>m << 2)));
-        const s1 = f32x4.mul(wsv, v128.load32_splat(xs + (<usize>m << 2), 4));
-        storeLanes(y0, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(combineDigits(a0, a1, a2, a3, off)), s0), bv), valid);
-        storeLanes(y0 + sy, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(combineDigits(b0, b1, b2, b3, off)), s1), bv), valid);
-      }
-      if (m < m1) {
-        let x0 = X + <usize>m * sx;
-        let w = w0;
-        const end = x0 + kb;
-        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-        while (x0 < end) {
-          const u = v128.load(x0);
-          a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load64_splat(w), u, a0);
-          a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load64_splat(w, 8), u, a1);
-          a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load64_splat(w, 16), u, a2);
-          a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load64_splat(w, 24), u, a3);
-          x0 += 16;
-          w += 32;
-        }
-        const s0 = f32x4.mul(wsv, v128.load32_splat(xs + (<usize>m << 2)));
-        storeLanes(
-          Y + <usize>m * sy + (<usize>n << 2),
-          f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(combineDigits(a0, a1, a2, a3, off)), s0), bv),
-          valid,
-        );
-      }
-    }
-  }
+/**
+ * acc + the products of 16 bytes of X (u) with 8 weights of one panel row (t): plain, 8 i16 codes × the weights
+ * widened to i16; relaxed, the weights splatted to both halves × [lo × 8 | hi × 8] → lanes [Σ w·lo (k ≡ 0…3),
+ * Σ w·lo (4…7), Σ w·hi (0…3), Σ w·hi (4…7)].
+ */
+// @ts-ignore: decorator
+@inline
+function dotAdd(u: v128, t: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_dot_i8x16_i7x16_add_s(t, u, acc);
+  return i32x4.add(acc, i32x4.dot_i16x8_s(u, t));
+}
+
+/** The 4 outputs of a panel from its accumulators (dotAdd): horizontal sums; relaxed, with the digits combined. */
+// @ts-ignore: decorator
+@inline
+function sums4(a0: v128, a1: v128, a2: v128, a3: v128, offset: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return combineDigits(a0, a1, a2, a3, offset);
+  return hsum4i(a0, a1, a2, a3);
 }

@@ -14,14 +14,15 @@
  * Ratios are computed from CPU time.
  *
  * Our kernels run in --rounds interleaved rounds (default 5): each round measures the throughput of every
- * cner build (f32, int8; and those of --against OTHER.wasm, e.g. a build of an earlier commit, with the same
- * weights) and the wasm SIMD ceiling: the better of (a) assembly/ceiling.ts, compiled here (multiply-accumulate
+ * cner build (f32, int8 of build/kernels.wasm and of build/kernels-relaxed.wasm — relaxed SIMD, switched on here
+ * with src/io/artefacts.ts's enableRelaxedSimd; and those of --against OTHER.wasm, e.g. a build of an earlier
+ * commit, with the same weights) and the wasm SIMD ceiling (for the relaxed rows: the relaxed one): the better of (a) assembly/ceiling.ts, compiled here (multiply-accumulate
  * throughput with operands in registers, f32 mul+add and the int8 kernel's i16 dot+add) and (b) each build's
  * matrix kernel alone on a cache-resident block — on V8 the kernel's load-fed loop can beat the register loop,
  * so (a) alone is no bound. The table gives medians, and the share of the ceiling in multiply-accumulates per
  * second (the model's MACs per character × chars/s).
  *
- *   npx tsx bench/kernels.bench.ts [--quick] [--rounds 5] [--against OTHER.wasm] [--no-peers] [--write docs/bench-kernels.md]
+ *   npx tsx bench/kernels.bench.ts [--quick] [--rounds 5] [--against OTHER.wasm] [--no-peers] [--no-relaxed] [--write docs/bench-kernels.md]
  *   (KERNELS_WASM=FILE benches that build instead of build/kernels.wasm)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,8 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { type Kernels, loadInferenceKernels, packPanelsF32, packPanelsI8 } from '../src/model/kernels.js';
+import { enableRelaxedSimd } from '../src/io/artefacts.js';
+import { type KernelBuild, type Kernels, loadInferenceKernels, packPanelsF32, packPanelsI8 } from '../src/model/kernels.js';
 import { type Architecture, PAPER_ARCHITECTURE } from '../src/model/layout.js';
 import { createNetwork } from '../src/model/network.js';
 import { refCrf, refEmissions, refModel, refViterbi } from '../test/reference/reference.js';
@@ -46,6 +48,7 @@ const ROUNDS = roundsAt >= 0 ? Number(args[roundsAt + 1]) : 5;
 const againstAt = args.indexOf('--against');
 const againstPath = againstAt >= 0 ? args[againstAt + 1] : null;
 const peers = !args.includes('--no-peers');
+const relaxed = !args.includes('--no-relaxed');
 
 const N_SENTENCES = quick ? 300 : 2000;
 const N_TFJS = quick ? 60 : 300;
@@ -123,12 +126,13 @@ function macsPerChar(a: Architecture): number {
 const MACS = macsPerChar(arch);
 
 // ---- the wasm SIMD ceiling (assembly/ceiling.ts, compiled into a temporary file)
-async function ceilingKernels(): Promise<{ f32: () => number; q8: () => number }> {
+async function ceilingKernels(isa: KernelBuild): Promise<{ f32: () => number; q8: () => number }> {
   const asc = (await import('assemblyscript/asc')).default;
   const dir = mkdtempSync(join(tmpdir(), 'cner-ceiling-'));
   try {
     const out = join(dir, 'ceiling.wasm');
-    const r = await asc.main(['assembly/ceiling.ts', '-o', out, '--enable', 'simd', '--runtime', 'stub', '--use', 'abort=', '-O3', '--noAssert'], {});
+    const flags = ['--enable', 'simd', ...(isa === 'relaxed' ? ['--enable', 'relaxed-simd'] : [])];
+    const r = await asc.main(['assembly/ceiling.ts', '-o', out, ...flags, '--runtime', 'stub', '--use', 'abort=', '-O3', '--noAssert'], {});
     if (r.error) throw r.error;
     const { instance } = await WebAssembly.instantiate(readFileSync(out), {});
     const ex = instance.exports as unknown as {
@@ -157,9 +161,15 @@ async function ceilingKernels(): Promise<{ f32: () => number; q8: () => number }
 const wasm = readFileSync(process.env.KERNELS_WASM ?? join(root, 'build', 'kernels.wasm'));
 const weights = randomWeights(arch, 1);
 const qweights = quantizeWeights(arch, weights);
-const builds: { label: string; bytes: Uint8Array }[] = [{ label: 'kernels', bytes: new Uint8Array(wasm) }];
-if (againstPath) builds.push({ label: `against ${againstPath}`, bytes: new Uint8Array(readFileSync(againstPath)) });
-const ceiling = await ceilingKernels();
+const builds: { label: string; bytes: Uint8Array; isa: KernelBuild }[] = [{ label: 'kernels', bytes: new Uint8Array(wasm), isa: 'simd' }];
+if (relaxed) {
+  if (!enableRelaxedSimd()) throw new Error('this Node has no relaxed SIMD: run with --no-relaxed');
+  builds.push({ label: 'relaxed', bytes: new Uint8Array(readFileSync(join(root, 'build', 'kernels-relaxed.wasm'))), isa: 'relaxed' });
+}
+if (againstPath) builds.push({ label: `against ${againstPath}`, bytes: new Uint8Array(readFileSync(againstPath)), isa: 'simd' });
+const isas = [...new Set(builds.map((b) => b.isa))];
+const ceiling = new Map<KernelBuild, { f32: () => number; q8: () => number }>();
+for (const isa of isas) ceiling.set(isa, await ceilingKernels(isa));
 /**
  * The build's matrix kernel alone on one cache-resident block (M 32 × N 512 × K 128, the shape of a recurrent
  * step of layer 0 for a full batch): a rate the whole model can never reach, the second candidate for the ceiling.
@@ -191,7 +201,7 @@ function matmulAlone(k: Kernels, int8: boolean): () => number {
   };
 }
 
-interface Entry { name: string; note: string; run: () => void; one: () => void; int8: boolean; alone: () => number }
+interface Entry { name: string; note: string; run: () => void; one: () => void; int8: boolean; isa: KernelBuild; alone: () => number }
 const entries: Entry[] = [];
 for (const b of builds) {
   const kernels = await loadInferenceKernels(b.bytes);
@@ -200,9 +210,10 @@ for (const b of builds) {
     const one = { charIds: [s64.c], wordIds: [s64.w] };
     const batch = { charIds: sentences.map((s) => s.c), wordIds: sentences.map((s) => s.w) };
     entries.push({
-      name: `${b.label === 'kernels' ? 'kernels' : b.label} ${kind}`,
+      name: `${b.label} ${kind}`,
       note: `lockstep batches of 32, ${b.bytes.byteLength} B wasm`,
       int8: kind === 'int8',
+      isa: b.isa,
       alone: matmulAlone(kernels, kind === 'int8'),
       one: () => {
         const [em] = net.emissions(one);
@@ -217,13 +228,15 @@ for (const b of builds) {
 }
 const thrRuns: Throughput[][] = entries.map(() => []);
 const aloneRuns: number[][] = entries.map(() => []);
-const ceilF32: number[] = [];
-const ceilQ8: number[] = [];
+const ceilF32 = new Map<KernelBuild, number[]>(isas.map((isa) => [isa, []]));
+const ceilQ8 = new Map<KernelBuild, number[]>(isas.map((isa) => [isa, []]));
 for (const e of entries) e.run(); // warm-up
 for (let r = 0; r < ROUNDS; r++) {
   log(`round ${r + 1} of ${ROUNDS}…`);
-  ceilF32.push(ceiling.f32());
-  ceilQ8.push(ceiling.q8());
+  for (const [isa, c] of ceiling) {
+    ceilF32.get(isa)?.push(c.f32());
+    ceilQ8.get(isa)?.push(c.q8());
+  }
   const order = entries.map((_, i) => i);
   if (r % 2 === 1) order.reverse();
   for (const i of order) {
@@ -231,19 +244,20 @@ for (let r = 0; r < ROUNDS; r++) {
     aloneRuns[i].push(entries[i].alone());
   }
 }
-// the ceiling: the better of the register loop and the best build's matrix kernel alone
-const loopF32 = median(ceilF32);
-const loopQ8 = median(ceilQ8);
-const aloneOf = (int8: boolean) => Math.max(...entries.map((e, i) => (e.int8 === int8 ? median(aloneRuns[i]) : 0)));
-const ceilingF32 = Math.max(loopF32, aloneOf(false));
-const ceilingQ8 = Math.max(loopQ8, aloneOf(true));
+// the ceiling of each instruction set: the better of its register loop and the best matrix kernel alone among its builds
+const loopF32 = (isa: KernelBuild) => median(ceilF32.get(isa) ?? []);
+const loopQ8 = (isa: KernelBuild) => median(ceilQ8.get(isa) ?? []);
+const aloneOf = (isa: KernelBuild, int8: boolean) =>
+  Math.max(...entries.map((e, i) => (e.int8 === int8 && e.isa === isa ? median(aloneRuns[i]) : 0)));
+const ceilingF32 = (isa: KernelBuild) => Math.max(loopF32(isa), aloneOf(isa, false));
+const ceilingQ8 = (isa: KernelBuild) => Math.max(loopQ8(isa), aloneOf(isa, true));
 entries.forEach((e, i) => {
   const runs = thrRuns[i];
   const cpu = median(runs.map((t) => t.cpu));
   const wall = median(runs.map((t) => t.wall));
   const thr: Throughput = { chars: runs[0].chars, wall, cpu, sentences: runs[0].sentences };
   const macRate = (MACS * thr.chars) / (cpu / 1000);
-  rows.push({ name: e.name, lat: latency(LAT_RUNS, 30, e.one), thr, note: e.note, ceiling: macRate / (e.int8 ? ceilingQ8 : ceilingF32) });
+  rows.push({ name: e.name, lat: latency(LAT_RUNS, 30, e.one), thr, note: e.note, ceiling: macRate / (e.int8 ? ceilingQ8(e.isa) : ceilingF32(e.isa)) });
 });
 
 // ---- tfjs (wasm backend)
@@ -301,11 +315,28 @@ const lines = [
   ),
 ];
 const load = (await import('node:os')).loadavg();
+/** the x86 features the relaxed instructions map to (fma → relaxed_madd; VNNI → the i8 dot product), from /proc/cpuinfo */
+function cpuFeatures(): string {
+  try {
+    const flags = new Set((/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').trim().split(/\s+/));
+    const has = ['fma', 'avx2', 'avx512_vnni', 'avx_vnni'].filter((f) => flags.has(f));
+    return `CPU flags: ${has.join(', ') || 'none of fma, avx2, avx512_vnni, avx_vnni'}${has.some((f) => f.includes('vnni')) ? '' : ' (no VNNI)'}`;
+  } catch {
+    return 'CPU flags unknown';
+  }
+}
 const context =
-  `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, single thread; load average at the end ` +
+  `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'} (${cpuFeatures()}), single thread; load average at the end ` +
   `${load.map((l) => l.toFixed(1)).join(' / ')}${quick ? ' (--quick run)' : ''}. cner rows: medians of ${ROUNDS} interleaved rounds; ` +
-  `wasm SIMD ceiling measured in the same rounds: ${fmt(ceilingF32 / 1e9, 1)} GMAC/s f32, ${fmt(ceilingQ8 / 1e9, 1)} GMAC/s int8 × i16, ` +
-  `the better of the register loop (${fmt(loopF32 / 1e9, 1)} / ${fmt(loopQ8 / 1e9, 1)}) and the matrix kernel alone on a cache-resident ` +
+  isas
+    .map(
+      (isa) =>
+        `wasm ${isa === 'relaxed' ? 'relaxed-SIMD' : 'SIMD'} ceiling measured in the same rounds: ${fmt(ceilingF32(isa) / 1e9, 1)} GMAC/s f32, ` +
+        `${fmt(ceilingQ8(isa) / 1e9, 1)} GMAC/s int8 × ${isa === 'relaxed' ? '14-bit codes (two 7-bit digits)' : 'i16'}, ` +
+        `the better of the register loop (${fmt(loopF32(isa) / 1e9, 1)} / ${fmt(loopQ8(isa) / 1e9, 1)})`,
+    )
+    .join('; ') +
+  ` and the matrix kernel alone on a cache-resident ` +
   `32 × 512 × 128 block (${entries.map((e, i) => `${e.name} ${fmt(median(aloneRuns[i]) / 1e9, 1)}`).join(', ')}); ` +
   `the model: ${fmt(MACS)} MACs per character.`;
 console.log(`\n${context}\n\n${lines.join('\n')}\n`);

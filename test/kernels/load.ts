@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describe } from 'vitest';
 import { enableRelaxedSimd } from '../../src/io/artefacts.js';
 import { type KernelBuild, type Kernels, loadInferenceKernels } from '../../src/model/kernels.js';
 
@@ -21,6 +22,15 @@ export function unavailable(build: KernelBuild): string | null {
   if (build === 'relaxed' && !enableRelaxedSimd())
     return 'this Node has no relaxed SIMD, even behind --experimental-wasm-relaxed-simd';
   return null;
+}
+
+/** `body` in a describe block for each build (skipped, with the reason printed, where a build cannot run). */
+export function describeBuilds(body: (build: KernelBuild) => void): void {
+  for (const build of KERNEL_BUILDS) {
+    const why = unavailable(build);
+    if (why !== null) console.log(`skipping the ${build} kernels: ${why}`);
+    describe.skipIf(why !== null)(`${build} build`, () => body(build));
+  }
 }
 
 export function kernelBytes(build: KernelBuild = 'simd'): Uint8Array<ArrayBuffer> {
