@@ -8,7 +8,7 @@
 
 import type { TrainingBackend } from './backend.js';
 import { WasmBackend } from './backend.js';
-import type { TrainingBackendKind } from './config.js';
+import { TRAINING_BACKENDS, type TrainingBackendKind } from './config.js';
 import { ParallelBackend } from './parallel.js';
 import type { ParamLayout } from './params.js';
 import { type WebGpuAdapter, findWebGpuAdapter } from './webgpu/adapter.js';
@@ -51,15 +51,17 @@ async function webgpuChoice(layout: ParamLayout, found: WebGpuAdapter, seed?: nu
   return { backend, kind: 'webgpu', name: `webgpu: ${found.name}${software}`, adapter: found.name };
 }
 
-const KINDS: readonly string[] = ['wasm', 'webgpu', 'auto'];
-
 /** The backend `options.backend` names (see the file header); throws when 'webgpu' has no adapter, with the reason. */
 export async function createTrainingBackend(
   layout: ParamLayout,
   options: BackendSelectOptions,
 ): Promise<ChosenBackend> {
   const { backend: kind, workers } = options;
-  if (!KINDS.includes(kind)) throw new Error(`backend must be 'wasm', 'webgpu' or 'auto', got ${JSON.stringify(kind)}`);
+  if (!(TRAINING_BACKENDS as readonly string[]).includes(kind)) {
+    throw new Error(
+      `backend must be ${TRAINING_BACKENDS.map((b) => `'${b}'`).join(', ')}, got ${JSON.stringify(kind)}`,
+    );
+  }
   if (!(Number.isInteger(workers) && workers >= 1))
     throw new Error(`backend: workers must be an integer ≥ 1, got ${JSON.stringify(workers)}`);
   if (kind === 'wasm') return wasmChoice(layout, workers);

@@ -22,7 +22,7 @@ const layout = new ParamLayout(tinyArch());
 describe('createTrainingBackend', () => {
   it('refuses an unknown kind and a bad worker count with exact messages', async () => {
     await expect(createTrainingBackend(layout, { backend: 'cuda' as never, workers: 1 })).rejects.toThrow(
-      `backend must be 'wasm', 'webgpu' or 'auto', got "cuda"`,
+      `backend must be 'wasm', 'webgpu', 'auto', got "cuda"`,
     );
     await expect(createTrainingBackend(layout, { backend: 'wasm', workers: 0 })).rejects.toThrow(
       'backend: workers must be an integer ≥ 1, got 0',
