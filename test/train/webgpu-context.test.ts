@@ -42,6 +42,30 @@ describe.skipIf(skip !== null)('GpuContext', () => {
     expect(Array.from(await ctx.readI32(ctx.storage('i', Int32Array.of(-3, 7)), 1, 1))).toEqual([7]);
   });
 
+  it('keeps the params uniforms of an open encoder alive when the cache overflows while it is encoded', async () => {
+    const n = 8;
+    const x = ctx.storage(
+      'x',
+      Float32Array.from({ length: n }, (_, i) => i + 1),
+    );
+    const pipe = ctx.pipeline('scale', SCALE);
+    const limit = ctx.maxCachedParams;
+    ctx.maxCachedParams = 3;
+    try {
+      const ys = Array.from({ length: 7 }, (_, k) => ctx.f32(`y${k}`, n));
+      const enc = ctx.encoder();
+      ys.forEach((y, k) => ctx.dispatch(enc, pipe, [ctx.params([n, f32Bits(k + 0.5)]), x, y], 1));
+      ctx.submit(enc);
+      for (let k = 0; k < ys.length; k++) {
+        expect(Array.from(await ctx.readF32(ys[k])), `dispatch ${k}`).toEqual(
+          Array.from({ length: n }, (_, i) => (i + 1) * (k + 0.5)),
+        );
+      }
+    } finally {
+      ctx.maxCachedParams = limit;
+    }
+  });
+
   it('throws a WGSL compile error with the shader label at the next check', async () => {
     ctx.pipeline('broken-shader', SCALE.replace('x[g.x] * p.s', 'x[g.x] * nope'));
     await expect(ctx.check()).rejects.toThrow(/WebGPU: shader broken-shader \(main\): .*nope/);

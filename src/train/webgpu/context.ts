@@ -49,6 +49,10 @@ export class GpuContext {
   readonly adapterName: string;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly uniforms = new Map<string, GPUBuffer>();
+  /** how many `params` uniforms the cache keeps before it starts over */
+  maxCachedParams = 8192;
+  /** uniforms dropped from the cache; an encoder not yet submitted may use them, so they go after the next submit */
+  private retired: GPUBuffer[] = [];
   private pending: Promise<Error | null>[] = [];
   private lostReason: string | null = null;
 
@@ -128,17 +132,21 @@ export class GpuContext {
     const key = data.join(',');
     let buf = this.uniforms.get(key);
     if (!buf) {
-      if (this.uniforms.size >= 8192) this.clearParams();
+      if (this.uniforms.size >= this.maxCachedParams) {
+        this.retired.push(...this.uniforms.values());
+        this.uniforms.clear();
+      }
       buf = this.uniform(`params(${key})`, data);
       this.uniforms.set(key, buf);
     }
     return buf;
   }
 
-  /** Frees the cached `params` uniforms (after a submission that used them has been awaited). */
+  /** Frees the cached `params` uniforms (call with no encoder open). */
   clearParams(): void {
-    for (const b of this.uniforms.values()) b.destroy();
+    for (const b of [...this.uniforms.values(), ...this.retired]) b.destroy();
     this.uniforms.clear();
+    this.retired = [];
   }
 
   /** Copies `data` into `buffer` at `byteOffset` (queued; ordered before later submissions). */
@@ -228,6 +236,8 @@ export class GpuContext {
   /** Submits `encoder`; a validation error in it is thrown by the next `check()` with the label. */
   submit(encoder: GPUCommandEncoder, label = encoder.label): void {
     this.queue.submit([encoder.finish()]);
+    for (const b of this.retired) b.destroy(); // safe once submitted: destroy waits for the queued work
+    this.retired = [];
     const scope = this.device.popErrorScope();
     this.pending.push(scope.then((err) => (err ? new Error(`WebGPU: ${label}: ${err.message}`) : null)));
   }
