@@ -74,7 +74,7 @@ for (const kind of kinds) {
   describe.skipIf(kind.skip !== null)(`${kind.name}: the weight average beside the parameters`, () => {
     const expectSame = (got: Float32Array, want: Float32Array, what: string) => {
       if (kind.exact) expect(same(got, want), what).toBe(true);
-      else expect(maxRelError(got, want, 1e-6), what).toBeLessThan(1e-6);
+      else expect(maxRelError(got, want), what).toBeLessThan(1e-5); // f32 on the GPU, f64 in foldAverage
     };
 
     it('starts at the parameters (or given weights), folds in d·avg + (1 − d)·params with the warm-up, answers copies', async () => {
