@@ -88,6 +88,23 @@ describe.skipIf(skip !== null)('WebGPU backend against the wasm backend', () => 
     expectGradientsMatch(await bothGradients(arch, { dropout: 0.1, seed: 5, lengths: [3, 7, 1, 5, 7, 2, 4] }));
   });
 
+  it('is deterministic: the same step twice gives the same bits (the scatter-add needs no atomics)', async () => {
+    const arch = allChannels();
+    const layout = new ParamLayout(arch);
+    const gpu = await newGpuBackend(layout);
+    gpu.setParameters(randomParams(layout.total, layout.slots, 4, 0.5));
+    const sentences = randomSentences(arch, [6, 3, 8, 8, 1], 9);
+    const run = async () => {
+      gpu.zeroGrad();
+      const st = await gpu.forwardBackward(sentences, { dropout: 0.3, seed: 12 });
+      await gpu.sync();
+      return { loss: st.loss, grads: gpu.getGradients() };
+    };
+    const [a, b] = [await run(), await run()];
+    expect(b.loss).toBe(a.loss);
+    expect(Buffer.from(b.grads.buffer).equals(Buffer.from(a.grads.buffer))).toBe(true);
+  });
+
   it('every gradient with the softmax loss, one layer, no dropout', async () => {
     expectGradientsMatch(
       await bothGradients(allChannels({ crf: false, lstm: [7] }), { dropout: 0, seed: 0, lengths: [3, 8, 5] }),
