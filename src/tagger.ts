@@ -36,7 +36,7 @@ import { type Span, splitWindows, taggableSentences, windowOwners } from './text
 import { tagIdsToSpans, tagTypes, type TagSpan } from './tags/bio.js';
 import { type ConsistencyCheck, compileConsistency } from './consistency/index.js';
 import { type Architecture, lexiconSize } from './model/layout.js';
-import { type CrfParams, type Lattice, entityLogProb, forwardBackward, logMarginal } from './model/crf.js';
+import { type CrfParams, type Lattice, combineKBest, entityLogProb, forwardBackward, logMarginal } from './model/crf.js';
 
 export interface TaggerSource {
   /** the model file's bytes, or a ModelFile from readModel() */
@@ -363,27 +363,20 @@ class TaggerImpl implements Tagger {
     if (opts.kbest > 0) {
       // combine the windows' k-best lists: best sums first (keeping 2k, as different window paths can merge
       // into the same tagging), then deduplicate by the merged tagging
-      type Pick = { pick: number; prev: Pick | null };
-      let combos: { logProb: number; node: Pick | null }[] = [{ logProb: 0, node: null }];
       const keep = windows.length === 1 ? opts.kbest : 2 * opts.kbest;
-      for (let wi = 0; wi < windows.length; wi++) {
-        const next: typeof combos = [];
-        for (const c of combos) kbests[wi].forEach((p, pi) => next.push({ logProb: c.logProb + p.logProb, node: { pick: pi, prev: c.node } }));
-        next.sort((a, b) => b.logProb - a.logProb);
-        combos = next.slice(0, keep);
-      }
+      const combos = combineKBest(
+        kbests.map((list) => list.map((p) => p.logProb)),
+        keep,
+      );
       const bestKey = best.join(',');
       const seen = new Set<string>();
-      for (const c of combos) {
-        const picks: number[] = [];
-        for (let n = c.node; n !== null; n = n.prev) picks.push(n.pick);
-        picks.reverse();
+      for (const { logProb, picks } of combos) {
         const tags = merge(picks.map((pi, wi) => kbests[wi][pi].path));
         const key = tags.join(',');
         if (seen.has(key)) continue;
         seen.add(key);
         let built: Entity[] | null = key === bestKey ? entities : null;
-        candidates.push({ logProb: c.logProb, entities: () => (built ??= toEntities(tags)) });
+        candidates.push({ logProb, entities: () => (built ??= toEntities(tags)) });
         if (candidates.length === opts.kbest) break;
       }
     }
@@ -443,21 +436,14 @@ class TaggerImpl implements Tagger {
     const check = (list: Entity[]): Entity[] => (opts.consistency && this.check !== null ? this.check(list) : list);
     const result: TagResult = { entities: check(sentences.flatMap((s) => s.entities)) };
     if (opts.kbest > 0) {
-      // top-k sums over independent sentences, pairwise (exact: the top k of a sum only use top-k prefixes)
-      type Choice = { pick: number; prev: Choice | null };
-      let combos: { logProb: number; node: Choice | null }[] = [{ logProb: 0, node: null }];
-      for (const s of sentences) {
-        const next: typeof combos = [];
-        for (const c of combos) s.candidates.forEach((cand, pi) => next.push({ logProb: c.logProb + cand.logProb, node: { pick: pi, prev: c.node } }));
-        next.sort((a, b) => b.logProb - a.logProb);
-        combos = next.slice(0, opts.kbest);
-      }
-      result.paths = combos.map((c) => {
-        const picks: number[] = [];
-        for (let n = c.node; n !== null; n = n.prev) picks.push(n.pick);
-        picks.reverse();
+      // top-k sums over independent sentences (exact: the top k of a sum only use top-k prefixes)
+      const combos = combineKBest(
+        sentences.map((s) => s.candidates.map((c) => c.logProb)),
+        opts.kbest,
+      );
+      result.paths = combos.map(({ logProb, picks }) => {
         const entities = check(sentences.flatMap((s, si) => s.candidates[picks[si]].entities()));
-        return { score: Math.exp(c.logProb), logProb: c.logProb, entities };
+        return { score: Math.exp(logProb), logProb, entities };
       });
     }
     return result;

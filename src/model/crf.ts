@@ -228,3 +228,30 @@ function logAdd(a: number, b: number): number {
   if (b === -Infinity) return a;
   return a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
 }
+
+/**
+ * The `keep` best ways to take one entry from each list, by the sum of their log-probabilities, best first (ties: in
+ * the order of the lists' entries); `picks[i]` is the entry taken from list i. Each list is sorted best first. For
+ * independent parts (the sentences of a text, the windows of a sentence) this is the k-best of the whole: the top k
+ * of a sum only use top-k prefixes of its parts, so every round keeps `keep` partial sums. No lists: one empty pick.
+ */
+export function combineKBest(
+  lists: readonly (readonly number[])[],
+  keep: number,
+): { logProb: number; picks: number[] }[] {
+  if (!(Number.isInteger(keep) && keep >= 1)) throw new RangeError(`combineKBest: expected keep ≥ 1, got ${keep}`);
+  type Pick = { pick: number; prev: Pick | null };
+  let combos: { logProb: number; node: Pick | null }[] = [{ logProb: 0, node: null }];
+  for (const list of lists) {
+    const next: typeof combos = [];
+    for (const c of combos)
+      list.forEach((logProb, pick) => next.push({ logProb: c.logProb + logProb, node: { pick, prev: c.node } }));
+    next.sort((a, b) => b.logProb - a.logProb);
+    combos = next.slice(0, keep);
+  }
+  return combos.map((c) => {
+    const picks: number[] = [];
+    for (let n = c.node; n !== null; n = n.prev) picks.push(n.pick);
+    return { logProb: c.logProb, picks: picks.reverse() };
+  });
+}
