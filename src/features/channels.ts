@@ -263,6 +263,33 @@ export function channelPresent(ch: InputChannel, a: ChannelSizes): boolean {
   return ch.core || channelColumns(ch, a) > 0;
 }
 
+/** The channels' ids that `s` holds (a Sentence's or a SentenceFeatures' ChannelIds), without its other fields. */
+export function channelIdsOf(s: ChannelIds): ChannelIds {
+  const out: Partial<Record<ChannelField, Int32Array>> = {};
+  for (const ch of CHANNELS) {
+    const ids = s[ch.field];
+    if (ids !== undefined) out[ch.field] = ids;
+  }
+  return out as ChannelIds;
+}
+
+/**
+ * Tokens [a, b) of a sentence of T tokens: every channel's ids in `s`, each cut by its own ids per token
+ * (its length / T); copies, or views into the same memory with `view`.
+ */
+export function sliceChannelIds(s: ChannelIds, T: number, a: number, b: number, view = false): ChannelIds {
+  if (!(Number.isInteger(T) && T > 0 && 0 <= a && a <= b && b <= T))
+    throw new RangeError(`sliceChannelIds: expected 0 ≤ a ≤ b ≤ T, T > 0, got a ${a}, b ${b}, T ${T}`);
+  const out: Partial<Record<ChannelField, Int32Array>> = {};
+  for (const ch of CHANNELS) {
+    const ids = s[ch.field];
+    if (ids === undefined) continue;
+    const per = ids.length / T;
+    out[ch.field] = view ? ids.subarray(a * per, b * per) : ids.slice(a * per, b * per);
+  }
+  return out as ChannelIds;
+}
+
 /** The end of a message about id v of slot `slot` outside its range ("is outside the char vocabulary [0, 10)"). */
 export function outOfRangeText(ch: InputChannel, slot: number, lo: number, hi: number): string {
   return ch.outOfRange ? ch.outOfRange(slot, lo, hi) : `is outside the ${ch.name} vocabulary [${lo}, ${hi})`;

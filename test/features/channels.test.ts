@@ -15,10 +15,12 @@ import {
   activeChannels,
   badChannelId,
   buildVocab,
+  channelIdsOf,
   channelPresent,
   checkOptionalChannels,
   createLookup,
   featurize,
+  sliceChannelIds,
 } from '../../src/features/index.js';
 import { type Architecture, inputColumns, inputSize, tensorSpecs } from '../../src/model/layout.js';
 
@@ -133,5 +135,34 @@ describe('featurize builds the ids of every channel its sources give', () => {
     expect(Object.keys(f)).toEqual(['charIds', 'wordIds', 'bigramIds', 'lexIds']);
     expect([...f.bigramIds!]).toEqual([2, 3, 1, 1, 1]);
     expect([...f.lexIds!]).toEqual([1, 5, 2, 5, 3, 5, 0, 5, 0, 5]);
+  });
+});
+
+describe('channelIdsOf and sliceChannelIds: every channel a sentence holds, none named', () => {
+  const s = {
+    charIds: Int32Array.from([1, 2, 3]),
+    wordIds: Int32Array.from([4, 4, 5]),
+    lexIds: Int32Array.from([0, 5, 1, 6, 3, 9]), // [3 × 2]
+    tagIds: Int32Array.from([0, 1, 2]),
+  };
+
+  it('channelIdsOf keeps the channel fields only', () => {
+    expect(channelIdsOf(s)).toEqual({ charIds: s.charIds, wordIds: s.wordIds, lexIds: s.lexIds });
+  });
+
+  it('sliceChannelIds cuts each field by its own ids per token; copies unless view', () => {
+    const cut = sliceChannelIds(s, 3, 1, 3);
+    expect(Object.keys(cut)).toEqual(['charIds', 'wordIds', 'lexIds']);
+    expect([...cut.charIds]).toEqual([2, 3]);
+    expect([...cut.lexIds!]).toEqual([1, 6, 3, 9]);
+    cut.charIds[0] = 99;
+    expect(s.charIds[1]).toBe(2);
+    const view = sliceChannelIds(s, 3, 0, 1, true);
+    expect([...view.lexIds!]).toEqual([0, 5]);
+    view.wordIds[0] = 7;
+    expect(s.wordIds[0]).toBe(7);
+    expect(() => sliceChannelIds(s, 3, 2, 4)).toThrow(
+      'sliceChannelIds: expected 0 ≤ a ≤ b ≤ T, T > 0, got a 2, b 4, T 3',
+    );
   });
 });
