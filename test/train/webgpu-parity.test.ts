@@ -17,12 +17,13 @@ import { type Checkpoint, type TrainerState, readCheckpoint, writeCheckpoint } f
 import { buildFeatureSpace, docsToSentences, lexiconOf } from '../../src/train/data.js';
 import { ParamLayout, initParameters } from '../../src/train/params.js';
 import { Rng, hash32 } from '../../src/train/rng.js';
-import { makeBatches } from '../../src/train/trainer.js';
+import { makeBatches, train } from '../../src/train/trainer.js';
+import { resolveConfig } from '../../src/train/config.js';
 import { findWebGpuAdapter } from '../../src/train/webgpu/adapter.js';
 import { WebGpuBackend } from '../../src/train/webgpu/backend.js';
 import { GpuContext } from '../../src/train/webgpu/context.js';
 import { gpuSkip, maxRelError } from './webgpu-support.js';
-import { randomParams, randomSentences, tinyArch } from './tiny.js';
+import { contextTask, randomParams, randomSentences, tinyArch } from './tiny.js';
 
 const skip = await gpuSkip('webgpu-parity');
 
@@ -224,6 +225,43 @@ describe.skipIf(skip !== null)('WebGPU backend training against the wasm backend
     expect(losses[2][0], 'training lowers the loss').toBeLessThan(losses[0][0]);
     await gpu.sync();
     expect(maxRelError(gpu.getFlatParameters(), wasm.getFlatParameters(), 0.05)).toBeLessThan(1e-2);
+  });
+
+  it('train() runs the same on both backends (weight average on the GPU, dropout): losses, dev F1, weights', async () => {
+    const arch: Architecture = { charVocab: 10, charDim: 8, wordVocab: 5, wordDim: 4, lstm: [12], tags: 5, crf: true };
+    const layout = new ParamLayout(arch);
+    const config = resolveConfig({
+      charDim: 8,
+      wordDim: 4,
+      lstm: [12],
+      dropout: 0.1,
+      batchSize: 10,
+      epochs: 4,
+      patience: 0,
+      workers: 1,
+      ema: 0.9,
+      optimizer: { lr: 0.02 },
+    });
+    const input = {
+      arch,
+      labels: ['O', 'B-X', 'I-X', 'B-Y', 'I-Y'],
+      train: contextTask(200, 1, 4, 12),
+      dev: contextTask(40, 2, 4, 12),
+    };
+    const w = await train(input, { config, backend: new WasmBackend(layout), progress: false });
+    const g = await train(input, { config, backend: await newGpuBackend(layout), progress: false });
+    const summary = (r: typeof w) => r.history.map((h) => [h.loss, h.devF1, h.kept]);
+    g.history.forEach((h, i) => {
+      const wh = w.history[i];
+      expect(
+        Math.abs(h.loss - wh.loss) / wh.loss,
+        `epoch ${i + 1}: ${JSON.stringify([summary(w), summary(g)])}`,
+      ).toBeLessThan(1e-3);
+      expect(Math.abs(h.devF1 - wh.devF1), `epoch ${i + 1} dev F1`).toBeLessThan(0.02);
+    });
+    expect(g.history[g.history.length - 1].devF1, 'it learns the task').toBeGreaterThan(0.8);
+    const flat = (r: typeof w) => layout.fromWeights(r.best.weights);
+    expect(maxRelError(flat(g), flat(w), 0.05)).toBeLessThan(1e-2);
   });
 
   it('a checkpoint written by one backend resumes on the other, and continues as the writer would', async () => {
