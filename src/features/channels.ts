@@ -125,55 +125,57 @@ export interface InputChannel {
   build?(tokens: readonly string[], sources: FeatureSources): Int32Array | undefined;
 }
 
-const one = () => 1;
+/**
+ * A channel of one vocabulary id per token (char, word, bigram): id 0 = <pad> (a zero row at first), 1 = <unk>,
+ * rows = the architecture's `sizeField`, quantizable.
+ */
+function vocabularyChannel(
+  c: Pick<InputChannel, 'name' | 'field' | 'tensor' | 'dimField' | 'sizeField' | 'core' | 'generation' | 'vocabKey'> &
+    Partial<InputChannel>,
+): InputChannel {
+  const rows = (a: ChannelSizes) => a[c.sizeField] ?? 0;
+  return {
+    quantizable: true,
+    padRow: true,
+    idsPerToken: () => 1,
+    rows,
+    idRange: (a) => [0, rows(a)],
+    ...c,
+  };
+}
 
-export const CHAR: InputChannel = {
+export const CHAR = vocabularyChannel({
   name: 'char',
   field: 'charIds',
   tensor: 'embed.char',
   dimField: 'charDim',
   sizeField: 'charVocab',
   core: true,
-  quantizable: true,
-  padRow: true,
   generation: 0,
   vocabKey: 'chars',
-  idsPerToken: one,
-  rows: (a) => a.charVocab,
-  idRange: (a) => [0, a.charVocab],
-};
+});
 
-export const WORD: InputChannel = {
+export const WORD = vocabularyChannel({
   name: 'word',
   field: 'wordIds',
   tensor: 'embed.word',
   dimField: 'wordDim',
   sizeField: 'wordVocab',
   core: true,
-  quantizable: true,
-  padRow: true,
   generation: 0,
   vocabKey: 'words',
   vocabRowsPerEntry: wordRowsPerWord,
-  idsPerToken: one,
-  rows: (a) => a.wordVocab,
-  idRange: (a) => [0, a.wordVocab],
-};
+});
 
-export const BIGRAM: InputChannel = {
+export const BIGRAM = vocabularyChannel({
   name: 'bigram',
   field: 'bigramIds',
   tensor: 'embed.bigram',
   dimField: 'bigramDim',
   sizeField: 'bigramVocab',
   core: false,
-  quantizable: true,
-  padRow: true,
   generation: 2,
   vocabKey: 'bigrams',
-  idsPerToken: one,
-  rows: (a) => a.bigramVocab ?? 0,
-  idRange: (a) => [0, a.bigramVocab ?? 0],
   check(a) {
     const dim = a.bigramDim ?? 0;
     const vocab = a.bigramVocab ?? 0;
@@ -188,7 +190,7 @@ export const BIGRAM: InputChannel = {
     for (let t = 0; t < tokens.length; t++) ids[t] = lookup.bigrams.get(bigramAt(tokens, t)) ?? UNK_ID;
     return ids;
   },
-};
+});
 
 export const LEXICON: InputChannel = {
   name: 'lexicon',
