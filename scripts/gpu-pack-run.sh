@@ -28,8 +28,8 @@ untar_to() {
   if command -v xz >/dev/null 2>&1 && command -v tar >/dev/null 2>&1; then tar -xJf "$1" -C "$2"
   else python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$1" "$2"; fi
 }
-rm -rf "$WORK"
 mkdir -p "$WORK"
+rm -rf "$WORK/app" "$WORK/data" "$WORK/node" "$WORK/nvidia_icd.json" # only what an earlier run unpacked there
 untar_to "$HERE/app.tar.xz" "$WORK"
 untar_to "$HERE/data.tar.xz" "$WORK"
 unxz_to "$HERE/runtime/node.xz" "$WORK/node"

