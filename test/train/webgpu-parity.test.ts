@@ -20,7 +20,7 @@ import { Rng, hash32 } from '../../src/train/rng.js';
 import { makeBatches, train } from '../../src/train/trainer.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { findWebGpuAdapter } from '../../src/train/webgpu/adapter.js';
-import { WebGpuBackend } from '../../src/train/webgpu/backend.js';
+import { WebGpuBackend, createWebGpuBackend } from '../../src/train/webgpu/backend.js';
 import { GpuContext } from '../../src/train/webgpu/context.js';
 import { gpuSkip, maxRelError } from './webgpu-support.js';
 import { contextTask, randomParams, randomSentences, tinyArch } from './tiny.js';
@@ -87,6 +87,15 @@ describe.skipIf(skip !== null)('WebGPU backend against the wasm backend', () => 
   it('every gradient with 130 units (the recurrence over 3 workgroups of 3 sentences, 2 units per thread)', async () => {
     const arch = allChannels({ lstm: [130, 9], charDim: 3, wordDim: 2 });
     expectGradientsMatch(await bothGradients(arch, { dropout: 0.1, seed: 5, lengths: [3, 7, 1, 5, 7, 2, 4] }));
+  });
+
+  it('refuses a layer wider than its recurrence kernel holds, with the limit', async () => {
+    const found = await findWebGpuAdapter();
+    if (typeof found === 'string') throw new Error(found);
+    const layout = new ParamLayout(tinyArch({ lstm: [4, 513] }));
+    await expect(createWebGpuBackend(layout, { adapter: found.adapter })).rejects.toThrow(
+      'LstmLayer: at most 512 units per direction, got 513',
+    );
   });
 
   it('is deterministic: the same step twice gives the same bits (the scatter-add needs no atomics)', async () => {

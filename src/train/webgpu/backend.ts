@@ -647,5 +647,11 @@ export async function createWebGpuBackend(
   layout: ParamLayout,
   options: WebGpuBackendOptions,
 ): Promise<TrainingBackend> {
-  return new WebGpuBackend(layout, await GpuContext.create(options.adapter));
+  const ctx = await GpuContext.create(options.adapter);
+  try {
+    return new WebGpuBackend(layout, ctx);
+  } catch (e) {
+    ctx.destroy();
+    throw e;
+  }
 }

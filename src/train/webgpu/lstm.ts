@@ -81,10 +81,10 @@ fn tanh_(x: f32) -> f32 { return 2.0 / (1.0 + exp(-2.0 * x)) - 1.0; }   // = 2σ
 const PAIRS = 8;
 const SHARED = 2048; // floats of workgroup memory: h [SB, H] forward, dgates [SB, 4H] backward (8 KiB)
 /** The largest H: backward keeps dgates [SB, 4H] of at least one sentence in SHARED floats. */
-export const MAX_UNITS = SHARED / 4;
+const MAX_UNITS = SHARED / 4;
 
 /** Sentences per workgroup of the recurrence for H units. */
-export function sentencesPerGroup(H: number): number {
+function sentencesPerGroup(H: number): number {
   return Math.max(1, Math.floor(512 / H));
 }
 
