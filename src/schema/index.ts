@@ -2,3 +2,4 @@
 export * from './validate.js';
 export * from './defaults.js';
 export * from './paths.js';
+export * from './did-you-mean.js';

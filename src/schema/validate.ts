@@ -16,6 +16,8 @@
  * constructor / prototype are refused anywhere.
  */
 
+import { closest } from './did-you-mean.js';
+
 export type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
 
 export type JsonSchema = {
@@ -95,30 +97,6 @@ function found(v: unknown): string {
   const json = JSON.stringify(v);
   const chars = Array.from(json);
   return chars.length <= QUOTED_VALUE_CHARS ? json : `${chars.slice(0, QUOTED_VALUE_CHARS).join('')}…`;
-}
-
-/** Edit distance between two short names (for the did-you-mean of an unknown config field). */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length];
-}
-
-/** The known name closest to `key` (case ignored) when it is a likely typo of it: at most a third of it differs. */
-export function didYouMean(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const k of known) {
-    const d = editDistance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [k, d];
-  }
-  return best !== undefined && bestDistance <= Math.floor(best.length / 3) ? best : undefined;
 }
 
 /**
@@ -248,7 +226,7 @@ function walkObject(
     } else if (schema.additionalProperties === false) {
       if (!config) add(path, `unknown property ${quoteKey(key)}`);
       else {
-        const near = didYouMean(key, known);
+        const near = closest(key, known);
         add(child(path, key), `unknown field (${near ? `did you mean "${near}"?` : `known: ${known.join(', ')}`})`);
       }
     }

@@ -11,7 +11,7 @@ import {
   check,
   defaultsOf,
   describeIssues,
-  didYouMean,
+  closest,
   mapPaths,
   pathFields,
   withDefaults,
@@ -83,12 +83,12 @@ describe('config style', () => {
       'floors.OK: expected number, got "x"',
       'sise: unknown field (did you mean "size"?)',
     ]);
-    expect(lines({ name: '', rate: 0, list: [], either: { x: 1, y: 2 } }, schema, 'config')).toEqual([
+    expect(lines({ name: '', rate: 0, list: [], either: { x: 1, colour: 2 } }, schema, 'config')).toEqual([
       'name: must not be empty',
       'rate: must be > 0, got 0',
       'list: needs at least 1 item(s)',
       'either.x: expected boolean, got 1',
-      'either.y: unknown field (known: x)',
+      'either.colour: unknown field (known: x)',
     ]);
     expect(lines({ name: 'abcdef', size: NaN }, schema, 'config')).toEqual([
       'name: has 6 characters; at most 5 allowed',
@@ -108,9 +108,9 @@ describe('config style', () => {
   });
 
   it('suggests a known name only for a likely typo', () => {
-    expect(didYouMean('lstmm', ['lstm', 'lexDim'])).toBe('lstm');
-    expect(didYouMean('batchsize', ['batchSize'])).toBe('batchSize');
-    expect(didYouMean('colour', ['data', 'store'])).toBeUndefined();
+    expect(closest('lstmm', ['lstm', 'lexDim'])).toBe('lstm');
+    expect(closest('batchsize', ['batchSize'])).toBe('batchSize');
+    expect(closest('colour', ['data', 'store'])).toBeUndefined();
   });
 });
 

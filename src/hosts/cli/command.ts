@@ -8,6 +8,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CORPUS_FORMATS, corpusFormatOf, type CorpusFormat } from '../../corpus/index.js';
 import { INPUT_ENCODINGS, type InputEncoding } from '../../io/corpus-io.js';
+import { closest, editDistance } from '../../schema/index.js';
 
 export interface Command {
   name: string;
@@ -118,41 +119,8 @@ export function integerOption(values: OptionValues, name: string, fallback: numb
   return Number(v);
 }
 
-/** Edit distance between two strings: insertions, deletions, substitutions and swaps of two neighbours count 1. */
-export function editDistance(a: string, b: string): number {
-  let before: number[] = [];
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      let d = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2] + 1);
-      row.push(d);
-    }
-    before = prev;
-    prev = row;
-  }
-  return prev[b.length];
-}
-
-/**
- * The candidate `word` likely meant: the nearest one when it is close enough to be a typo (distance ≤ 2 and under
- * half the word's length), else the shortest that starts with `word` (`--out` → `output`), else undefined.
- */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  if (bestDistance <= Math.min(2, Math.ceil(word.length / 2) - 1 || 1)) return best;
-  const longer = word.length >= 2 ? candidates.filter((c) => c.startsWith(word)) : [];
-  return longer.length === 0 ? undefined : longer.reduce((a, c) => (c.length < a.length ? c : a));
-}
+// the did-you-mean of unknown commands and options, shared with the config validator (src/schema/did-you-mean.ts)
+export { closest, editDistance };
 
 /** Writes a line to stdout / stderr. */
 export const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');
