@@ -10,7 +10,7 @@
 import type { Weights } from '../model/layout.js';
 import { type Sentence, prepareBatch } from './batch.js';
 import { ModelGraph } from './graph.js';
-import { foldAverage } from './ema.js';
+import { type AverageHolder, foldAverage } from './ema.js';
 import { TrainKernels, loadTrainingModule } from './kernels.js';
 import { ParamLayout } from './params.js';
 
@@ -55,7 +55,11 @@ export interface UpdateResult {
   clipped: boolean;
 }
 
-export interface TrainingBackend {
+/**
+ * Also the weight moving average (config.ema), AverageHolder of src/train/ema.ts: startAverage, updateAverage,
+ * getAverage, swapAverage.
+ */
+export interface TrainingBackend extends AverageHolder {
   readonly layout: ParamLayout;
   /** Replace the parameters (f32 Weights with the layout.ts names, or a flat vector). */
   setParameters(params: Weights | Float32Array): void;
@@ -78,22 +82,10 @@ export interface TrainingBackend {
   getOptimizerState(): OptimizerState;
   setOptimizerState(state: OptimizerState): void;
   /**
-   * The moving average of the parameters (config.ema; src/train/ema.ts), kept where the parameters are, so that
-   * folding it in after every step reads nothing back. It starts as `weights` (a checkpoint's average; copied) or,
-   * without, as the parameters now.
-   */
-  startAverage(weights?: Float32Array): void;
-  /** average = d·average + (1 − d)·parameters, d = emaDecay(decay, step); `step`: optimiser steps before, from 0. */
-  updateAverage(decay: number, step: number): void;
-  /** Copy of the average (read only when needed: best weights, checkpoints). */
-  getAverage(): Float32Array;
-  /** Exchanges the parameters and the average (decode then runs on the average); a second call puts both back. */
-  swapAverage(): void;
-  /**
    * For a backend whose vectors live elsewhere (WebGpuBackend: on the GPU): brings the host copies that the
    * synchronous getters answer from up to date. Await it after forwardBackward / step and before getParameters,
-   * getFlatParameters, getGradients, getOptimizerState or getAverage (WebGpuBackend's getters throw rather than answer stale
-   * numbers). Backends whose getters are always current (wasm, parallel) have none.
+   * getFlatParameters, getGradients, getOptimizerState or getAverage (WebGpuBackend's getters throw rather than
+   * answer stale numbers). Backends whose getters are always current (wasm, parallel) have none.
    */
   sync?(): Promise<void>;
   dispose(): Promise<void>;
@@ -246,13 +238,55 @@ export function lengthChunks(sentences: Sentence[], size: number, maxRows = 1638
 
 export const DECODE_CHUNK = 64;
 
+/**
+ * What WasmBackend and ParallelBackend answer alike from the ParameterStore in this thread: the parameters, the
+ * optimiser state and the weight average.
+ */
+export abstract class StoreBackend {
+  abstract readonly layout: ParamLayout;
+  abstract readonly store: ParameterStore;
+
+  getParameters(): Weights {
+    return this.layout.toWeights(this.store.paramView());
+  }
+
+  getFlatParameters(): Float32Array {
+    return this.store.paramView().slice();
+  }
+
+  getOptimizerState(): OptimizerState {
+    return this.store.getOptimizerState();
+  }
+
+  setOptimizerState(state: OptimizerState): void {
+    this.store.setOptimizerState(state);
+  }
+
+  startAverage(weights?: Float32Array): void {
+    this.store.startAverage(weights);
+  }
+
+  updateAverage(decay: number, step: number): void {
+    this.store.updateAverage(decay, step);
+  }
+
+  getAverage(): Float32Array {
+    return this.store.getAverage();
+  }
+
+  swapAverage(): void {
+    this.store.swapAverage();
+  }
+}
+
 /** Everything in this thread on one train.wasm instance. Deterministic: same inputs → same bits. */
-export class WasmBackend implements TrainingBackend {
+export class WasmBackend extends StoreBackend implements TrainingBackend {
   readonly layout: ParamLayout;
   readonly store: ParameterStore;
   readonly graph: ModelGraph;
 
   constructor(layout: ParamLayout, module: WebAssembly.Module = loadTrainingModule()) {
+    super();
     this.layout = layout;
     const k = new TrainKernels(module);
     this.store = new ParameterStore(k, layout, true);
@@ -261,14 +295,6 @@ export class WasmBackend implements TrainingBackend {
 
   setParameters(params: Weights | Float32Array): void {
     this.store.setParameters(params);
-  }
-
-  getParameters(): Weights {
-    return this.layout.toWeights(this.store.paramView());
-  }
-
-  getFlatParameters(): Float32Array {
-    return this.store.paramView().slice();
   }
 
   zeroGrad(): void {
@@ -304,30 +330,6 @@ export class WasmBackend implements TrainingBackend {
       chunk.forEach((i, j) => (out[i] = paths[j]));
     }
     return out;
-  }
-
-  getOptimizerState(): OptimizerState {
-    return this.store.getOptimizerState();
-  }
-
-  setOptimizerState(state: OptimizerState): void {
-    this.store.setOptimizerState(state);
-  }
-
-  startAverage(weights?: Float32Array): void {
-    this.store.startAverage(weights);
-  }
-
-  updateAverage(decay: number, step: number): void {
-    this.store.updateAverage(decay, step);
-  }
-
-  getAverage(): Float32Array {
-    return this.store.getAverage();
-  }
-
-  swapAverage(): void {
-    this.store.swapAverage();
   }
 
   async dispose(): Promise<void> {}

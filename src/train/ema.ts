@@ -6,8 +6,6 @@
  * (withAverage), and training resumes from the raw weights.
  */
 
-import type { TrainingBackend } from './backend.js';
-
 /**
  * The weight average's decay for the update after step t (t = optimiser steps before it, from 0): it warms up as
  * min(d, (1 + t) / (10 + t)) — TensorFlow's ExponentialMovingAverage with num_updates — so early on the average
@@ -37,8 +35,20 @@ export function foldAverage(average: Float32Array, params: ArrayLike<number>, de
   for (let i = 0; i < w.length; i++) w[i] = d * w[i] + (1 - d) * params[i];
 }
 
-/** What Ema needs from a training backend: its weight average. */
-export type AverageHolder = Pick<TrainingBackend, 'startAverage' | 'updateAverage' | 'getAverage' | 'swapAverage'>;
+/** The weight average of a training backend (every TrainingBackend, src/train/backend.ts, is one): what Ema drives. */
+export interface AverageHolder {
+  /**
+   * The moving average of the parameters, kept where the parameters are, so that folding it in after every step
+   * reads nothing back. It starts as `weights` (a checkpoint's average; copied) or, without, as the parameters now.
+   */
+  startAverage(weights?: Float32Array): void;
+  /** average = d·average + (1 − d)·parameters, d = emaDecay(decay, step); `step`: optimiser steps before, from 0. */
+  updateAverage(decay: number, step: number): void;
+  /** Copy of the average (read only when needed: best weights, checkpoints; WebGpuBackend: after sync()). */
+  getAverage(): Float32Array;
+  /** Exchanges the parameters and the average (decode then runs on the average); a second call puts both back. */
+  swapAverage(): void;
+}
 
 export class Ema {
   /**

@@ -14,8 +14,8 @@ import { Worker } from 'node:worker_threads';
 import type { Architecture, Weights } from '../model/layout.js';
 import type { Sentence } from './batch.js';
 import {
-  type AdamOptions, type ForwardBackwardOptions, type OptimizerState, type StepStats, type TrainingBackend,
-  type UpdateResult, ParameterStore, lengthChunks, DECODE_CHUNK,
+  type AdamOptions, type ForwardBackwardOptions, type StepStats, type TrainingBackend,
+  type UpdateResult, ParameterStore, StoreBackend, lengthChunks, DECODE_CHUNK,
 } from './backend.js';
 import { TrainKernels, loadTrainingModule } from './kernels.js';
 import type { ParamLayout } from './params.js';
@@ -102,7 +102,7 @@ class WorkerHandle {
   }
 }
 
-export class ParallelBackend implements TrainingBackend {
+export class ParallelBackend extends StoreBackend implements TrainingBackend {
   readonly layout: ParamLayout;
   readonly store: ParameterStore;
   private readonly workers: WorkerHandle[];
@@ -115,6 +115,7 @@ export class ParallelBackend implements TrainingBackend {
   private contributed = new Set<number>();
 
   private constructor(layout: ParamLayout, module: WebAssembly.Module, n: number) {
+    super();
     this.layout = layout;
     const k = new TrainKernels(module);
     this.store = new ParameterStore(k, layout, true);
@@ -148,14 +149,6 @@ export class ParallelBackend implements TrainingBackend {
   setParameters(params: Weights | Float32Array): void {
     this.store.setParameters(params);
     this.publish();
-  }
-
-  getParameters(): Weights {
-    return this.layout.toWeights(this.store.paramView());
-  }
-
-  getFlatParameters(): Float32Array {
-    return this.store.paramView().slice();
   }
 
   zeroGrad(): void {
@@ -241,29 +234,9 @@ export class ParallelBackend implements TrainingBackend {
     return out;
   }
 
-  getOptimizerState(): OptimizerState {
-    return this.store.getOptimizerState();
-  }
-
-  setOptimizerState(state: OptimizerState): void {
-    this.store.setOptimizerState(state);
-  }
-
-  startAverage(weights?: Float32Array): void {
-    this.store.startAverage(weights);
-  }
-
-  updateAverage(decay: number, step: number): void {
-    this.store.updateAverage(decay, step);
-  }
-
-  getAverage(): Float32Array {
-    return this.store.getAverage();
-  }
-
   /** The swap happens in this thread's master copy; the workers see it through the shared parameters. */
-  swapAverage(): void {
-    this.store.swapAverage();
+  override swapAverage(): void {
+    super.swapAverage();
     this.publish();
   }
 
