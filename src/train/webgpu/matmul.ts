@@ -82,12 +82,14 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wg: vec
     // stage A[row0 .. +64, k0 .. +16] and B[k0 .. +16, col0 .. +64]; 4 elements each per thread, zero outside
     for (var q = 0u; q < 4u; q++) {
       let e = tid + 256u * q;
-      let ak = e % 16u; let ai = e / 16u;        // consecutive threads walk k: contiguous when csA = 1
+      var ak = e % 16u; var ai = e / 16u;        // consecutive threads walk k: contiguous when csA = 1 …
+      if (p.rsA == 1 && p.csA != 1) { ai = e % 64u; ak = e / 64u; }   // … or i when A is stored transposed
       let gi = row0 + ai; let gk = k0 + ak;
       var a = 0.0;
       if (gi < p.M && gk < p.K) { a = A[baseA + i32(gi) * p.rsA + i32(gk) * p.csA]; }
       As[ak * 64u + ai] = a;
-      let bj = e % 64u; let bk = e / 64u;        // consecutive threads walk j: contiguous when csB = 1
+      var bj = e % 64u; var bk = e / 64u;        // consecutive threads walk j: contiguous when csB = 1 …
+      if (p.csB != 1 && p.rsB == 1) { bk = e % 16u; bj = e / 16u; }   // … or k when B is stored transposed
       let gj = col0 + bj; let gk2 = k0 + bk;
       var b = 0.0;
       if (gj < p.N && gk2 < p.K) { b = B[baseB + i32(gk2) * p.rsB + i32(gj) * p.csB]; }
