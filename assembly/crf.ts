@@ -3,7 +3,8 @@
 //   start f32 [K], end f32 [K]
 //   score(y) = start[y0] + Σ_t em[t, y_t] + Σ_{t>0} trans[y_{t−1}, y_t] + end[y_{T−1}]
 // Ties are broken towards the lower tag index (strict '>' comparisons) everywhere.
-// T == 0: viterbi/kbest give the empty path with score 0, marginals give logZ = 0.
+// T == 0: viterbi/kbest give the empty path with score 0.
+// (Probabilities — forward–backward, entity scores — are computed on the host: src/model/crf.ts.)
 
 // @ts-ignore: decorator
 @inline
@@ -81,68 +82,6 @@ export function viterbi(em: usize, T: i32, K: i32, trans: usize, start: usize, e
     sti(outPath, t - 1, arg);
   }
   return best;
-}
-
-// @ts-ignore: decorator
-@inline
-function lse2(m: f64, s: f64): f64 {
-  return m == -Infinity ? -Infinity : m + Math.log(s);
-}
-
-export function marginals_work_bytes(T: i32, K: i32): usize {
-  return a16(<usize>T * <usize>K << 3) * 2 + a16(<usize>K << 3);
-}
-
-/** Posterior marginals P(y_t = k) into out (f32 [T × K]); returns log Z. Log-space, max-shifted. */
-export function marginals(em: usize, T: i32, K: i32, trans: usize, start: usize, end: usize, work: usize, out: usize): f64 {
-  if (T <= 0) return 0;
-  const alpha = work; //                                      f64 [T × K]
-  const beta = alpha + a16(<usize>T * <usize>K << 3); //       f64 [T × K]
-  const tmp = beta + a16(<usize>T * <usize>K << 3); //         f64 [K]
-  for (let y = 0; y < K; y++) std(alpha, y, ldf(start, y) + ldf(em, y));
-  for (let t = 1; t < T; t++) {
-    const a = (t - 1) * K;
-    for (let y = 0; y < K; y++) {
-      let m = -Infinity;
-      for (let j = 0; j < K; j++) {
-        const v = ldd(alpha, a + j) + ldf(trans, j * K + y);
-        std(tmp, j, v);
-        if (v > m) m = v;
-      }
-      let s: f64 = 0;
-      if (m != -Infinity) for (let j = 0; j < K; j++) s += Math.exp(ldd(tmp, j) - m);
-      std(alpha, t * K + y, lse2(m, s) + ldf(em, t * K + y));
-    }
-  }
-  // log Z
-  let m = -Infinity;
-  for (let y = 0; y < K; y++) {
-    const v = ldd(alpha, (T - 1) * K + y) + ldf(end, y);
-    std(tmp, y, v);
-    if (v > m) m = v;
-  }
-  let s: f64 = 0;
-  if (m != -Infinity) for (let y = 0; y < K; y++) s += Math.exp(ldd(tmp, y) - m);
-  const logZ = lse2(m, s);
-  for (let y = 0; y < K; y++) std(beta, (T - 1) * K + y, ldf(end, y));
-  for (let t = T - 2; t >= 0; t--) {
-    const n = (t + 1) * K;
-    for (let i = 0; i < K; i++) {
-      let m = -Infinity;
-      for (let y = 0; y < K; y++) {
-        const v = ldf(trans, i * K + y) + ldf(em, n + y) + ldd(beta, n + y);
-        std(tmp, y, v);
-        if (v > m) m = v;
-      }
-      let s: f64 = 0;
-      if (m != -Infinity) for (let y = 0; y < K; y++) s += Math.exp(ldd(tmp, y) - m);
-      std(beta, t * K + i, lse2(m, s));
-    }
-  }
-  for (let i = 0; i < T * K; i++) {
-    store<f32>(out + (<usize>i << 2), <f32>Math.exp(ldd(alpha, i) + ldd(beta, i) - logZ));
-  }
-  return logZ;
 }
 
 export function kbest_work_bytes(T: i32, K: i32, k: i32): usize {

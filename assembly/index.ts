@@ -40,7 +40,6 @@
  *
  * CRF (crf.ts) — one sentence, em f32 [T × K], trans f32 [K × K], start/end f32 [K]; computed in f64
  *   viterbi_work_bytes(T, K);  viterbi(em, T, K, trans, start, end, work, outPath i32 [T]) → score (f64)
- *   marginals_work_bytes(T, K); marginals(em, T, K, trans, start, end, work, out f32 [T × K]) → logZ (f64)
  *   kbest_work_bytes(T, K, k);  kbest(em, T, K, trans, start, end, k, work, outPaths i32 [k × T],
  *                                     outScores f64 [k]) → n found (best first, distinct)
  *   log_softmax(em, T, K, out), softmax(em, T, K, out)       per-step, f32 [T × K]
@@ -52,10 +51,10 @@ export { embed_f32, embed_i8, zero_cols } from './gather';
 export { matmul_f32, matmul_q8, quantize_rows, q_max } from './matmul';
 export { lstm_dir, lstm_work_bytes } from './lstm';
 export {
-  viterbi, viterbi_work_bytes, marginals, marginals_work_bytes, kbest, kbest_work_bytes, log_softmax, softmax,
+  viterbi, viterbi_work_bytes, kbest, kbest_work_bytes, log_softmax, softmax,
 } from './crf';
 
-/** ABI version of this module; bumped whenever a signature above changes. */
+/** ABI version of this module; bumped whenever a signature above changes (3: marginals dropped). */
 export function abi_version(): i32 {
-  return 2;
+  return 3;
 }

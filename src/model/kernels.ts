@@ -42,10 +42,6 @@ export interface KernelExports {
   viterbi(
     em: number, T: number, K: number, trans: number, start: number, end: number, work: number, outPath: number,
   ): number;
-  marginals_work_bytes(T: number, K: number): number;
-  marginals(
-    em: number, T: number, K: number, trans: number, start: number, end: number, work: number, out: number,
-  ): number;
   kbest_work_bytes(T: number, K: number, k: number): number;
   kbest(
     em: number, T: number, K: number, trans: number, start: number, end: number, k: number,
@@ -55,12 +51,12 @@ export interface KernelExports {
   softmax(em: number, T: number, K: number, out: number): void;
 }
 
-export const KERNEL_ABI_VERSION = 2;
+export const KERNEL_ABI_VERSION = 3;
 
 const REQUIRED_EXPORTS: (keyof KernelExports)[] = [
   'memory', 'abi_version', 'alloc', 'mark', 'reset', 'zero', 'embed_f32', 'embed_i8', 'zero_cols',
   'matmul_f32', 'matmul_q8', 'quantize_rows', 'q_max', 'lstm_work_bytes', 'lstm_dir', 'viterbi_work_bytes',
-  'viterbi', 'marginals_work_bytes', 'marginals', 'kbest_work_bytes', 'kbest', 'log_softmax', 'softmax',
+  'viterbi', 'kbest_work_bytes', 'kbest', 'log_softmax', 'softmax',
 ];
 
 /** The two builds of the inference kernels: build/kernels.wasm and build/kernels-relaxed.wasm. */

@@ -11,7 +11,8 @@
  * see assembly/lstm.ts); padding never changes a result: a batch gives exactly what one-at-a-time gives.
  *
  * crf=false models (per-step softmax): viterbi/kbest decode log-softmax(emissions) with zero transitions
- * (so viterbi = per-step argmax, score = the path's log-probability), marginals = softmax, logZ = 0.
+ * (so viterbi = per-step argmax, score = the path's log-probability). Probabilities (forward–backward, entity
+ * scores) are computed on the host, in f64: src/model/crf.ts.
  *
  * Memory: the weights stay in the Kernels instance's wasm memory for its lifetime (wasm memory never
  * shrinks); every call frees its scratch (mark/reset) before returning. Several networks may share one
@@ -62,8 +63,6 @@ export interface Network {
   viterbi(em: Float32Array, T: number): ScoredPath;
   /** viterbi() over many sentences; T of each = em.length / K. */
   viterbiBatch(ems: Float32Array[]): ScoredPath[];
-  /** Posterior marginals P(y_t = k) [T × K] and log Z (crf=false: softmax, logZ = 0). */
-  marginals(em: Float32Array, T: number): { marginals: Float32Array; logZ: number };
   /** The k best distinct paths, best first (fewer when K^T < k). */
   kbest(em: Float32Array, T: number, k: number): ScoredPath[];
   /** Per-step softmax of the emissions [T × K]. */
@@ -508,23 +507,6 @@ class WasmNetwork implements Network {
       }
       return this.viterbi(em, em.length / this.K);
     });
-  }
-
-  marginals(em: Float32Array, T: number): { marginals: Float32Array; logZ: number } {
-    this.checkEm('marginals', em, T);
-    if (T === 0) return { marginals: new Float32Array(0), logZ: 0 };
-    if (!this.arch.crf) return { marginals: this.softmax(em, T), logZ: 0 };
-    const k = this.k;
-    const mark = k.mark();
-    try {
-      const p = this.placeEm(em, T);
-      const work = k.alloc(k.exports.marginals_work_bytes(T, this.K) >>> 0);
-      const out = k.alloc(4 * T * this.K);
-      const logZ = k.exports.marginals(p, T, this.K, this.trans, this.start, this.end, work, out);
-      return { marginals: k.f32(out, T * this.K).slice(), logZ };
-    } finally {
-      k.reset(mark);
-    }
   }
 
   kbest(em: Float32Array, T: number, kPaths: number): ScoredPath[] {
