@@ -130,7 +130,7 @@ describe('cner train --backend', () => {
     expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).backend).toEqual(want);
     const info = await cnerWith({}, ['info', join(out, 'model.q8.cner')]);
     expect(info.stdout).toMatch(/^backend +wasm, 1 thread$/m);
-  });
+  }, 300_000);
 });
 
 const skip = await webgpuSkipReason();
@@ -158,5 +158,5 @@ describe.skipIf(skip)('cner train --backend webgpu (a WebGPU adapter: lavapipe h
     const tagged = await cnerWith({}, ['tag', '--model', join(out, 'model.q8.cner'), '患者腹部压痛三天。']);
     expect(tagged.code, tagged.stderr).toBe(0);
     expect(tagged.stdout.length).toBeGreaterThan(0);
-  });
+  }, 300_000);
 });
