@@ -57,8 +57,8 @@ export function wordRowsPerWord(options: FeatureOptions | undefined): number {
 }
 
 /** The fields of the core channels' ids (always present) and of the optional channels' ids (present when on). */
-export type CoreChannelField = 'charIds' | 'wordIds';
-export type OptionalChannelField = 'bigramIds' | 'lexIds';
+type CoreChannelField = 'charIds' | 'wordIds';
+type OptionalChannelField = 'bigramIds' | 'lexIds';
 export type ChannelField = CoreChannelField | OptionalChannelField;
 
 /** One X per channel: required for the core channels, optional for the others (ChannelIds: a sentence's ids). */
@@ -293,7 +293,7 @@ export function sliceChannelIds(s: ChannelIds, T: number, a: number, b: number, 
 }
 
 /** The end of a message about id v of slot `slot` outside its range ("is outside the char vocabulary [0, 10)"). */
-export function outOfRangeText(ch: InputChannel, slot: number, lo: number, hi: number): string {
+function outOfRangeText(ch: InputChannel, slot: number, lo: number, hi: number): string {
   return ch.outOfRange ? ch.outOfRange(slot, lo, hi) : `is outside the ${ch.name} vocabulary [${lo}, ${hi})`;
 }
 

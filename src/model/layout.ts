@@ -26,7 +26,7 @@
  * f32 tensor `NAME.scale` of shape [rows]; row r = q[r, :] * scale[r] (symmetric, scale = max|row| / 127).
  */
 
-import { type ChannelSizes, type InputChannel, activeChannels, channelDim } from '../features/channels.js';
+import { type ChannelSizes, type InputChannel, activeChannels, channelDim, checkChannels } from '../features/channels.js';
 
 export { bigramSize, checkOptionalChannels, lexiconSize } from '../features/channels.js';
 
@@ -77,6 +77,22 @@ export function inputSize(a: Architecture): number {
   let n = 0;
   for (const c of inputColumns(a)) n += c.dim * c.slots;
   return n;
+}
+
+/**
+ * Checks an architecture's numbers — the input channels' (checkChannels, src/features/channels.ts), then the
+ * layers': lstm sizes integers ≥ 1, tags ≥ 1, crf a boolean. Throws an Error naming the field.
+ */
+export function checkArchitecture(a: Architecture): void {
+  if (a === null || typeof a !== 'object') throw new TypeError('architecture: expected an object');
+  checkChannels(a);
+  if (!Array.isArray(a.lstm)) throw new Error(`architecture: lstm must be an array of hidden sizes, got ${typeof a.lstm}`);
+  const int = (what: string, v: unknown, min: number) => {
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= min)) throw new Error(`architecture: ${what} must be an integer ≥ ${min}, got ${String(v)}`);
+  };
+  a.lstm.forEach((h, l) => int(`lstm[${l}]`, h, 1));
+  int('tags', a.tags, 1);
+  if (typeof a.crf !== 'boolean') throw new Error(`architecture: crf must be a boolean, got ${typeof a.crf}`);
 }
 
 /** Input size of BiLSTM layer l. */

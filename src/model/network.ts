@@ -26,13 +26,14 @@ import {
   type Tensor,
   type Weights,
   DIRECTIONS,
+  checkArchitecture,
   inputColumns,
   inputSize,
   lstmName,
   tensorSpecs,
 } from './layout.js';
 import type { Kernels } from './kernels.js';
-import { CHANNELS, type PerChannel, badChannelId, channelColumns, channelPresent, checkChannels } from '../features/channels.js';
+import { CHANNELS, type PerChannel, badChannelId, channelColumns, channelPresent } from '../features/channels.js';
 
 /**
  * Per channel (src/features/channels.ts), per sentence, its ids [T × idsPerToken]: charIds (whose lengths are
@@ -101,23 +102,6 @@ function shapeText(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
-function checkInt(what: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new Error(`architecture: ${what} must be an integer ≥ ${min}, got ${String(v)}`);
-  }
-  return v;
-}
-
-/** Checks the architecture's numbers; throws naming the bad field. */
-export function validateArchitecture(arch: Architecture): void {
-  if (arch === null || typeof arch !== 'object') throw new TypeError('architecture: expected an object');
-  checkChannels(arch);
-  if (!Array.isArray(arch.lstm)) throw new Error(`architecture: lstm must be an array of hidden sizes, got ${typeof arch.lstm}`);
-  arch.lstm.forEach((h, l) => checkInt(`lstm[${l}]`, h, 1));
-  checkInt('tags', arch.tags, 1);
-  if (typeof arch.crf !== 'boolean') throw new Error(`architecture: crf must be a boolean, got ${typeof arch.crf}`);
-}
-
 /**
  * Checks that every tensor of tensorSpecs(arch) is present with the right shape and dtype (f32, or i8 with
  * an f32 NAME.scale of shape [rows] for quantizable tensors) and holds finite values.
@@ -169,7 +153,7 @@ function checkFinite(name: string, data: Float32Array): void {
 // ---------------------------------------------------------------- the network
 
 export function createNetwork(kernels: Kernels, arch: Architecture, weights: Weights, options: NetworkOptions = {}): Network {
-  validateArchitecture(arch);
+  checkArchitecture(arch);
   validateWeights(arch, weights);
   const batchSize = options.batchSize ?? 32;
   const maxBatchChars = options.maxBatchChars ?? 8192;

@@ -4,8 +4,7 @@
  * same layout, so clipping and the optimiser step are single passes over the whole vector.
  */
 
-import { checkChannels } from '../features/channels.js';
-import { type Architecture, type InputColumns, type Weights, inputColumns, tensorSpecs } from '../model/layout.js';
+import { type Architecture, type InputColumns, type Weights, checkArchitecture, inputColumns, tensorSpecs } from '../model/layout.js';
 import type { Rng } from './rng.js';
 
 export interface ParamSlot {
@@ -18,12 +17,10 @@ export interface ParamSlot {
   quantizable: boolean;
 }
 
+/** checkArchitecture (src/model/layout.ts), and training needs ≥ 2 tags. */
 export function validateArchitecture(a: Architecture): void {
-  const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
-  checkChannels(a);
-  if (!Array.isArray(a.lstm) || !a.lstm.every(posInt)) throw new Error(`architecture: lstm must be a list of positive integers, got ${JSON.stringify(a.lstm)}`);
-  if (!(posInt(a.tags) && a.tags >= 2)) throw new Error(`architecture: tags must be ≥ 2, got ${a.tags}`);
-  if (typeof a.crf !== 'boolean') throw new Error(`architecture: crf must be a boolean, got ${String(a.crf)}`);
+  checkArchitecture(a);
+  if (a.tags < 2) throw new Error(`architecture: tags must be ≥ 2, got ${a.tags}`);
 }
 
 export class ParamLayout {
