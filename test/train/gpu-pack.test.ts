@@ -14,13 +14,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTagger } from '../../src/hosts/node.js';
 import { readModel } from '../../src/model/format.js';
+import type { TrainingBackendKind } from '../../src/train/config.js';
 import { webgpuSkipReason } from '../../src/train/webgpu/adapter.js';
 import { PACK_LIMIT, gpuPack } from '../../scripts/gpu-pack.js';
 import type { GpuRunReport } from '../../scripts/gpu-run.js';
 import { pipelineWorkspace } from '../pipeline/fixture.js';
 
 /** The backend the packed run trains with: the pack's own (webgpu, on lavapipe here). */
-const BACKEND: string = 'webgpu';
+const BACKEND = 'webgpu' as TrainingBackendKind;
 const LAVAPIPE = '/usr/share/vulkan/icd.d/lvp_icd.json';
 
 function missingTools(): string | null {
