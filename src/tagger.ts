@@ -30,7 +30,9 @@ import { type ModelFile, type ModelHeader, checkHeader, checkVocab, readModelAsy
 import { loadInferenceKernels } from './model/kernels.js';
 import { type Network, type SentenceBatch, createNetwork } from './model/network.js';
 import { createSegmenter, type Segmenter } from './segment/index.js';
-import { Lexicon, type VocabLookup, createLookup, featurizeSentence } from './features/index.js';
+import {
+  type ChannelField, Lexicon, type SentenceFeatures, type VocabLookup, createLookup, featurizeSentence, sliceChannelIds,
+} from './features/index.js';
 import type { NormalizeOptions } from './text/normalize.js';
 import { type Span, splitWindows, taggableSentences, windowOwners } from './text/sentences.js';
 import { tagIdsToSpans, tagTypes, type TagSpan } from './tags/bio.js';
@@ -184,12 +186,8 @@ interface SentenceJob {
   offsets: Int32Array;
   /** windows over the sentence's n tokens (one when n ≤ maxSentence) */
   windows: Span[];
-  charIds: Int32Array; // [n]
-  wordIds: Int32Array; // [n]
-  /** [n] when the model has a bigram channel */
-  bigramIds?: Int32Array;
-  /** [n × lexTypes] when the model has a lexicon channel */
-  lexIds?: Int32Array;
+  /** every input channel's ids of the sentence's n tokens (src/features/channels.ts) */
+  ids: SentenceFeatures;
 }
 
 /** Per sentence: its entities (final form, before consistency) and, for k-best, its candidate taggings. */
@@ -288,10 +286,10 @@ class TaggerImpl implements Tagger {
     };
     texts.forEach((original, ti) => {
       for (const sentence of taggableSentences(original, this.normalization)) {
-        const { charIds, wordIds, bigramIds, lexIds } = featurizeSentence(sentence.tokens, this.segmenter, this.lookup, this.header.features, this.lexicon);
+        const ids = featurizeSentence(sentence.tokens, this.segmenter, this.lookup, this.header.features, this.lexicon);
         const n = sentence.tokens.length;
         const windows = splitWindows({ start: 0, end: n }, opts.maxSentence, opts.overlap);
-        pending.push({ text: ti, cpStart: sentence.cpStart, offsets: sentence.offsets, windows, charIds, wordIds, bigramIds, lexIds });
+        pending.push({ text: ti, cpStart: sentence.cpStart, offsets: sentence.offsets, windows, ids });
         pendingTokens += n;
         if (pendingTokens >= CHUNK_TOKENS) flush();
       }
@@ -302,23 +300,15 @@ class TaggerImpl implements Tagger {
 
   /** Emissions for every window of every job in one network call, then decoding per sentence. */
   private runJobs(jobs: SentenceJob[], texts: readonly string[], opts: ResolvedOptions): SentenceResult[] {
-    const charIds: Int32Array[] = [];
-    const wordIds: Int32Array[] = [];
-    const lexIds: Int32Array[] = [];
-    const bigramIds: Int32Array[] = [];
-    const L = this.lexicon ? this.lexicon.types.length : 0;
+    // every window of every job, channel by channel (views into the jobs' ids)
+    const batch: Partial<Record<ChannelField, Int32Array[]>> = {};
     for (const job of jobs) {
       for (const w of job.windows) {
-        charIds.push(job.charIds.subarray(w.start, w.end));
-        wordIds.push(job.wordIds.subarray(w.start, w.end));
-        if (job.lexIds) lexIds.push(job.lexIds.subarray(w.start * L, w.end * L));
-        if (job.bigramIds) bigramIds.push(job.bigramIds.subarray(w.start, w.end));
+        const part = sliceChannelIds(job.ids, job.ids.charIds.length, w.start, w.end, true);
+        for (const field of Object.keys(part) as ChannelField[]) (batch[field] ??= []).push(part[field]!);
       }
     }
-    const batch: SentenceBatch = { charIds, wordIds };
-    if (this.lexicon) batch.lexIds = lexIds;
-    if (this.lookup.bigrams) batch.bigramIds = bigramIds;
-    const ems = this.network.emissions(batch);
+    const ems = this.network.emissions(batch as SentenceBatch);
     let at = 0;
     return jobs.map((job) => {
       const mine = ems.slice(at, at + job.windows.length);
@@ -328,7 +318,7 @@ class TaggerImpl implements Tagger {
   }
 
   private decodeSentence(job: SentenceJob, ems: Float32Array[], original: string, opts: ResolvedOptions): SentenceResult {
-    const L = job.charIds.length;
+    const L = job.ids.charIds.length;
     const windows = job.windows;
     // a window's forward–backward lattice is built when first needed: for k-best, or to score an entity in it
     const lattices: (Lattice | null)[] = windows.map(() => null);
