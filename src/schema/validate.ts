@@ -63,18 +63,18 @@ export interface CheckOptions {
 }
 
 /** Issues kept by default; the rest are only counted ("and N more"). */
-export const MAX_REPORTED_ISSUES = 10;
+const MAX_REPORTED_ISSUES = 10;
 /** Property names refused anywhere: they reach Object.prototype's members in careless code. */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 /** In a request an unknown property's name is quoted up to this many characters (the name may be anything). */
 const QUOTED_KEY_CHARS = 4;
 /** In a config a value found is quoted up to this many characters. */
 const QUOTED_VALUE_CHARS = 60;
 /** The path of the top level in a config-style report. */
-export const TOP_LEVEL = '(top level)';
+const TOP_LEVEL = '(top level)';
 
 /** The JSON type of a value, integers told apart from other numbers (NaN and ±Infinity are no JSON number). */
-export function typeOf(v: unknown): string {
+function typeOf(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
   if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : Number.isFinite(v) ? 'number' : String(v);
