@@ -14,6 +14,7 @@
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sliceChannelIds } from '../features/channels.js';
 import type { Architecture, Weights } from '../model/layout.js';
 import type { TrainingBackend } from './backend.js';
 import { createTrainingBackend } from './backend-select.js';
@@ -97,13 +98,7 @@ export function splitLongSentences(sentences: Sentence[], max: number, isInside:
 }
 
 function sliceSentence(s: Sentence, a: number, b: number): Sentence {
-  const out: Sentence = { charIds: s.charIds.slice(a, b), wordIds: s.wordIds.slice(a, b), tagIds: s.tagIds.slice(a, b) };
-  if (s.bigramIds) out.bigramIds = s.bigramIds.slice(a, b);
-  if (s.lexIds) {
-    const L = s.lexIds.length / s.charIds.length; // [T × L]
-    out.lexIds = s.lexIds.slice(a * L, b * L);
-  }
-  return out;
+  return { ...sliceChannelIds(s, s.tagIds.length, a, b), tagIds: s.tagIds.slice(a, b) };
 }
 
 /**
