@@ -11,6 +11,7 @@
 
 import { startModuleWorker } from '../io/worker-thread.js';
 import { Worker } from 'node:worker_threads';
+import { channelIdsOf } from '../features/channels.js';
 import type { Architecture, Weights } from '../model/layout.js';
 import type { Sentence } from './batch.js';
 import {
@@ -30,13 +31,8 @@ export interface WorkerInit {
   grads: SharedArrayBuffer;
 }
 
-interface SentenceIds {
-  charIds: Int32Array;
-  wordIds: Int32Array;
-  tagIds: Int32Array;
-  lexIds?: Int32Array;
-  bigramIds?: Int32Array;
-}
+/** A sentence as a worker gets it: every channel's ids and the tags (src/train/batch.ts Sentence) */
+type SentenceIds = Sentence;
 
 export type WorkerRequest =
   | { id: number; type: 'forwardBackward'; version: number; gradEpoch: number; sentences: SentenceIds[]; keys: number[]; dropout: number; seed: number }
@@ -246,8 +242,5 @@ export class ParallelBackend extends StoreBackend implements TrainingBackend {
 }
 
 function ids(s: Sentence): SentenceIds {
-  const out: SentenceIds = { charIds: s.charIds, wordIds: s.wordIds, tagIds: s.tagIds };
-  if (s.lexIds) out.lexIds = s.lexIds;
-  if (s.bigramIds) out.bigramIds = s.bigramIds;
-  return out;
+  return { ...channelIdsOf(s), tagIds: s.tagIds };
 }
