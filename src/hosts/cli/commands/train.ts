@@ -10,14 +10,12 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { SPLIT_MODES, isSplitMode } from '../../../corpus/split.js';
-import { EMBEDDING_KINDS, TRAINING_BACKENDS, type TrainConfig, resolveConfig } from '../../../train/config.js';
+import { EMBEDDING_KINDS, SEGMENTER_VARIANTS as SEGMENTERS, TRAINING_BACKENDS, type TrainConfig, resolveConfig } from '../../../train/config.js';
 import { devF1Text, formatDevLine, formatEvaluation, metricsJson } from '../../../train/report.js';
 import { type RunConfigFile, loadRunConfig } from '../../../train/run-config.js';
 import type { SegdictVariant } from '../../../train/segdict.js';
 import { packageRoot } from '../../node.js';
 import { EXIT_OK, UsageError, type Command, err, formatOption, integerOption, out, parseCommandArgs, requireOption, stringOption } from '../command.js';
-
-const SEGMENTERS: readonly SegdictVariant[] = ['none', 'jieba', 'jieba+entities'];
 
 /** The config `cner train` uses without --config: the shipped recipe, resolved inside the installed package (not the working folder). */
 export function defaultConfigPath(): string {
