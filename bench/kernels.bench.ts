@@ -25,18 +25,19 @@
  *   npx tsx bench/kernels.bench.ts [--quick] [--rounds 5] [--against OTHER.wasm] [--no-peers] [--no-relaxed] [--write docs/bench-kernels.md]
  *   (KERNELS_WASM=FILE benches that build instead of build/kernels.wasm)
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { ceilingKernels, matmulAlone } from './ceiling.js';
+import { BENCH_ARCH, benchSentences, cpuMs, type Latency, latency, macsPerChar, median, WEIGHT_SEED } from './kernel-setup.js';
 import { enableRelaxedSimd } from '../src/io/artefacts.js';
-import { type KernelBuild, type Kernels, loadInferenceKernels, packPanelsF32, packPanelsI8 } from '../src/model/kernels.js';
-import { type Architecture, PAPER_ARCHITECTURE } from '../src/model/layout.js';
+import { type KernelBuild, loadInferenceKernels } from '../src/model/kernels.js';
 import { createNetwork } from '../src/model/network.js';
 import { refCrf, refEmissions, refModel, refViterbi } from '../test/reference/reference.js';
 import { tfjsNetwork, useWasmBackend } from '../test/reference/tfjs-model.js';
-import { mulberry32, quantizeWeights, randomWeights } from '../test/reference/weights.js';
+import { quantizeWeights, randomWeights } from '../test/reference/weights.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -57,39 +58,14 @@ const LAT_RUNS = quick ? 60 : 300;
 const LAT_RUNS_TFJS = quick ? 10 : 30;
 const LAT_RUNS_REF = quick ? 3 : 10;
 
-const arch: Architecture = { ...PAPER_ARCHITECTURE, charVocab: 3000, wordVocab: 20000 };
+const arch = BENCH_ARCH;
 const K = arch.tags;
 
 // ---- data
-const rnd = mulberry32(2024);
-const randomSentence = (T: number) => ({
-  c: Int32Array.from({ length: T }, () => 2 + Math.floor(rnd() * (arch.charVocab - 2))),
-  w: Int32Array.from({ length: T }, () => 2 + Math.floor(rnd() * (arch.wordVocab - 2))),
-});
-const sentences = Array.from({ length: N_SENTENCES }, () => randomSentence(10 + Math.floor(rnd() * 141)));
-const s64 = randomSentence(64);
+const { sentences, s64 } = benchSentences(N_SENTENCES);
 const charsOf = (n: number) => sentences.slice(0, n).reduce((a, s) => a + s.c.length, 0);
 
 // ---- timing helpers
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-interface Latency { p50: number; p99: number; cpuP50: number }
-function latency(runs: number, warm: number, fn: () => void): Latency {
-  for (let i = 0; i < warm; i++) fn();
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const c0 = cpuMs();
-    const t0 = performance.now();
-    fn();
-    wall.push(performance.now() - t0);
-    cpu.push(cpuMs() - c0);
-  }
-  const q = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))];
-  return { p50: q(wall, 0.5), p99: q(wall, 0.99), cpuP50: q(cpu, 0.5) };
-}
 interface Throughput { chars: number; wall: number; cpu: number; sentences: number }
 /** best of `reps` runs (wall and CPU time of the same run) */
 function throughput(n: number, reps: number, fn: () => void): Throughput {
@@ -108,58 +84,12 @@ function throughput(n: number, reps: number, fn: () => void): Throughput {
 interface Row { name: string; lat: Latency; thr: Throughput; note: string; ceiling?: number }
 const rows: Row[] = [];
 const log = (s: string) => process.stderr.write(s + '\n');
-const median = (a: number[]): number => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
-/** multiply-accumulates per character of the model (unpadded): every LSTM layer both ways, then dense */
-function macsPerChar(a: Architecture): number {
-  let inSize = a.charDim + a.wordDim;
-  let macs = 0;
-  for (const H of a.lstm) {
-    macs += 2 * 4 * H * (inSize + H);
-    inSize = 2 * H;
-  }
-  return macs + a.tags * inSize;
-}
 const MACS = macsPerChar(arch);
-
-// ---- the wasm SIMD ceiling (assembly/ceiling.ts, compiled into a temporary file)
-async function ceilingKernels(isa: KernelBuild): Promise<{ f32: () => number; q8: () => number }> {
-  const asc = (await import('assemblyscript/asc')).default;
-  const dir = mkdtempSync(join(tmpdir(), 'cner-ceiling-'));
-  try {
-    const out = join(dir, 'ceiling.wasm');
-    const flags = ['--enable', 'simd', ...(isa === 'relaxed' ? ['--enable', 'relaxed-simd'] : [])];
-    const r = await asc.main(['assembly/ceiling.ts', '-o', out, ...flags, '--runtime', 'stub', '--use', 'abort=', '-O3', '--noAssert'], {});
-    if (r.error) throw r.error;
-    const { instance } = await WebAssembly.instantiate(readFileSync(out), {});
-    const ex = instance.exports as unknown as {
-      ceil_f32(reps: number): number;
-      ceil_q8(reps: number): number;
-    };
-    // many short calls: V8 runs a wasm function's first calls in its baseline tier, then the optimised code
-    const CALLS = 400;
-    const time = (fn: () => void, macs: number) => () => {
-      const c0 = process.cpuUsage();
-      for (let i = 0; i < CALLS; i++) fn();
-      const c = process.cpuUsage(c0);
-      return (macs * CALLS) / ((c.user + c.system) / 1e6); // MAC/s
-    };
-    const REPS = 10000;
-    const f32 = () => ex.ceil_f32(REPS);
-    const q8 = () => ex.ceil_q8(REPS);
-    for (let i = 0; i < 200; i++) f32(), q8(); // tier-up
-    return { f32: time(f32, 24 * REPS), q8: time(q8, 48 * REPS) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 // ---- our kernels (and the --against build), with the ceiling, in interleaved rounds
 const wasm = readFileSync(process.env.KERNELS_WASM ?? join(root, 'build', 'kernels.wasm'));
-const weights = randomWeights(arch, 1);
+const weights = randomWeights(arch, WEIGHT_SEED);
 const qweights = quantizeWeights(arch, weights);
 const builds: { label: string; bytes: Uint8Array; isa: KernelBuild }[] = [{ label: 'kernels', bytes: new Uint8Array(wasm), isa: 'simd' }];
 if (relaxed) {
@@ -170,37 +100,6 @@ if (againstPath) builds.push({ label: `against ${againstPath}`, bytes: new Uint8
 const isas = [...new Set(builds.map((b) => b.isa))];
 const ceiling = new Map<KernelBuild, { f32: () => number; q8: () => number }>();
 for (const isa of isas) ceiling.set(isa, await ceilingKernels(isa));
-/**
- * The build's matrix kernel alone on one cache-resident block (M 32 × N 512 × K 128, the shape of a recurrent
- * step of layer 0 for a full batch): a rate the whole model can never reach, the second candidate for the ceiling.
- */
-function matmulAlone(k: Kernels, int8: boolean): () => number {
-  const [M, N, Kd] = [32, 512, 128];
-  const rnd = mulberry32(7);
-  const X = k.allocCopy(Float32Array.from({ length: M * Kd }, () => rnd() - 0.5));
-  const Y = k.alloc(4 * M * N);
-  let call: () => void;
-  if (int8) {
-    const P = k.allocCopy(packPanelsI8(Int8Array.from({ length: N * Kd }, () => Math.round(rnd() * 254 - 127)), N, Kd));
-    const ws = k.allocCopy(new Float32Array(N).fill(0.01));
-    const Xq = k.alloc(2 * M * Kd);
-    const xs = k.alloc(4 * M);
-    k.exports.quantize_rows(Xq, Kd, xs, X, Kd, M, Kd, Kd);
-    call = () => k.exports.matmul_q8(Y, N, Xq, Kd, xs, P, ws, 0, M, N, Kd);
-  } else {
-    const P = k.allocCopy(packPanelsF32(Float32Array.from({ length: N * Kd }, () => rnd() - 0.5), N, Kd));
-    call = () => k.exports.matmul_f32(Y, N, X, Kd, P, 0, M, N, Kd);
-  }
-  const CALLS = 300;
-  for (let i = 0; i < CALLS; i++) call();
-  return () => {
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < CALLS; i++) call();
-    const c = process.cpuUsage(c0);
-    return (M * N * Kd * CALLS) / ((c.user + c.system) / 1e6);
-  };
-}
-
 interface Entry { name: string; note: string; run: () => void; one: () => void; int8: boolean; isa: KernelBuild; alone: () => number }
 const entries: Entry[] = [];
 for (const b of builds) {

@@ -1,0 +1,263 @@
+/**
+ * `npm run bench:peers`: cner's kernels against onnxruntime-node (native) and onnxruntime-web (wasm SIMD) on the
+ * same network with the same weights, side by side in one interleaved run, with the wasm SIMD ceiling measured
+ * in the same rounds (issue 17 point 5). The two runtimes are installed in bench/peers/node_modules by this script
+ * (`npm install` in this folder on first use; they are not dependencies of the project); the network is exported
+ * to ONNX by bench/peers/onnx.ts (f32; the int8 cner row runs the same weights quantised per row).
+ *
+ * The model and sentences are bench/kernels.bench.ts's (bench/kernel-setup.ts): the paper's BiLSTM-CRF with
+ * 3,000 chars / 20,000 words and random weights, 2,000 random sentences of 10–150 characters, one of 64.
+ * Single thread everywhere (ORT: intra- and inter-op threads 1; onnxruntime-web: numThreads 1). cner batches in
+ * lockstep (its own batching); the ONNX peers get the sentences grouped by exact length (no padding, no masking),
+ * one run a length. Viterbi: cner's kernel for cner, the plain-TS reference for the peers (as for tfjs in
+ * bench/kernels.bench.ts; a few % of their time). Times are process CPU time; rounds alternate their order.
+ *
+ *   npx tsx bench/peers/peers.bench.ts [--quick] [--rounds 5]
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ceilingKernels, matmulAlone } from '../ceiling.js';
+import {
+  BENCH_ARCH,
+  type BenchSentence,
+  benchSentences,
+  cpuMs,
+  macsPerChar,
+  median,
+  WEIGHT_SEED,
+} from '../kernel-setup.js';
+import { loadInferenceKernels } from '../../src/model/kernels.js';
+import { createNetwork } from '../../src/model/network.js';
+import { refCrf, refModel, refViterbi } from '../../test/reference/reference.js';
+import { quantizeWeights, randomWeights } from '../../test/reference/weights.js';
+import { exportOnnx } from './onnx.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const roundsAt = args.indexOf('--rounds');
+const ROUNDS = roundsAt >= 0 ? Number(args[roundsAt + 1]) : 5;
+const N_SENTENCES = quick ? 300 : 2000;
+const LAT_RUNS = quick ? 30 : 200;
+const log = (s: string) => process.stderr.write(s + '\n');
+
+// ---- the peers, installed here on first use
+/** the parts of the onnxruntime API used here (onnxruntime-node and onnxruntime-web share it) */
+interface OrtTensor {
+  data: Float32Array;
+}
+interface OrtSession {
+  run(feeds: Record<string, unknown>): Promise<Record<string, OrtTensor>>;
+}
+interface Ort {
+  env: { wasm: { numThreads: number; simd?: boolean } };
+  Tensor: new (type: 'int64', data: BigInt64Array, dims: number[]) => unknown;
+  InferenceSession: { create(model: Uint8Array, options: Record<string, unknown>): Promise<OrtSession> };
+}
+for (const pkg of ['onnxruntime-node', 'onnxruntime-web']) {
+  if (!existsSync(join(here, 'node_modules', pkg, 'package.json'))) {
+    log(`installing the peers in ${here} (npm install)…`);
+    execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit' });
+    break;
+  }
+}
+const requirePeer = createRequire(join(here, 'package.json'));
+const versionOf = (pkg: string) =>
+  (JSON.parse(readFileSync(join(here, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+const ortNode = requirePeer('onnxruntime-node') as Ort;
+const ortWeb = requirePeer('onnxruntime-web') as Ort;
+ortWeb.env.wasm.numThreads = 1;
+
+// ---- model, data, the runners
+const arch = BENCH_ARCH;
+const K = arch.tags;
+const MACS = macsPerChar(arch);
+const { sentences, s64 } = benchSentences(N_SENTENCES);
+const chars = sentences.reduce((a, s) => a + s.c.length, 0);
+const weights = randomWeights(arch, WEIGHT_SEED);
+const onnx = exportOnnx(arch, weights);
+const crf = refCrf(refModel(arch, weights));
+const kernels = await loadInferenceKernels(new Uint8Array(readFileSync(join(root, 'build', 'kernels.wasm'))));
+const f32Net = createNetwork(kernels, arch, weights);
+const int8Net = createNetwork(kernels, arch, quantizeWeights(arch, weights));
+
+/** emissions of B sentences of one length T from an ONNX session: inputs [T × B], output [T × B × K] */
+async function ortEmissions(ort: Ort, session: OrtSession, group: BenchSentence[]): Promise<Float32Array[]> {
+  const T = group[0].c.length;
+  const B = group.length;
+  const c = new BigInt64Array(T * B);
+  const w = new BigInt64Array(T * B);
+  group.forEach((s, b) => {
+    for (let t = 0; t < T; t++) {
+      c[t * B + b] = BigInt(s.c[t]);
+      w[t * B + b] = BigInt(s.w[t]);
+    }
+  });
+  const out = await session.run({
+    chars: new ort.Tensor('int64', c, [T, B]),
+    words: new ort.Tensor('int64', w, [T, B]),
+  });
+  const y = out.emissions.data;
+  return group.map((_, b) => {
+    const em = new Float32Array(T * K);
+    for (let t = 0; t < T; t++) em.set(y.subarray((t * B + b) * K, (t * B + b + 1) * K), t * K);
+    return em;
+  });
+}
+
+const byLength = new Map<number, BenchSentence[]>();
+for (const s of sentences) byLength.set(s.c.length, [...(byLength.get(s.c.length) ?? []), s]);
+
+interface Runner {
+  name: string;
+  note: string;
+  /** all sentences: emissions + Viterbi */
+  all(): Promise<void>;
+  /** the 64-character sentence */
+  one(): Promise<void>;
+  /** multiply-accumulate ceiling of its arithmetic, for cner's rows */
+  int8?: boolean;
+}
+const cnerRunner = (name: string, net: typeof f32Net, int8: boolean): Runner => ({
+  name,
+  note: 'lockstep batches of 32',
+  int8,
+  all: async () => {
+    const ems = net.emissions({ charIds: sentences.map((s) => s.c), wordIds: sentences.map((s) => s.w) });
+    for (const em of ems) net.viterbi(em, em.length / K);
+  },
+  one: async () => {
+    const [em] = net.emissions({ charIds: [s64.c], wordIds: [s64.w] });
+    net.viterbi(em, 64);
+  },
+});
+async function ortRunner(name: string, ort: Ort, options: Record<string, unknown>, note: string): Promise<Runner> {
+  const session = await ort.InferenceSession.create(onnx, options);
+  return {
+    name,
+    note,
+    all: async () => {
+      for (const group of byLength.values())
+        for (const em of await ortEmissions(ort, session, group)) refViterbi(em, em.length / K, crf);
+    },
+    one: async () => {
+      const [em] = await ortEmissions(ort, session, [s64]);
+      refViterbi(em, 64, crf);
+    },
+  };
+}
+const single = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+const runners: Runner[] = [
+  cnerRunner('cner kernels int8', int8Net, true),
+  cnerRunner('cner kernels f32', f32Net, false),
+  await ortRunner(
+    `onnxruntime-node ${versionOf('onnxruntime-node')} (native)`,
+    ortNode,
+    { ...single, executionProviders: ['cpu'] },
+    'f32, batches of equal length',
+  ),
+  await ortRunner(
+    `onnxruntime-web ${versionOf('onnxruntime-web')} (wasm SIMD)`,
+    ortWeb,
+    { ...single, executionProviders: ['wasm'] },
+    'f32, batches of equal length, 1 thread',
+  ),
+];
+
+// ---- the export is the same network: ONNX emissions against cner's f32 on a few sentences
+{
+  const sample = [...byLength.values()].slice(0, 5).map((g) => g.slice(0, 3));
+  let worst = 0;
+  for (const ort of [ortNode, ortWeb]) {
+    const session = await ort.InferenceSession.create(onnx, {
+      ...single,
+      executionProviders: [ort === ortNode ? 'cpu' : 'wasm'],
+    });
+    for (const group of sample) {
+      const ours = f32Net.emissions({ charIds: group.map((s) => s.c), wordIds: group.map((s) => s.w) });
+      (await ortEmissions(ort, session, group)).forEach((em, b) => {
+        for (let i = 0; i < em.length; i++) worst = Math.max(worst, Math.abs(em[i] - ours[b][i]));
+      });
+    }
+  }
+  if (!(worst < 1e-3)) throw new Error(`the ONNX export differs from cner's network: max |Δ emission| ${worst}`);
+  log(`ONNX export checked: max |Δ emission| against cner f32 ${worst.toExponential(1)}`);
+}
+
+// ---- interleaved rounds
+const ceiling = await ceilingKernels('simd');
+const alone = { f32: matmulAlone(kernels, false), q8: matmulAlone(kernels, true) };
+const cpu: number[][] = runners.map(() => []);
+const ceilF32: number[] = [];
+const ceilQ8: number[] = [];
+const aloneF32: number[] = [];
+const aloneQ8: number[] = [];
+for (const r of runners) await r.all(); // warm-up
+for (let round = 0; round < ROUNDS; round++) {
+  log(`round ${round + 1} of ${ROUNDS}…`);
+  ceilF32.push(ceiling.f32());
+  ceilQ8.push(ceiling.q8());
+  aloneF32.push(alone.f32());
+  aloneQ8.push(alone.q8());
+  const order = runners.map((_, i) => i);
+  if (round % 2 === 1) order.reverse();
+  for (const i of order) {
+    const c0 = cpuMs();
+    await runners[i].all();
+    cpu[i].push(cpuMs() - c0);
+  }
+}
+const latencies: number[] = [];
+for (const r of runners) {
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) await r.one(); // warm-up
+  for (let i = 0; i < LAT_RUNS; i++) {
+    const c0 = cpuMs();
+    await r.one();
+    times.push(cpuMs() - c0);
+  }
+  latencies.push(median(times));
+}
+
+// ---- table: ratios from CPU time
+const fmt = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const cps = runners.map((_, i) => chars / (median(cpu[i]) / 1000));
+const web = runners.findIndex((r) => r.name.startsWith('onnxruntime-web'));
+const native = runners.findIndex((r) => r.name.startsWith('onnxruntime-node'));
+// the ceiling as in bench/kernels.bench.ts: the better of the register loop and cner's matrix kernel alone
+const ceilingF32 = Math.max(median(ceilF32), median(aloneF32));
+const ceilingQ8 = Math.max(median(ceilQ8), median(aloneQ8));
+const lines = [
+  '| implementation | 64 chars p50 (CPU) | chars/s (CPU) | × onnxruntime-web | × onnxruntime-node | % of wasm SIMD ceiling | notes |',
+  '|---|---:|---:|---:|---:|---:|---|',
+  ...runners.map((r, i) =>
+    [
+      '',
+      r.name,
+      `${fmt(latencies[i], 2)} ms`,
+      fmt(cps[i]),
+      fmt(cps[i] / cps[web], 2),
+      fmt(cps[i] / cps[native], 2),
+      r.int8 === undefined ? '–' : `${fmt((100 * MACS * cps[i]) / (r.int8 ? ceilingQ8 : ceilingF32), 0)} %`,
+      r.note,
+      '',
+    ]
+      .join(' | ')
+      .trim(),
+  ),
+];
+const load = loadavg();
+console.log(
+  `\nNode ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, single thread; load average at the end ` +
+    `${load.map((l) => l.toFixed(1)).join(' / ')}${quick ? ' (--quick run)' : ''}. Medians of ${ROUNDS} interleaved rounds over ` +
+    `${N_SENTENCES} sentences (${fmt(chars)} chars), CPU time; 64-character latency: median of ${LAT_RUNS} runs. ` +
+    `wasm SIMD ceiling in the same rounds: ${fmt(ceilingF32 / 1e9, 1)} GMAC/s f32, ${fmt(ceilingQ8 / 1e9, 1)} GMAC/s int8 × i16, ` +
+    `the better of the register loops of assembly/ceiling.ts (${fmt(median(ceilF32) / 1e9, 1)} / ${fmt(median(ceilQ8) / 1e9, 1)}) ` +
+    `and cner's matrix kernel alone on a cache-resident 32 × 512 × 128 block (${fmt(median(aloneF32) / 1e9, 1)} / ` +
+    `${fmt(median(aloneQ8) / 1e9, 1)}); the model: ${fmt(MACS)} MACs per character.\n\n${lines.join('\n')}\n`,
+);
