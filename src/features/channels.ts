@@ -39,6 +39,10 @@ export interface ChannelSizes {
   lexTypes?: number;
   /** size of each lexicon embedding (one per type per position); absent or 0 = no lexicon channel */
   lexDim?: number;
+  /** hidden size H of each character language model (the charLm channel: columns [h_fw | h_bw]); absent or 0 = none */
+  charLmHidden?: number;
+  /** size of the char LMs' input embeddings (charlm.<dir>.embed [charVocab, charLmDim]); > 0 with charLmHidden */
+  charLmDim?: number;
 }
 
 /**
@@ -82,6 +86,13 @@ export interface FeatureSources {
   lexicon: Lexicon | null;
 }
 
+/** A tensor of a dense channel (InputChannel.tensors): name, shape, whether it may be stored int8-per-row. */
+export interface ChannelTensor {
+  name: string;
+  shape: number[];
+  quantizable: boolean;
+}
+
 export interface InputChannel {
   /** the channel's name in messages: 'char', 'word', 'bigram', 'lexicon' */
   readonly name: string;
@@ -119,6 +130,15 @@ export interface InputChannel {
   idRange(a: ChannelSizes, slot: number): [number, number];
   /** the end of a message about id v outside idRange (default: "is outside the <name> vocabulary [lo, hi)") */
   outOfRange?(slot: number, lo: number, hi: number): string;
+  /**
+   * A dense channel is computed, not looked up: it has no ids of its own (channelPresent is false), its columns
+   * are made from the char ids by a frozen network whose tensors are `tensors` (instead of one table `tensor`),
+   * and no gradient flows into them. The charLm channel is the one: src/train/graph.ts and src/model/network.ts
+   * compute it.
+   */
+  readonly dense?: boolean;
+  /** a dense channel's tensors, in file order */
+  tensors?(a: ChannelSizes): ChannelTensor[];
   /** channel-specific checks of the architecture beyond "integers ≥ 0" (throws an Error naming the field) */
   check?(a: ChannelSizes): void;
   /** the ids of a sentence's tokens [T × idsPerToken], or undefined when the sources do not give this channel (not for core channels) */
@@ -192,6 +212,15 @@ export const BIGRAM = vocabularyChannel({
   },
 });
 
+/** Throws unless the fields x and y of `a` are both > 0 (the channel is on) or both 0 / absent; returns x. */
+function bothOrNeither(a: ChannelSizes, x: keyof ChannelSizes, y: keyof ChannelSizes, channel: string): number {
+  const u = a[x] ?? 0;
+  const v = a[y] ?? 0;
+  if (u > 0 !== v > 0)
+    throw new Error(`architecture: ${x} and ${y} must both be > 0 (a ${channel} channel) or both 0, got ${u} and ${v}`);
+  return u;
+}
+
 export const LEXICON: InputChannel = {
   name: 'lexicon',
   field: 'lexIds',
@@ -208,12 +237,7 @@ export const LEXICON: InputChannel = {
   idRange: (_a, slot) => [LEX_POSITIONS * slot, LEX_POSITIONS * (slot + 1)],
   outOfRange: (slot, lo, hi) => `is not an id of lexicon type ${slot} (expected [${lo}, ${hi}))`,
   check(a) {
-    const types = a.lexTypes ?? 0;
-    const dim = a.lexDim ?? 0;
-    if (types > 0 !== dim > 0)
-      throw new Error(
-        `architecture: lexTypes and lexDim must both be > 0 (a lexicon channel) or both 0, got ${types} and ${dim}`,
-      );
+    const types = bothOrNeither(a, 'lexTypes', 'lexDim', 'lexicon');
     if (types > 30) throw new Error(`architecture: at most 30 lexicon types, got ${types}`);
   },
   checkHeader(h) {
@@ -232,8 +256,58 @@ export const LEXICON: InputChannel = {
   },
 };
 
+/** The two character language models of the charLm channel: fw reads the sentence left to right, bw right to left. */
+export const CHAR_LM_DIRECTIONS = ['fw', 'bw'] as const;
+export type CharLmDirection = (typeof CHAR_LM_DIRECTIONS)[number];
+/** The tensors of one char LM (src/train/charlm.ts): input embedding [V, E], W_ih [4H, E], W_hh [4H, H], bias [4H]. */
+export const CHAR_LM_PARTS = ['embed', 'w_ih', 'w_hh', 'bias'] as const;
+export type CharLmPart = (typeof CHAR_LM_PARTS)[number];
+
+/** The model-file name of a char LM tensor: charlm.<dir>.<part>. */
+export function charLmTensor(dir: CharLmDirection, part: CharLmPart): string {
+  return `charlm.${dir}.${part}`;
+}
+
+/**
+ * Contextual character features (Flair's idea): the hidden states [h_fw | h_bw] of a forward and a backward
+ * character LSTM language model, pre-trained on text and frozen (src/train/charlm.ts), at each character of the
+ * sentence. Dense: two slots (fw, bw) of charLmHidden columns, made from the char ids (charVocab rows), no ids.
+ */
+export const CHAR_LM: InputChannel = {
+  name: 'charLm',
+  field: 'charIds',
+  tensor: charLmTensor('fw', 'embed'),
+  dimField: 'charLmHidden',
+  sizeField: 'charLmDim',
+  core: false,
+  dense: true,
+  quantizable: true,
+  padRow: false,
+  generation: 3,
+  idsPerToken: () => 2,
+  rows: (a) => a.charVocab,
+  idRange: (a) => [0, a.charVocab],
+  check(a) {
+    const hidden = bothOrNeither(a, 'charLmHidden', 'charLmDim', 'charLm');
+    if (hidden % 8 !== 0) throw new Error(`architecture: charLmHidden must be a multiple of 8, got ${hidden}`);
+  },
+  tensors(a) {
+    const V = a.charVocab;
+    const E = a.charLmDim ?? 0;
+    const H = a.charLmHidden ?? 0;
+    const shapes: Record<CharLmPart, number[]> = { embed: [V, E], w_ih: [4 * H, E], w_hh: [4 * H, H], bias: [4 * H] };
+    return CHAR_LM_DIRECTIONS.flatMap((dir) =>
+      CHAR_LM_PARTS.map((part) => ({
+        name: charLmTensor(dir, part),
+        shape: shapes[part],
+        quantizable: part !== 'bias',
+      })),
+    );
+  },
+};
+
 /** Every input channel, in the order of the network's input columns and of the tensors in the model file. */
-export const CHANNELS: readonly InputChannel[] = [CHAR, WORD, BIGRAM, LEXICON];
+export const CHANNELS: readonly InputChannel[] = [CHAR, WORD, BIGRAM, LEXICON, CHAR_LM];
 
 /** The channel's embedding dimension in `a` (0 when absent). */
 export function channelDim(ch: InputChannel, a: ChannelSizes): number {
@@ -260,9 +334,12 @@ export function activeChannels(a: ChannelSizes): InputChannel[] {
   return CHANNELS.filter((ch) => channelColumns(ch, a) > 0);
 }
 
-/** Whether the channel's ids are present in a sentence or batch for `a`: always for a core channel, else when it is on. */
+/**
+ * Whether the channel's ids are present in a sentence or batch for `a`: always for a core channel, else when it
+ * is on; never for a dense channel (it has no ids of its own).
+ */
 export function channelPresent(ch: InputChannel, a: ChannelSizes): boolean {
-  return ch.core || channelColumns(ch, a) > 0;
+  return ch.core || (!ch.dense && channelColumns(ch, a) > 0);
 }
 
 /** The channels' ids that `s` holds (a Sentence's or a SentenceFeatures' ChannelIds), without its other fields. */
@@ -270,7 +347,7 @@ export function channelIdsOf(s: ChannelIds): ChannelIds {
   const out: Partial<Record<ChannelField, Int32Array>> = {};
   for (const ch of CHANNELS) {
     const ids = s[ch.field];
-    if (ids !== undefined) out[ch.field] = ids;
+    if (ids !== undefined && !ch.dense) out[ch.field] = ids;
   }
   return out as ChannelIds;
 }
@@ -285,7 +362,7 @@ export function sliceChannelIds(s: ChannelIds, T: number, a: number, b: number, 
   const out: Partial<Record<ChannelField, Int32Array>> = {};
   for (const ch of CHANNELS) {
     const ids = s[ch.field];
-    if (ids === undefined) continue;
+    if (ids === undefined || ch.dense) continue;
     const per = ids.length / T;
     out[ch.field] = view ? ids.subarray(a * per, b * per) : ids.slice(a * per, b * per);
   }

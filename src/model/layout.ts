@@ -5,11 +5,13 @@
  * Shapes are row-major. B = sentences in a lockstep batch, T = time steps, K = tags.
  *
  *   input x_t = concat(embed.char[charId_t], embed.word[wordId_t], embed.bigram[bigramId_t],
- *                      embed.lex[lexId_{t,0}], …, embed.lex[lexId_{t,L-1}])
- *                                                     [In0 = charDim + wordDim + bigramDim + L·lexDim]
+ *                      embed.lex[lexId_{t,0}], …, embed.lex[lexId_{t,L-1}], h_fw_t, h_bw_t)
+ *                                                     [In0 = charDim + wordDim + bigramDim + L·lexDim + 2·charLmHidden]
  *     (the input channels and their order: src/features/channels.ts CHANNELS; inputColumns below;
  *      bigramId_t = id of tokens[t] + tokens[t+1], src/features bigramAt; without bigrams bigramDim = 0;
  *      L = lexTypes; lexId_{t,k} = 5k + position of t in a type-k lexicon match, src/features/lexicon.ts;
+ *      h_fw_t / h_bw_t = the frozen char language models' states (charLm channel, src/train/charlm.ts:
+ *      charlm.<dir>.embed/w_ih/w_hh/bias, one LSTM direction each, bw over the sentence reversed);
  *      a channel that is off adds no columns: the paper's input is the char and word embeddings alone)
  *   for each BiLSTM layer l (hidden H_l), for dir in {fw, bw}:
  *     gates_t = W_ih · x_t + W_hh · h_{t-1} + bias                             [4H] (bias = b_ih + b_hh)
@@ -110,7 +112,11 @@ export const lstmName = (l: number, dir: Direction, part: 'w_ih' | 'w_hh' | 'bia
 /** Every tensor the architecture needs, with its shape, in file order. */
 export function tensorSpecs(a: Architecture): TensorSpec[] {
   const specs: TensorSpec[] = [];
-  for (const { channel, dim } of inputColumns(a)) specs.push({ name: channel.tensor, shape: [channel.rows(a), dim], quantizable: channel.quantizable });
+  for (const { channel, dim } of inputColumns(a)) {
+    // a dense channel (charLm) brings its own tensors; the others one embedding table
+    if (channel.tensors) specs.push(...channel.tensors(a));
+    else specs.push({ name: channel.tensor, shape: [channel.rows(a), dim], quantizable: channel.quantizable });
+  }
   a.lstm.forEach((h, l) => {
     const inp = lstmInputSize(a, l);
     for (const dir of DIRECTIONS) {

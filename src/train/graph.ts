@@ -8,8 +8,9 @@
  * applied in place, mask kept) · emissions E [M, K].
  */
 
-import { CHANNELS, type ChannelField, channelPresent } from '../features/channels.js';
+import { CHANNELS, CHAR_LM_DIRECTIONS, type ChannelField, channelPresent, charLmTensor } from '../features/channels.js';
 import { inputColumns, inputSize } from '../model/layout.js';
+import { lmForward } from './charlm.js';
 import type { TrainKernels } from './kernels.js';
 import type { ParamLayout } from './params.js';
 import type { PreparedBatch } from './batch.js';
@@ -175,6 +176,7 @@ export class ModelGraph {
     let inDim = inputSize(a);
     const X0 = k.allocF32(M * inDim); // [M, In0] = [char | word | bigram | lex type 0 … lex type L-1]
     this.eachChannel(bp, (name, col, dim, ids, stride) => ex.embed_gather(X0, inDim, col, this.p(name), dim, ids, stride, active, T, B));
+    for (const { channel, col } of inputColumns(a)) if (channel.dense) this.charLmColumns(bp, X0, inDim, col);
     let input = X0;
     const layers: LayerState[] = [];
     a.lstm.forEach((H, l) => {
@@ -276,11 +278,34 @@ export class ModelGraph {
   }
 
   /**
-   * The input channels (layout.ts inputColumns: char | word | bigram | lex per type), slot by slot: embedding
+   * The charLm channel's columns [col, col + 2H) of X0 [M, ld]: the frozen char LMs (src/train/charlm.ts) run
+   * over the char ids, fw in reading order, bw over each sentence reversed, h_fw | h_bw copied in (bw put back in
+   * reading order). Nothing flows back into them: their tensors get no gradient.
+   */
+  private charLmColumns(bp: BatchPtrs, X0: number, ld: number, col: number): void {
+    const a = this.layout.arch;
+    const sizes = { vocab: a.charVocab, dim: a.charLmDim ?? 0, hidden: a.charLmHidden ?? 0 };
+    const H = sizes.hidden;
+    CHAR_LM_DIRECTIONS.forEach((dir, d) => {
+      const p = {
+        embed: this.p(charLmTensor(dir, 'embed')),
+        w_ih: this.p(charLmTensor(dir, 'w_ih')),
+        w_hh: this.p(charLmTensor(dir, 'w_hh')),
+        bias: this.p(charLmTensor(dir, 'bias')),
+      };
+      const st = lmForward(this.k, p, sizes, bp.ids.charIds!, bp.lengths, bp.active, bp.T, bp.B, d === 1);
+      this.k.exports.seq_copy(X0 + 4 * (col + d * H), ld, st.Hs, H, bp.lengths, bp.T, bp.B, H, d, 0);
+    });
+  }
+
+  /**
+   * The looked-up input channels (layout.ts inputColumns: char | word | bigram | lex per type; not the dense
+   * charLm), slot by slot: embedding
    * tensor, first column in X0, width, pointer of the slot's first id and the ids' stride (ids per token).
    */
   private eachChannel(bp: BatchPtrs, fn: (name: string, col: number, dim: number, ids: number, stride: number) => void): void {
     for (const { channel, col, dim, slots } of inputColumns(this.layout.arch)) {
+      if (channel.dense) continue;
       const ids = bp.ids[channel.field]!;
       for (let j = 0; j < slots; j++) fn(channel.tensor, col + j * dim, dim, ids + 4 * j, slots);
     }

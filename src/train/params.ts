@@ -105,8 +105,19 @@ export function initParameters(layout: ParamLayout, rng: Rng): Float32Array {
     const r = Math.sqrt(6 / (rows + cols));
     fill(name, -r, r);
   };
-  // embedding tables: U(±sqrt(3 / dim)), the <pad> row (id 0) zero where the channel has one
+  // embedding tables: U(±sqrt(3 / dim)), the <pad> row (id 0) zero where the channel has one; a dense channel's
+  // tensors (the char LMs, replaced by pre-trained ones in a run): embed U(±sqrt(3 / E)), W_ih Glorot, W_hh
+  // U(±1 / sqrt H), bias 0 but the forget gate 1
   const embedding = ({ channel, dim }: InputColumns) => {
+    if (channel.tensors) {
+      for (const t of channel.tensors(a)) {
+        if (t.shape.length === 1) flat.fill(1, layout.slot(t.name).offset + t.shape[0] / 4, layout.slot(t.name).offset + t.shape[0] / 2);
+        else if (t.name.endsWith('.w_hh')) fill(t.name, -1 / Math.sqrt(t.shape[1]), 1 / Math.sqrt(t.shape[1]));
+        else if (t.name.endsWith('.w_ih')) glorot(t.name);
+        else fill(t.name, -Math.sqrt(3 / t.shape[1]), Math.sqrt(3 / t.shape[1]));
+      }
+      return;
+    }
     const r = Math.sqrt(3 / dim);
     fill(channel.tensor, -r, r);
     const s = layout.slot(channel.tensor);

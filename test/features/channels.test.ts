@@ -8,6 +8,7 @@ import {
   BIGRAM,
   CHANNELS,
   CHAR,
+  CHAR_LM,
   LEXICON,
   LEX_POSITIONS,
   Lexicon,
@@ -28,14 +29,24 @@ const base: Architecture = { charVocab: 10, charDim: 4, wordVocab: 8, wordDim: 3
 const all: Architecture = { ...base, bigramVocab: 6, bigramDim: 2, lexTypes: 2, lexDim: 5 };
 
 describe('the channel list', () => {
-  it('names char, word, bigram, lexicon in input order, each with its own field, tensor and architecture fields', () => {
-    expect(CHANNELS.map((c) => c.name)).toEqual(['char', 'word', 'bigram', 'lexicon']);
-    expect(CHANNELS).toEqual([CHAR, WORD, BIGRAM, LEXICON]);
-    expect(CHANNELS.map((c) => c.field)).toEqual(['charIds', 'wordIds', 'bigramIds', 'lexIds']);
-    expect(CHANNELS.map((c) => c.tensor)).toEqual(['embed.char', 'embed.word', 'embed.bigram', 'embed.lex']);
-    for (const key of ['name', 'field', 'tensor', 'dimField', 'sizeField'] as const) {
+  it('names char, word, bigram, lexicon, charLm in input order, each with its own field, tensor and architecture fields', () => {
+    expect(CHANNELS.map((c) => c.name)).toEqual(['char', 'word', 'bigram', 'lexicon', 'charLm']);
+    expect(CHANNELS).toEqual([CHAR, WORD, BIGRAM, LEXICON, CHAR_LM]);
+    // the dense charLm channel has no ids of its own: it is computed from the char ids
+    expect(CHANNELS.map((c) => c.field)).toEqual(['charIds', 'wordIds', 'bigramIds', 'lexIds', 'charIds']);
+    expect(CHANNELS.filter((c) => c.dense)).toEqual([CHAR_LM]);
+    expect(CHANNELS.map((c) => c.tensor)).toEqual([
+      'embed.char',
+      'embed.word',
+      'embed.bigram',
+      'embed.lex',
+      'charlm.fw.embed',
+    ]);
+    for (const key of ['name', 'tensor', 'dimField', 'sizeField'] as const) {
       expect(new Set(CHANNELS.map((c) => c[key])).size, key).toBe(CHANNELS.length);
     }
+    const looked = CHANNELS.filter((c) => !c.dense);
+    expect(new Set(looked.map((c) => c.field)).size, 'field').toBe(looked.length);
     expect(CHANNELS.filter((c) => c.core)).toEqual([CHAR, WORD]);
   });
 
@@ -44,7 +55,11 @@ describe('the channel list', () => {
     expect(activeChannels(all)).toEqual([CHAR, WORD, BIGRAM, LEXICON]);
     expect(activeChannels({ ...all, charDim: 0, bigramDim: 0 })).toEqual([WORD, LEXICON]);
     expect(CHANNELS.filter((c) => channelPresent(c, { ...base, charDim: 0 }))).toEqual([CHAR, WORD]);
-    expect(CHANNELS.filter((c) => channelPresent(c, all))).toEqual(CHANNELS);
+    expect(CHANNELS.filter((c) => channelPresent(c, all))).toEqual([CHAR, WORD, BIGRAM, LEXICON]);
+    // a dense channel is on (columns) but never present (no ids)
+    const lm = { ...all, charLmHidden: 8, charLmDim: 4 };
+    expect(activeChannels(lm)).toEqual(CHANNELS);
+    expect(CHANNELS.filter((c) => channelPresent(c, lm))).toEqual([CHAR, WORD, BIGRAM, LEXICON]);
   });
 });
 
@@ -164,5 +179,44 @@ describe('channelIdsOf and sliceChannelIds: every channel a sentence holds, none
     expect(() => sliceChannelIds(s, 3, 2, 4)).toThrow(
       'sliceChannelIds: expected 0 ≤ a ≤ b ≤ T, T > 0, got a 2, b 4, T 3',
     );
+  });
+});
+
+describe('the dense charLm channel', () => {
+  const lm: Architecture = { ...base, charLmHidden: 8, charLmDim: 3 };
+  it('adds columns [h_fw | h_bw] after the others and its eight tensors in place of a table', () => {
+    expect(inputColumns(lm).map((c) => [c.channel.name, c.col, c.dim, c.slots])).toEqual([
+      ['char', 0, 4, 1],
+      ['word', 4, 3, 1],
+      ['charLm', 7, 8, 2],
+    ]);
+    expect(inputSize(lm)).toBe(4 + 3 + 16);
+    const specs = tensorSpecs(lm).map((s) => [s.name, s.shape, s.quantizable]);
+    expect(specs.slice(2, 10)).toEqual(
+      ['fw', 'bw'].flatMap((d) => [
+        [`charlm.${d}.embed`, [10, 3], true],
+        [`charlm.${d}.w_ih`, [32, 3], true],
+        [`charlm.${d}.w_hh`, [32, 8], true],
+        [`charlm.${d}.bias`, [32], false],
+      ]),
+    );
+    expect(specs[10][0]).toBe('lstm.0.fw.w_ih');
+    expect(specs[10][1]).toEqual([8, 4 + 3 + 16]);
+  });
+  it('checks its two fields', () => {
+    expect(() => checkOptionalChannels({ ...base, charLmHidden: 8 })).toThrow(
+      'architecture: charLmHidden and charLmDim must both be > 0 (a charLm channel) or both 0, got 8 and 0',
+    );
+    expect(() => checkOptionalChannels({ ...base, charLmHidden: 12, charLmDim: 4 })).toThrow(
+      'architecture: charLmHidden must be a multiple of 8, got 12',
+    );
+    expect(() => checkOptionalChannels({ ...base, charLmHidden: -8, charLmDim: 4 })).toThrow(
+      'architecture: charLmHidden must be an integer ≥ 0, got -8',
+    );
+  });
+  it('has no ids to carry: channelIdsOf and sliceChannelIds keep the char ids once', () => {
+    const s = { charIds: Int32Array.of(2, 3, 4), wordIds: Int32Array.of(1, 1, 2) };
+    expect(Object.keys(channelIdsOf(s))).toEqual(['charIds', 'wordIds']);
+    expect([...sliceChannelIds(s, 3, 1, 3).charIds]).toEqual([3, 4]);
   });
 });

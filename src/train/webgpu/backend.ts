@@ -647,6 +647,12 @@ export async function createWebGpuBackend(
   layout: ParamLayout,
   options: WebGpuBackendOptions,
 ): Promise<TrainingBackend> {
+  // the gathers here look embedding rows up by id; a dense channel (charLm: computed by the char LMs) has none
+  const dense = inputColumns(layout.arch).find((c) => c.channel.dense);
+  if (dense)
+    throw new Error(
+      `WebGPU backend: the ${dense.channel.name} channel (computed by frozen char language models) is not supported on the GPU; train with the wasm backend`,
+    );
   const ctx = await GpuContext.create(options.adapter);
   try {
     return new WebGpuBackend(layout, ctx);
