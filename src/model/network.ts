@@ -33,7 +33,15 @@ import {
   tensorSpecs,
 } from './layout.js';
 import type { Kernels } from './kernels.js';
-import { CHANNELS, type PerChannel, badChannelId, channelColumns, channelPresent } from '../features/channels.js';
+import {
+  CHANNELS,
+  CHAR_LM_DIRECTIONS,
+  type PerChannel,
+  badChannelId,
+  channelColumns,
+  channelPresent,
+  charLmTensor,
+} from '../features/channels.js';
 
 /**
  * Per channel (src/features/channels.ts), per sentence, its ids [T × idsPerToken]: charIds (whose lengths are
@@ -94,6 +102,26 @@ interface LayerPlan {
   wih: Placed[]; // [fw, bw]
   whh: Placed[];
   bias: number[]; // f32 [4Hp] pointers
+}
+
+/**
+ * One char language model direction of the dense charLm channel (src/train/charlm.ts): x = embed[charId]
+ * [R × Ep], G = x · W_ihᵀ + bias, then lstm_dir (bw reversed) writes h straight into X0's columns
+ * [col, col + H) (H a multiple of 8, so Hp = H).
+ */
+interface CharLmPlan {
+  col: number;
+  H: number;
+  E: number;
+  /** E padded to 8 (K of W_ih) */
+  Ep: number;
+  embed: Placed;
+  wih: Placed;
+  whh: Placed;
+  /** f32 [4H] */
+  bias: number;
+  /** 0 fw, 1 bw (lstm_dir's reverse) */
+  reverse: number;
 }
 
 // ---------------------------------------------------------------- validation
@@ -173,6 +201,8 @@ class WasmNetwork implements Network {
   private readonly in0P: number;
   /** the embedding table of every channel that is on, with its columns in x_t (layout.ts inputColumns) */
   private readonly tables: (InputColumns & { table: Placed })[];
+  /** the char LMs of a charLm channel, [fw, bw] (none without one) */
+  private readonly charLms: CharLmPlan[];
   private readonly layers: LayerPlan[];
   private readonly dense: Placed;
   private readonly denseBias: number;
@@ -194,7 +224,24 @@ class WasmNetwork implements Network {
     const get = (name: string): Tensor => weights.get(name) as Tensor;
     const id = (i: number): number => i;
 
-    this.tables = inputColumns(arch).map((c) => ({ ...c, table: this.placeTable(weights, c.channel.tensor) }));
+    const columns = inputColumns(arch);
+    this.tables = columns.filter((c) => !c.channel.dense).map((c) => ({ ...c, table: this.placeTable(weights, c.channel.tensor) }));
+    this.charLms = columns
+      .filter((c) => c.channel.dense)
+      .flatMap(({ col, dim: H }) =>
+        CHAR_LM_DIRECTIONS.map((dir, d) => {
+          const E = get(charLmTensor(dir, 'embed')).shape[1];
+          const Ep = roundUp(E, PAD);
+          return {
+            col: col + d * H, H, E, Ep,
+            embed: this.placeTable(weights, charLmTensor(dir, 'embed')),
+            wih: this.placeMatrix(weights, charLmTensor(dir, 'w_ih'), 4 * H, id, Ep, id),
+            whh: this.placeMatrix(weights, charLmTensor(dir, 'w_hh'), 4 * H, id, H, id),
+            bias: kernels.allocCopy(get(charLmTensor(dir, 'bias')).data as Float32Array),
+            reverse: d,
+          };
+        }),
+      );
 
     // columns of a layer input: layer 0 = the embeddings (identity); above = [h_fw | h_bw] with padded halves
     let inP = this.in0P;
@@ -383,6 +430,24 @@ class WasmNetwork implements Network {
         // slot j of a channel with several ids per token (the lexicon: one per type) → columns [col + j·dim, … + dim)
         const per = members.map((s) => batch[channel.field]![s]);
         for (let j = 0; j < slots; j++) gatherSlot(per, slots, j, col + j * dim, table, dim);
+      }
+      // the charLm channel: each char LM over the char ids, its h into X0's columns (fw, then bw reversed)
+      for (const lm of this.charLms) {
+        const ids = k.i32(pIds, R);
+        for (let b = 0; b < B; b++) {
+          const src = batch.charIds[members[b]];
+          for (let t = 0; t < lens[b]; t++) ids[rowStart[t] + b] = src[t];
+        }
+        const mark2 = k.mark();
+        const X = k.alloc(4 * R * lm.Ep); //      f32 [R × Ep]
+        const G = k.alloc(4 * R * 4 * lm.H); //   f32 [R × 4H]
+        const work = k.alloc(ex.lstm_work_bytes(B, lm.H) >>> 0);
+        this.gather(X, lm.Ep, 0, pIds, R, lm.embed, lm.E);
+        ex.zero_cols(X, lm.Ep, R, lm.E, lm.Ep);
+        const xq = lm.wih.scale !== 0 ? this.quantize(X, lm.Ep, R) : null;
+        this.project(G, 4 * lm.H, X, lm.Ep, xq, lm.wih, lm.bias, R); // G = x · W_ihᵀ + b
+        ex.lstm_dir(G, X0, ldx0, lm.col, lm.H, lm.whh.ptr, lm.whh.scale, pRowStart, pLens, B, T, lm.reverse, work);
+        k.reset(mark2);
       }
       ex.zero_cols(X0, ldx0, R, this.in0, ldx0);
 
