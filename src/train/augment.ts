@@ -9,9 +9,10 @@
  * the network is fitted on only: dev and test are never augmented, and the vocabularies, the segmenter and the
  * consistency table still come from the original training documents.
  *
- * A copy replaces each entity with probability `prob`; an entity that overlaps another one is never replaced, so
- * every other span moves by whole replaced spans only and no entity is cut. A copy in which nothing was replaced is
- * dropped (it would only repeat its document). Deterministic: the same documents, pools and seed give the same copies.
+ * A copy replaces each entity (of the `types` asked for; every type by default) with probability `prob`; an entity
+ * that overlaps another one is never replaced, so every other span moves by whole replaced spans only and no entity
+ * is cut. A copy in which nothing was replaced is dropped (it would only repeat its document). Deterministic: the
+ * same documents, pools and seed give the same copies.
  */
 
 import type { Doc, EntitySpan } from '../corpus/document.js';
@@ -28,10 +29,12 @@ export interface AugmentSettings {
   prob: number;
   /** entity types whose replacements may also be lexicon words (the config's segmenter lexicon; lexiconPools) */
   lexiconTypes: string[];
+  /** the entity types that are replaced ([] = every type) */
+  types: string[];
 }
 
 /** The defaults (config.augment; src/train/config.ts validates the section) */
-export const NO_AUGMENT: AugmentSettings = { copies: 0, prob: 0.5, lexiconTypes: [] };
+export const NO_AUGMENT: AugmentSettings = { copies: 0, prob: 0.5, lexiconTypes: [], types: [] };
 
 /** Characters a replacement string may not hold: they would end a sentence or a line inside the entity. */
 const BREAKS = /[。！？；!?;｡\r\n\u2028\u2029]/;
@@ -206,14 +209,18 @@ export function augmentedSentences(
   if (settings.lexiconTypes.length > 0 && !lexiconWords)
     throw new Error('config: augment.lexiconTypes needs a segmenter lexicon (the config names no word list)');
   let pools = entityPools(docs);
-  for (const t of settings.lexiconTypes) {
-    if (!pools.has(t))
-      throw new Error(
-        `config: augment.lexiconTypes: ${JSON.stringify(t)} is not an entity type of the training documents (${[...pools.keys()].join(', ')})`,
-      );
+  for (const field of ['lexiconTypes', 'types'] as const) {
+    for (const t of settings[field]) {
+      if (!pools.has(t))
+        throw new Error(
+          `config: augment.${field}: ${JSON.stringify(t)} is not an entity type of the training documents (${[...pools.keys()].join(', ')})`,
+        );
+    }
   }
   if (settings.lexiconTypes.length > 0)
     pools = mergePools(pools, lexiconPools(lexiconWords!, docs, settings.lexiconTypes));
+  // only the types asked for are replaced: the others get no pool
+  if (settings.types.length > 0) pools = new Map([...pools].filter(([t]) => settings.types.includes(t)));
   const made = augmentDocs(docs, pools, { copies: settings.copies, prob: settings.prob, seed });
   const set = docsToSentences(made.docs, space, f, lexicons === null ? null : made.source.map((i) => lexicons[i]));
   // only the sentences a replacement changed: the others repeat their source's sentences

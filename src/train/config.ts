@@ -217,6 +217,12 @@ const TRAIN_FIELDS: { [K in keyof TrainConfig]: JsonSchema } = {
         default: NO_AUGMENT.lexiconTypes,
         description: 'entity types whose replacements may also be words of segmenterLexicon',
       },
+      types: {
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        default: NO_AUGMENT.types,
+        description: 'the entity types that are replaced ([] = every type)',
+      },
     },
   },
 };

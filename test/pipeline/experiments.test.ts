@@ -112,7 +112,7 @@ describe('run cache keys', () => {
     for (const f of ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema', 'trainOn', 'extraTrain', 'split', 'backend', 'segmenterLexicon', 'augment']) delete older[f];
     expect(configKey(base)).toEqual(older); // what runs cached before those fields existed were keyed by
     expect(configKey(resolveConfig({ epochs: 3, workers: 1 }))).toEqual(configKey(base)); // budget fields are not part of it
-    for (const [field, value] of [['ema', 0.999], ['lexDim', 5], ['bigramDim', 8], ['lexiconFolds', 3], ['bigramMinCount', 4], ['trainOn', 'train+dev'], ['extraTrain', ['p.jsonl']], ['split', 'blocked'], ['segmenterLexicon', '/words.txt'], ['augment', { copies: 1, prob: 0.5, lexiconTypes: [] }]] as const) {
+    for (const [field, value] of [['ema', 0.999], ['lexDim', 5], ['bigramDim', 8], ['lexiconFolds', 3], ['bigramMinCount', 4], ['trainOn', 'train+dev'], ['extraTrain', ['p.jsonl']], ['split', 'blocked'], ['segmenterLexicon', '/words.txt'], ['augment', { copies: 1, prob: 0.5, lexiconTypes: [], types: [] }]] as const) {
       const k = configKey(resolveConfig({ [field]: value }));
       expect(k[field], field).toEqual(value);
       expect(k, field).not.toEqual(configKey(base));

@@ -159,6 +159,32 @@ describe('augmented training sentences', () => {
     }
   });
 
+  it('replaces only the entities of augment.types, and rejects a type the documents do not have', () => {
+    const space = buildFeatureSpace(DOCS, { segmenter: 'jieba' });
+    const f = featurizer(space);
+    const logs: string[] = [];
+    const made = augmentedSentences(
+      DOCS,
+      space,
+      f,
+      null,
+      augment({ copies: 1, prob: 1, types: ['DISEASE'] }),
+      1,
+      undefined,
+      (l) => logs.push(l),
+    );
+    // doc a: only its second sentence holds a DISEASE; doc b: its one sentence
+    expect(made.length).toBe(2);
+    expect(logs).toEqual([
+      'augment: 2 copies of 3 training documents, 2 changed sentences (replacement strings: DISEASE 2)',
+    ]);
+    expect(() =>
+      augmentedSentences(DOCS, space, f, null, augment({ copies: 1, types: ['DRUG'] }), 1, undefined, () => {}),
+    ).toThrow(
+      'config: augment.types: "DRUG" is not an entity type of the training documents (BODY, DISEASE, SIGNS, TREATMENT)',
+    );
+  });
+
   it('the hook returns only the changed sentences, none when off, and says what it made', () => {
     const space = buildFeatureSpace(DOCS, { segmenter: 'jieba' });
     const f = featurizer(space);
@@ -239,14 +265,15 @@ describe('lexiconPools', () => {
 
 describe('config.augment', () => {
   it('defaults to off; the config schema validates it', () => {
-    expect(augment()).toEqual({ copies: 0, prob: 0.5, lexiconTypes: [] });
+    expect(augment()).toEqual({ copies: 0, prob: 0.5, lexiconTypes: [], types: [] });
     expect(augment({ copies: 2, prob: 0.3, lexiconTypes: ['DISEASE'] })).toEqual({
       copies: 2,
       prob: 0.3,
       lexiconTypes: ['DISEASE'],
+      types: [],
     });
     expect(() => augment({ copy: 1 })).toThrow(
-      'config: augment.copy: unknown field (known: copies, prob, lexiconTypes)',
+      'config: augment.copy: unknown field (known: copies, prob, lexiconTypes, types)',
     );
     expect(() => augment({ prob: 0 })).toThrow('config: augment.prob: must be > 0, got 0');
   });
