@@ -34,7 +34,7 @@ export interface NodeServerOptions {
   modelPath?: string;
   /** a store URL (file://DIR, s3://BUCKET[/PREFIX], r2://BUCKET[/PREFIX]) whose manifest names the model */
   storeUrl?: string;
-  /** the kernels (default: this package's, relaxed SIMD where it can be had: preferredKernels in src/io/artefacts.ts) */
+  /** the kernels (default: this package's, as CNER_KERNELS says: preferredKernels in src/io/artefacts.ts) */
   kernelsPath?: string;
   /** TCP port; 0 = any free port (default 8080) */
   port?: number;

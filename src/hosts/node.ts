@@ -26,8 +26,8 @@ export interface NodeTaggerOptions {
   /** the model file (default: the package's models/default.cner) */
   model?: NodeSource;
   /**
-   * the kernels: path, URL, bytes or a compiled module (default: the package's build/kernels-relaxed.wasm where
-   * relaxed SIMD can be had, else build/kernels.wasm; CNER_KERNELS=simd or relaxed forces one)
+   * the kernels: path, URL, bytes or a compiled module (default: the package's build/kernels.wasm;
+   * CNER_KERNELS=relaxed loads build/kernels-relaxed.wasm, =auto that one where relaxed SIMD can be had)
    */
   kernels?: NodeSource | WebAssembly.Module;
 }

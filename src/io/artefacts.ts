@@ -66,12 +66,20 @@ export function enableRelaxedSimd(): boolean {
 }
 
 /**
+ * The build a Node host loads when neither CNER_KERNELS nor kernels are given: the plain one. Measured on x86
+ * without VNNI (docs/toolchain.md, SIMD builds), the relaxed int8 product — the default model's — is 0.6× the
+ * plain one, and the shared test vectors pin the tagger's output bit for bit across Node, workerd and browsers,
+ * which all load the plain build. 'auto' picks by feature detection; make it the default once a machine with
+ * AVX-VNNI measures the relaxed int8 product faster.
+ */
+export const DEFAULT_KERNEL_CHOICE: KernelChoice = 'simd';
+
+/**
  * The inference kernels a Node host loads when none is given, for `choice` (default: the environment variable
- * CNER_KERNELS, else 'auto'): 'simd' is build/kernels.wasm; 'relaxed' build/kernels-relaxed.wasm, with relaxed
- * SIMD switched on first (enableRelaxedSimd); 'auto' the relaxed build only where the engine has relaxed SIMD
- * without a flag (Node 22 and later) and the file exists, else the plain one. On Node 20 'auto' is the plain
- * build: relaxed SIMD is experimental there (see enableRelaxedSimd), and on x86 machines without VNNI the relaxed
- * int8 product — the default model's — is slower than the plain one (docs/toolchain.md, SIMD builds).
+ * CNER_KERNELS, else DEFAULT_KERNEL_CHOICE): 'simd' is build/kernels.wasm; 'relaxed' build/kernels-relaxed.wasm,
+ * with relaxed SIMD switched on first (enableRelaxedSimd); 'auto' the relaxed build where the engine has relaxed
+ * SIMD without a flag (Node 22 and later, workerd, browsers) and the file exists, else the plain one (on Node 20
+ * relaxed SIMD is experimental: see enableRelaxedSimd).
  */
 export function preferredKernels(choice?: KernelChoice): { build: KernelBuild; path: string } {
   const wanted = choice ?? kernelChoiceFromEnv();
@@ -83,7 +91,7 @@ export function preferredKernels(choice?: KernelChoice): { build: KernelBuild; p
 
 function kernelChoiceFromEnv(): KernelChoice {
   const v = process.env.CNER_KERNELS;
-  if (v === undefined || v === '') return 'auto';
+  if (v === undefined || v === '') return DEFAULT_KERNEL_CHOICE;
   if (!(KERNEL_CHOICES as readonly string[]).includes(v)) {
     throw new RangeError(`CNER_KERNELS: expected ${KERNEL_CHOICES.join(', ')}, got '${v.slice(0, 40)}'`);
   }

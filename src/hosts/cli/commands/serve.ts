@@ -31,8 +31,8 @@ Options:
   --max-response-bytes N  largest answer in bytes (default ${DEFAULT_LIMITS.maxResponseBytes})
   --threads N          tagging threads (default: one per core, ${availableParallelism()} here)
   --max-queue N        most requests waiting for a thread before 503 (default ${DEFAULT_MAX_QUEUE})
-  --kernels FILE       kernels module (default: this package's build/kernels-relaxed.wasm where relaxed
-                       SIMD can be had, else build/kernels.wasm; CNER_KERNELS=simd|relaxed forces one)
+  --kernels FILE       kernels module (default: this package's build/kernels.wasm; CNER_KERNELS=relaxed
+                       loads build/kernels-relaxed.wasm, =auto that one where relaxed SIMD can be had)
   -h, --help           show this help`;
 
 function positive(values: OptionValues, name: string, fallback: number, allowZero = false): number {

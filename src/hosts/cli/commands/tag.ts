@@ -49,8 +49,8 @@ Finds the clinical entities in texts.
 
 Options:
   --model FILE           the model (default: models/default.cner of the package)
-  --kernels FILE         the kernels (default: the package's build/kernels-relaxed.wasm where relaxed
-                         SIMD can be had, else build/kernels.wasm; CNER_KERNELS=simd|relaxed forces one)
+  --kernels FILE         the kernels (default: the package's build/kernels.wasm; CNER_KERNELS=relaxed
+                         loads build/kernels-relaxed.wasm, =auto that one where relaxed SIMD can be had)
   --input PATH           batch input: a JSON lines file ({"id","text"} a line), a plain text file (one document
                          a line), a CCKS 2017 folder (*.txtoriginal.txt) or a BRAT folder (*.txt); - for stdin
   --input-format FMT     ${INPUT_FORMATS.join(' | ')} (default: detected; stdin: text)
