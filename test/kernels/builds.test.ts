@@ -6,8 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { defaultKernelsPath, relaxedKernelsPath } from '../../src/io/artefacts.js';
+import { defaultKernelsPath, defaultModelPath, relaxedKernelsPath } from '../../src/io/artefacts.js';
 import { chooseKernelBuild } from '../../src/model/kernels.js';
+import { runCli } from '../onprem/helpers.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const nodeMajor = Number(process.versions.node.split('.')[0]);
@@ -75,5 +76,34 @@ describe('choosing the kernel build', () => {
     expect(() => child({ CNER_KERNELS: 'fastest' })).toThrow(
       /CNER_KERNELS: expected auto, simd, relaxed, got 'fastest'/,
     );
+  });
+});
+
+describe('cner tag with either build', () => {
+  it('CNER_KERNELS=relaxed tags on worker threads (the flags reach them) and finds what the plain build finds', async () => {
+    const input = '患者右上腹痛三天，伴恶心，既往有高血压病史。\n双肺呼吸音粗，未闻及干湿啰音。\n';
+    const args = ['tag', '--model', defaultModelPath(), '--threads', '2', '--input', '-', '--input-format', 'text'];
+    const results = [];
+    for (const build of ['simd', 'relaxed']) {
+      const r = await runCli(args, { input, env: { CNER_KERNELS: build } });
+      expect(r.code, r.stderr).toBe(0);
+      results.push(
+        r.stdout
+          .trim()
+          .split('\n')
+          .map(
+            (line) => JSON.parse(line) as { entities: { type: string; start: number; end: number; score: number }[] },
+          ),
+      );
+    }
+    const [plain, relaxed] = results;
+    expect(relaxed.length).toBe(2);
+    expect(plain.flatMap((d) => d.entities).length).toBeGreaterThan(2);
+    relaxed.forEach((doc, i) => {
+      expect(doc.entities.map(({ type, start, end }) => ({ type, start, end }))).toEqual(
+        plain[i].entities.map(({ type, start, end }) => ({ type, start, end })),
+      );
+      doc.entities.forEach((e, j) => expect(Math.abs(e.score - plain[i].entities[j].score)).toBeLessThan(1e-3));
+    });
   });
 });
