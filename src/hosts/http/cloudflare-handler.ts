@@ -5,6 +5,12 @@
  * Per isolate: one ModelSource (the tagger is built once and kept; the manifest in R2 is re-checked at most every
  * MODEL_CHECK_SECONDS) and one Hono app (rebuilt only if the settings in env change).
  *
+ * Start-up: createCloudflareHandler runs in the isolate's global scope (src/hosts/cloudflare.ts), which Workers
+ * limit separately (1 s to start) from each request's CPU time. It starts building the bundled model's tagger
+ * there and tags one synthetic sentence with it (so the code a request runs is compiled and warm), and the
+ * ModelSource serves that tagger when it falls back to the bundled model: a fresh isolate's first request does
+ * not build it. A model from R2 is still built by the request that finds it.
+ *
  * Settings from env (wrangler.toml [vars] and secrets; docs/edge.md):
  *   MODELS                  R2 bucket binding with manifest.json + models/<sha256>.cner (optional)
  *   AUTH_TOKEN              secret: when set, /v1/* needs `Authorization: Bearer <token>`
@@ -17,6 +23,7 @@
  */
 import type { Hono } from 'hono';
 import { R2Store, type ObjectStore, type R2BucketLike } from '../../store/index.js';
+import { createTagger, type Tagger } from '../../tagger.js';
 import { createApp, DEFAULT_LIMITS, type Limits } from './app.js';
 import { bearerTokenProblem } from './middleware.js';
 import { ModelSource, DEFAULT_CHECK_INTERVAL_MS, servedHere, type KernelSource, type ModelBytes } from './model-source.js';
@@ -102,8 +109,30 @@ interface IsolateState {
   app: Hono;
 }
 
+/** Synthetic (written for this purpose, no patient's): tagged once at start-up to warm the code a request runs. */
+const WARM_UP_TEXT = '患者3天前出现右下腹痛，伴恶心。查血常规示白细胞升高，予头孢曲松治疗。';
+
+/**
+ * The bundled model's tagger, started now, and warmed up by tagging WARM_UP_TEXT once with the default options
+ * (as a request does), so the first request finds the tagging code compiled. (Answering a synthetic request
+ * through the app as well was tried: in workerd its Request and Response bodies do not complete in the global
+ * scope, so that part ran inside the first request and made it slower.) Never rejects unobserved: a broken
+ * bundled model is reported by the request that falls back to it (ModelSource, 503 model_unavailable), exactly
+ * as when that request built it.
+ */
+function startBundledTagger(assets: CloudflareAssets): Promise<Tagger> {
+  const bytes = assets.defaultModel instanceof Uint8Array ? assets.defaultModel : new Uint8Array(assets.defaultModel);
+  const tagger = createTagger({ model: bytes, kernels: assets.kernels }).then((t) => {
+    t.tag(WARM_UP_TEXT);
+    return t;
+  });
+  tagger.catch(() => {}); // observed by ModelSource when it falls back
+  return tagger;
+}
+
 /** Builds the Worker's `{ fetch }` handler; module-level state lives in the closure (one per isolate). */
 export function createCloudflareHandler(assets: CloudflareAssets) {
+  const bundled = startBundledTagger(assets);
   let bucket: R2BucketLike | undefined;
   let store: ObjectStore | null = null;
   let source: ModelSource | null = null;
@@ -119,6 +148,11 @@ export function createCloudflareHandler(assets: CloudflareAssets) {
   };
 
   return {
+    /** settles when the bundled model's tagger (started at creation) is built and warmed up, or has failed */
+    ready: bundled.then(
+      () => {},
+      () => {},
+    ),
     async fetch(request: Request, env: CloudflareEnv, _ctx?: ExecutionContextLike): Promise<Response> {
       let settings: CloudflareSettings;
       try {
@@ -133,7 +167,7 @@ export function createCloudflareHandler(assets: CloudflareAssets) {
         source = new ModelSource({
           kernels: assets.kernels,
           store: () => store,
-          fallback: { bytes: assets.defaultModel, source: 'bundled' },
+          fallback: { bytes: assets.defaultModel, source: 'bundled', tagger: bundled },
           storeSource: 'r2',
           checkIntervalMs: settings.checkIntervalMs,
         });

@@ -39,8 +39,11 @@ export interface ModelSourceOptions {
   kernels: KernelSource;
   /** the store holding manifest.json + models/ (a getter is re-read at each check); null/absent: fallback only */
   store?: ObjectStore | null | (() => ObjectStore | null);
-  /** the model used when the store has none (or is unreachable at first use) */
-  fallback?: { bytes: ModelBytes | (() => ModelBytes | Promise<ModelBytes>); source: string } | null;
+  /**
+   * the model used when the store has none (or is unreachable at first use); `tagger`: its tagger, already being
+   * built from exactly these bytes (the Worker starts it at isolate start-up), used instead of building another
+   */
+  fallback?: { bytes: ModelBytes | (() => ModelBytes | Promise<ModelBytes>); source: string; tagger?: Promise<Tagger> } | null;
   /** `source` reported for models from the store (default 'r2') */
   storeSource?: string;
   /** least time between two manifest checks, ms (default 30 000; 0 = check on every request) */
@@ -270,7 +273,7 @@ export class ModelSource {
     }
     const f = this.fallback;
     const bytes = typeof f.bytes === 'function' ? await f.bytes() : f.bytes;
-    const loaded = await this.build(bytes, f.source, null);
+    const loaded = await this.build(bytes, f.source, null, f.tagger);
     this.swap(loaded, 'fallback');
     this.log('info', `cner model: ${why}; serving the ${f.source} model ${loaded.sha256}`);
   }
@@ -284,9 +287,9 @@ export class ModelSource {
     if (from === 'store') this.log('info', `cner model: serving ${loaded.sha256} from ${loaded.source}${before ? ` (was ${before})` : ''}`);
   }
 
-  private async build(bytes: ModelBytes, source: string, entry: ManifestEntry | null): Promise<LoadedModel> {
+  private async build(bytes: ModelBytes, source: string, entry: ManifestEntry | null, prebuilt?: Promise<Tagger>): Promise<LoadedModel> {
     const file = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    const tagger = await createTagger({ model: file, kernels: this.kernels });
+    const tagger = await (prebuilt ?? createTagger({ model: file, kernels: this.kernels }));
     const info = tagger.info;
     return {
       tagger,
