@@ -73,16 +73,22 @@ export function consistencyStats(table: ConsistencyTable): { strings: number; pa
 
 /** The majority type of a normalised entity string under the options, or null (unknown, tie, too rare). */
 export function majorityType(table: ConsistencyTable, key: string, options: ConsistencyOptions = {}): string | null {
-  const minCount = options.minCount ?? 1;
-  const minShare = options.minShare ?? 0.5;
   if (!Object.hasOwn(table.entries, key)) return null;
-  const counts = table.entries[key];
+  return majorityOf(table.entries[key], options.minCount ?? 1, options.minShare ?? 0.5, false);
+}
+
+/**
+ * The majority type of one entry's counts (type → count), or null (empty, tie, too rare). With `check`, each count
+ * is also checked as checkTable does, in the same pass (compileConsistency: one pass over the table at load).
+ */
+function majorityOf(counts: Record<string, number>, minCount: number, minShare: number, check: boolean): string | null {
   let best: string | null = null;
   let bestCount = 0;
   let total = 0;
   let tie = false;
   for (const type of Object.keys(counts)) {
     const c = counts[type];
+    if (check) checkCount(type, c);
     total += c;
     if (c > bestCount) {
       best = type;
@@ -106,11 +112,17 @@ export function compileConsistency(
   table: ConsistencyTable,
   options: ConsistencyOptions & { normalization?: NormalizeOptions } = {},
 ): ConsistencyCheck {
-  checkTable(table);
+  checkTableShape(table);
   const normalization = resolveNormalizeOptions(options.normalization);
+  const minCount = options.minCount ?? 1;
+  const minShare = options.minShare ?? 0.5;
+  // one pass: each entry is checked (as checkTable does) while its majority type is found
   const majority = new Map<string, string>(); // normalised entity string → its majority type
-  for (const key of Object.keys(table.entries)) {
-    const type = majorityType(table, key, options);
+  const entries = table.entries;
+  for (const key of Object.keys(entries)) {
+    const counts = entries[key];
+    checkCounts(counts);
+    const type = majorityOf(counts, minCount, minShare, true);
     if (type !== null) majority.set(key, type);
   }
   return <E extends TypedEntity>(entities: readonly E[]): Corrected<E>[] => {
@@ -141,18 +153,27 @@ export function applyConsistency<E extends TypedEntity>(
 
 /** Check the shape of a table (e.g. one read from a model header). */
 export function checkTable(table: unknown): asserts table is ConsistencyTable {
+  checkTableShape(table);
+  for (const key of Object.keys(table.entries)) {
+    const counts = table.entries[key];
+    checkCounts(counts);
+    for (const type of Object.keys(counts)) checkCount(type, counts[type]);
+  }
+}
+
+function checkTableShape(table: unknown): asserts table is ConsistencyTable {
   const t = table as ConsistencyTable;
   if (!t || typeof t !== 'object' || t.version !== 1 || !t.entries || typeof t.entries !== 'object' || Array.isArray(t.entries)) {
     throw new TypeError('consistency table: expected { version: 1, entries: { string: { type: count } } }');
   }
-  for (const key of Object.keys(t.entries)) {
-    const counts = t.entries[key];
-    if (!counts || typeof counts !== 'object' || Array.isArray(counts)) {
-      throw new TypeError('consistency table: each entry must be an object of type → count');
-    }
-    for (const type of Object.keys(counts)) {
-      const c = counts[type];
-      if (!Number.isInteger(c) || c < 1) throw new TypeError(`consistency table: count for type ${JSON.stringify(type)} must be a positive integer`);
-    }
+}
+
+function checkCounts(counts: unknown): asserts counts is Record<string, number> {
+  if (!counts || typeof counts !== 'object' || Array.isArray(counts)) {
+    throw new TypeError('consistency table: each entry must be an object of type → count');
   }
+}
+
+function checkCount(type: string, c: unknown): void {
+  if (!Number.isInteger(c) || (c as number) < 1) throw new TypeError(`consistency table: count for type ${JSON.stringify(type)} must be a positive integer`);
 }

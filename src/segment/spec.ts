@@ -55,6 +55,9 @@ export function isWellFormed(s: string): boolean {
   return true;
 }
 
+/** a high surrogate not followed by a low one, or a low surrogate not preceded by a high one */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
  * Checks a spec read from a model header; throws an Error naming the field, what was expected and what came
  * (indices, never word text). Returns the spec typed.
@@ -81,20 +84,32 @@ export function validateSegmenterSpec(spec: unknown): SegmenterSpec {
   if (words.length !== freqs.length) {
     throw new Error(`segmenter spec: expected as many freqs as words (${words.length}), got ${freqs.length}`);
   }
+  // The loop checks types, order and frequencies; lone surrogates are found afterwards by one native regex over
+  // the joined words (a fresh isolate runs loops in the interpreter: a loop over every code unit of every word was
+  // most of this check's cost at cold start). The first problem in index order is reported, as a word's own lone
+  // surrogate comes before its order and frequency: `firstBad(end)` looks for one only on the way to an error.
+  const firstBad = (end: number, error: Error): Error => {
+    for (let j = 0; j < end; j++) {
+      const w = words[j];
+      if (typeof w === 'string' && !isWellFormed(w)) return new Error(`segmenter spec: words[${j}] contains a lone surrogate`);
+    }
+    return error;
+  };
   for (let i = 0; i < words.length; i++) {
     const w = words[i];
     if (typeof w !== 'string' || w.length === 0) {
-      throw new TypeError(`segmenter spec: expected words[${i}] to be a non-empty string, got ${describe(w)}`);
+      throw firstBad(i, new TypeError(`segmenter spec: expected words[${i}] to be a non-empty string, got ${describe(w)}`));
     }
-    if (!isWellFormed(w)) throw new Error(`segmenter spec: words[${i}] contains a lone surrogate`);
     if (i > 0 && !((words[i - 1] as string) < w)) {
-      throw new Error(`segmenter spec: expected words sorted without duplicates, words[${i}] is not after words[${i - 1}]`);
+      throw firstBad(i + 1, new Error(`segmenter spec: expected words sorted without duplicates, words[${i}] is not after words[${i - 1}]`));
     }
     const f = freqs[i];
     if (typeof f !== 'number' || !Number.isFinite(f) || f <= 0) {
-      throw new Error(`segmenter spec: expected freqs[${i}] to be a positive finite number, got ${String(f)}`);
+      throw firstBad(i + 1, new Error(`segmenter spec: expected freqs[${i}] to be a positive finite number, got ${String(f)}`));
     }
   }
+  // '\n' between the words keeps a surrogate at a word's edge from pairing with its neighbour's
+  if (LONE_SURROGATE.test(words.join('\n'))) throw firstBad(words.length, new Error('segmenter spec: a word contains a lone surrogate'));
   if (s.meta !== undefined && (typeof s.meta !== 'object' || s.meta === null || Array.isArray(s.meta))) {
     throw new TypeError(`segmenter spec: expected meta to be an object when present, got ${describe(s.meta)}`);
   }
