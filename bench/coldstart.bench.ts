@@ -31,7 +31,7 @@ import { cpuMs, startWranglerDev, workerdPids, wranglerEnv } from './wrangler-de
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -154,6 +154,136 @@ function wranglerConfig(modelPath: string, src: string, noR2: boolean): string {
 
 
 
+// ─────────────────────────────────── --stages: what the first request costs in workerd, stage by stage ───────────────────────────────────
+
+/**
+ * Cumulative stages of building the tagger inside a fresh workerd isolate. Timers are frozen in workerd, so each
+ * stage is its own Worker, started afresh, whose first POST /v1/tag runs the stages up to it and answers; the
+ * workerd CPU of that request less stage 0's (the same request answering at once: wrangler's local proxy and the
+ * request itself) is what the stages cost.
+ */
+const STAGES = [
+  'nothing (the request alone)',
+  'readModelAsync(bytes)',
+  '+ loadInferenceKernels(module)',
+  '+ createNetwork (weights into wasm memory)',
+  'readModelAsync → createTagger(file)',
+  'createTagger(bytes)',
+  'createTagger(bytes) → first tag()',
+  'the Worker (ModelSource, R2 check, app) → first answer',
+  'alone: the three SHA-256 digests readModelAsync takes (WebCrypto)',
+  'alone: JSON.parse of header and tensor table, checkHeader, checkVocab',
+  'createTagger(bytes) started at module scope → first request awaits it, first tag()',
+  'the Worker without its R2 binding (no manifest check) → first answer',
+] as const;
+/** the stage that is the whole Worker */
+const WORKER_STAGE = 7;
+
+function stageConfig(modelPath: string, src: string, stage: number): string {
+  const dir = join(benchDir, `stage-${stage}`);
+  mkdirSync(dir, { recursive: true });
+  const rel = (p: string) => relative(dir, p).split('\\').join('/');
+  const imp = (p: string) => `'${rel(join(src, p))}'`;
+  const body =
+    stage === WORKER_STAGE
+      ? `import { createCloudflareHandler } from ${imp('hosts/http/cloudflare-handler.ts')};\n` +
+        `export default createCloudflareHandler({ kernels, defaultModel });\n`
+      : stage === WORKER_STAGE + 4
+        ? `import { createCloudflareHandler } from ${imp('hosts/http/cloudflare-handler.ts')};\n` +
+          `const worker = createCloudflareHandler({ kernels, defaultModel });\n` +
+          `export default { fetch: (request: Request, env: Record<string, unknown>, ctx: unknown) => worker.fetch(request, { ...env, MODELS: undefined }, ctx as never) };\n`
+      : `import { readModelAsync } from ${imp('model/format.ts')};\n` +
+        `import { loadInferenceKernels } from ${imp('model/kernels.ts')};\n` +
+        `import { createNetwork } from ${imp('model/network.ts')};\n` +
+        `import { createTagger } from ${imp('tagger.ts')};\n` +
+        `import { checkHeader, checkVocab } from ${imp('model/format.ts')};\n` +
+        `import { sha256Async } from ${imp('model/sha256.ts')};\n` +
+        `const STAGE: number = ${stage};\n` +
+        `const early = STAGE === 10 ? createTagger({ model: new Uint8Array(defaultModel), kernels }) : null;\n` +
+        `const TEXT = ${JSON.stringify(TEXT)};\n` +
+        `export default {\n` +
+        `  async fetch(request: Request): Promise<Response> {\n` +
+        `    if (new URL(request.url).pathname !== '/v1/tag') return new Response('ok');\n` +
+        `    await request.text();\n` +
+        `    let n = 0;\n` +
+        `    if (STAGE >= 1 && STAGE <= 3) {\n` +
+        `      const file = await readModelAsync(new Uint8Array(defaultModel));\n` +
+        `      n = file.weights.size;\n` +
+        `      if (STAGE >= 2) {\n` +
+        `        const k = await loadInferenceKernels(kernels);\n` +
+        `        if (STAGE >= 3) n += createNetwork(k, file.header.architecture, file.weights).arch.tags;\n` +
+        `      }\n` +
+        `    } else if (STAGE === 4) {\n` +
+        `      n = (await createTagger({ model: await readModelAsync(new Uint8Array(defaultModel)), kernels })).info.labels.length;\n` +
+        `    } else if (STAGE === 8) {\n` +
+        `      const b = new Uint8Array(defaultModel);\n` +
+        `      const end = Number(new DataView(defaultModel).getBigUint64(24, true));\n` +
+        `      const meta = new Uint8Array(72 + end - 104);\n` +
+        `      meta.set(b.subarray(0, 72));\n` +
+        `      meta.set(b.subarray(104, end), 72);\n` +
+        `      const ds = await Promise.all([sha256Async(meta), sha256Async(b.subarray(end)), sha256Async(b)]);\n` +
+        `      n = ds[0][0] + ds[1][0] + ds[2][0];\n` +
+        `    } else if (STAGE === 9) {\n` +
+        `      const b = new Uint8Array(defaultModel);\n` +
+        `      const dv = new DataView(defaultModel);\n` +
+        `      const hl = dv.getUint32(16, true);\n` +
+        `      const tl = dv.getUint32(20, true);\n` +
+        `      const dec = new TextDecoder('utf-8', { fatal: true });\n` +
+        `      const header = checkHeader(JSON.parse(dec.decode(b.subarray(104, 104 + hl))));\n` +
+        `      checkVocab(header);\n` +
+        `      n = JSON.parse(dec.decode(b.subarray(104 + hl, 104 + hl + tl))).length;\n` +
+        `    } else if (STAGE === 10) {\n` +
+        `      n = (await early!).tag(TEXT).entities.length;\n` +
+        `    } else if (STAGE >= 5) {\n` +
+        `      const tagger = await createTagger({ model: new Uint8Array(defaultModel), kernels });\n` +
+        `      n = STAGE === 6 ? tagger.tag(TEXT).entities.length : tagger.info.labels.length;\n` +
+        `    }\n` +
+        `    return Response.json({ n });\n` +
+        `  },\n` +
+        `};\n`;
+  writeFileSync(
+    join(dir, 'entry.ts'),
+    `// generated by bench/coldstart.bench.ts --stages (stage ${stage}: ${STAGES[stage]})\n` +
+      `import kernels from '${rel(join(root, 'build', 'kernels.wasm'))}';\n` +
+      `import defaultModel from '${rel(modelPath)}';\n` +
+      body,
+  );
+  const toml = readFileSync(join(root, 'wrangler.toml'), 'utf8').replace(/^main = .*$/m, 'main = "entry.ts"');
+  const path = join(dir, 'wrangler.toml');
+  writeFileSync(path, toml);
+  return path;
+}
+
+async function stages(modelPath: string, src: string, runs: number): Promise<void> {
+  const only = arg('--only')?.split(',').map(Number) ?? STAGES.map((_, i) => i);
+  const cpu = new Map<number, number[]>(only.map((s) => [s, []]));
+  const start = new Map<number, number[]>(only.map((s) => [s, []]));
+  for (let r = 0; r < runs; r++) {
+    for (const s of only) {
+      const config = stageConfig(modelPath, src, s);
+      const run = await workerRun(config, 0);
+      cpu.get(s)!.push(run.firstCpu);
+      start.get(s)!.push(run.startCpu);
+      console.error(`run ${r + 1}, stage ${s} (${STAGES[s]}): workerd CPU ${ms(run.firstCpu)} ms (start-up ${ms(run.startCpu)} ms)`);
+    }
+  }
+  const base = cpu.has(0) ? median(cpu.get(0)!) : 0;
+  const lines = [
+    `First POST /v1/tag in a fresh \`wrangler dev\` per stage and run (${runs} runs, stages interleaved; ${cpus().length} cores, ` +
+      `load average ${loadavg()[0].toFixed(1)}; source ${relative(root, src) || '.'}; model ${relative(root, modelPath)}): workerd CPU, medians.`,
+    '',
+    '| stage | first request: workerd CPU (ms) | less stage 0 (ms) | runs | workerd start-up CPU (ms) |',
+    '|---|---:|---:|---|---:|',
+  ];
+  for (const s of only) {
+    const xs = cpu.get(s)!;
+    lines.push(
+      `| ${s}. ${STAGES[s]} | ${ms(median(xs))} | ${s === 0 ? '–' : ms(median(xs) - base)} | ${xs.map(ms).join(', ')} | ${ms(median(start.get(s)!))} |`,
+    );
+  }
+  console.log(lines.join('\n'));
+}
+
 async function postTag(url: string): Promise<number> {
   const t = performance.now();
   const r = await fetch(`${url}/v1/tag`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: TEXT }) });
@@ -170,15 +300,18 @@ interface WorkerRun {
   /** workerd CPU ms during the first POST, and the median during the next 20 (NaN where /proc is missing) */
   firstCpu: number;
   steadyCpu: number;
+  /** workerd CPU ms from its start to the end of the warm-up request (its own start-up, the Worker's global scope) */
+  startCpu: number;
 }
 
-async function workerRun(config: string): Promise<WorkerRun> {
-  const dev = await startWranglerDev(config, benchDir);
+async function workerRun(config: string, steadyRequests = 20): Promise<WorkerRun> {
+  const dev = await startWranglerDev(config, dirname(config));
   try {
     const warm = await fetch(`${dev.url}/openapi.json`);
     if (warm.status !== 200) throw new Error(`GET /openapi.json answered ${warm.status}`);
     await warm.text();
     const pids = workerdPids(dev.child.pid!);
+    const startCpu = pids.length ? cpuMs(pids) : NaN;
     const timed = async () => {
       const c = pids.length ? cpuMs(pids) : NaN;
       const t = await postTag(dev.url);
@@ -186,8 +319,8 @@ async function workerRun(config: string): Promise<WorkerRun> {
     };
     const first = await timed();
     const rest: { t: number; cpu: number }[] = [];
-    for (let i = 0; i < 20; i++) rest.push(await timed());
-    return { first: first.t, firstCpu: first.cpu, steady: median(rest.map((r) => r.t)), steadyCpu: median(rest.map((r) => r.cpu)) };
+    for (let i = 0; i < steadyRequests; i++) rest.push(await timed());
+    return { first: first.t, firstCpu: first.cpu, startCpu, steady: rest.length ? median(rest.map((r) => r.t)) : NaN, steadyCpu: rest.length ? median(rest.map((r) => r.cpu)) : NaN };
   } finally {
     await dev.stop();
   }
@@ -220,6 +353,10 @@ async function main(): Promise<void> {
   const src = srcArg ? (isAbsolute(srcArg) ? srcArg : resolve(root, srcArg)) : join(root, 'src');
   if (!existsSync(join(root, 'build', 'kernels.wasm'))) throw new Error('build/kernels.wasm is missing: run `npm run build:kernels`');
   const size = readFileSync(modelPath).length;
+  if (args.includes('--stages')) {
+    await stages(modelPath, src, Number(arg('--runs') ?? 3));
+    return;
+  }
   console.error(`model ${modelPath} (${(size / 1024).toFixed(0)} KiB); source ${relative(root, src) || '.'}; ${runs} fresh processes per mode`);
 
   const results = new Map<Mode, ChildResult[]>(MODES.map((m) => [m, []]));
