@@ -11,7 +11,7 @@ import { WasmBackend } from './backend.js';
 import { TRAINING_BACKENDS, type TrainingBackendKind } from './config.js';
 import { ParallelBackend } from './parallel.js';
 import type { ParamLayout } from './params.js';
-import { type WebGpuAdapter, findWebGpuAdapter } from './webgpu/adapter.js';
+import { type WebGpuAdapter, findWebGpuAdapter, probeWebGpuAdapter } from './webgpu/adapter.js';
 
 /** A backend and what it runs on, for the run's log, its model card and its report. */
 export interface ChosenBackend {
@@ -65,13 +65,17 @@ export async function createTrainingBackend(
   if (!(Number.isInteger(workers) && workers >= 1))
     throw new Error(`backend: workers must be an integer ≥ 1, got ${JSON.stringify(workers)}`);
   if (kind === 'wasm') return wasmChoice(layout, workers);
-  const found = await findWebGpuAdapter();
   if (kind === 'webgpu') {
+    const found = await findWebGpuAdapter();
     if (typeof found === 'string') throw new Error(`backend webgpu: ${found}`);
     return webgpuChoice(layout, found, options.seed);
   }
+  // 'auto': look first in a child process, so that a run that stays on wasm never loads Dawn here
+  const probe = await probeWebGpuAdapter();
+  if (typeof probe === 'string') return wasmChoice(layout, workers, `auto: ${probe}`);
+  if (probe.software)
+    return wasmChoice(layout, workers, `auto: the WebGPU adapter ${probe.name} is a software one (slower than wasm)`);
+  const found = await findWebGpuAdapter();
   if (typeof found === 'string') return wasmChoice(layout, workers, `auto: ${found}`);
-  if (found.software)
-    return wasmChoice(layout, workers, `auto: the WebGPU adapter ${found.name} is a software one (slower than wasm)`);
   return webgpuChoice(layout, found, options.seed);
 }

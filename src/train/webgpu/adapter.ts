@@ -12,6 +12,10 @@
  * artificially reduced ..."): they are harmless (the trainer uses no dynamic buffer offsets).
  */
 
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
 /** An adapter and what it is. */
 export interface WebGpuAdapter {
   adapter: GPUAdapter;
@@ -123,4 +127,59 @@ let skipReason: Promise<string | null> | null = null;
 export function webgpuSkipReason(): Promise<string | null> {
   skipReason ??= findWebGpuAdapter().then((found) => (typeof found === 'string' ? found : null));
   return skipReason;
+}
+
+/** What a probe found: the adapter's name and whether it is software, without the adapter itself. */
+export type AdapterProbe = Pick<WebGpuAdapter, 'name' | 'software'>;
+
+/** The probe's child: asks for an adapter the way findWebGpuAdapter does and prints what it found as JSON. */
+const PROBE_SCRIPT = `
+const [url, pref] = process.argv.slice(-2);
+const mod = await import(url);
+Object.assign(globalThis, mod.globals);
+const adapter = await mod.create([]).requestAdapter({ powerPreference: pref });
+const info = adapter && adapter.info;
+process.stdout.write(JSON.stringify(adapter === null ? null : {
+  vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description,
+  isFallbackAdapter: info.isFallbackAdapter ?? adapter.isFallbackAdapter,
+}));
+process.exit(0);
+`;
+
+/**
+ * Which adapter findWebGpuAdapter would find, asked in a short-lived child process (about 0.2 s), so that a run
+ * that ends up on wasm ('auto' without a real GPU) never loads Dawn into this process and never shows the warnings
+ * Dawn prints to stderr when it opens an adapter. Answers the adapter's name and kind, or the reason there is none.
+ */
+export async function probeWebGpuAdapter(
+  powerPreference: GPUPowerPreference = 'high-performance',
+  timeoutMs = 30_000,
+): Promise<AdapterProbe | string> {
+  let url: string;
+  try {
+    url = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+  } catch {
+    return INSTALL_HINT;
+  }
+  const args = ['--input-type=module', '-e', PROBE_SCRIPT, '--', url, powerPreference];
+  const out = await new Promise<{ stdout: string; error: string | null }>((resolve) => {
+    execFile(process.execPath, args, { timeout: timeoutMs, windowsHide: true }, (err, stdout, stderr) => {
+      const lastLine =
+        String(stderr)
+          .trim()
+          .split('\n')
+          .filter((l) => !/^Warning: /.test(l))
+          .pop() ?? '';
+      resolve({ stdout: String(stdout), error: err ? lastLine || err.message : null });
+    });
+  });
+  if (out.error !== null) return `webgpu (Dawn) failed to load on ${process.platform}-${process.arch}: ${out.error}`;
+  let info: (Parameters<typeof isSoftwareAdapter>[0] & object) | null;
+  try {
+    info = JSON.parse(out.stdout);
+  } catch {
+    return `webgpu (Dawn): the adapter probe answered no JSON`;
+  }
+  if (info === null) return noAdapterReason();
+  return { name: adapterName(info), software: isSoftwareAdapter(info) };
 }
