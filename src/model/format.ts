@@ -542,6 +542,12 @@ function checkArchitecture(a: unknown): asserts a is Architecture {
   int('tags', 1);
   if (core.every((ch) => r[ch.dimField] === 0)) throw bad(`: ${core.map((ch) => ch.dimField).join(' + ')} must be > 0`);
   for (const ch of CHANNELS) if (!ch.core) for (const key of [ch.sizeField, ch.dimField]) if (r[key] !== undefined) int(key, 0);
+  // a field this reader does not know is a part of the network it cannot run (a newer channel, say): refuse it
+  // by name rather than misread the tensors
+  const known = new Set<string>(['lstm', 'tags', 'crf', ...CHANNELS.flatMap((ch) => [ch.sizeField, ch.dimField])]);
+  for (const key of Object.keys(r)) {
+    if (!known.has(key)) throw bad(`.${key}: unknown field (the model needs a newer reader; this one knows ${[...known].join(', ')})`);
+  }
   try {
     checkOptionalChannels(r as unknown as Architecture);
   } catch (e) {

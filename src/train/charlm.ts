@@ -15,6 +15,10 @@
 import { CHAR_LM_DIRECTIONS, CHAR_LM_PARTS, type CharLmDirection, charLmTensor } from '../features/channels.js';
 import { TrainKernels, loadTrainingModule } from './kernels.js';
 import { Rng, hash32 } from './rng.js';
+import { UNK_ID, type Vocabulary } from '../features/vocab.js';
+import { type NormalizeOptions } from '../text/normalize.js';
+import { taggableSentences } from '../text/sentences.js';
+import type { Architecture } from '../model/layout.js';
 
 export interface CharLmSizes {
   /** rows of the char vocabulary (0 = <pad>, 1 = <unk>) */
@@ -40,6 +44,14 @@ export interface CharLmOptions {
 }
 
 export const CHAR_LM_DEFAULTS: CharLmOptions = { steps: 400, batch: 32, seqLen: 100, lr: 0.004, clip: 5, seed: 1 };
+
+/** The training config's charLm section (src/train/config.ts): the LMs' sizes and their pre-training budget. */
+export interface CharLmSettings extends Pick<CharLmOptions, 'steps' | 'batch' | 'seqLen' | 'lr'> {
+  /** hidden size of each LM (0 = no charLm channel) */
+  hidden: number;
+  /** input embedding size */
+  dim: number;
+}
 
 /** Pointers of one direction's channel tensors in a train.wasm instance. */
 export interface LmPointers {
@@ -390,4 +402,46 @@ export function pretrainCharLm(
     for (const [name, t] of model.tensors(dir)) tensors.set(name, t);
   });
   return { tensors, history };
+}
+
+/**
+ * Char ids of every sentence of `texts`, split and normalised as the tagger does (taggableSentences), from the
+ * model's char vocabulary (chars outside it → <unk>): what the LMs learn from.
+ */
+export function charLmSentences(
+  texts: readonly string[],
+  normalization: NormalizeOptions,
+  chars: Vocabulary['chars'],
+): Int32Array[] {
+  const index = new Map(chars.map((c, i) => [c, i]));
+  const out: Int32Array[] = [];
+  for (const text of texts) {
+    for (const s of taggableSentences(text, normalization))
+      out.push(Int32Array.from(s.tokens, (t) => index.get(t) ?? UNK_ID));
+  }
+  return out;
+}
+
+/**
+ * The run's char LMs for an architecture with a charLm channel: pre-trained on `texts` (the unlabeled texts and
+ * the training part's — never dev or test texts) with the config's budget; their tensors, to copy into the
+ * initial weights. Logs what it learns from and the loss as it goes.
+ */
+export function charLmForRun(
+  arch: Architecture,
+  texts: readonly string[],
+  normalization: NormalizeOptions,
+  chars: Vocabulary['chars'],
+  settings: Pick<CharLmOptions, 'steps' | 'batch' | 'seqLen' | 'lr'>,
+  seed: number,
+  log: (line: string) => void,
+): CharLmResult {
+  const sentences = charLmSentences(texts, normalization, chars);
+  let n = 0;
+  for (const s of sentences) n += s.length;
+  log(
+    `char LM: ${sentences.length} sentences, ${n} chars; hidden ${arch.charLmHidden}, dim ${arch.charLmDim}, ${settings.steps} steps × ${settings.batch} pieces of ${settings.seqLen} chars per direction`,
+  );
+  const sizes = { vocab: arch.charVocab, dim: arch.charLmDim ?? 0, hidden: arch.charLmHidden ?? 0 };
+  return pretrainCharLm(sentences, sizes, { ...settings, seed }, log);
 }

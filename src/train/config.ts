@@ -11,6 +11,7 @@ import type { Architecture } from '../model/layout.js';
 import { type JsonSchema, assertConfig, defaultsOf, withDefaults } from '../schema/index.js';
 import { type AugmentSettings, NO_AUGMENT } from './augment.js';
 import { type AdamOptions, DEFAULT_ADAM } from './backend.js';
+import { CHAR_LM_DEFAULTS, type CharLmSettings } from './charlm.js';
 import type { SegdictVariant } from './segdict.js';
 
 /** A training configuration, every field filled (TRAIN_CONFIG_SCHEMA says what each means and its default). */
@@ -41,6 +42,7 @@ export interface TrainConfig {
   backend: TrainingBackendKind;
   segmenterLexicon: string;
   augment: AugmentSettings;
+  charLm: CharLmSettings;
 }
 
 /** The training backends a config may name (TrainConfig.backend). */
@@ -225,6 +227,22 @@ const TRAIN_FIELDS: { [K in keyof TrainConfig]: JsonSchema } = {
       },
     },
   },
+  charLm: {
+    type: 'object',
+    additionalProperties: false,
+    description:
+      'contextual character features (src/train/charlm.ts): a forward and a backward character LSTM language model, ' +
+      "pre-trained before the run on the unlabeled texts (--unlabeled) and the training part's texts, frozen, their " +
+      'hidden states an input channel; stored in the model file and run by the tagger',
+    properties: {
+      hidden: int(0, 0, 'hidden size of each LM, a multiple of 8 (0 = no charLm channel)'),
+      dim: int(1, 32, "size of the LMs' input character embeddings"),
+      steps: int(1, CHAR_LM_DEFAULTS.steps, 'Adam steps of pre-training per direction'),
+      batch: int(1, CHAR_LM_DEFAULTS.batch, 'text pieces per step'),
+      seqLen: int(1, CHAR_LM_DEFAULTS.seqLen, 'characters per piece (truncated back-propagation)'),
+      lr: { type: 'number', exclusiveMinimum: 0, default: CHAR_LM_DEFAULTS.lr, description: 'Adam learning rate' },
+    },
+  },
 };
 
 /**
@@ -286,6 +304,7 @@ export const LATER_FIELDS = [
   'backend',
   'segmenterLexicon',
   'augment',
+  'charLm',
 ] as const;
 
 /** The config fields that decide what a run trains, for cache keys and fingerprints (later fields at their defaults dropped). */
@@ -340,6 +359,10 @@ export function architectureFor(
     // one lexicon slot per entity type of the BIO tag set ['O', B-/I- per type]
     arch.lexTypes = (sizes.tags - 1) / 2;
     arch.lexDim = c.lexDim;
+  }
+  if (c.charLm.hidden > 0) {
+    arch.charLmHidden = c.charLm.hidden;
+    arch.charLmDim = c.charLm.dim;
   }
   return arch;
 }

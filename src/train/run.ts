@@ -29,6 +29,7 @@ import { WasmBackend } from './backend.js';
 import { type ChosenBackend, createTrainingBackend } from './backend-select.js';
 import type { Sentence } from './batch.js';
 import type { EpochReport } from './checkpoint.js';
+import { charLmForRun } from './charlm.js';
 import { type TrainConfig, architectureFor } from './config.js';
 import { type FeatureSpace, buildFeatureSpace, crossFoldLexicons, docsToSentences, featurizer, insideTagPredicate, lexiconOf } from './data.js';
 import { type ModelEvaluation, evaluateModel } from './evaluate.js';
@@ -178,7 +179,7 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
       `· test ${sets.test.stats.sentences} sentences · vocab ${space.vocab.chars.length} chars ${space.vocab.words.length} words${space.vocab.bigrams ? ` ${space.vocab.bigrams.length} bigrams` : ''} · ` +
       `${space.labels.length} tags · ${layout.total} parameters (prepared in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   );
-  const { initial, pretrained } = initialWeights(layout, space, inputs, config, log);
+  const { initial, pretrained } = initialWeights(layout, space, inputs, config, log, split.train);
   const files = new ModelFiles(opts, space, arch, buildConsistencyTable(split.train, space.normalization));
   const hasDev = sets.dev.sentences.length > 0;
   const result = await trainNetwork(layout, files, { arch, labels: space.labels, train: sets.trainSentences, dev: sets.dev.sentences, initial }, opts, log);
@@ -294,13 +295,19 @@ async function sentenceSets(
 }
 
 /** The seeded initial parameters with the pre-trained vectors copied in. */
-function initialWeights(layout: ParamLayout, space: FeatureSpace, inputs: RunInputs, config: TrainConfig, log: (line: string) => void) {
+function initialWeights(layout: ParamLayout, space: FeatureSpace, inputs: RunInputs, config: TrainConfig, log: (line: string) => void, train: readonly Doc[]) {
   const initial = initParameters(layout, new Rng(hash32(config.seed, 1)));
   const pretrained = [];
   if (inputs.charVectors) pretrained.push(applyPretrained(layout, initial, 'embed.char', space.vocab.chars, inputs.charVectors));
   if (inputs.wordVectors) pretrained.push(applyPretrained(layout, initial, 'embed.word', space.vocab.words, inputs.wordVectors, wordRowsPerWord(space.features)));
   if (inputs.bigramVectors && space.vocab.bigrams) pretrained.push(applyPretrained(layout, initial, 'embed.bigram', space.vocab.bigrams, inputs.bigramVectors));
   for (const p of pretrained) log(`pre-trained ${p.tensor}: ${p.found} of ${p.vocab} tokens found`);
+  // the charLm channel: its frozen LMs, pre-trained on the unlabeled texts and the training part's (not dev, not test)
+  if (layout.arch.charLmHidden) {
+    const texts = [...inputs.extraTexts, ...train.map((d) => d.text)];
+    const lm = charLmForRun(layout.arch, texts, space.normalization, space.vocab.chars, config.charLm, hash32(config.seed, 8), log);
+    for (const [name, t] of lm.tensors) initial.set(t.data, layout.slot(name).offset);
+  }
   return { initial, pretrained };
 }
 
