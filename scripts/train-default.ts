@@ -119,6 +119,8 @@ export interface ModelCardInfo {
   epochsRun: number;
   metrics: { f32: DocumentMetrics; int8: DocumentMetrics };
   speed?: { f32: number; int8: number };
+  /** what trained the network: the backend's name (e.g. "webgpu: NVIDIA H200 (nvidia, hopper)") and why auto chose it */
+  backend?: { name: string; note?: string };
   models: { f32: ModelFileInfo; int8: ModelFileInfo };
   /** wall-clock seconds per step */
   timing: Record<string, number>;
@@ -272,7 +274,8 @@ ${config.bigramDim ? `| bigram channel | ${config.bigramDim}-dim embeddings of e
 | stopping | ${config.trainOn === 'train+dev' ? `${info.epochsRun} epochs on train + dev, the last kept (no dev set to select on)` : `at most ${config.epochs} epochs, patience ${config.patience} on dev entity F1; best epoch ${info.best.epoch} (dev F1 ${devF1Text(info, true)}), ${info.epochsRun} epochs run, stopped by ${info.stoppedBy}`} |
 | seed | ${config.seed} (training), ${info.split.seed} (split) |
 | workers | ${config.workers} data-parallel threads |
-
+${info.backend ? `| trained on | ${info.backend.name}${info.backend.note ? ` (${info.backend.note})` : ''} (config backend \`${config.backend}\`) |
+` : ''}
 ## Test results
 
 Document level, the way users meet the model: the tagger on the whole test documents (\`evaluateModel\`), ${metrics.f32.docs} documents.
@@ -501,6 +504,7 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
     epochsRun: summary.history.length,
     metrics: { f32: documentMetrics(summary.evaluation.f32), int8: documentMetrics(summary.evaluation.int8) },
     speed: { f32: summary.evaluation.f32.charsPerSecond, int8: summary.evaluation.int8.charsPerSecond },
+    backend: summary.backend,
     models: { f32: modelFileInfo(summary.models.f32), int8: modelFileInfo(summary.models.int8) },
     timing,
     reproduce: opts.reproduce ?? 'npm run train:default -- --install',

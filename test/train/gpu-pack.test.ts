@@ -133,6 +133,7 @@ describe.skipIf(skip)('gpu-pack', () => {
     // the packed run's model: its card names the backend, and it loads and tags
     const bytes = new Uint8Array(readFileSync(join(out, 'train', 'model.q8.cner')));
     expect((readModel(bytes).header.training as { backend: { kind: string } }).backend.kind).toBe(BACKEND);
+    expect(readFileSync(join(out, 'MODEL_CARD.md'), 'utf8')).toContain(`| trained on | ${report.backend.name}`);
     // without a Vulkan driver named and no NVIDIA one to find (this machine), run.sh stops and says what to set
     const bare: NodeJS.ProcessEnv = { ...env, OUT: join(dir, 'out-bare') };
     delete bare.VK_ICD_FILENAMES;
