@@ -3,6 +3,7 @@
  * (nothing JIT-compiled yet), and the Worker's first answer in a freshly started `wrangler dev`.
  *
  *   npx tsx bench/coldstart.bench.ts [--runs N] [--worker-runs M] [--skip-wrangler] [--worker-no-r2] [--model FILE] [--src DIR]
+ *   npx tsx bench/coldstart.bench.ts --stages [--runs N] [--only 0,7,11] [--before DIR] [--model FILE] [--src DIR]
  *
  * Node, per fresh process (N runs per mode, modes interleaved; medians of wall and CPU time):
  * - `split`:  readModelAsync(bytes) (readModel where the source tree has no readModelAsync) → createTagger({ model:
@@ -21,6 +22,13 @@
  * each request is read from /proc (all its threads; Linux only): robust on a shared machine, where wall times
  * mostly measure the other jobs.
  *
+ * --stages: where a fresh workerd isolate's first request spends CPU. Timers are frozen in workerd, so each stage
+ * (STAGES below: reading the model, the kernels, the network, the tagger, the first tag, the Worker with and
+ * without R2, and two parts of reading alone) is its own Worker in its own freshly started `wrangler dev`; the
+ * first POST /v1/tag's workerd CPU less stage 0's (a Worker answering at once) is the stage's cost, and the
+ * workerd CPU up to the end of the warm-up request shows what the global scope costs at start-up. --before DIR
+ * measures an older copy of src/ (inside the project, e.g. `git archive <commit> src | tar -x -C build/bench/before`)
+ * in the same rounds.
  * --worker-no-r2: the Worker without its MODELS binding (no R2 check), to tell the R2 check from the model's build.
  * --model FILE: default models/default.cner, else /work/runs/ccks-first/model.q8.cner, else ../runs/…;
  * --src DIR: another copy of src/ to measure (e.g. a saved copy of the code before a change; keep it inside the
@@ -179,8 +187,8 @@ const STAGES = [
 /** the stage that is the whole Worker */
 const WORKER_STAGE = 7;
 
-function stageConfig(modelPath: string, src: string, stage: number): string {
-  const dir = join(benchDir, `stage-${stage}`);
+function stageConfig(modelPath: string, src: string, stage: number, sourceIndex = 0): string {
+  const dir = join(benchDir, `stage-${stage}-${sourceIndex}`);
   mkdirSync(dir, { recursive: true });
   const rel = (p: string) => relative(dir, p).split('\\').join('/');
   const imp = (p: string) => `'${rel(join(src, p))}'`;
@@ -256,30 +264,42 @@ function stageConfig(modelPath: string, src: string, stage: number): string {
 
 async function stages(modelPath: string, src: string, runs: number): Promise<void> {
   const only = arg('--only')?.split(',').map(Number) ?? STAGES.map((_, i) => i);
-  const cpu = new Map<number, number[]>(only.map((s) => [s, []]));
-  const start = new Map<number, number[]>(only.map((s) => [s, []]));
+  const beforeArg = arg('--before');
+  // --before DIR: an older copy of src/ measured in the same rounds, stage for stage
+  const sources = beforeArg ? [isAbsolute(beforeArg) ? beforeArg : resolve(root, beforeArg), src] : [src];
+  const key = (si: number, s: number) => `${si}:${s}`;
+  const cpu = new Map<string, number[]>();
+  const start = new Map<string, number[]>();
   for (let r = 0; r < runs; r++) {
     for (const s of only) {
-      const config = stageConfig(modelPath, src, s);
-      const run = await workerRun(config, 0);
-      cpu.get(s)!.push(run.firstCpu);
-      start.get(s)!.push(run.startCpu);
-      console.error(`run ${r + 1}, stage ${s} (${STAGES[s]}): workerd CPU ${ms(run.firstCpu)} ms (start-up ${ms(run.startCpu)} ms)`);
+      for (const [si, from] of sources.entries()) {
+        const config = stageConfig(modelPath, from, s, si);
+        const run = await workerRun(config, 0);
+        (cpu.get(key(si, s)) ?? cpu.set(key(si, s), []).get(key(si, s))!).push(run.firstCpu);
+        (start.get(key(si, s)) ?? start.set(key(si, s), []).get(key(si, s))!).push(run.startCpu);
+        console.error(
+          `run ${r + 1}, stage ${s} (${STAGES[s]}), ${relative(root, from)}: workerd CPU ${ms(run.firstCpu)} ms (start-up ${ms(run.startCpu)} ms)`,
+        );
+      }
     }
   }
-  const base = cpu.has(0) ? median(cpu.get(0)!) : 0;
   const lines = [
-    `First POST /v1/tag in a fresh \`wrangler dev\` per stage and run (${runs} runs, stages interleaved; ${cpus().length} cores, ` +
-      `load average ${loadavg()[0].toFixed(1)}; source ${relative(root, src) || '.'}; model ${relative(root, modelPath)}): workerd CPU, medians.`,
+    `First POST /v1/tag in a fresh \`wrangler dev\` per stage and run (${runs} runs, stages${sources.length > 1 ? ' and sources' : ''} ` +
+      `interleaved; ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}; model ${relative(root, modelPath)}): workerd CPU, medians. ` +
+      `"Less stage 0": less the same source's request that answers at once (wrangler's local proxy and the request).`,
     '',
-    '| stage | first request: workerd CPU (ms) | less stage 0 (ms) | runs | workerd start-up CPU (ms) |',
-    '|---|---:|---:|---|---:|',
+    '| stage | source | first request: workerd CPU (ms) | less stage 0 (ms) | runs | workerd start-up CPU (ms) |',
+    '|---|---|---:|---:|---|---:|',
   ];
   for (const s of only) {
-    const xs = cpu.get(s)!;
-    lines.push(
-      `| ${s}. ${STAGES[s]} | ${ms(median(xs))} | ${s === 0 ? '–' : ms(median(xs) - base)} | ${xs.map(ms).join(', ')} | ${ms(median(start.get(s)!))} |`,
-    );
+    for (const [si, from] of sources.entries()) {
+      const xs = cpu.get(key(si, s))!;
+      const base = cpu.has(key(si, 0)) ? median(cpu.get(key(si, 0))!) : 0;
+      lines.push(
+        `| ${s}. ${STAGES[s]} | ${relative(root, from)} | ${ms(median(xs))} | ${s === 0 ? '–' : ms(median(xs) - base)} | ${xs.map(ms).join(', ')} | ` +
+          `${ms(median(start.get(key(si, s))!))} |`,
+      );
+    }
   }
   console.log(lines.join('\n'));
 }
