@@ -278,6 +278,7 @@ export const CHAR_LM: InputChannel = {
   field: 'charIds',
   tensor: charLmTensor('fw', 'embed'),
   dimField: 'charLmHidden',
+  // no table of its own: sizeField names the LMs' input size (checked, and known to the model file, with the others)
   sizeField: 'charLmDim',
   core: false,
   dense: true,
