@@ -115,8 +115,8 @@ const WARM_UP_TEXT = '患者3天前出现右下腹痛，伴恶心。查血常规
 /**
  * The bundled model's tagger, started now, and warmed up by tagging WARM_UP_TEXT once with the default options
  * (as a request does), so the first request finds the tagging code compiled. (Answering a synthetic request
- * through the app as well was tried: in workerd its Request and Response bodies do not complete in the global
- * scope, so that part ran inside the first request and made it slower.) Never rejects unobserved: a broken
+ * through the app as well was tried: the first request got slower in workerd, as if that work, which reads a
+ * request body, could not finish in the global scope; docs/edge.md.) Never rejects unobserved: a broken
  * bundled model is reported by the request that falls back to it (ModelSource, 503 model_unavailable), exactly
  * as when that request built it.
  */
