@@ -98,3 +98,31 @@ export function cpuMs(pids: number[]): number {
   }
   return ns / 1e6;
 }
+
+/** CPU time (ms) of each thread of the given processes so far, by "pid/tid" (from /proc/PID/task/TID/schedstat). */
+export function threadCpuMs(pids: number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of pids) {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tasks) {
+      try {
+        out.set(`${pid}/${tid}`, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  }
+  return out;
+}
+
+/** The largest per-thread CPU increase (ms) from `before` to `after` (threadCpuMs): the busiest thread's share. */
+export function busiestThreadMs(before: Map<string, number>, after: Map<string, number>): number {
+  let most = 0;
+  for (const [id, ms] of after) most = Math.max(most, ms - (before.get(id) ?? 0));
+  return most;
+}
