@@ -116,6 +116,13 @@ export interface Kernels {
   i8(ptr: number, length: number): Int8Array;
 }
 
+/** True when the bytes start with the WebAssembly magic number and version 1 (`\0asm` 01 00 00 00). */
+function hasWasmMagic(bytes: ArrayBuffer | Uint8Array): boolean {
+  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const magic = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  return b.length >= 8 && magic.every((v, i) => b[i] === v);
+}
+
 /**
  * Instantiates the kernels (asynchronously: browsers refuse synchronous compilation of large modules).
  * `source`: a compiled WebAssembly.Module, or the bytes of build/kernels.wasm.
@@ -129,8 +136,10 @@ export async function loadInferenceKernels(source: WebAssembly.Module | ArrayBuf
     try {
       instance = (await WebAssembly.instantiate(source as BufferSource, {})).instance;
     } catch (e) {
-      if (!(e instanceof WebAssembly.CompileError) || relaxedSimdSupported()) throw e;
-      throw new Error(
+      // only a real module (the wasm magic number) that fails on an engine without relaxed SIMD gets the hint;
+      // either way it stays a CompileError, so callers can tell bad kernel bytes from anything else
+      if (!(e instanceof WebAssembly.CompileError) || relaxedSimdSupported() || !hasWasmMagic(source)) throw e;
+      throw new WebAssembly.CompileError(
         `loadInferenceKernels: the module does not compile on this engine, which has no relaxed SIMD: if these are ` +
           `build/kernels-relaxed.wasm, load build/kernels.wasm instead (${e.message})`,
       );
