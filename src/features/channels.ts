@@ -420,11 +420,16 @@ export function badChannelId(
   a: ChannelSizes,
   ids: Int32Array,
 ): { index: number; text: string } | null {
+  // every id of every tagged sentence passes here: plain loops over flat bounds, the slot counted, not i % per
   const per = ch.idsPerToken(a);
-  const ranges = Array.from({ length: per }, (_, slot) => ch.idRange(a, slot));
-  for (let i = 0; i < ids.length; i++) {
-    const [lo, hi] = ranges[i % per];
-    if (!(ids[i] >= lo && ids[i] < hi)) return { index: i, text: `= ${ids[i]} ${outOfRangeText(ch, i % per, lo, hi)}` };
+  const lo = new Float64Array(per); // [per]
+  const hi = new Float64Array(per); // [per]
+  for (let slot = 0; slot < per; slot++) [lo[slot], hi[slot]] = ch.idRange(a, slot);
+  for (let i = 0, slot = 0; i < ids.length; i++) {
+    const v = ids[i];
+    if (!(v >= lo[slot] && v < hi[slot]))
+      return { index: i, text: `= ${v} ${outOfRangeText(ch, slot, lo[slot], hi[slot])}` };
+    if (++slot === per) slot = 0;
   }
   return null;
 }
