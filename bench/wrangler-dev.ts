@@ -80,23 +80,9 @@ export function workerdPids(group: number): number[] {
 
 /** CPU time (ms, ns resolution) of every thread of the given processes so far, from /proc/PID/task/TID/schedstat. */
 export function cpuMs(pids: number[]): number {
-  let ns = 0;
-  for (const pid of pids) {
-    let tasks: string[] = [];
-    try {
-      tasks = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tasks) {
-      try {
-        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      } catch {
-        // the thread ended meanwhile
-      }
-    }
-  }
-  return ns / 1e6;
+  let ms = 0;
+  for (const t of threadCpuMs(pids).values()) ms += t;
+  return ms;
 }
 
 /** CPU time (ms) of each thread of the given processes so far, by "pid/tid" (from /proc/PID/task/TID/schedstat). */
