@@ -12,7 +12,9 @@
  *                       from the config's "pretrain" section) on the TRAIN split texts + the unlabeled corpus; the
  *                       words come from the step-1 segmenter, so the vocabularies match
  *   3. train/           runTraining with the config + those vectors (split by record 80/10/10, seed 2017)
- *   4. metrics.json     the f32 and int8 models scored on the test documents through the tagger (evaluateModel)
+ *   4. metrics.json     the f32 and int8 models scored on the test documents through the tagger (evaluateModel);
+ *                       a refit on every record (config trainOn "all") has no test part: --selection FILE
+ *                       (scripts/selection.ts --json) --selection-recipe NAME give the selection runs' figures instead
  *   5. --install        copies train/model.q8.cner to models/default.cner
  *   6. MODEL_CARD.md    the model card (and models/default.md with --install)
  *
@@ -28,14 +30,15 @@ import type { CorpusFormat } from '../src/corpus/index.js';
 import { isCorpusFormat } from '../src/corpus/index.js';
 import { readModel } from '../src/model/format.js';
 import type { SegmenterSpec } from '../src/segment/index.js';
-import { type PretrainSettings, type TrainConfig, resolveConfig } from '../src/train/config.js';
+import { type PretrainSettings, type TrainConfig, type TrainOn, resolveConfig } from '../src/train/config.js';
 import { evaluateModel } from '../src/train/evaluate.js';
 import type { NoveltyScores, Prf } from '../src/eval/index.js';
-import { type DocumentMetrics, type RunSummary, documentMetrics, readSplit, readUnlabeled, runTraining } from '../src/train/run.js';
+import { type DocumentMetrics, type RunSummary, documentMetrics, fitDocs, readSplit, readUnlabeled, runTraining } from '../src/train/run.js';
 import { type SegdictVariant, readLexiconWords } from '../src/train/segdict.js';
 import { buildRunSegmenter, makeVectors } from '../src/train/vectors.js';
 import { type ModelFileInfo, devF1Text, formatEvaluation, metricsJson, modelFileInfo } from '../src/train/report.js';
 import { loadRunConfig } from '../src/train/run-config.js';
+import { type Selection, selectionTable } from './selection.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -117,7 +120,10 @@ export interface ModelCardInfo {
   kept?: string;
   stoppedBy: string;
   epochsRun: number;
-  metrics: { f32: DocumentMetrics; int8: DocumentMetrics };
+  /** held-out figures on the test part; absent for a refit on every record (trainOn 'all': see selection) */
+  metrics?: { f32: DocumentMetrics; int8: DocumentMetrics };
+  /** a refit on every record states the figures of the selection runs that chose its recipe (scripts/selection.ts) */
+  selection?: { figures: Selection; recipe: string };
   speed?: { f32: number; int8: number };
   /** what trained the network: the backend's name (e.g. "webgpu: NVIDIA H200 (nvidia, hopper)") and why auto chose it */
   backend?: { name: string; note?: string };
@@ -179,11 +185,59 @@ An entity is unseen when its string never occurs as an entity of its type in the
 ${rows.join('\n')}`;
 }
 
+/** The card's Split paragraph: what trained the network and what its figures are measured on. */
+function splitText(info: ModelCardInfo): string {
+  const { config } = info;
+  if (config.trainOn === 'all') {
+    return `A refit on every record: the network was trained on the train, dev and test parts together for a fixed ${config.epochs} epochs (the epoch count the selection runs chose on dev), and the last epoch's weights were kept. Nothing is held out, so no figure below is measured on this file: the figures are those of the selection runs, the same recipe trained on the train part of each split and scored on its test part.`;
+  }
+  if (config.trainOn === 'train+dev') {
+    return `A final fit: the network was trained on the train and dev parts together for a fixed ${config.epochs} epochs (the best epoch of the same recipe trained on the train part with early stopping on dev), and the last epoch's weights were kept; the test part was never used for training or selection. Every figure below is on the test part.`;
+  }
+  return 'Training used the train part, early stopping the dev part; every figure below is on the test part.';
+}
+
+function testSection(metrics: { f32: DocumentMetrics; int8: DocumentMetrics }, table: (kind: 'strict' | 'relaxed') => string, types: string[]): string {
+  return `## Test results
+
+Document level, the way users meet the model: the tagger on the whole test documents (\`evaluateModel\`), ${metrics.f32.docs} documents.
+Strict = exact span and type; relaxed = overlapping span and same type. Bold: what users get (the int8 file, consistency check on).
+
+### Strict
+
+${table('strict')}
+
+### Relaxed
+
+${table('relaxed')}
+${metrics.int8.novelty ? `\n${noveltySection(metrics.int8.novelty, types)}\n` : ''}`;
+}
+
+/** A refit's figures: the selection runs (scripts/selection.ts) of its recipe and of the baseline, per split. */
+function selectionSection(selection: { figures: Selection; recipe: string }): string {
+  const { figures, recipe } = selection;
+  const mine = figures.recipes.filter((r) => r.name === recipe);
+  if (mine.length === 0) throw new Error(`modelCard: the selection figures have no recipe named ${JSON.stringify(recipe)}`);
+  const kept = figures.recipes.filter((r) => r.name === recipe || r.name === figures.baseline);
+  return `## Figures (selection runs)
+
+This file has no held-out part. The recipe was chosen on the dev part of the blocked split (records in id order: new
+records) by mean dev F1 over seeds; each row is that recipe (or the baseline it was compared with) trained on a
+split's train part and scored, int8, consistency check on, through the tagger on the whole documents of that split's
+test part: mean ± sample standard deviation over the seeds. Unseen: test entities whose string never occurs as an
+entity of that type in the train part. Per-type columns: strict F1 (Δ from the baseline's mean). Made by
+\`scripts/selection.ts\` on ${figures.date.slice(0, 10)}.
+
+${selectionTable({ ...figures, recipes: kept })}
+`;
+}
+
 /** Markdown for the model card. Figures only — never corpus text. */
 export function modelCard(info: ModelCardInfo): string {
-  const { config, metrics } = info;
+  const { config, metrics, selection } = info;
+  if (!metrics && !selection) throw new Error('modelCard: needs the test figures (metrics) or, for a refit on every record, the selection runs\' figures');
   // every type of the tag set, and any other type the scores mention
-  const types = [...new Set([...info.labels.filter((l) => l.startsWith('B-')).map((l) => l.slice(2)), ...Object.keys(metrics.f32.consistency.strict.perType)])].sort();
+  const types = [...new Set([...info.labels.filter((l) => l.startsWith('B-')).map((l) => l.slice(2)), ...Object.keys(metrics?.f32.consistency.strict.perType ?? {})])].sort();
   // the shipped int8 model first; bold = what users get (int8, consistency check on)
   const table = (kind: 'strict' | 'relaxed') => {
     const rows = [
@@ -192,10 +246,10 @@ export function modelCard(info: ModelCardInfo): string {
     ];
     type Cell = { precision: number; recall: number; f1: number; gold?: number } | undefined;
     const line = (label: string, get: (m: DocumentMetrics, on: boolean) => Cell) => {
-      const a = get(metrics.int8, true);
-      const b = get(metrics.int8, false);
-      const c = get(metrics.f32, true);
-      const d = get(metrics.f32, false);
+      const a = get(metrics!.int8, true);
+      const b = get(metrics!.int8, false);
+      const c = get(metrics!.f32, true);
+      const d = get(metrics!.f32, false);
       rows.push(`| ${label} | ${a?.gold ?? ''} | ${pct(a?.precision)} | ${pct(a?.recall)} | **${pct(a?.f1)}** | ${pct(b?.f1)} | ${pct(c?.precision)} | ${pct(c?.recall)} | ${pct(c?.f1)} | ${pct(d?.f1)} |`);
     };
     const set = (m: DocumentMetrics, on: boolean) => (on ? m.consistency : m.noConsistency)[kind];
@@ -209,6 +263,7 @@ export function modelCard(info: ModelCardInfo): string {
     config.wordDim ? `word embeddings ${config.wordDim}` : null,
     config.bigramDim ? `character-bigram embeddings ${config.bigramDim}` : null,
     config.lexDim ? `entity-lexicon embeddings ${config.lexDim} per type` : null,
+    config.charLm.hidden ? `the hidden states of a forward and a backward character language model (${config.charLm.hidden} units each, pre-trained, frozen)` : null,
   ].filter(Boolean).join(' + ');
   const p = info.provenance;
   const typeList = types.join(', ');
@@ -247,7 +302,7 @@ ${info.corpus.provenance ? `- Provenance: ${info.corpus.provenance}\n` : ''}- Pr
 ## Split
 
 By record (all sections of a record on the same side), train/dev/test = 80/10/10, ${info.split.mode === 'blocked' ? 'blocked: the records in id order, test = the last 10 %, dev = the 10 % before (new records)' : `seed ${info.split.seed}`} (\`splitByRecord\`, record key \`${info.split.recordKey}\`).
-${config.trainOn === 'train+dev' ? `A final fit: the network was trained on the train and dev parts together for a fixed ${config.epochs} epochs (the best epoch of the same recipe trained on the train part with early stopping on dev), and the last epoch's weights were kept; the test part was never used for training or selection. Every figure below is on the test part.` : 'Training used the train part, early stopping the dev part; every figure below is on the test part.'}
+${splitText(info)}
 
 | part | documents | sentences | characters | entities |
 |---|---:|---:|---:|---:|
@@ -270,25 +325,15 @@ ${dataRow('test', info.data.test)}
 | weight average | ${config.ema > 0 ? `exponential moving average of the weights after every step, decay min(${config.ema}, (1 + t) / (10 + t)) at step t (a warm-up); each epoch keeps the better on dev of the averaged and the raw weights (best epoch: ${info.kept ?? 'unknown'})` : 'none'} |
 ${config.bigramDim ? `| bigram channel | ${config.bigramDim}-dim embeddings of each character and the next (bigrams seen ≥ ${config.bigramMinCount}× in the train split; word2vec-pre-trained) |
 ` : ''}${config.lexDim ? `| lexicon channel | per entity type, the character's place (B/I/E/S) in a match of a training entity string, ${config.lexDim}-dim embeddings; ${config.lexiconFolds}-fold jackknife for training documents |
+` : ''}${config.segmenterLexicon ? `| outside words | the segmenter also keeps the words of \`${config.segmenterLexicon.split(/[\\/]/).pop()}\` whole (segmenterLexicon) |
+` : ''}${config.charLm.hidden ? `| char language models | forward and backward LSTM, hidden ${config.charLm.hidden}, input ${config.charLm.dim}, ${config.charLm.steps} Adam steps per direction (lr ${config.charLm.lr}, ${config.charLm.batch} pieces of ${config.charLm.seqLen} characters a step) on the pre-training text, then frozen |
 ` : ''}| batches | ${config.batchSize} sentences, bucketed by length; training sentences cut at ${config.maxSentenceLength} characters |
-| stopping | ${config.trainOn === 'train+dev' ? `${info.epochsRun} epochs on train + dev, the last kept (no dev set to select on)` : `at most ${config.epochs} epochs, patience ${config.patience} on dev entity F1; best epoch ${info.best.epoch} (dev F1 ${devF1Text(info, true)}), ${info.epochsRun} epochs run, stopped by ${info.stoppedBy}`} |
+| stopping | ${config.trainOn !== 'train' ? `${info.epochsRun} epochs on ${config.trainOn === 'all' ? 'every record' : 'train + dev'}, the last kept (no dev set to select on)` : `at most ${config.epochs} epochs, patience ${config.patience} on dev entity F1; best epoch ${info.best.epoch} (dev F1 ${devF1Text(info, true)}), ${info.epochsRun} epochs run, stopped by ${info.stoppedBy}`} |
 | seed | ${config.seed} (training), ${info.split.seed} (split) |
 | workers | ${config.workers} data-parallel threads |
 ${info.backend ? `| trained on | ${info.backend.name}${info.backend.note ? ` (${info.backend.note})` : ''} (config backend \`${config.backend}\`) |
 ` : ''}
-## Test results
-
-Document level, the way users meet the model: the tagger on the whole test documents (\`evaluateModel\`), ${metrics.f32.docs} documents.
-Strict = exact span and type; relaxed = overlapping span and same type. Bold: what users get (the int8 file, consistency check on).
-
-### Strict
-
-${table('strict')}
-
-### Relaxed
-
-${table('relaxed')}
-${metrics.int8.novelty ? `\n${noveltySection(metrics.int8.novelty, types)}\n` : ''}${info.speed ? `\nTagging speed while scoring (one thread, this machine): f32 ${Math.round(info.speed.f32).toLocaleString('en-US')} chars/s, int8 ${Math.round(info.speed.int8).toLocaleString('en-US')} chars/s.\n` : ''}
+${metrics ? testSection(metrics, table, types) : selectionSection(selection!)}${info.speed ? `\nTagging speed while scoring (one thread, this machine): f32 ${Math.round(info.speed.f32).toLocaleString('en-US')} chars/s, int8 ${Math.round(info.speed.int8).toLocaleString('en-US')} chars/s.\n` : ''}
 ## Size and training time
 
 - int8 file ${mib(info.models.int8.bytes)}, f32 file ${mib(info.models.f32.bytes)}
@@ -333,6 +378,8 @@ export interface TrainDefaultOptions {
   corpus?: CorpusInfo;
   /** the command line to print in the card */
   reproduce?: string;
+  /** the selection runs' figures (scripts/selection.ts --json) and the recipe's name there: required with trainOn 'all' */
+  selection?: { file: string; recipe: string };
   log?: (s: string) => void;
   progress?: false;
 }
@@ -348,6 +395,18 @@ export interface TrainDefaultResult {
 }
 
 const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+
+/** What the documents the network was fitted on are called (config.trainOn). */
+const FIT_NAMES: Record<TrainOn, string> = { train: 'train split', 'train+dev': 'train + dev split', all: 'train + dev + test split (every record)' };
+
+function readSelection(file: string, recipe: string): { figures: Selection; recipe: string } {
+  if (!existsSync(file)) throw new Error(`--selection: ${file} does not exist (make it with scripts/selection.ts --json)`);
+  const figures = JSON.parse(readFileSync(file, 'utf8')) as Selection;
+  if (!Array.isArray(figures.recipes) || typeof figures.baseline !== 'string') throw new Error(`--selection: ${file} is not a scripts/selection.ts --json file`);
+  const names = [...new Set(figures.recipes.map((r) => r.name))];
+  if (!names.includes(recipe)) throw new Error(`--selection-recipe: ${JSON.stringify(recipe)} is not among the recipes of ${file} (${names.join(', ')})`);
+  return { figures, recipe };
+}
 
 export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefaultResult> {
   const log = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
@@ -381,10 +440,14 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
   const unlabeled = opts.unlabeled ? readUnlabeled(opts.unlabeled) : [];
   const variant: SegdictVariant = file.segmenter ?? 'jieba+entities';
   const config0 = resolveConfig({ ...file.config, ...(opts.epochs ? { epochs: opts.epochs } : {}), ...(opts.workers ? { workers: opts.workers } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
-  // the labelled documents the network is fitted on (a final fit adds the dev records); the segmenter and the
-  // vectors see the same ones, and never the test split
-  const fitDocs = config0.trainOn === 'train+dev' ? [...split.train, ...split.dev] : split.train;
-  const fitName = config0.trainOn === 'train+dev' ? 'train + dev splits' : 'train split';
+  // the labelled documents the network is fitted on (config.trainOn: a final fit adds the dev records, a refit every
+  // record); the segmenter and the vectors see the same ones
+  if (config0.trainOn === 'all' && !opts.selection) {
+    throw new Error("the config trains on every record (trainOn 'all'): nothing is held out, so pass --selection FILE (scripts/selection.ts --json) with the selection runs' figures for the card");
+  }
+  const selection = opts.selection ? readSelection(opts.selection.file, opts.selection.recipe) : undefined;
+  const fitted = fitDocs(split, config0.trainOn);
+  const fitName = FIT_NAMES[config0.trainOn];
 
   // 1. segmenter
   const segPath = join(out, 'segmenter.json');
@@ -393,7 +456,7 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
   else {
     log(`1/6 segmenter: ${variant}${variant === 'none' ? ' (every character its own word)' : `, pruned to the ${fitName} + unlabeled texts`}`);
     const t0 = performance.now();
-    spec = buildRunSegmenter(fitDocs, unlabeled, variant, readLexiconWords(config0.segmenterLexicon));
+    spec = buildRunSegmenter(fitted, unlabeled, variant, readLexiconWords(config0.segmenterLexicon));
     writeFileSync(segPath, JSON.stringify(spec));
     stale = true;
     timing.segmenter = (performance.now() - t0) / 1000;
@@ -403,7 +466,7 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
 
   // 2. vectors
   const embeddings = await makeVectors({
-    texts: [...fitDocs.map((d) => d.text), ...unlabeled],
+    texts: [...fitted.map((d) => d.text), ...unlabeled],
     segmenter: spec,
     config: config0,
     pretrain,
@@ -458,19 +521,23 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
     throw new Error('the model\'s segmenter differs from segmenter.json (the word vectors were made with another segmentation): rerun with --force');
   }
 
-  // 4. metrics
+  // 4. metrics (a refit on every record has no test part: its card states the selection runs' figures)
   const metricsPath = join(out, 'metrics.json');
-  if (!summary.evaluation) {
+  if (selection && config.trainOn === 'all') {
+    if (!done(metricsPath, '4/6 metrics')) {
+      writeFileSync(metricsPath, JSON.stringify({ script: 'scripts/train-default.ts', heldOut: null, note: 'trained on every record: the figures are those of the selection runs', selection: selection.figures, recipe: selection.recipe }, null, 1));
+    }
+  } else if (!summary.evaluation) {
     if (split.test.length === 0) throw new Error('the test split is empty: nothing to report');
     const t0 = performance.now();
     summary.evaluation = {
-      f32: await evaluateModel(new Uint8Array(readFileSync(summary.models.f32)), split.test, { train: fitDocs }),
-      int8: await evaluateModel(new Uint8Array(readFileSync(summary.models.int8)), split.test, { train: fitDocs }),
+      f32: await evaluateModel(new Uint8Array(readFileSync(summary.models.f32)), split.test, { train: fitted }),
+      int8: await evaluateModel(new Uint8Array(readFileSync(summary.models.int8)), split.test, { train: fitted }),
     };
     timing.evaluation = (performance.now() - t0) / 1000;
     saveTiming();
   }
-  if (!done(metricsPath, '4/6 metrics')) {
+  if (summary.evaluation && !done(metricsPath, '4/6 metrics')) {
     writeFileSync(metricsPath, JSON.stringify(metricsJson(summary, { script: 'scripts/train-default.ts', data: opts.data, unlabeled: opts.unlabeled ?? null, config, pretrain }), null, 1));
     log(formatEvaluation(summary.evaluation));
   }
@@ -491,7 +558,7 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
     modelPath: installed ? relative(ROOT, installed) : relative(ROOT, summary.models.int8),
     corpus: opts.corpus ?? CCKS2017,
     config,
-    pretrain: { ...pretrain, corpus: `the ${config.trainOn === 'train+dev' ? 'train + dev split' : 'train split'} texts + ${opts.unlabeled ? `${unlabeled.length} lines of unlabeled clinical text (${relative(ROOT, resolve(opts.unlabeled))})` : 'no unlabeled text'}` },
+    pretrain: { ...pretrain, corpus: `the ${FIT_NAMES[config.trainOn]} texts + ${opts.unlabeled ? `${unlabeled.length} lines of unlabeled clinical text (${relative(ROOT, resolve(opts.unlabeled))})` : 'no unlabeled text'}` },
     segmenter: { variant, words },
     split: summary.split,
     data: summary.data,
@@ -502,8 +569,9 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
     kept: summary.history.find((h) => h.epoch === summary.best.epoch)?.kept,
     stoppedBy: summary.stoppedBy,
     epochsRun: summary.history.length,
-    metrics: { f32: documentMetrics(summary.evaluation.f32), int8: documentMetrics(summary.evaluation.int8) },
-    speed: { f32: summary.evaluation.f32.charsPerSecond, int8: summary.evaluation.int8.charsPerSecond },
+    metrics: summary.evaluation ? { f32: documentMetrics(summary.evaluation.f32), int8: documentMetrics(summary.evaluation.int8) } : undefined,
+    selection,
+    speed: summary.evaluation ? { f32: summary.evaluation.f32.charsPerSecond, int8: summary.evaluation.int8.charsPerSecond } : undefined,
     backend: summary.backend,
     models: { f32: modelFileInfo(summary.models.f32), int8: modelFileInfo(summary.models.int8) },
     timing,
@@ -523,6 +591,7 @@ export async function trainDefault(opts: TrainDefaultOptions): Promise<TrainDefa
 
 const USAGE = `usage: tsx scripts/train-default.ts [--data DIR] [--unlabeled FILE] [--out DIR] [--config FILE] [--format FMT]
          [--resume] [--force] [--install] [--epochs N] [--max-minutes N] [--workers N] [--seed N] [--pretrain-iterations N]
+         [--selection FILE --selection-recipe NAME]   (required when the config trains on every record: trainOn "all")
 (see the file header)`;
 
 async function main(argv: string[]): Promise<number> {
@@ -543,6 +612,8 @@ async function main(argv: string[]): Promise<number> {
       workers: { type: 'string' },
       seed: { type: 'string' },
       'pretrain-iterations': { type: 'string' },
+      selection: { type: 'string' },
+      'selection-recipe': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -581,6 +652,7 @@ async function main(argv: string[]): Promise<number> {
     workers: int('workers', 1),
     seed: int('seed', 0),
     pretrainIterations: int('pretrain-iterations', 1),
+    selection: values.selection ? { file: values.selection, recipe: values['selection-recipe'] ?? 'default' } : undefined,
     reproduce: `npm run train:default --${extra.includes('--install') ? '' : ' --install'}${extra.length ? ' ' + extra.join(' ') : ''}`,
   });
   process.stdout.write(`${r.skipped.length ? `skipped (--resume): ${r.skipped.join(', ')}\n` : ''}model card: ${r.cardPath}\nmetrics: ${r.metricsPath}\n`);

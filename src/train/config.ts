@@ -29,7 +29,7 @@ export interface TrainConfig {
   optimizer: AdamOptions;
   ema: number;
   batchSize: number;
-  trainOn: 'train' | 'train+dev';
+  trainOn: TrainOn;
   split: SplitMode;
   epochs: number;
   patience: number;
@@ -44,6 +44,10 @@ export interface TrainConfig {
   augment: AugmentSettings;
   charLm: CharLmSettings;
 }
+
+/** What the network is fitted on (TrainConfig.trainOn; fitDocs in ./run.ts). */
+export const TRAIN_ON = ['train', 'train+dev', 'all'] as const;
+export type TrainOn = (typeof TRAIN_ON)[number];
 
 /** The training backends a config may name (TrainConfig.backend). */
 export const TRAINING_BACKENDS = ['wasm', 'webgpu', 'auto'] as const;
@@ -131,14 +135,15 @@ const TRAIN_FIELDS: { [K in keyof TrainConfig]: JsonSchema } = {
   ),
   batchSize: int(1, 32, 'sentences per mini-batch'),
   trainOn: {
-    enum: ['train', 'train+dev'],
+    enum: TRAIN_ON,
     default: 'train',
     description:
       "what the network is fitted on. 'train' (the paper's protocol): the train split, early stopping and the best " +
       "epoch chosen on dev. 'train+dev' (a final fit): the dev records join the training data (vocabularies, " +
       'consistency table, lexicons, sentences), nothing is selected on dev: the run trains exactly `epochs` epochs and ' +
-      "keeps the last (averaged) weights, so set `epochs` to the best epoch of a 'train' run. The test split is held " +
-      'out either way',
+      "keeps the last (averaged) weights, so set `epochs` to the best epoch of a 'train' run; the test split is held " +
+      "out. 'all' (the shipped model's refit): every record, test included, trains the network the same way; nothing " +
+      'is held out, so its figures are those of the selection runs that chose the recipe and the epoch count',
   },
   split: {
     enum: SPLIT_MODES,
@@ -147,7 +152,7 @@ const TRAIN_FIELDS: { [K in keyof TrainConfig]: JsonSchema } = {
       "how the corpus's records are split into train/dev/test (src/corpus/split.ts): 'random' (seeded shuffle, seed " +
       "2017; the paper's protocol) or 'blocked' (contiguous by record id: test = the last 10 %, dev = the 10 % before)",
   },
-  epochs: int(1, 30, "maximum epochs (with trainOn 'train+dev': exactly this many)"),
+  epochs: int(1, 30, "maximum epochs (with trainOn 'train+dev' or 'all': exactly this many)"),
   patience: int(0, 5, 'stop after this many epochs without a better dev F1 (0 = never stop early)'),
   seed: int(0, 1, 'training seed (initialisation, batches, dropout)'),
   workers: int(1, 2, 'data-parallel worker threads; 1 = train in this thread (bit-reproducible)'),

@@ -30,7 +30,7 @@ import { type ChosenBackend, createTrainingBackend } from './backend-select.js';
 import type { Sentence } from './batch.js';
 import type { EpochReport } from './checkpoint.js';
 import { charLmForRun } from './charlm.js';
-import { type TrainConfig, architectureFor } from './config.js';
+import { type TrainConfig, type TrainOn, architectureFor } from './config.js';
 import { type FeatureSpace, buildFeatureSpace, crossFoldLexicons, docsToSentences, featurizer, insideTagPredicate, lexiconOf } from './data.js';
 import { type ModelEvaluation, evaluateModel } from './evaluate.js';
 import { formatScore, spanF1 } from './metrics.js';
@@ -222,18 +222,29 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
 }
 
 /**
- * The record split of the corpus; a final fit (config.trainOn 'train+dev') trains on the dev records too and selects
- * nothing on dev (the trainer keeps the last epoch); the record split itself, and so the held-out test split, is
- * the same either way.
+ * The documents the network is fitted on (config.trainOn): the train part; with 'train+dev' the dev part too; with
+ * 'all' every record. The trainer's vocabularies, segmenter words, vectors and consistency table come from these.
+ */
+export function fitDocs(split: Pick<Split, 'train' | 'dev' | 'test'>, trainOn: TrainOn): Doc[] {
+  if (trainOn === 'all') return [...split.train, ...split.dev, ...split.test];
+  return trainOn === 'train+dev' ? [...split.train, ...split.dev] : [...split.train];
+}
+
+/**
+ * The record split of the corpus; a final fit (config.trainOn 'train+dev' or 'all') trains on the dev records (and
+ * with 'all' the test records) too and selects nothing on dev (the trainer keeps the last epoch). The manifest keeps
+ * the record split itself either way, so a 'train+dev' fit is still scored on the held-out test part.
  */
 async function readRunSplit(opts: RunOptions, log: (line: string) => void): Promise<{ split: Split; finalFit: boolean }> {
   const { config } = opts;
   const { split: corpusSplit, issues } = await readSplit(opts.data, opts.format, config.split);
   if (issues) log(`corpus: ${issues} issue(s) while reading (skipped)`);
-  const finalFit = config.trainOn === 'train+dev';
-  const split: Split = finalFit ? { ...corpusSplit, train: [...corpusSplit.train, ...corpusSplit.dev], dev: [] } : corpusSplit;
-  if (finalFit) log(`final fit: ${corpusSplit.dev.length} dev documents join the training data; the last of ${config.epochs} epochs is kept`);
-  return { split, finalFit };
+  if (config.trainOn === 'train') return { split: corpusSplit, finalFit: false };
+  const split: Split = { ...corpusSplit, train: fitDocs(corpusSplit, config.trainOn), dev: [], test: config.trainOn === 'all' ? [] : corpusSplit.test };
+  if (config.trainOn === 'all') {
+    log(`final fit on every record: ${corpusSplit.dev.length} dev and ${corpusSplit.test.length} test documents join the training data; the last of ${config.epochs} epochs is kept, and nothing is held out to score it`);
+  } else log(`final fit: ${corpusSplit.dev.length} dev documents join the training data; the last of ${config.epochs} epochs is kept`);
+  return { split, finalFit: true };
 }
 
 /** What the run reads besides the corpus: unlabeled texts, pre-trained vectors, the segmenter's outside words. */

@@ -7,6 +7,7 @@ import { readModel } from '../../src/model/format.js';
 import { readWord2VecText } from '../../src/train/embed/index.js';
 import { CCKS2017, ROOT, buildRunSegmenter, modelCard, trainDefault } from '../../scripts/train-default.js';
 import { readSplit, readUnlabeled } from '../../src/train/run.js';
+import { type RunFigures, chooseOnDev, recipeFigures } from '../../scripts/selection.js';
 import { ccksLikeDocs, pipelineWorkspace, writeJsonl } from './fixture.js';
 
 const ws = pipelineWorkspace();
@@ -110,6 +111,37 @@ describe('train-default', () => {
     expect(r.card).toContain('A final fit: the network was trained on the train and dev parts together for a fixed 2 epochs');
     expect(r.card).toContain('the train + dev split texts');
     expect(r.card).toContain('2 epochs on train + dev, the last kept');
+  });
+
+  it("a refit on every record (trainOn all): needs the selection runs' figures, trains on every record, and the card states those figures", async () => {
+    const config = join(ws.dir, 'refit.json');
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(ws.tinyConfig, 'utf8')), trainOn: 'all', epochs: 2, patience: 1 }));
+    const base = { data: ws.corpus, unlabeled: ws.unlabeled, config, modelsDir: join(ws.dir, 'models-all'), log: () => {}, progress: false as const };
+    await expect(trainDefault({ ...base, out: join(ws.dir, 'refit-none') })).rejects.toThrow(/trainOn 'all'.*--selection FILE/);
+    // the selection figures: two recipes on the blocked split (made-up numbers: only their rendering is checked)
+    const run = (seed: number, dev: number, strict: number, unseen: number): RunFigures => ({
+      dir: `runs/x-${seed}`, split: 'blocked', seed, bestEpoch: 9, devF1: dev, strict, relaxed: 93, seen: 92, unseen, unseenPrecision: unseen, unseenRecall: unseen,
+      perType: { BODY: 85, DISEASE: 74 }, int8Bytes: 1_100_000,
+    });
+    const recipes = [recipeFigures('default', [run(1, 89.6, 89.3, 60), run(2, 89.7, 89.4, 59)]), recipeFigures('better', [run(1, 90.1, 90.2, 65), run(2, 90.3, 90.0, 66)])];
+    const file = join(ws.dir, 'selection.json');
+    writeFileSync(file, JSON.stringify({ data: 'x', date: '2026-12-05T00:00:00.000Z', baseline: 'default', chosen: chooseOnDev(recipes), recipes }));
+    await expect(trainDefault({ ...base, out: join(ws.dir, 'refit-bad'), selection: { file, recipe: 'nope' } })).rejects.toThrow(/"nope" is not among the recipes .*\(default, better\)/);
+    const out = join(ws.dir, 'refit');
+    const r = await trainDefault({ ...base, out, selection: { file, recipe: 'better' } });
+    const docs = ccksLikeDocs();
+    expect((r.summary.data.train as { docs: number }).docs).toBe(docs.length);
+    expect((r.summary.data.test as { docs: number }).docs).toBe(0);
+    const spec = JSON.parse(readFileSync(join(out, 'segmenter.json'), 'utf8'));
+    const { split } = await readSplit(ws.corpus);
+    expect(spec).toEqual(buildRunSegmenter([...split.train, ...split.dev, ...split.test], readUnlabeled(ws.unlabeled), 'jieba+entities'));
+    expect(r.card).toContain('A refit on every record: the network was trained on the train, dev and test parts together for a fixed 2 epochs');
+    expect(r.card).toContain('## Figures (selection runs)');
+    expect(r.card).not.toContain('## Test results');
+    expect(r.card).toMatch(/^\| \*\*better\*\* \| blocked \| 1, 2 \| 9, 9 \| 90\.20 ± 0\.14 \| 90\.10 ± 0\.14 \| \+0\.75 \|/m);
+    expect(r.card).toMatch(/^\| default \| blocked \|/m);
+    expect(r.card).toContain('2 epochs on every record, the last kept');
+    expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))).toMatchObject({ heldOut: null, recipe: 'better' });
   });
 
   it('the model card names every type of another label set and carries the terms line', () => {

@@ -34,11 +34,12 @@ const flat = (w: Weights) => layout.fromWeights(w);
 const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
 describe('config.trainOn', () => {
-  it("defaults to 'train'; only 'train' and 'train+dev' are accepted; at its default it leaves config identities alone", () => {
+  it("defaults to 'train'; only 'train', 'train+dev' and 'all' are accepted; at its default it leaves config identities alone", () => {
     expect(resolveConfig().trainOn).toBe('train');
     expect(resolveConfig({ trainOn: 'train+dev' }).trainOn).toBe('train+dev');
-    for (const bad of ['dev', 'train+test', 'all', '', null, true, 1]) {
-      expect(() => resolveConfig({ trainOn: bad as 'train' }), String(bad)).toThrow(/^config: trainOn: expected one of "train", "train\+dev", got /);
+    expect(resolveConfig({ trainOn: 'all' }).trainOn).toBe('all');
+    for (const bad of ['dev', 'train+test', 'ALL', '', null, true, 1]) {
+      expect(() => resolveConfig({ trainOn: bad as 'train' }), String(bad)).toThrow(/^config: trainOn: expected one of "train", "train\+dev", "all", got /);
     }
     expect(identityOf(resolveConfig())).not.toHaveProperty('trainOn');
     expect(identityOf(resolveConfig({ trainOn: 'train+dev' }))).toHaveProperty('trainOn', 'train+dev');
@@ -117,5 +118,29 @@ describe('runTraining with trainOn train+dev', () => {
       expect(h.consistency).toEqual(expected);
       expect(h.consistency).not.toEqual(buildConsistencyTable(split.train, h.normalization));
     }
+  }, 120_000);
+});
+
+describe('runTraining with trainOn all', () => {
+  it('trains on every record (train, dev and test), scores nothing, and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cner-fitall-'));
+    dirs.push(dir);
+    const corpus = join(dir, 'corpus.jsonl');
+    const docs = ccksLikeDocs(40, 7);
+    writeJsonl(corpus, docs);
+    const { split } = await readSplit(corpus);
+    const config = resolveConfig({ charDim: 8, wordDim: 4, lstm: [8], dropout: 0, epochs: 2, patience: 1, workers: 1, batchSize: 8, trainOn: 'all', optimizer: { lr: 0.02 } });
+    const logs: string[] = [];
+    const s = await runTraining({ data: corpus, out: join(dir, 'run'), config, progress: false, log: (l) => logs.push(l), evaluate: true });
+    expect((s.data.train as { docs: number }).docs).toBe(docs.length);
+    expect((s.data.dev as { docs: number }).docs).toBe(0);
+    expect((s.data.test as { docs: number }).docs).toBe(0);
+    expect(s.best.epoch).toBe(2);
+    expect(s.test).toBeNull();
+    expect(s.evaluation).toBeUndefined();
+    expect(logs.some((l) => /final fit on every record: \d+ dev and \d+ test documents join the training data/.test(l))).toBe(true);
+    const h = readModel(new Uint8Array(readFileSync(s.models.int8))).header;
+    expect(h.training?.config).toMatchObject({ trainOn: 'all', epochs: 2 });
+    expect(h.consistency).toEqual(buildConsistencyTable([...split.train, ...split.dev, ...split.test], h.normalization));
   }, 120_000);
 });

@@ -192,18 +192,18 @@ export const trainCommand: Command = {
 
     const log = values.quiet === true ? () => {} : (s: string) => err(s);
     // loaded here, not at CLI start: the trainer pulls in jieba's dictionary and the training kernels
-    const { readSplit, readUnlabeled, runTraining } = await import('../../../train/run.js');
+    const { fitDocs, readSplit, readUnlabeled, runTraining } = await import('../../../train/run.js');
     if (makeThem) {
       const { buildRunSegmenter, makeVectors } = await import('../../../train/vectors.js');
       const { readLexiconWords } = await import('../../../train/segdict.js');
       const { split } = await readSplit(data, format, config.split);
-      // the documents the network is fitted on (a final fit adds dev), never the test split; the words of the run's segmenter
-      const fitDocs = config.trainOn === 'train+dev' ? [...split.train, ...split.dev] : split.train;
+      // the documents the network is fitted on (config.trainOn); the words of the run's segmenter
+      const fit = fitDocs(split, config.trainOn);
       const extra = unlabeled ? readUnlabeled(unlabeled) : [];
       log(`pre-trained vectors (the config's "pretrain" section; --no-pretrain skips them): ${join(outDir, 'vectors')}`);
       const made = await makeVectors({
-        texts: [...fitDocs.map((d) => d.text), ...extra],
-        segmenter: buildRunSegmenter(fitDocs, extra, runSegmenter, readLexiconWords(config.segmenterLexicon)),
+        texts: [...fit.map((d) => d.text), ...extra],
+        segmenter: buildRunSegmenter(fit, extra, runSegmenter, readLexiconWords(config.segmenterLexicon)),
         config,
         pretrain: file.pretrain,
         dir: join(outDir, 'vectors'),
