@@ -31,7 +31,8 @@ import { loadInferenceKernels } from './model/kernels.js';
 import { type Network, type SentenceBatch, createNetwork } from './model/network.js';
 import { createSegmenter, type Segmenter } from './segment/index.js';
 import {
-  type ChannelField, Lexicon, type SentenceFeatures, type VocabLookup, createLookup, featurizeSentence, sliceChannelIds,
+  type ChannelField, Lexicon, type OutsideLexicon, type SentenceFeatures, type VocabLookup, createLookup, featurizeSentence,
+  outsideLexiconOfHeader, sliceChannelIds,
 } from './features/index.js';
 import type { NormalizeOptions } from './text/normalize.js';
 import { type Span, splitWindows, taggableSentences, windowOwners } from './text/sentences.js';
@@ -209,6 +210,8 @@ class TaggerImpl implements Tagger {
   private readonly check: ConsistencyCheck | null;
   /** the lexicon channel's matcher (built from the consistency table), when the model has one */
   private readonly lexicon: Lexicon | null;
+  /** the outsideLex channel's matcher (built from header.outsideLexicon), when the model has one */
+  private readonly outsideLexicon: OutsideLexicon | null;
   private readonly normalization: NormalizeOptions;
   /** tag ids of B-X and I-X by type */
   private readonly bio: Map<string, { b: number; i: number }>;
@@ -224,6 +227,7 @@ class TaggerImpl implements Tagger {
     const table = h.consistency ?? null;
     this.check = table ? compileConsistency(table, { normalization: h.normalization }) : null;
     this.lexicon = lexiconSize(h.architecture) > 0 && table ? Lexicon.fromEntries(tagTypes(h.tags.labels), table.entries) : null;
+    this.outsideLexicon = outsideLexiconOfHeader(h);
     const K = h.architecture.tags;
     const f64 = (name: string, n: number) => {
       const t = file.weights.get(name);
@@ -286,7 +290,8 @@ class TaggerImpl implements Tagger {
     };
     texts.forEach((original, ti) => {
       for (const sentence of taggableSentences(original, this.normalization)) {
-        const ids = featurizeSentence(sentence.tokens, this.segmenter, this.lookup, this.header.features, this.lexicon);
+        const more = { outsideLexicon: this.outsideLexicon };
+        const ids = featurizeSentence(sentence.tokens, this.segmenter, this.lookup, this.header.features, this.lexicon, more);
         const n = sentence.tokens.length;
         const windows = splitWindows({ start: 0, end: n }, opts.maxSentence, opts.overlap);
         pending.push({ text: ti, cpStart: sentence.cpStart, offsets: sentence.offsets, windows, ids });

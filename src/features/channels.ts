@@ -16,6 +16,7 @@
 
 import { tagTypes } from '../tags/bio.js';
 import { LEX_POSITIONS, Lexicon } from './lexicon.js';
+import { OUTSIDE_LEX_ROWS, OutsideLexicon, outsideLexiconWords } from './outside-lexicon.js';
 import { UNK_ID, type VocabLookup, bigramAt } from './vocab.js';
 
 /**
@@ -43,6 +44,10 @@ export interface ChannelSizes {
   charLmHidden?: number;
   /** size of the char LMs' input embeddings (charlm.<dir>.embed [charVocab, charLmDim]); > 0 with charLmHidden */
   charLmDim?: number;
+  /** words of the outside word list (./outside-lexicon.ts, header.outsideLexicon); absent or 0 = no outsideLex channel */
+  outsideLexWords?: number;
+  /** size of the outsideLex embeddings (one row per set of B/M/E/S places: 16 rows); absent or 0 = none */
+  outsideLexDim?: number;
 }
 
 /**
@@ -62,7 +67,7 @@ export function wordRowsPerWord(options: FeatureOptions | undefined): number {
 
 /** The fields of the core channels' ids (always present) and of the optional channels' ids (present when on). */
 type CoreChannelField = 'charIds' | 'wordIds';
-type OptionalChannelField = 'bigramIds' | 'lexIds';
+type OptionalChannelField = 'bigramIds' | 'lexIds' | 'outsideLexIds';
 export type ChannelField = CoreChannelField | OptionalChannelField;
 
 /** One X per channel: required for the core channels, optional for the others (ChannelIds: a sentence's ids). */
@@ -78,12 +83,20 @@ export interface ChannelHeaderView {
   labels: readonly string[];
   /** header.consistency */
   consistency: unknown;
+  /** the whole header, for a channel whose strings live in a header field of their own */
+  header: Readonly<Record<string, unknown>>;
 }
 
 /** What a channel's ids are built from, besides the sentence's tokens (./featurize.ts). */
-export interface FeatureSources {
+export interface FeatureSources extends MoreFeatureSources {
   lookup: VocabLookup;
   lexicon: Lexicon | null;
+}
+
+/** The sources of the channels added after featurize's positional arguments (its last argument). */
+export interface MoreFeatureSources {
+  /** the outsideLex channel's matcher (./outside-lexicon.ts) */
+  outsideLexicon?: OutsideLexicon | null;
 }
 
 /** A tensor of a dense channel (InputChannel.tensors): name, shape, whether it may be stored int8-per-row. */
@@ -307,8 +320,55 @@ export const CHAR_LM: InputChannel = {
   },
 };
 
+/**
+ * Knowledge from outside the training annotation (issue 16 point 3): where each character sits in the matches of an
+ * outside word list (THUOCL's medical words), untyped — one id per token, the set of its B/M/E/S places over all
+ * matches (./outside-lexicon.ts), a row of a 16-row table. The list travels in the model header (`outsideLexicon`:
+ * its own words, or a bit set over the segmenter's dictionary when the segmenter already holds them).
+ */
+export const OUTSIDE_LEX: InputChannel = {
+  name: 'outsideLex',
+  field: 'outsideLexIds',
+  tensor: 'embed.outside',
+  dimField: 'outsideLexDim',
+  sizeField: 'outsideLexWords',
+  core: false,
+  quantizable: false,
+  padRow: false,
+  generation: 4,
+  idsPerToken: () => 1,
+  rows: () => OUTSIDE_LEX_ROWS,
+  idRange: () => [0, OUTSIDE_LEX_ROWS],
+  outOfRange: (_slot, lo, hi) => `is not a set of outside-lexicon places (expected [${lo}, ${hi}))`,
+  check(a) {
+    bothOrNeither(a, 'outsideLexWords', 'outsideLexDim', 'outsideLex');
+  },
+  checkHeader(h) {
+    const spec = h.header.outsideLexicon;
+    if (spec === undefined || spec === null) {
+      return `the architecture has an outsideLex channel (outsideLexDim ${h.architecture.outsideLexDim}) but header.outsideLexicon, its word list, is missing`;
+    }
+    let words: string[];
+    try {
+      words = outsideLexiconWords(spec, h.header.segmenter);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    if (words.length !== h.architecture.outsideLexWords) {
+      return `architecture.outsideLexWords is ${h.architecture.outsideLexWords}, header.outsideLexicon holds ${words.length} words`;
+    }
+    return undefined;
+  },
+  build(tokens, { outsideLexicon }) {
+    if (outsideLexicon === undefined || outsideLexicon === null) return undefined;
+    if (!(outsideLexicon instanceof OutsideLexicon))
+      throw new TypeError('featurize: outsideLexicon must be an OutsideLexicon or null');
+    return outsideLexicon.match(tokens); // [T]
+  },
+};
+
 /** Every input channel, in the order of the network's input columns and of the tensors in the model file. */
-export const CHANNELS: readonly InputChannel[] = [CHAR, WORD, BIGRAM, LEXICON, CHAR_LM];
+export const CHANNELS: readonly InputChannel[] = [CHAR, WORD, BIGRAM, LEXICON, CHAR_LM, OUTSIDE_LEX];
 
 /** The channel's embedding dimension in `a` (0 when absent). */
 export function channelDim(ch: InputChannel, a: ChannelSizes): number {

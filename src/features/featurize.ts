@@ -3,20 +3,21 @@
  * featurizeSentence, so features cannot drift.
  */
 
-import { CHANNELS, type ChannelIds, type FeatureOptions } from './channels.js';
+import { CHANNELS, type ChannelIds, type FeatureOptions, type MoreFeatureSources } from './channels.js';
 import type { Lexicon } from './lexicon.js';
 import { UNK_ID, type VocabLookup } from './vocab.js';
 
 /**
  * Per channel [T × idsPerToken]: charIds [T] (char id of each token), wordIds [T] (id of the word, from the
  * segmenter, that contains each token), bigramIds [T] when the vocabulary has bigrams, lexIds [T × K] when a
- * lexicon was given.
+ * lexicon was given, and the ids of each channel whose source `more` gives.
  */
 export type SentenceFeatures = ChannelIds;
 
 /**
  * Features of one sentence: `tokens` are its normalised code points (one per position), `words` the
- * segmenter's words, which must concatenate to tokens.join('').
+ * segmenter's words, which must concatenate to tokens.join(''); `more`: the sources of later channels
+ * (MoreFeatureSources, ./channels.ts).
  */
 export function featurize(
   tokens: readonly string[],
@@ -24,10 +25,15 @@ export function featurize(
   lookup: VocabLookup,
   options: FeatureOptions = {},
   lexicon: Lexicon | null = null,
+  more: MoreFeatureSources = {},
 ): SentenceFeatures {
   if (!Array.isArray(tokens))
     throw new TypeError(`featurize: tokens must be an array of strings, got ${typeof tokens}`);
   if (!Array.isArray(words)) throw new TypeError(`featurize: words must be an array of strings, got ${typeof words}`);
+  if (more === null || typeof more !== 'object')
+    throw new TypeError(
+      `featurize: more must be an object of feature sources, got ${more === null ? 'null' : typeof more}`,
+    );
   if (!lookup || !(lookup.chars instanceof Map) || !(lookup.words instanceof Map)) {
     throw new TypeError('featurize: expected a lookup from createLookup(vocab)');
   }
@@ -64,7 +70,7 @@ export function featurize(
   const out: SentenceFeatures = { charIds, wordIds };
   // the other channels build their ids from the tokens and their source (bigram: lookup.bigrams, lexicon: the matcher)
   for (const ch of CHANNELS) {
-    const ids = ch.build?.(tokens, { lookup, lexicon });
+    const ids = ch.build?.(tokens, { ...more, lookup, lexicon });
     if (ids !== undefined) out[ch.field] = ids;
   }
   return out;
@@ -85,8 +91,9 @@ export function featurizeSentence(
   lookup: VocabLookup,
   options: FeatureOptions = {},
   lexicon: Lexicon | null = null,
+  more: MoreFeatureSources = {},
 ): SentenceFeatures {
   if (!Array.isArray(tokens))
     throw new TypeError(`featurizeSentence: tokens must be an array of strings, got ${typeof tokens}`);
-  return featurize(tokens, segmenter.cut(tokens.join('')), lookup, options, lexicon);
+  return featurize(tokens, segmenter.cut(tokens.join('')), lookup, options, lexicon, more);
 }

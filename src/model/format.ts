@@ -617,7 +617,7 @@ export function checkVocab(h: ModelHeader): void {
   // what else the header must hold for a channel that is on (the lexicon: its string table, header.consistency)
   for (const ch of CHANNELS) {
     if (channelColumns(ch, a) === 0 || !ch.checkHeader) continue;
-    const problem = ch.checkHeader({ architecture: a, labels, consistency: h.consistency });
+    const problem = ch.checkHeader({ architecture: a, labels, consistency: h.consistency, header: h });
     if (problem !== undefined) throw bad(problem);
   }
 }

@@ -43,6 +43,8 @@ export interface TrainConfig {
   segmenterLexicon: string;
   augment: AugmentSettings;
   charLm: CharLmSettings;
+  outsideLexDim: number;
+  outsideLexicon: string;
 }
 
 /** What the network is fitted on (TrainConfig.trainOn; fitDocs in ./run.ts). */
@@ -248,6 +250,21 @@ const TRAIN_FIELDS: { [K in keyof TrainConfig]: JsonSchema } = {
       lr: { type: 'number', exclusiveMinimum: 0, default: CHAR_LM_DEFAULTS.lr, description: 'Adam learning rate' },
     },
   },
+  outsideLexDim: int(
+    0,
+    0,
+    'size of the outside-lexicon embeddings (src/features/outside-lexicon.ts): where the character sits in matches of ' +
+      'an outside word list (untyped: its set of B/M/E/S places over all matches, 16 rows); the list is outsideLexicon, ' +
+      'else the segmenterLexicon words; 0 = no outsideLex channel',
+  ),
+  outsideLexicon: {
+    type: 'string',
+    'x-path': 'path',
+    default: '',
+    description:
+      "the outsideLex channel's word list (`word [freq]` lines, THUOCL's format), stored in the model file. '' = the " +
+      "words of segmenterLexicon, stored once: the model file marks them in the segmenter's dictionary, which holds them",
+  },
 };
 
 /**
@@ -310,6 +327,8 @@ export const LATER_FIELDS = [
   'segmenterLexicon',
   'augment',
   'charLm',
+  'outsideLexDim',
+  'outsideLexicon',
 ] as const;
 
 /** The config fields that decide what a run trains, for cache keys and fingerprints (later fields at their defaults dropped). */
@@ -329,6 +348,12 @@ export function resolveConfig(partial: PartialTrainConfig = {}, label = 'config'
   assertConfig(partial, TRAIN_CONFIG_SCHEMA, label);
   const c = withDefaults(partial, TRAIN_CONFIG_SCHEMA) as TrainConfig;
   if (c.charDim + c.wordDim === 0) throw new Error(`${label}: charDim + wordDim must be > 0`);
+  if (c.outsideLexDim > 0 && c.outsideLexicon === '' && c.segmenterLexicon === '') {
+    throw new Error(`${label}: outsideLexDim ${c.outsideLexDim} needs a word list: outsideLexicon or segmenterLexicon`);
+  }
+  if (c.outsideLexDim === 0 && c.outsideLexicon !== '') {
+    throw new Error(`${label}: outsideLexicon names a word list but outsideLexDim is 0 (no outsideLex channel)`);
+  }
   return c;
 }
 
@@ -343,7 +368,7 @@ export function loadConfig(path: string): TrainConfig {
 /** The network architecture a config describes, for the given vocabulary and tag-set sizes. */
 export function architectureFor(
   c: TrainConfig,
-  sizes: { charVocab: number; wordVocab: number; tags: number; bigramVocab?: number },
+  sizes: { charVocab: number; wordVocab: number; tags: number; bigramVocab?: number; outsideLexWords?: number },
 ): Architecture {
   const arch: Architecture = {
     charVocab: sizes.charVocab,
@@ -368,6 +393,12 @@ export function architectureFor(
   if (c.charLm.hidden > 0) {
     arch.charLmHidden = c.charLm.hidden;
     arch.charLmDim = c.charLm.dim;
+  }
+  if (c.outsideLexDim > 0) {
+    if (!(sizes.outsideLexWords !== undefined && sizes.outsideLexWords >= 1))
+      throw new Error('architectureFor: outsideLexDim > 0 needs the outside word list (outsideLexWords ≥ 1)');
+    arch.outsideLexWords = sizes.outsideLexWords;
+    arch.outsideLexDim = c.outsideLexDim;
   }
   return arch;
 }

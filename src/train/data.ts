@@ -7,7 +7,8 @@
 import type { Doc, EntitySpan } from '../corpus/document.js';
 import { buildConsistencyTable } from '../consistency/index.js';
 import {
-  type FeatureOptions, Lexicon, PAD, UNK, type Vocabulary, bigramAt, buildVocab, createLookup, featurizeSentence, type VocabLookup,
+  type FeatureOptions, Lexicon, OutsideLexicon, type OutsideLexiconSpec, PAD, UNK, type Vocabulary, bigramAt, buildVocab, createLookup,
+  featurizeSentence, outsideLexiconWords, segmenterMaskOf, type VocabLookup,
 } from '../features/index.js';
 import { type Segmenter, type SegmenterSpec, createSegmenter } from '../segment/index.js';
 import { spansToTags, tagSet, tagTypes } from '../tags/bio.js';
@@ -26,6 +27,8 @@ export interface FeatureSpace {
   labels: string[];
   /** feature options (stored as header.features; the tagger featurizes with the same) */
   features: FeatureOptions;
+  /** the outsideLex channel's word list (stored as header.outsideLexicon; src/features/outside-lexicon.ts); absent = none */
+  outsideLexicon?: OutsideLexiconSpec;
 }
 
 export interface FeatureSpaceOptions {
@@ -49,6 +52,11 @@ export interface FeatureSpaceOptions {
   bigramMinCount?: number;
   /** add these bigrams (e.g. those of pre-trained bigram vectors); only with bigramMinCount */
   extraBigrams?: readonly string[];
+  /**
+   * the outsideLex channel's word list: 'segmenter' = the segmenterLexicon words, stored once as a bit set over the
+   * segmenter's dictionary (which holds them); or words of its own (normalised here, stored in the header)
+   */
+  outsideLexicon?: 'segmenter' | readonly string[];
 }
 
 /** Sorted entity types of the documents. */
@@ -99,13 +107,44 @@ export function buildFeatureSpace(trainDocs: readonly Doc[], options: FeatureSpa
     for (const b of counted) extra.delete(b);
     vocab.bigrams = [...counted, ...[...extra].filter((b) => b !== PAD && b !== UNK && b.length > 0).sort()];
   }
-  return {
+  const space: FeatureSpace = {
     normalization,
     segmenter: spec,
     vocab,
     labels: tagSet(options.types ?? entityTypes(trainDocs)),
     features: options.wordPositions ? { wordPositions: true } : {},
   };
+  if (options.outsideLexicon !== undefined) space.outsideLexicon = outsideLexiconSpec(options.outsideLexicon, options.segmenterLexicon, spec, normalization);
+  return space;
+}
+
+/** The header form of the outsideLex channel's list (FeatureSpaceOptions.outsideLexicon). */
+function outsideLexiconSpec(
+  list: 'segmenter' | readonly string[], segmenterLexicon: readonly string[] | undefined, segmenter: SegmenterSpec, normalization: NormalizeOptions,
+): OutsideLexiconSpec {
+  if (list === 'segmenter') {
+    if (segmenterLexicon === undefined || segmenterLexicon.length === 0) {
+      throw new Error("buildFeatureSpace: outsideLexicon 'segmenter' needs the segmenterLexicon words (config.segmenterLexicon)");
+    }
+    if (segmenter.kind !== 'dict') throw new Error("buildFeatureSpace: outsideLexicon 'segmenter' needs a dictionary segmenter, got kind 'none'");
+    return segmenterMaskOf(segmenter.words, segmenterLexicon).spec;
+  }
+  if (!Array.isArray(list)) throw new TypeError(`buildFeatureSpace: outsideLexicon must be 'segmenter' or an array of words, got ${typeof list}`);
+  const words = new Set<string>();
+  list.forEach((w, i) => {
+    if (typeof w !== 'string') throw new TypeError(`buildFeatureSpace: outsideLexicon[${i}] is ${typeof w}, expected a string`);
+    const n = normalize(w, normalization).text;
+    if (n.length > 0) words.add(n);
+  });
+  if (words.size === 0) throw new Error('buildFeatureSpace: the outsideLexicon word list is empty');
+  // sorted by code units, so the header is stable
+  return { words: [...words].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) };
+}
+
+/** The outsideLex channel's matcher of a feature space (null without the channel). */
+export function outsideLexiconOf(space: FeatureSpace): OutsideLexicon | null {
+  if (space.outsideLexicon === undefined) return null;
+  return new OutsideLexicon(outsideLexiconWords(space.outsideLexicon, space.segmenter));
 }
 
 export interface SentenceStats {
@@ -127,9 +166,16 @@ export interface DocSentences {
   offsets: Int32Array[];
 }
 
-/** Creates the segmenter and lookup of a feature space once, for docsToSentences. */
-export function featurizer(space: FeatureSpace): { segmenter: Segmenter; lookup: VocabLookup; tagIndex: Map<string, number> } {
-  return { segmenter: createSegmenter(space.segmenter), lookup: createLookup(space.vocab), tagIndex: new Map(space.labels.map((l, i) => [l, i])) };
+/** Creates the segmenter, lookup and outside-lexicon matcher of a feature space once, for docsToSentences. */
+export function featurizer(space: FeatureSpace): {
+  segmenter: Segmenter; lookup: VocabLookup; tagIndex: Map<string, number>; outsideLexicon: OutsideLexicon | null;
+} {
+  return {
+    segmenter: createSegmenter(space.segmenter),
+    lookup: createLookup(space.vocab),
+    tagIndex: new Map(space.labels.map((l, i) => [l, i])),
+    outsideLexicon: outsideLexiconOf(space),
+  };
 }
 
 /**
@@ -201,7 +247,8 @@ export function docsToSentences(
       const tags = spansToTags(n, spans);
       const tagIds = Int32Array.from(tags, (t) => f.tagIndex.get(t)!);
       // every channel's ids the feature space and the lexicon give (src/features/channels.ts), and the gold tags
-      const sentence: Sentence = { ...featurizeSentence(s.tokens, f.segmenter, f.lookup, space.features, lex), tagIds };
+      const more = { outsideLexicon: f.outsideLexicon };
+      const sentence: Sentence = { ...featurizeSentence(s.tokens, f.segmenter, f.lookup, space.features, lex, more), tagIds };
       ds.sentences.push(sentence);
       ds.offsets.push(s.offsets);
       all.push(sentence);

@@ -15,7 +15,8 @@
  * ModelFiles.writeBoth → evaluateDocuments → summary.json.
  */
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../io/output-file.js';
 import { join } from 'node:path';
 import { buildConsistencyTable } from '../consistency/index.js';
 import { wordRowsPerWord } from '../features/index.js';
@@ -31,7 +32,9 @@ import type { Sentence } from './batch.js';
 import type { EpochReport } from './checkpoint.js';
 import { charLmForRun } from './charlm.js';
 import { type TrainConfig, type TrainOn, architectureFor } from './config.js';
-import { type FeatureSpace, buildFeatureSpace, crossFoldLexicons, docsToSentences, featurizer, insideTagPredicate, lexiconOf } from './data.js';
+import {
+  type FeatureSpace, buildFeatureSpace, crossFoldLexicons, docsToSentences, featurizer, insideTagPredicate, lexiconOf, outsideLexiconOf,
+} from './data.js';
 import { type ModelEvaluation, evaluateModel } from './evaluate.js';
 import { formatScore, spanF1 } from './metrics.js';
 import { ParamLayout, initParameters } from './params.js';
@@ -120,6 +123,8 @@ function header(space: FeatureSpace, config: TrainConfig, arch: ReturnType<typeo
     normalization: space.normalization,
     segmenter: space.segmenter,
     features: space.features,
+    // the outsideLex channel's word list (src/features/outside-lexicon.ts), when the run has the channel
+    ...(space.outsideLexicon ? { outsideLexicon: space.outsideLexicon } : {}),
     consistency,
     quantization: { scheme: 'none' },
     training: {
@@ -165,13 +170,20 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
     // bigrams: those of the training split only (the pre-trained vectors initialise them; new bigrams are <unk>,
     // which keeps the table, and the model file, small)
     bigramMinCount: config.bigramDim > 0 ? config.bigramMinCount : undefined,
+    outsideLexicon: inputs.outsideLexicon,
   });
+  const outsideLexWords = outsideLexiconOf(space)?.size;
+  if (outsideLexWords !== undefined) {
+    const stored = inputs.outsideLexicon === 'segmenter' ? "marked in the segmenter's dictionary (stored once)" : 'stored in the model file';
+    log(`outside lexicon: ${outsideLexWords} words, ${stored}`);
+  }
   const sets = await sentenceSets(split, space, inputs, config, log);
   const arch = architectureFor(config, {
     charVocab: space.vocab.chars.length,
     wordVocab: space.vocab.words.length * wordRowsPerWord(space.features),
     tags: space.labels.length,
     bigramVocab: space.vocab.bigrams?.length,
+    outsideLexWords,
   });
   const layout = new ParamLayout(arch);
   log(
@@ -215,7 +227,7 @@ export async function runTraining(opts: RunOptions): Promise<RunSummary> {
       test: split.manifest.test.records,
     },
   };
-  writeFileSync(join(opts.out, 'summary.json'), JSON.stringify(summary, null, 1));
+  writeFileAtomicSync(join(opts.out, 'summary.json'), JSON.stringify(summary, null, 1));
   const kept = finalFit ? `kept epoch ${result.best.epoch} (final fit, no dev)` : `best epoch ${result.best.epoch}: dev F1 ${hasDev ? formatScore(result.best.f1) : 'n/a (no dev sentences)'}`;
   log(`${kept} · test ${test ? `P ${formatScore(test.precision)} R ${formatScore(test.recall)} F1 ${formatScore(test.f1)}` : 'n/a (no test sentences)'} · stopped by ${result.stoppedBy}`);
   return summary;
@@ -254,6 +266,8 @@ interface RunInputs {
   wordVectors?: Embeddings;
   bigramVectors?: Embeddings;
   segmenterLexicon?: string[];
+  /** the outsideLex channel's words: its own list, or 'segmenter' (the segmenterLexicon words, stored once) */
+  outsideLexicon?: 'segmenter' | string[];
 }
 
 function readInputs(opts: RunOptions): RunInputs {
@@ -267,7 +281,17 @@ function readInputs(opts: RunOptions): RunInputs {
   const bigramVectors = config.embeddings.bigram && config.bigramDim > 0 ? loadWord2Vec(config.embeddings.bigram) : undefined;
   // outside words for the segmenter (config.segmenterLexicon), also a source of augment's replacements
   const segmenterLexicon = readLexiconWords(config.segmenterLexicon);
-  return { extraTexts, charVectors, wordVectors, bigramVectors, segmenterLexicon };
+  // the outsideLex channel's list: its own file, or the segmenter's outside words (the same file: stored once)
+  let outsideLexicon: RunInputs['outsideLexicon'];
+  if (config.outsideLexDim > 0) {
+    const own = config.outsideLexicon !== '' && config.outsideLexicon !== config.segmenterLexicon;
+    try {
+      outsideLexicon = own ? readLexiconWords(config.outsideLexicon) : 'segmenter';
+    } catch (e) {
+      throw new Error((e as Error).message.replace(/^segmenter lexicon /, 'outsideLexicon '));
+    }
+  }
+  return { extraTexts, charVectors, wordVectors, bigramVectors, segmenterLexicon, outsideLexicon };
 }
 
 type SentenceSet = ReturnType<typeof docsToSentences>;
@@ -385,7 +409,7 @@ class ModelFiles {
 
   /** The f32 model file. */
   save(weights: Weights, extra: Record<string, unknown>): void {
-    writeFileSync(this.f32Path, writeModel(this.header(extra), weights));
+    writeFileAtomicSync(this.f32Path, writeModel(this.header(extra), weights));
   }
 
   /** Both files of the best model, each header with the metrics and its own extra figures. */
@@ -394,7 +418,7 @@ class ModelFiles {
     const q = quantizeWeights(best.weights, this.arch);
     const qh = this.header({ epochs: best.epoch, metrics: { ...this.metrics, ...q8Extra } });
     qh.quantization = { scheme: 'int8-per-row', tensors: quantizedNames(q) };
-    writeFileSync(this.q8Path, writeModel(qh, q));
+    writeFileAtomicSync(this.q8Path, writeModel(qh, q));
   }
 }
 

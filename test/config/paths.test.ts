@@ -27,12 +27,15 @@ const train = {
   embeddings: { char: 'v/char.vec', word: 'v/word.vec', bigram: 'v/bigram.vec' },
   extraTrain: ['x/pseudo.jsonl', '/abs/kept.jsonl'],
   segmenterLexicon: 'lex/words.txt',
+  outsideLexDim: 4,
+  outsideLexicon: 'lex/outside.txt',
 };
 
 function expectTrainPaths(c: {
   embeddings: Record<string, string | undefined>;
   extraTrain: string[];
   segmenterLexicon: string;
+  outsideLexicon: string;
 }) {
   expect(c.embeddings).toEqual({
     char: join(dir, 'v/char.vec'),
@@ -41,10 +44,18 @@ function expectTrainPaths(c: {
   });
   expect(c.extraTrain).toEqual([join(dir, 'x/pseudo.jsonl'), '/abs/kept.jsonl']);
   expect(c.segmenterLexicon).toBe(join(dir, 'lex/words.txt'));
+  expect(c.outsideLexicon).toBe(join(dir, 'lex/outside.txt'));
 }
 
 /** the path fields of the training settings, as pathFields names them */
-const TRAIN_PATHS = ['embeddings.char', 'embeddings.word', 'embeddings.bigram', 'extraTrain[]', 'segmenterLexicon'];
+const TRAIN_PATHS = [
+  'embeddings.char',
+  'embeddings.word',
+  'embeddings.bigram',
+  'extraTrain[]',
+  'segmenterLexicon',
+  'outsideLexicon',
+];
 
 describe('every path in a config file resolves against the file folder', () => {
   it('is not the working directory here', () => {

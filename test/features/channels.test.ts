@@ -12,6 +12,7 @@ import {
   LEXICON,
   LEX_POSITIONS,
   Lexicon,
+  OUTSIDE_LEX,
   WORD,
   activeChannels,
   badChannelId,
@@ -29,11 +30,18 @@ const base: Architecture = { charVocab: 10, charDim: 4, wordVocab: 8, wordDim: 3
 const all: Architecture = { ...base, bigramVocab: 6, bigramDim: 2, lexTypes: 2, lexDim: 5 };
 
 describe('the channel list', () => {
-  it('names char, word, bigram, lexicon, charLm in input order, each with its own field, tensor and architecture fields', () => {
-    expect(CHANNELS.map((c) => c.name)).toEqual(['char', 'word', 'bigram', 'lexicon', 'charLm']);
-    expect(CHANNELS).toEqual([CHAR, WORD, BIGRAM, LEXICON, CHAR_LM]);
+  it('names char, word, bigram, lexicon, charLm, outsideLex in input order, each with its own field, tensor and architecture fields', () => {
+    expect(CHANNELS.map((c) => c.name)).toEqual(['char', 'word', 'bigram', 'lexicon', 'charLm', 'outsideLex']);
+    expect(CHANNELS).toEqual([CHAR, WORD, BIGRAM, LEXICON, CHAR_LM, OUTSIDE_LEX]);
     // the dense charLm channel has no ids of its own: it is computed from the char ids
-    expect(CHANNELS.map((c) => c.field)).toEqual(['charIds', 'wordIds', 'bigramIds', 'lexIds', 'charIds']);
+    expect(CHANNELS.map((c) => c.field)).toEqual([
+      'charIds',
+      'wordIds',
+      'bigramIds',
+      'lexIds',
+      'charIds',
+      'outsideLexIds',
+    ]);
     expect(CHANNELS.filter((c) => c.dense)).toEqual([CHAR_LM]);
     expect(CHANNELS.map((c) => c.tensor)).toEqual([
       'embed.char',
@@ -41,6 +49,7 @@ describe('the channel list', () => {
       'embed.bigram',
       'embed.lex',
       'charlm.fw.embed',
+      'embed.outside',
     ]);
     for (const key of ['name', 'tensor', 'dimField', 'sizeField'] as const) {
       expect(new Set(CHANNELS.map((c) => c[key])).size, key).toBe(CHANNELS.length);
@@ -58,7 +67,7 @@ describe('the channel list', () => {
     expect(CHANNELS.filter((c) => channelPresent(c, all))).toEqual([CHAR, WORD, BIGRAM, LEXICON]);
     // a dense channel is on (columns) but never present (no ids)
     const lm = { ...all, charLmHidden: 8, charLmDim: 4 };
-    expect(activeChannels(lm)).toEqual(CHANNELS);
+    expect(activeChannels(lm)).toEqual([CHAR, WORD, BIGRAM, LEXICON, CHAR_LM]);
     expect(CHANNELS.filter((c) => channelPresent(c, lm))).toEqual([CHAR, WORD, BIGRAM, LEXICON]);
   });
 });

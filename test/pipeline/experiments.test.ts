@@ -109,7 +109,7 @@ describe('run cache keys', () => {
   it('config fields added later leave the key alone at their defaults and change it otherwise', () => {
     const base = resolveConfig({});
     const older: Record<string, unknown> = { ...base, epochs: 0, workers: 0, checkpointMinutes: 0 };
-    for (const f of ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema', 'trainOn', 'extraTrain', 'split', 'backend', 'segmenterLexicon', 'augment', 'charLm']) delete older[f];
+    for (const f of ['lexDim', 'lexiconFolds', 'bigramDim', 'bigramMinCount', 'ema', 'trainOn', 'extraTrain', 'split', 'backend', 'segmenterLexicon', 'augment', 'charLm', 'outsideLexDim', 'outsideLexicon']) delete older[f];
     expect(configKey(base)).toEqual(older); // what runs cached before those fields existed were keyed by
     expect(configKey(resolveConfig({ epochs: 3, workers: 1 }))).toEqual(configKey(base)); // budget fields are not part of it
     for (const [field, value] of [['ema', 0.999], ['lexDim', 5], ['bigramDim', 8], ['lexiconFolds', 3], ['bigramMinCount', 4], ['trainOn', 'train+dev'], ['extraTrain', ['p.jsonl']], ['split', 'blocked'], ['segmenterLexicon', '/words.txt'], ['augment', { copies: 1, prob: 0.5, lexiconTypes: [], types: [] }], ['charLm', { hidden: 64, dim: 32, steps: 400, batch: 32, seqLen: 100, lr: 0.004 }]] as const) {
@@ -117,6 +117,11 @@ describe('run cache keys', () => {
       expect(k[field], field).toEqual(value);
       expect(k, field).not.toEqual(configKey(base));
     }
+    // the outsideLex channel's fields (a dimension needs a word list, so with segmenterLexicon)
+    const words = { segmenterLexicon: '/words.txt' };
+    const lex = configKey(resolveConfig({ ...words, outsideLexDim: 16, outsideLexicon: '/other.txt' }));
+    expect([lex.outsideLexDim, lex.outsideLexicon]).toEqual([16, '/other.txt']);
+    expect(configKey(resolveConfig({ ...words, outsideLexDim: 16 }))).not.toEqual(configKey(resolveConfig(words)));
     expect(DEFAULT_CONFIG.ema).toBe(0);
   });
 

@@ -25,7 +25,7 @@ const CHANNEL_LOOPS = [
 
 /** names that belong to one optional channel (its descriptor says them) */
 const CHANNEL_NAMES =
-  /\b(?:bigramIds|lexIds|bigramDim|bigramVocab|lexDim|lexTypes|LEX_POSITIONS|BIGRAM|LEXICON)\b|embed\.(?:bigram|lex)\b|vocab\.bigrams/;
+  /\b(?:bigramIds|lexIds|bigramDim|bigramVocab|lexDim|lexTypes|LEX_POSITIONS|BIGRAM|LEXICON|outsideLexIds|outsideLexDim|outsideLexWords|outsideLexicon|OUTSIDE_LEX\w*|OutsideLexicon)\b|embed\.(?:bigram|lex|outside)\b|vocab\.bigrams/;
 
 /** the code without its comments (block comments and // comments) */
 const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
@@ -40,6 +40,8 @@ describe('the input channels are named in one place', () => {
   it('the pattern catches what it is meant to catch', () => {
     expect(code('if (bigramSize(a) > 0) batch.bigramIds = ids; // bigramIds')).toMatch(CHANNEL_NAMES);
     expect(code("specs.push({ name: 'embed.lex' });")).toMatch(CHANNEL_NAMES);
+    expect(code('ch.build?.(tokens, { outsideLexicon });')).toMatch(CHANNEL_NAMES);
+    expect(code("specs.push({ name: 'embed.outside' });")).toMatch(CHANNEL_NAMES);
     expect(code('/* lexIds */ const x = 1; // LEX_POSITIONS')).not.toMatch(CHANNEL_NAMES);
   });
 });
