@@ -4,13 +4,13 @@
  * - `assertNotAlias(output, inputs)`: refuses an output that is the same file as an input — compared by device
  *   and inode, so a symbolic link or a hard link to the input is caught as well as the same path — and an output
  *   folder that holds an input, or lies inside an input folder.
- * - `openAtomic(file)` / `writeFileAtomic(file, content)`: write to a temporary file beside the final one
+ * - `openAtomic(file)` / `writeFileAtomic(file, content)` / `writeFileAtomicSync`: write to a temporary file beside the final one
  *   (`.<name>.<pid>-<random>.tmp`) and rename it over the final name at the end, so a killed run never leaves a
  *   half-written file under the final name. Live temporary files are listed, so `removeTempFiles()` can delete
  *   them when the process is interrupted (SIGINT, SIGTERM); `abort()` deletes one on error. What a SIGKILL leaves
  *   behind is deleted by the next run that writes the same output (`removeStaleTempFiles`).
  */
-import { createWriteStream, unlinkSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, renameSync, unlinkSync, writeFileSync, type WriteStream } from 'node:fs';
 import { mkdir, readdir, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -181,6 +181,26 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
     await rename(temp, file);
   } catch (e) {
     await unlink(temp).catch(() => {});
+    throw e;
+  } finally {
+    live.delete(temp);
+  }
+}
+
+/** writeFileAtomic, synchronous (a training run's model files, summary and vectors). */
+export function writeFileAtomicSync(file: string, content: string | Uint8Array): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const temp = tempNameFor(file);
+  live.add(temp);
+  try {
+    writeFileSync(temp, content, { flag: 'wx' });
+    renameSync(temp, file);
+  } catch (e) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never written
+    }
     throw e;
   } finally {
     live.delete(temp);

@@ -6,7 +6,8 @@
  *   "CNERCKPT" · u32 version · u32 JSON byte length · JSON · zero padding to 4 · f32 vectors (state.arrays order)
  */
 
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../io/output-file.js';
 import type { Architecture } from '../model/layout.js';
 import type { RngState } from './rng.js';
 
@@ -97,9 +98,7 @@ export function writeCheckpoint(path: string, ck: Checkpoint): void {
     new Float32Array(bytes.buffer, off, a.length).set(a);
     off += 4 * a.length;
   }
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, bytes);
 }
 
 export function readCheckpoint(path: string): Checkpoint {

@@ -3,7 +3,8 @@
  * (plus unlabeled text), with the words cut by the segmenter the run itself will build, so the vocabularies
  * match. Shared by `cner train` (a config with a "pretrain" section) and scripts/train-default.ts.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { writeFileAtomicSync } from '../io/output-file.js';
 import { dirname, join, relative } from 'node:path';
 import type { Doc } from '../corpus/document.js';
 import { bigramAt } from '../features/index.js';
@@ -58,7 +59,7 @@ export async function pretrainVectors(sequences: string[][], dim: number, settin
     },
   });
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, writeWord2VecText(emb));
+  writeFileAtomicSync(path, writeWord2VecText(emb));
   const seconds = (performance.now() - t0) / 1000;
   log(`  wrote ${relative(process.cwd(), path)}: ${emb.vocab.length} vectors × ${dim} from ${sequences.length} sentences, ${tokens} tokens × ${settings.iterations} iterations in ${seconds.toFixed(0)} s`);
   return seconds;

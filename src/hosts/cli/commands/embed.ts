@@ -3,10 +3,11 @@
  * unlabelled clinical text, and writes them in the word2vec text format.
  */
 import { UsageError } from '../command.js';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeFileAtomicSync } from '../../../io/output-file.js';
 import { createSegmenter, type Segmenter, type SegmenterSpec } from '../../../segment/index.js';
 import { normalize } from '../../../text/index.js';
 import {
@@ -219,7 +220,7 @@ export async function run(argv: string[]): Promise<number> {
   const seconds = (Date.now() - t1) / 1000;
   const cpu = process.cpuUsage(cpu0);
   mkdirSync(dirname(v.out), { recursive: true });
-  writeFileSync(v.out, writeWord2VecText(emb));
+  writeFileAtomicSync(v.out, writeWord2VecText(emb));
   const trained = emb.counts.reduce((a, b) => a + b, 0);
   process.stdout.write(
     `wrote ${v.out}: ${emb.vocab.length} ${unit} vectors × ${emb.dim} (${method}); trained in ${seconds.toFixed(1)} s ` +

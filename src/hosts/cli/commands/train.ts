@@ -7,8 +7,9 @@
  * Argument parsing and printing only: the run-config reader is src/train/run-config.ts, the tables and
  * metrics.json src/train/report.ts (the training scripts share both).
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { writeFileAtomicSync } from '../../../io/output-file.js';
 import { SPLIT_MODES, isSplitMode } from '../../../corpus/split.js';
 import { EMBEDDING_KINDS, SEGMENTER_VARIANTS as SEGMENTERS, TRAINING_BACKENDS, type TrainConfig, resolveConfig } from '../../../train/config.js';
 import { devF1Text, formatDevLine, formatEvaluation, metricsJson } from '../../../train/report.js';
@@ -230,7 +231,7 @@ export const trainCommand: Command = {
       log,
     });
     const metrics = metricsJson(summary, { command: 'cner train', data, format: format ?? 'detected', configFile: resolve(cfgPath), config, segmenter: runSegmenter, unlabeled: unlabeled ?? null });
-    writeFileSync(join(outDir, 'metrics.json'), JSON.stringify(metrics, null, 1));
+    writeFileAtomicSync(join(outDir, 'metrics.json'), JSON.stringify(metrics, null, 1));
     if (summary.evaluation) out(formatEvaluation(summary.evaluation));
     else out('The test split is empty (too few records): no test figures.');
     if (summary.devEvaluation) out(`\n${formatDevLine(summary.devEvaluation.int8)}`);
