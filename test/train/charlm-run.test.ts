@@ -6,17 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CHAR_LM_DIRECTIONS, CHAR_LM_PARTS, charLmTensor } from '../../src/features/channels.js';
-import { checkHeader, readModel, writeModel } from '../../src/model/format.js';
-import { createTagger } from '../../src/tagger.js';
+import { checkHeader, readModel } from '../../src/model/format.js';
 import { charLmForRun, charLmSentences } from '../../src/train/charlm.js';
 import { DEFAULT_CONFIG, identityOf, resolveConfig } from '../../src/train/config.js';
 import { hash32 } from '../../src/train/rng.js';
 import { readSplit, readUnlabeled, runTraining } from '../../src/train/run.js';
+import { expectRoundTrip } from '../helpers/model-round-trip.js';
 import { pipelineWorkspace } from '../pipeline/fixture.js';
 
 const ws = pipelineWorkspace();
 afterAll(() => ws.cleanup());
-const kernels = readFileSync(new URL('../../build/kernels.wasm', import.meta.url));
 
 describe('config.charLm', () => {
   it('is off by default and leaves config identities alone; hidden > 0 turns the channel on', () => {
@@ -90,21 +89,10 @@ describe('a run with the charLm channel', () => {
   it('tags the same from the file and after a round trip through readModel / writeModel, f32 and int8', async () => {
     const s = await run;
     const { split } = await readSplit(ws.corpus);
-    for (const path of [s.models.f32, s.models.int8]) {
-      const bytes = readFileSync(path);
-      const file = readModel(bytes);
-      const again = writeModel(file.header, file.weights);
-      expect(Buffer.from(again).equals(bytes), 'byte-identical round trip').toBe(true);
-      const a = await createTagger({ model: bytes, kernels });
-      const b = await createTagger({ model: again, kernels });
-      let found = 0;
-      for (const d of split.test) {
-        const x = a.tag(d.text);
-        expect(b.tag(d.text)).toEqual(x);
-        found += x.entities.length;
-      }
-      expect(found, 'the model tags something').toBeGreaterThan(0);
-    }
+    await expectRoundTrip(
+      [s.models.f32, s.models.int8],
+      split.test.map((d) => d.text),
+    );
   });
 
   it('a reader refuses an architecture field it does not know, by name', async () => {
