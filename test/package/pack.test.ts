@@ -37,7 +37,7 @@ describe.skipIf(npmMissing !== null)('npm package: pack, offline install into an
 
   it('ships the compiled library, the kernels, the model, the launcher and the licences, and no sources or tests', () => {
     for (const f of [
-      'package.json', 'README.md', 'LICENSE', 'MODEL_LICENSE', 'bin/cner.mjs', 'build/kernels.wasm', 'build/train.wasm',
+      'package.json', 'README.md', 'LICENSE', 'MODEL_LICENSE', 'bin/cner.mjs', 'build/kernels.wasm', 'build/kernels-relaxed.wasm', 'build/train.wasm',
       'build/embed.wasm', 'models/default.cner', 'models/default.md', 'configs/default.json',
       'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/hosts/node.js', 'dist/src/hosts/browser.js',
       'dist/src/hosts/cli/main.js', 'dist/src/hosts/cli/tag/worker.js',
@@ -64,6 +64,11 @@ describe.skipIf(npmMissing !== null)('npm package: pack, offline install into an
     expectOk(tag, 'npx cner tag');
     expect(tag.stdout).toMatch(/\tBODY\t\d+\t\d+\t上腹部\t/);
     expect(tag.stdout).toMatch(/\tSIGNS\t\d+\t\d+\t疼痛\t/);
+    // the relaxed-SIMD build ships too, and CNER_KERNELS=relaxed finds it in the installed package (README, Speed)
+    const relaxed = await run('npx', ['--no-install', 'cner', 'tag', TEXT], project, { ...projectEnv(), CNER_KERNELS: 'relaxed' });
+    expectOk(relaxed, 'CNER_KERNELS=relaxed npx cner tag');
+    const spans = (o: string) => o.split('\n').map((l) => l.split('\t').slice(0, 5).join('\t')).filter(Boolean);
+    expect(spans(relaxed.stdout)).toEqual(spans(tag.stdout));
     const version = await run('npx', ['--no-install', 'cner', '--version'], project, projectEnv());
     expectOk(version, 'npx cner --version');
     expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
