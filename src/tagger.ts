@@ -31,8 +31,8 @@ import { loadInferenceKernels } from './model/kernels.js';
 import { type Network, type SentenceBatch, createNetwork } from './model/network.js';
 import { createSegmenter, type Segmenter } from './segment/index.js';
 import {
-  type ChannelField, Lexicon, type OutsideLexicon, type SentenceFeatures, type VocabLookup, createLookup, featurizeSentence,
-  outsideLexiconOfHeader, sliceChannelIds,
+  CHANNELS, type ChannelField, Lexicon, type MoreFeatureSources, type OutsideLexicon, type SentenceFeatures, type VocabLookup,
+  createLookup, featurizeSentence, outsideLexiconOfHeader, sliceChannelIds,
 } from './features/index.js';
 import type { NormalizeOptions } from './text/normalize.js';
 import { type Span, splitWindows, taggableSentences, windowOwners } from './text/sentences.js';
@@ -128,6 +128,8 @@ export const DEFAULT_MAX_SENTENCE = 256;
 export const MAX_KBEST = 64;
 /** sentences are sent to the network in groups of about this many tokens (bounds memory on huge inputs) */
 const CHUNK_TOKENS = 16384;
+/** the channels that have ids of their own (a dense channel is computed from the char ids) */
+const ID_CHANNELS = CHANNELS.filter((ch) => !ch.dense);
 
 export async function createTagger(source: TaggerSource): Promise<Tagger> {
   if (!source || typeof source !== 'object') {
@@ -212,6 +214,8 @@ class TaggerImpl implements Tagger {
   private readonly lexicon: Lexicon | null;
   /** the outsideLex channel's matcher (built from header.outsideLexicon), when the model has one */
   private readonly outsideLexicon: OutsideLexicon | null;
+  /** featurize's sources of the later channels, built once */
+  private readonly moreSources: MoreFeatureSources;
   private readonly normalization: NormalizeOptions;
   /** tag ids of B-X and I-X by type */
   private readonly bio: Map<string, { b: number; i: number }>;
@@ -228,6 +232,7 @@ class TaggerImpl implements Tagger {
     this.check = table ? compileConsistency(table, { normalization: h.normalization }) : null;
     this.lexicon = lexiconSize(h.architecture) > 0 && table ? Lexicon.fromEntries(tagTypes(h.tags.labels), table.entries) : null;
     this.outsideLexicon = outsideLexiconOfHeader(h);
+    this.moreSources = { outsideLexicon: this.outsideLexicon };
     const K = h.architecture.tags;
     const f64 = (name: string, n: number) => {
       const t = file.weights.get(name);
@@ -290,8 +295,7 @@ class TaggerImpl implements Tagger {
     };
     texts.forEach((original, ti) => {
       for (const sentence of taggableSentences(original, this.normalization)) {
-        const more = { outsideLexicon: this.outsideLexicon };
-        const ids = featurizeSentence(sentence.tokens, this.segmenter, this.lookup, this.header.features, this.lexicon, more);
+        const ids = featurizeSentence(sentence.tokens, this.segmenter, this.lookup, this.header.features, this.lexicon, this.moreSources);
         const n = sentence.tokens.length;
         const windows = splitWindows({ start: 0, end: n }, opts.maxSentence, opts.overlap);
         pending.push({ text: ti, cpStart: sentence.cpStart, offsets: sentence.offsets, windows, ids });
@@ -305,12 +309,17 @@ class TaggerImpl implements Tagger {
 
   /** Emissions for every window of every job in one network call, then decoding per sentence. */
   private runJobs(jobs: SentenceJob[], texts: readonly string[], opts: ResolvedOptions): SentenceResult[] {
-    // every window of every job, channel by channel (views into the jobs' ids)
+    // every window of every job, channel by channel: a sentence in one window gives its own ids, a longer one
+    // views into them
     const batch: Partial<Record<ChannelField, Int32Array[]>> = {};
     for (const job of jobs) {
+      const T = job.ids.charIds.length;
       for (const w of job.windows) {
-        const part = sliceChannelIds(job.ids, job.ids.charIds.length, w.start, w.end, true);
-        for (const field of Object.keys(part) as ChannelField[]) (batch[field] ??= []).push(part[field]!);
+        const part = w.start === 0 && w.end === T ? job.ids : sliceChannelIds(job.ids, T, w.start, w.end, true);
+        for (const ch of ID_CHANNELS) {
+          const ids = part[ch.field];
+          if (ids !== undefined) (batch[ch.field] ??= []).push(ids);
+        }
       }
     }
     const ems = this.network.emissions(batch as SentenceBatch);
@@ -325,9 +334,13 @@ class TaggerImpl implements Tagger {
   private decodeSentence(job: SentenceJob, ems: Float32Array[], original: string, opts: ResolvedOptions): SentenceResult {
     const L = job.ids.charIds.length;
     const windows = job.windows;
-    // a window's forward–backward lattice is built when first needed: for k-best, or to score an entity in it
+    // a window's forward–backward lattice is built when first needed: for k-best, or to score an entity in it; a
+    // sentence in one window without k-best scores only its best path's entities, and its lattice holds only the
+    // rows their scores read (`only`, set below)
     const lattices: (Lattice | null)[] = windows.map(() => null);
-    const lattice = (wi: number): Lattice => (lattices[wi] ??= forwardBackward(ems[wi], windows[wi].end - windows[wi].start, this.crf));
+    let only: TagSpan[] | undefined;
+    const lattice = (wi: number): Lattice =>
+      (lattices[wi] ??= forwardBackward(ems[wi], windows[wi].end - windows[wi].start, this.crf, only));
     const bests: Int32Array[] = [];
     const kbests: { logProb: number; path: Int32Array }[][] = [];
     windows.forEach((w, wi) => {
@@ -349,11 +362,13 @@ class TaggerImpl implements Tagger {
       for (let p = 0; p < L; p++) tags[p] = paths[owners[p]][p - windows[owners[p]].start];
       return tags;
     };
-    const toEntities = (tags: Int32Array): Entity[] =>
-      tagIdsToSpans(tags, this.labels).map((s) => this.entity(job, s, tags, lattice, owners, original, opts));
+    const toEntities = (tags: Int32Array, spans = tagIdsToSpans(tags, this.labels)): Entity[] =>
+      spans.map((s) => this.entity(job, s, tags, lattice, owners, original, opts));
 
     const best = merge(bests);
-    const entities = toEntities(best);
+    const bestSpans = tagIdsToSpans(best, this.labels);
+    if (windows.length === 1 && opts.kbest === 0) only = bestSpans;
+    const entities = toEntities(best, bestSpans);
     const candidates: SentenceResult['candidates'] = [];
     if (opts.kbest > 0) {
       // combine the windows' k-best lists: best sums first (keeping 2k, as different window paths can merge

@@ -25,13 +25,17 @@ export interface CrfParams {
  * alpha[t, y] = log Σ_{paths y_0..y_t = y} exp(score) = log(aHat[t, y]) + aLog[t], the backward values
  * beta[t, y] = log Σ_{continuations after t | y_t = y} exp(score, end included) = log(bHat[t, y]) + bLog[t].
  * Each row of aHat and bHat sums to 1, so nothing overflows or underflows for any sentence length.
+ *
+ * A lattice built for some spans (forwardBackward's `spans`) holds only the rows their scores read: the forward
+ * rows t ≤ alphaTo and the backward rows t ≥ betaFrom (alphaTo ≥ betaFrom; the other rows stay 0). A full
+ * lattice has alphaTo = T − 1 and betaFrom = 0.
  */
 export interface Lattice {
   T: number;
   K: number;
   p: CrfParams;
-  /** log potentials (the emissions, or their log-softmax for crf=false)  [T × K] */
-  em: Float64Array;
+  /** log potentials: the emissions themselves, or their log-softmax for crf=false  [T × K] */
+  em: Float32Array | Float64Array;
   /** exp(trans - transMax)  [K × K] */
   expTrans: Float64Array;
   transMax: number;
@@ -40,58 +44,113 @@ export interface Lattice {
   bHat: Float64Array; // [T × K]
   bLog: Float64Array; // [T]
   logZ: number;
+  /** the last forward row computed */
+  alphaTo: number;
+  /** the first backward row computed */
+  betaFrom: number;
 }
 
-/** exp(trans − max trans) of a CrfParams, computed once per params object (a model's CRF never changes). */
-const expTransCache = new WeakMap<CrfParams, { expTrans: Float64Array; transMax: number }>();
+/**
+ * exp(trans − max trans) of a CrfParams, computed once per params object (a model's CRF never changes): [K × K],
+ * and the same zero-padded to K4 × K4 (K4 = K rounded up to a multiple of 4) for the lattice's loops, which take
+ * four tags at a time with no remainder loop (the padding adds exact zeros).
+ */
+interface ExpTrans {
+  expTrans: Float64Array; // [K × K]
+  transMax: number;
+  K4: number;
+  padded: Float64Array; // [K4 × K4]
+}
+const expTransCache = new WeakMap<CrfParams, ExpTrans>();
 
-function expTransOf(p: CrfParams): { expTrans: Float64Array; transMax: number } {
+function expTransOf(p: CrfParams): ExpTrans {
   let e = expTransCache.get(p);
   if (e === undefined || e.expTrans.length !== p.K * p.K) {
-    const n = p.K * p.K;
+    const K = p.K;
     let transMax = -Infinity;
-    for (let i = 0; i < n; i++) transMax = Math.max(transMax, p.trans[i]);
-    const expTrans = new Float64Array(n); // [K × K]
-    for (let i = 0; i < n; i++) expTrans[i] = Math.exp(p.trans[i] - transMax);
-    e = { expTrans, transMax };
+    for (let i = 0; i < K * K; i++) transMax = Math.max(transMax, p.trans[i]);
+    const expTrans = new Float64Array(K * K); // [K × K]
+    for (let i = 0; i < K * K; i++) expTrans[i] = Math.exp(p.trans[i] - transMax);
+    const K4 = (K + 3) & ~3;
+    const padded = new Float64Array(K4 * K4); // [K4 × K4]
+    for (let x = 0; x < K; x++) for (let y = 0; y < K; y++) padded[x * K4 + y] = expTrans[x * K + y];
+    e = { expTrans, transMax, K4, padded };
     expTransCache.set(p, e);
   }
   return e;
 }
 
-/** Forward–backward over one emission matrix [T × K] (T ≥ 1). */
-export function forwardBackward(em32: Float32Array, T: number, p: CrfParams): Lattice {
+/**
+ * Scratch of forwardBackward that no lattice keeps (psi, the row maxima, one row of products), reused from call to
+ * call up to SCRATCH_KEEP numbers; a longer sentence gets its own for the call.
+ */
+const SCRATCH_KEEP = 1 << 16;
+let scratch = new Float64Array(0);
+
+/**
+ * Forward–backward over one emission matrix [T × K] (T ≥ 1). With `spans` (token ranges [start, end) of the entities
+ * to be scored, 0 ≤ start < end ≤ T), only the rows their scores need: the forward up to the last start, the
+ * backward down to the first end, each carried on until they meet, where log Z is taken; with no spans ([]) the
+ * forward alone (log Z for k-best). Without `spans`, the whole lattice.
+ */
+export function forwardBackward(
+  em32: Float32Array,
+  T: number,
+  p: CrfParams,
+  spans?: readonly { start: number; end: number }[],
+): Lattice {
   const K = p.K;
   if (!Number.isInteger(T) || T < 1 || em32.length !== T * K) {
     throw new RangeError(`forwardBackward: expected T ≥ 1 and T × K = ${T} × ${K} emissions, got ${em32.length}`);
   }
-  // one allocation for the lattice and its scratch
+  // the rows to compute: forward 0..alphaTo, backward betaFrom..T-1, alphaTo ≥ betaFrom
+  let alphaTo = T - 1;
+  let betaFrom = 0;
+  if (spans !== undefined) {
+    let lastStart = 0;
+    betaFrom = T - 1;
+    for (const s of spans) {
+      if (!(Number.isInteger(s.start) && Number.isInteger(s.end) && 0 <= s.start && s.start < s.end && s.end <= T)) {
+        throw new RangeError(`forwardBackward: expected spans with 0 ≤ start < end ≤ ${T}, got [${s.start}, ${s.end})`);
+      }
+      lastStart = Math.max(lastStart, s.start);
+      betaFrom = Math.min(betaFrom, s.end);
+    }
+    alphaTo = Math.max(lastStart, betaFrom);
+  }
   const TK = T * K;
-  const buf = new Float64Array(4 * TK + 3 * T);
-  const em = buf.subarray(0, TK); // [T × K]
-  const psi = buf.subarray(TK, 2 * TK); // exp(em - rowMax)  [T × K]
-  const aHat = buf.subarray(2 * TK, 3 * TK); // [T × K]
-  const bHat = buf.subarray(3 * TK, 4 * TK); // [T × K]
-  const rowMax = buf.subarray(4 * TK, 4 * TK + T); // [T]
-  const aLog = buf.subarray(4 * TK + T, 4 * TK + 2 * T); // [T]
-  const bLog = buf.subarray(4 * TK + 2 * T); // [T]
+  // the lattice: one allocation (plus the log-softmax of the emissions for crf=false)
+  const buf = new Float64Array(2 * TK + 2 * T + (p.crf ? 0 : TK));
+  const aHat = buf.subarray(0, TK); // [T × K]
+  const bHat = buf.subarray(TK, 2 * TK); // [T × K]
+  const aLog = buf.subarray(2 * TK, 2 * TK + T); // [T]
+  const bLog = buf.subarray(2 * TK + T, 2 * TK + 2 * T); // [T]
+  const em = p.crf ? em32 : buf.subarray(2 * TK + 2 * T); // [T × K]
+  // the scratch: psi = exp(em − rowMax) [T × K], rowMax [T], v [K]
+  const need = TK + T + K;
+  if (scratch.length < need && need <= SCRATCH_KEEP) scratch = new Float64Array(SCRATCH_KEEP);
+  const work = scratch.length >= need ? scratch : new Float64Array(need);
+  const psi = work.subarray(0, TK);
+  const rowMax = work.subarray(TK, TK + T);
+  const v = work.subarray(TK + T, need);
   for (let t = 0, o = 0; t < T; t++, o += K) {
     let m = -Infinity;
-    for (let y = 0; y < K; y++) m = Math.max(m, (em[o + y] = em32[o + y]));
+    for (let y = 0; y < K; y++) m = Math.max(m, em32[o + y]);
     if (!p.crf) {
-      // log-softmax: em -= m + log Σ exp(em − m); the row maximum becomes −log Σ exp(em − m)
+      // log-softmax: em = em32 − (m + log Σ exp(em32 − m)); the row maximum becomes −log Σ exp(em32 − m)
       let z = 0;
-      for (let y = 0; y < K; y++) z += Math.exp(em[o + y] - m);
+      for (let y = 0; y < K; y++) z += Math.exp(em32[o + y] - m);
       const lse = m + Math.log(z);
-      for (let y = 0; y < K; y++) em[o + y] -= lse;
+      for (let y = 0; y < K; y++) em[o + y] = em32[o + y] - lse;
       m -= lse;
     }
     rowMax[t] = m;
     // psi of row 0 is never read (the forward starts from start + em); exp(0) is exactly 1
     if (t > 0) for (let y = 0; y < K; y++) psi[o + y] = em[o + y] === m ? 1 : Math.exp(em[o + y] - m);
   }
-  const { expTrans, transMax } = expTransOf(p);
-  // forward
+  const { expTrans, transMax, K4, padded } = expTransOf(p);
+  // forward: aHat[t] ∝ psi[t] ⊙ (aHat[t−1] · expTrans), four tags at a time (four independent sums, each over x in
+  // order; the padded tags y ≥ K come out 0 and are not stored)
   {
     let m = -Infinity;
     for (let y = 0; y < K; y++) m = Math.max(m, p.start[y] + em[y]);
@@ -100,38 +159,32 @@ export function forwardBackward(em32: Float32Array, T: number, p: CrfParams): La
     for (let y = 0; y < K; y++) aHat[y] /= c;
     aLog[0] = m + Math.log(c);
   }
-  for (let t = 1; t < T; t++) {
+  for (let t = 1; t <= alphaTo; t++) {
     const prev = (t - 1) * K;
     const cur = t * K;
     let c = 0;
-    let y = 0;
-    // four tags at a time: four independent sums (each still over x in order, so the results are the same bits)
-    for (; y + 4 <= K; y += 4) {
+    for (let y = 0; y < K; y += 4) {
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
       let s3 = 0;
-      for (let x = 0, xy = y; x < K; x++, xy += K) {
+      for (let x = 0, xy = y; x < K; x++, xy += K4) {
         const a = aHat[prev + x];
-        s0 += a * expTrans[xy];
-        s1 += a * expTrans[xy + 1];
-        s2 += a * expTrans[xy + 2];
-        s3 += a * expTrans[xy + 3];
+        s0 += a * padded[xy];
+        s1 += a * padded[xy + 1];
+        s2 += a * padded[xy + 2];
+        s3 += a * padded[xy + 3];
       }
       c += aHat[cur + y] = s0 * psi[cur + y];
-      c += aHat[cur + y + 1] = s1 * psi[cur + y + 1];
-      c += aHat[cur + y + 2] = s2 * psi[cur + y + 2];
-      c += aHat[cur + y + 3] = s3 * psi[cur + y + 3];
+      if (y + 1 < K) c += aHat[cur + y + 1] = s1 * psi[cur + y + 1];
+      if (y + 2 < K) c += aHat[cur + y + 2] = s2 * psi[cur + y + 2];
+      if (y + 3 < K) c += aHat[cur + y + 3] = s3 * psi[cur + y + 3];
     }
-    for (; y < K; y++) {
-      let s = 0;
-      for (let x = 0, xy = y; x < K; x++, xy += K) s += aHat[prev + x] * expTrans[xy];
-      c += aHat[cur + y] = s * psi[cur + y];
-    }
-    for (let y = 0; y < K; y++) aHat[cur + y] /= c;
+    const inv = 1 / c;
+    for (let y = 0; y < K; y++) aHat[cur + y] *= inv;
     aLog[t] = aLog[t - 1] + transMax + rowMax[t] + Math.log(c);
   }
-  // backward
+  // backward: bHat[t] ∝ expTrans · (psi[t+1] ⊙ bHat[t+1]), four tags at a time
   {
     let m = -Infinity;
     for (let y = 0; y < K; y++) m = Math.max(m, p.end[y]);
@@ -141,44 +194,46 @@ export function forwardBackward(em32: Float32Array, T: number, p: CrfParams): La
     for (let y = 0; y < K; y++) bHat[last + y] /= c;
     bLog[T - 1] = m + Math.log(c);
   }
-  for (let t = T - 2; t >= 0; t--) {
+  for (let t = T - 2; t >= betaFrom; t--) {
     const next = (t + 1) * K;
     const cur = t * K;
+    for (let x = 0; x < K; x++) v[x] = psi[next + x] * bHat[next + x];
     let c = 0;
-    let y = 0;
-    for (; y + 4 <= K; y += 4) {
+    for (let y = 0; y < K; y += 4) {
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
       let s3 = 0;
-      for (let x = 0, yx = y * K; x < K; x++, yx++) {
-        const px = psi[next + x];
-        const bx = bHat[next + x];
-        s0 += expTrans[yx] * px * bx;
-        s1 += expTrans[yx + K] * px * bx;
-        s2 += expTrans[yx + 2 * K] * px * bx;
-        s3 += expTrans[yx + 3 * K] * px * bx;
+      for (let x = 0, yx = y * K4; x < K; x++, yx++) {
+        const vx = v[x];
+        s0 += padded[yx] * vx;
+        s1 += padded[yx + K4] * vx;
+        s2 += padded[yx + 2 * K4] * vx;
+        s3 += padded[yx + 3 * K4] * vx;
       }
       c += bHat[cur + y] = s0;
-      c += bHat[cur + y + 1] = s1;
-      c += bHat[cur + y + 2] = s2;
-      c += bHat[cur + y + 3] = s3;
+      if (y + 1 < K) c += bHat[cur + y + 1] = s1;
+      if (y + 2 < K) c += bHat[cur + y + 2] = s2;
+      if (y + 3 < K) c += bHat[cur + y + 3] = s3;
     }
-    for (; y < K; y++) {
-      let s = 0;
-      for (let x = 0, yx = y * K; x < K; x++, yx++) s += expTrans[yx] * psi[next + x] * bHat[next + x];
-      c += bHat[cur + y] = s;
-    }
-    for (let y = 0; y < K; y++) bHat[cur + y] /= c;
+    const inv = 1 / c;
+    for (let y = 0; y < K; y++) bHat[cur + y] *= inv;
     bLog[t] = bLog[t + 1] + transMax + rowMax[t + 1] + Math.log(c);
   }
-  // log Z = log Σ_y alpha[T-1, y] + end[y]
-  let z = 0;
-  let endMax = -Infinity;
-  for (let y = 0; y < K; y++) endMax = Math.max(endMax, p.end[y]);
-  for (let y = 0; y < K; y++) z += aHat[(T - 1) * K + y] * Math.exp(p.end[y] - endMax);
-  const logZ = aLog[T - 1] + endMax + Math.log(z);
-  return { T, K, p, em, expTrans, transMax, aHat, aLog, bHat, bLog, logZ };
+  // log Z: at the end, Σ_y alpha[T-1, y] + end[y]; where the passes meet earlier, Σ_y alpha[t, y] + beta[t, y]
+  let logZ: number;
+  if (alphaTo === T - 1) {
+    let z = 0;
+    let endMax = -Infinity;
+    for (let y = 0; y < K; y++) endMax = Math.max(endMax, p.end[y]);
+    for (let y = 0; y < K; y++) z += aHat[(T - 1) * K + y] * Math.exp(p.end[y] - endMax);
+    logZ = aLog[T - 1] + endMax + Math.log(z);
+  } else {
+    let z = 0;
+    for (let y = 0, o = alphaTo * K; y < K; y++) z += aHat[o + y] * bHat[o + y];
+    logZ = aLog[alphaTo] + bLog[alphaTo] + Math.log(z);
+  }
+  return { T, K, p, em, expTrans, transMax, aHat, aLog, bHat, bLog, logZ, alphaTo, betaFrom };
 }
 
 /**
@@ -186,6 +241,11 @@ export function forwardBackward(em32: Float32Array, T: number, p: CrfParams): La
  * file comment. 0 ≤ s < e ≤ T.
  */
 export function entityLogProb(lat: Lattice, s: number, e: number, bId: number, iId: number): number {
+  if (s > lat.alphaTo || (e < lat.T && e < lat.betaFrom)) {
+    throw new RangeError(
+      `entityLogProb: the lattice holds rows ..${lat.alphaTo} forward and ${lat.betaFrom}.. backward, not the span [${s}, ${e})`,
+    );
+  }
   const { K, em, expTrans, transMax, aHat, aLog, bHat, bLog, p } = lat;
   const trans = p.trans;
   // at s: B-X, or I-X whose previous tag is not of type X
@@ -219,6 +279,11 @@ export function entityLogProb(lat: Lattice, s: number, e: number, bId: number, i
 
 /** log P(y_t = y) from a lattice. */
 export function logMarginal(lat: Lattice, t: number, y: number): number {
+  if (t > lat.alphaTo || t < lat.betaFrom) {
+    throw new RangeError(
+      `logMarginal: the lattice holds rows ..${lat.alphaTo} forward and ${lat.betaFrom}.. backward, not row ${t}`,
+    );
+  }
   const i = t * lat.K + y;
   return Math.min(0, Math.log(lat.aHat[i] * lat.bHat[i]) + lat.aLog[t] + lat.bLog[t] - lat.logZ);
 }
