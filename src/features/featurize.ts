@@ -69,8 +69,9 @@ export function featurize(
   if (pos !== T) throw new RangeError(`featurize: the words cover ${pos} of ${T} tokens`);
   const out: SentenceFeatures = { charIds, wordIds };
   // the other channels build their ids from the tokens and their source (bigram: lookup.bigrams, lexicon: the matcher)
+  const sources = { ...more, lookup, lexicon };
   for (const ch of CHANNELS) {
-    const ids = ch.build?.(tokens, { ...more, lookup, lexicon });
+    const ids = ch.build?.(tokens, sources);
     if (ids !== undefined) out[ch.field] = ids;
   }
   return out;
