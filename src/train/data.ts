@@ -124,7 +124,8 @@ function outsideLexiconSpec(
 ): OutsideLexiconSpec {
   if (list === 'segmenter') {
     if (segmenterLexicon === undefined || segmenterLexicon.length === 0) {
-      throw new Error("buildFeatureSpace: outsideLexicon 'segmenter' needs the segmenterLexicon words (config.segmenterLexicon)");
+      const got = segmenterLexicon === undefined ? 'none' : 'an empty list';
+      throw new Error(`buildFeatureSpace: outsideLexicon 'segmenter' needs the segmenterLexicon words (config.segmenterLexicon), got ${got}`);
     }
     if (segmenter.kind !== 'dict') throw new Error("buildFeatureSpace: outsideLexicon 'segmenter' needs a dictionary segmenter, got kind 'none'");
     return segmenterMaskOf(segmenter.words, segmenterLexicon).spec;

@@ -12,10 +12,11 @@ import { OutsideLexicon, outsideLexiconOfHeader, outsideLexiconWords } from '../
 import { OUTSIDE_B, OUTSIDE_E } from '../../src/features/outside-lexicon.js';
 import { ModelFormatError, readModel, writeModel } from '../../src/model/format.js';
 import { resolveConfig } from '../../src/train/config.js';
+import { buildFeatureSpace } from '../../src/train/data.js';
 import { type RunSummary, readSplit, runTraining } from '../../src/train/run.js';
 import { normalize } from '../../src/text/normalize.js';
 import { expectRoundTrip } from '../helpers/model-round-trip.js';
-import { pipelineWorkspace } from '../pipeline/fixture.js';
+import { ccksLikeDocs, pipelineWorkspace } from '../pipeline/fixture.js';
 
 const ws = pipelineWorkspace();
 afterAll(() => ws.cleanup());
@@ -128,5 +129,31 @@ describe('a run with the outsideLex channel and its own list (no segmenter words
     await expect(run('bad', { outsideLexicon: missing, outsideLexDim: 4 }, [])).rejects.toThrow(
       `outsideLexicon ${missing}: cannot read (ENOENT)`,
     );
+  });
+});
+
+describe('buildFeatureSpace with an outside list', () => {
+  const docs = ccksLikeDocs(4);
+
+  it('refuses a list it cannot make, with exact messages', () => {
+    expect(() => buildFeatureSpace(docs, { segmenter: 'jieba', outsideLexicon: 'segmenter' })).toThrow(
+      "buildFeatureSpace: outsideLexicon 'segmenter' needs the segmenterLexicon words (config.segmenterLexicon), got none",
+    );
+    expect(() =>
+      buildFeatureSpace(docs, { segmenter: 'jieba', segmenterLexicon: [], outsideLexicon: 'segmenter' }),
+    ).toThrow(
+      "buildFeatureSpace: outsideLexicon 'segmenter' needs the segmenterLexicon words (config.segmenterLexicon), got an empty list",
+    );
+    expect(() => buildFeatureSpace(docs, { segmenter: 'none', outsideLexicon: [] })).toThrow(
+      'buildFeatureSpace: the outsideLexicon word list is empty',
+    );
+    expect(() => buildFeatureSpace(docs, { segmenter: 'none', outsideLexicon: [3] as never })).toThrow(
+      'buildFeatureSpace: outsideLexicon[0] is number, expected a string',
+    );
+  });
+
+  it('its own list works with any segmenter, none included', () => {
+    const space = buildFeatureSpace(docs, { segmenter: 'none', outsideLexicon: ['胆囊', '胆囊'] });
+    expect(space.outsideLexicon).toEqual({ words: ['胆囊'] });
   });
 });
