@@ -81,15 +81,16 @@ export interface ParsedDictionary {
 }
 
 /**
- * Parses a jieba dictionary the way jieba-rs' `load_dict` does: per line, whitespace-separated `word [freq [pos]]`,
- * a missing freq is 0, a repeated word keeps its first position and takes the later freq. Words with freq 0 are
- * dropped (Python jieba never puts them in the DAG).
+ * The `word [freq [pos]]` lines of a dictionary or word-list text, as jieba-rs' `load_dict` reads them: per line,
+ * whitespace-separated fields, a missing freq is 0, a repeated word keeps its first position and takes the later freq;
+ * blank lines skipped (a UTF-8 byte order mark is not part of the first word). Every word, frequency 0 included.
+ * `where` starts the message of a bad frequency field.
  */
-export function parseJiebaDictionary(source: Uint8Array | string): ParsedDictionary {
+function dictionaryLines(source: Uint8Array | string, where: string): { words: string[]; freqs: number[] } {
   let text: string;
   if (typeof source === 'string') text = source;
   else if (source instanceof Uint8Array) text = new TextDecoder('utf-8').decode(source);
-  else throw new TypeError(`parseJiebaDictionary: expected a string or Uint8Array, got ${typeof source}`);
+  else throw new TypeError(`${where}: expected a string or Uint8Array, got ${typeof source}`);
   const index = new Map<string, number>();
   const words: string[] = [];
   const freqs: number[] = [];
@@ -99,7 +100,7 @@ export function parseJiebaDictionary(source: Uint8Array | string): ParsedDiction
     if (fields[0] === '') continue;
     let freq = 0;
     if (fields.length > 1) {
-      if (!/^\d+$/.test(fields[1])) throw new Error(`parseJiebaDictionary: line ${l + 1}: expected an integer frequency, got a field of ${fields[1].length} characters`);
+      if (!/^\d+$/.test(fields[1])) throw new Error(`${where}: line ${l + 1}: expected an integer frequency, got a field of ${fields[1].length} characters`);
       freq = Number(fields[1]);
     }
     const at = index.get(fields[0]);
@@ -111,6 +112,15 @@ export function parseJiebaDictionary(source: Uint8Array | string): ParsedDiction
       freqs[at] = freq;
     }
   }
+  return { words, freqs };
+}
+
+/**
+ * Parses a jieba dictionary the way jieba-rs' `load_dict` does (dictionaryLines). Words with freq 0 are dropped
+ * (Python jieba never puts them in the DAG).
+ */
+export function parseJiebaDictionary(source: Uint8Array | string): ParsedDictionary {
+  const { words, freqs } = dictionaryLines(source, 'parseJiebaDictionary');
   let total = 0;
   for (const f of freqs) total += f;
   const keptWords: string[] = [];
@@ -125,8 +135,9 @@ export function parseJiebaDictionary(source: Uint8Array | string): ParsedDiction
 }
 
 /**
- * The words of a word-list file (config.segmenterLexicon: `word [freq]` lines, THUOCL's format; frequencies unused),
- * in file order; undefined for '' (no word list).
+ * The words of a word-list file (config.segmenterLexicon, config.outsideLexicon: `word [freq]` lines, THUOCL's
+ * format, or one word a line; frequencies unused, so a word without one or with 0 is kept), distinct, in file order;
+ * undefined for '' (no word list). A file without a single word is an error naming it.
  */
 export function readLexiconWords(path: string): string[] | undefined {
   if (typeof path !== 'string') throw new TypeError(`readLexiconWords: expected a path, got ${typeof path}`);
@@ -137,7 +148,9 @@ export function readLexiconWords(path: string): string[] | undefined {
   } catch (e) {
     throw new Error(`segmenter lexicon ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return parseJiebaDictionary(bytes).words;
+  const { words } = dictionaryLines(bytes, `segmenter lexicon ${path}`);
+  if (words.length === 0) throw new Error(`segmenter lexicon ${path}: no words (expected one \`word [freq]\` a line)`);
+  return words;
 }
 
 let parsedDefault: ParsedDictionary | undefined;
