@@ -33,6 +33,7 @@ const UNIT = [
   'test/features/channels.test.ts',
   'test/features/features.test.ts',
   'test/features/lexicon.test.ts',
+  'test/features/outside-lexicon.test.ts',
   'test/features/word-positions.test.ts',
   'test/http/cloudflare-settings.test.ts',
   'test/http/middleware.test.ts',
