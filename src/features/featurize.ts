@@ -3,7 +3,13 @@
  * featurizeSentence, so features cannot drift.
  */
 
-import { CHANNELS, type ChannelIds, type FeatureOptions, type MoreFeatureSources } from './channels.js';
+import {
+  CHANNELS,
+  type ChannelIds,
+  type FeatureOptions,
+  type FeatureSources,
+  type MoreFeatureSources,
+} from './channels.js';
 import type { Lexicon } from './lexicon.js';
 import { UNK_ID, type VocabLookup } from './vocab.js';
 
@@ -69,7 +75,8 @@ export function featurize(
   if (pos !== T) throw new RangeError(`featurize: the words cover ${pos} of ${T} tokens`);
   const out: SentenceFeatures = { charIds, wordIds };
   // the other channels build their ids from the tokens and their source (bigram: lookup.bigrams, lexicon: the matcher)
-  const sources = { ...more, lookup, lexicon };
+  // (field by field, not a spread of `more`, which cost 0.4 % of tagging; Required: tsc asks for each new source)
+  const sources: Required<FeatureSources> = { lookup, lexicon, outsideLexicon: more.outsideLexicon ?? null };
   for (const ch of CHANNELS) {
     const ids = ch.build?.(tokens, sources);
     if (ids !== undefined) out[ch.field] = ids;
