@@ -18,15 +18,20 @@
  * µs per document and share of the summed stages. (Here a sentence longer than the tagger's 256-token windows runs
  * whole; the CCKS texts have at most one such.)
  *
+ * With --previous FILE (the src/tagger.ts of an earlier version, e.g. unpacked by `git archive REV src package.json |
+ * tar -x -C DIR`), that tagger's tagMany is measured in the same rounds (a third measurement, the order rotating),
+ * with its own ratio to the same kernels, and its entities are compared with the current tagger's (types and
+ * offsets must match; the largest score difference is printed).
+ *
  * Times are process CPU time (process.cpuUsage), medians over the rounds: the machine is shared, the median of
  * interleaved rounds is the fairest figure it gives.
  *
- *   npx tsx bench/profile.bench.ts [--model FILE] [--data DIR] [--all] [--rounds 7]
+ *   npx tsx bench/profile.bench.ts [--model FILE] [--data DIR] [--all] [--rounds 7] [--previous DIR/src/tagger.ts]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readCorpus } from '../src/io/corpus-io.js';
 import { recordIdOf, splitByRecord } from '../src/corpus/split.js';
@@ -35,7 +40,7 @@ import { readModel } from '../src/model/format.js';
 import { loadInferenceKernels } from '../src/model/kernels.js';
 import { createNetwork } from '../src/model/network.js';
 import { lexiconSize } from '../src/model/layout.js';
-import { createTagger } from '../src/tagger.js';
+import { type Tagger, createTagger } from '../src/tagger.js';
 import { entityLogProb, forwardBackward, type CrfParams } from '../src/model/crf.js';
 import { createSegmenter } from '../src/segment/index.js';
 import { Lexicon, createLookup, featurize } from '../src/features/index.js';
@@ -46,7 +51,13 @@ import { compileConsistency } from '../src/consistency/index.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const { values } = parseArgs({
-  options: { model: { type: 'string' }, data: { type: 'string' }, rounds: { type: 'string' }, all: { type: 'boolean' } },
+  options: {
+    model: { type: 'string' },
+    data: { type: 'string' },
+    rounds: { type: 'string' },
+    all: { type: 'boolean' },
+    previous: { type: 'string' },
+  },
 });
 const rounds = Number(values.rounds ?? 7);
 const modelPath = resolve(values.model ?? join(root, 'models', 'default.cner'));
@@ -71,6 +82,10 @@ const file = readModel(bytes);
 const h = file.header;
 const wasm = readFileSync(join(root, 'build', 'kernels.wasm'));
 const tagger = await createTagger({ model: file, kernels: await WebAssembly.compile(wasm) });
+// an earlier version's tagger, from its own sources (its createTagger takes the model's bytes)
+const previous: Tagger | null = values.previous
+  ? await (await import(pathToFileURL(resolve(values.previous)).href)).createTagger({ model: bytes, kernels: wasm })
+  : null;
 const network = createNetwork(await loadInferenceKernels(new Uint8Array(wasm)), h.architecture, file.weights);
 const segmenter = createSegmenter(h.segmenter);
 const lookup = createLookup(h.vocab);
@@ -157,7 +172,7 @@ function stageRound(): Record<Stage, number> {
   t.scores = timed(() => {
     sents.forEach((s, i) => {
       if (found[i].length === 0) return;
-      const lat = forwardBackward(s.em as Float32Array, s.tokens.length, crf);
+      const lat = forwardBackward(s.em as Float32Array, s.tokens.length, crf, found[i]); // as the tagger: their rows only
       for (const e of found[i]) {
         const ids = bio.get(e.type) as { b: number; i: number };
         Math.exp(entityLogProb(lat, e.start, e.end, ids.b, ids.i));
@@ -221,26 +236,46 @@ function kernelsOnly(): void {
 function endToEnd(): void {
   tagger.tagMany(texts);
 }
+function previousEndToEnd(): void {
+  previous?.tagMany(texts);
+}
+
+// the previous tagger's answer against the current one: the same entities, scores within maxScoreDiff
+let maxScoreDiff = 0;
+if (previous) {
+  const now = tagger.tagMany(texts);
+  const before = previous.tagMany(texts);
+  now.forEach((r, d) => {
+    const b = before[d].entities;
+    const same = r.entities.length === b.length && r.entities.every((e, i) => e.type === b[i].type && e.start === b[i].start && e.end === b[i].end);
+    if (!same) throw new Error(`--previous: document ${d} gets other entities from the previous tagger`);
+    r.entities.forEach((e, i) => (maxScoreDiff = Math.max(maxScoreDiff, Math.abs((e.score as number) - (b[i].score as number)))));
+  });
+}
 
 log(`profile: ${what}, ${chars.toLocaleString('en-US')} chars, ${prepared.length} sentences (longest ${longest}), ${rounds} rounds…`);
-// warm-up: both paths and every stage once
+// warm-up: every path and every stage once
 endToEnd();
+previousEndToEnd();
 kernelsOnly();
 stageRound();
 const e2e: number[] = [];
+const prev: number[] = [];
 const kern: number[] = [];
 const stageTimes: Record<Stage, number[]> = Object.fromEntries(STAGES.map((s) => [s, []])) as unknown as Record<Stage, number[]>;
 for (let r = 0; r < rounds; r++) {
-  if (r % 2 === 0) {
-    e2e.push(timed(endToEnd));
-    kern.push(timed(kernelsOnly));
-  } else {
-    kern.push(timed(kernelsOnly));
-    e2e.push(timed(endToEnd));
-  }
+  // the order rotates from round to round: end to end, kernels (, previous)
+  const order: (() => void)[] = previous
+    ? [() => e2e.push(timed(endToEnd)), () => kern.push(timed(kernelsOnly)), () => prev.push(timed(previousEndToEnd))]
+    : [() => e2e.push(timed(endToEnd)), () => kern.push(timed(kernelsOnly))];
+  for (let i = 0; i < order.length; i++) order[(r + i) % order.length]();
   const st = stageRound();
   for (const s of STAGES) stageTimes[s].push(st[s]);
-  log(`  round ${r + 1}: end to end ${Math.round(chars / (e2e[r] / 1e6))} chars/s, kernels ${Math.round(chars / (kern[r] / 1e6))} chars/s`);
+  const cps = (us: number) => Math.round(chars / (us / 1e6));
+  log(
+    `  round ${r + 1}: end to end ${cps(e2e[r])} chars/s, kernels ${cps(kern[r])} chars/s` +
+      (previous ? `, previous tagger ${cps(prev[r])} chars/s` : ''),
+  );
 }
 
 // ---------------------------------------------------------------- report
@@ -262,5 +297,12 @@ console.log(
 );
 console.log(`end to end (tagger.tagMany): ${fmt(e2eCps)} chars/s`);
 console.log(`kernels (emissions + Viterbi, same sentences): ${fmt(kernCps)} chars/s`);
-console.log(`ratio end to end / kernels: ${fmt((100 * e2eCps) / kernCps, 1)} %\n`);
+console.log(`ratio end to end / kernels: ${fmt((100 * e2eCps) / kernCps, 1)} %`);
+if (previous) {
+  const prevCps = chars / (median(prev) / 1e6);
+  console.log(`previous tagger (${values.previous}): ${fmt(prevCps)} chars/s, ${fmt((100 * prevCps) / kernCps, 1)} % of the kernels`);
+  console.log(`per round, end to end / previous: ${e2e.map((t, r) => fmt(prev[r] / t, 3)).join(', ')}`);
+  console.log(`same entities; largest score difference ${maxScoreDiff.toExponential(1)}`);
+}
+console.log('');
 console.log(lines.join('\n'));
