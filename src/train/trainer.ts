@@ -116,7 +116,16 @@ export function makeBatches(lengths: ArrayLike<number>, batchSize: number, rng: 
   return rng.shuffle(batches);
 }
 
-function dataKey(train: Sentence[], dev: Sentence[]): string {
+/**
+ * The key a checkpoint is resumed against: a hash of the training data (sentence count and lengths, the lexicon and
+ * bigram ids), then a part for each of these channels when it is on, so a run without them keeps the key it had
+ * before they joined it (its checkpoints stay valid):
+ *   outsideLex=<hash>   every outsideLex id of train and dev (they follow the outside word list)
+ *   charLm=<settings>   config.charLm's steps/batch/seqLen/lr (hidden and dim are in the architecture)
+ * Parts are separated by a space (DATA_KEY_PARTS names them, resume's messages compare them).
+ */
+export function dataKey(input: Pick<TrainInput, 'arch' | 'train' | 'dev'>, config: Pick<TrainConfig, 'charLm'>): string {
+  const { train, dev } = input;
   let h = hash32(train.length, dev.length);
   for (const s of train) {
     h = hash32(h, s.charIds.length, s.charIds[0], s.tagIds[s.tagIds.length - 1]);
@@ -125,7 +134,45 @@ function dataKey(train: Sentence[], dev: Sentence[]): string {
     if (s.bigramIds) h = hash32(h, s.bigramIds.length, s.bigramIds[0]);
   }
   for (const s of dev) h = hash32(h, s.charIds.length);
-  return h.toString(16);
+  const parts = [h.toString(16)];
+  if ((input.arch.outsideLexDim ?? 0) > 0) {
+    let o = hash32(train.length, dev.length);
+    for (const s of [...train, ...dev]) {
+      const ids = s.outsideLexIds;
+      o = hash32(o, ids ? ids.length : -1);
+      if (ids) for (let i = 0; i < ids.length; i++) o = hash32(o, ids[i]);
+    }
+    parts.push(`outsideLex=${o.toString(16)}`);
+  }
+  if ((input.arch.charLmHidden ?? 0) > 0) {
+    const lm = config.charLm;
+    parts.push(`charLm=${lm.steps}/${lm.batch}/${lm.seqLen}/${lm.lr}`);
+  }
+  return parts.join(' ');
+}
+
+/** What a differing part of the data key means (dataKey), for resume's message. */
+const DATA_KEY_PARTS: Record<string, (checkpoint: string, now: string) => string> = {
+  outsideLex: () => 'another outside word list (the outsideLex ids of the sentences differ)',
+  charLm: (checkpoint, now) => `charLm steps/batch/seqLen/lr ${checkpoint}, the config says ${now}`,
+};
+
+/** Why a checkpoint's data key `was` differs from this run's `key` (both from dataKey): the message of the refusal. */
+function dataKeyMismatch(was: string, key: string): string {
+  const [wasBase, ...wasParts] = was.split(' ');
+  const [base, ...parts] = key.split(' ');
+  if (wasBase === base) {
+    // the architectures are equal (checked first), so both keys name the same channels unless `was` is older
+    for (const part of parts) {
+      const name = part.slice(0, part.indexOf('='));
+      const old = wasParts.find((p) => p.startsWith(`${name}=`));
+      if (old === undefined) {
+        return `resume: the checkpoint was made by an older cner, whose data key did not cover the ${name} channel; start the run over (--force)`;
+      }
+      if (old !== part) return `resume: the checkpoint was made with ${DATA_KEY_PARTS[name](old.slice(name.length + 1), part.slice(name.length + 1))}`;
+    }
+  }
+  return 'resume: the checkpoint was made on different training data';
 }
 
 /**
@@ -196,7 +243,7 @@ class TrainingRun {
     this.ckPath = options.outDir ? join(options.outDir, 'checkpoint.bin') : undefined;
     if (options.outDir) mkdirSync(options.outDir, { recursive: true });
     this.batchRng = new Rng(hash32(config.seed, 2));
-    const key = dataKey(input.train, input.dev);
+    const key = dataKey(input, config);
     const resumed = options.resume && this.ckPath && existsSync(this.ckPath) ? this.resume(this.ckPath, key) : undefined;
     if (resumed) {
       this.state = resumed.state;
@@ -225,7 +272,7 @@ class TrainingRun {
     const ck = readCheckpoint(ckPath);
     if (JSON.stringify(ck.state.arch) !== JSON.stringify(arch)) throw new Error('resume: the checkpoint was made for a different architecture');
     if (JSON.stringify(ck.state.labels) !== JSON.stringify(labels)) throw new Error('resume: the checkpoint was made for a different tag set');
-    if (ck.state.dataKey !== key) throw new Error('resume: the checkpoint was made on different training data');
+    if (ck.state.dataKey !== key) throw new Error(dataKeyMismatch(ck.state.dataKey, key));
     if (ck.params.length !== layout.total) throw new Error(`resume: checkpoint holds ${ck.params.length} parameters, expected ${layout.total}`);
     for (const [name, a] of [['best', ck.best], ['ema', ck.ema]] as const) {
       if (a && a.length !== layout.total) throw new Error(`resume: checkpoint's ${name} weights hold ${a.length} parameters, expected ${layout.total}`);

@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Architecture } from '../../src/model/layout.js';
 import type { Sentence } from '../../src/train/batch.js';
+import { readCheckpoint, writeCheckpoint } from '../../src/train/checkpoint.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { tagAccuracy } from '../../src/train/metrics.js';
 import { WasmBackend } from '../../src/train/backend.js';
 import { ParamLayout } from '../../src/train/params.js';
 import { Rng } from '../../src/train/rng.js';
-import { makeBatches, splitLongSentences, train } from '../../src/train/trainer.js';
-import { contextTask } from './tiny.js';
+import { OutsideLexicon } from '../../src/features/outside-lexicon.js';
+import { dataKey, makeBatches, splitLongSentences, train } from '../../src/train/trainer.js';
+import { contextTask, randomSentences, tinyArch } from './tiny.js';
 
 const LABELS = ['O', 'B-X', 'I-X', 'B-Y', 'I-Y'];
 
@@ -105,6 +107,77 @@ describe('trainer', () => {
     // the same ids resume
     const again = await train({ arch: lexArch, labels: LABELS, train: withLex(0), dev: devLex }, { config: { ...config, epochs: 2 }, outDir: out, progress: false, resume: true });
     expect(again.history).toHaveLength(2);
+  });
+
+  it('the data key of a run without the outsideLex and charLm channels is the one it was before they joined it', () => {
+    // pinned: the keys computed by the code before the key covered those channels (checkpoints made then stay valid)
+    const config = resolveConfig();
+    const plain = { arch: { ...arch, lstm: [4] }, train: contextTask(40, 1, 4, 12), dev: contextTask(10, 2, 4, 12) };
+    expect(dataKey(plain, config)).toBe('373c0eca');
+    const a2 = tinyArch({ lexTypes: 2, lexDim: 2, bigramVocab: 6, bigramDim: 2, lstm: [4] });
+    const withLexAndBigrams = { arch: a2, train: randomSentences(a2, [3, 5, 7, 2], 3), dev: randomSentences(a2, [4, 6], 4) };
+    expect(dataKey(withLexAndBigrams, config)).toBe('c3ba76a0');
+    // the charLm settings only count with the channel on
+    const other = resolveConfig({ charLm: { ...config.charLm, steps: 7, lr: 0.5 } });
+    expect(dataKey(plain, other)).toBe('373c0eca');
+  });
+
+  /** Sentences of trainSet with the outsideLex ids of a word list: char id c is the token 一+c, words are token strings. */
+  const tokensOf = (s: Sentence) => Array.from(s.charIds, (c) => String.fromCodePoint(0x4e00 + c));
+  const withOutside = (sentences: Sentence[], words: string[]) => {
+    const lexicon = new OutsideLexicon(words);
+    return sentences.map((s) => ({ ...s, outsideLexIds: lexicon.match(tokensOf(s)) }));
+  };
+  const word = (...ids: number[]) => ids.map((c) => String.fromCodePoint(0x4e00 + c)).join('');
+
+  it('refuses to resume with another outside word list of the same length (the outsideLex ids differ)', async () => {
+    const out = tmp();
+    const outArch = { ...arch, lstm: [4], outsideLexWords: 3, outsideLexDim: 2 };
+    const listA = [word(2, 3), word(4, 5), word(1)];
+    const listB = [word(3, 3), word(5, 4), word(6)];
+    const config = resolveConfig({ charDim: 8, wordDim: 4, lstm: [4], outsideLexDim: 2, outsideLexicon: 'list.txt', batchSize: 50, epochs: 1, workers: 1 });
+    const run = (words: string[], epochs: number, resume: boolean) =>
+      train(
+        { arch: outArch, labels: LABELS, train: withOutside(trainSet, words), dev: withOutside(devSet, words) },
+        { config: { ...config, epochs }, outDir: out, progress: false, resume },
+      );
+    await run(listA, 1, false);
+    await expect(run(listB, 2, true)).rejects.toThrow(
+      'resume: the checkpoint was made with another outside word list (the outsideLex ids of the sentences differ)',
+    );
+    // a checkpoint made before the key covered the channel (its key is the base part alone) is refused as such
+    const ckPath = join(out, 'checkpoint.bin');
+    const ck = readCheckpoint(ckPath);
+    writeCheckpoint(ckPath, { ...ck, state: { ...ck.state, dataKey: ck.state.dataKey.split(' ')[0] } });
+    await expect(run(listA, 2, true)).rejects.toThrow(
+      'resume: the checkpoint was made by an older cner, whose data key did not cover the outsideLex channel; start the run over (--force)',
+    );
+    writeCheckpoint(ckPath, ck);
+    // the same list resumes
+    expect((await run(listA, 2, true)).history).toHaveLength(2);
+    // the key has an outsideLex part only with the channel, and the part follows the list
+    const key = (words: string[]) =>
+      dataKey({ arch: outArch, train: withOutside(trainSet, words), dev: withOutside(devSet, words) }, config);
+    expect(key(listA)).toMatch(/^[0-9a-f]+ outsideLex=[0-9a-f]+$/);
+    expect(key(listA).split(' ')[0]).toBe(dataKey({ arch, train: trainSet, dev: devSet }, config));
+    expect(key(listB)).not.toBe(key(listA));
+  });
+
+  it("refuses to resume with other charLm settings (config.charLm's steps, batch, seqLen, lr)", async () => {
+    const out = tmp();
+    const lmArch = { ...arch, lstm: [4], charLmHidden: 8, charLmDim: 2 };
+    const config = resolveConfig({ charDim: 8, wordDim: 4, lstm: [4], charLm: { ...resolveConfig().charLm, hidden: 8, dim: 2, steps: 10 }, batchSize: 50, epochs: 1, workers: 1 });
+    const run = (charLm: typeof config.charLm, epochs: number, resume: boolean) =>
+      train(
+        { arch: lmArch, labels: LABELS, train: trainSet.slice(0, 60), dev: devSet.slice(0, 10) },
+        { config: { ...config, charLm, epochs }, outDir: out, progress: false, resume },
+      );
+    await run(config.charLm, 1, false);
+    const b = config.charLm;
+    await expect(run({ ...config.charLm, steps: 20 }, 2, true)).rejects.toThrow(
+      `resume: the checkpoint was made with charLm steps/batch/seqLen/lr 10/${b.batch}/${b.seqLen}/${b.lr}, the config says 20/${b.batch}/${b.seqLen}/${b.lr}`,
+    );
+    expect((await run(config.charLm, 2, true)).history).toHaveLength(2);
   });
 });
 
