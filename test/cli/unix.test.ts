@@ -12,6 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { closest, editDistance } from '../../src/hosts/cli/command.js';
 import { loadTagger } from '../../src/hosts/node.js';
 import type { Tagger } from '../../src/tagger.js';
+import { type OutsideLexiconSpec, segmenterMaskOf } from '../../src/features/outside-lexicon.js';
+import { writeModel } from '../../src/model/format.js';
+import { type Weights, tensorSpecs } from '../../src/model/layout.js';
+import type { SegmenterSpec } from '../../src/segment/spec.js';
+import { randomModel } from '../helpers/random-model.js';
 import { cliPath, jsonLines, root, runCli, vectorModelPath } from '../onprem/helpers.js';
 
 const M = ['--model', vectorModelPath];
@@ -239,6 +244,47 @@ describe('cner info', () => {
     expect(bundled.stdout).toMatch(/^metrics\s+dev: P \d+\.\d\d {2}R \d+\.\d\d {2}F1 \d+\.\d\d$/m);
     expect(bundled.stdout).toMatch(/^trained\s+\d{4}-\d\d-\d\dT/m);
     expect(bundled.stdout).toMatch(/^terms\s+.*research use only/m);
+  });
+
+  /** A model file with the charLm and outsideLex channels (small weights, written through writeModel's checks). */
+  function channelModel(file: string, outsideLexicon: OutsideLexiconSpec, words: number, segmenter?: SegmenterSpec): string {
+    const base = randomModel({ segmenter });
+    const architecture = { ...base.header.architecture, charLmHidden: 8, charLmDim: 3, outsideLexWords: words, outsideLexDim: 2 };
+    const weights: Weights = new Map();
+    for (const spec of tensorSpecs(architecture)) {
+      const data = new Float32Array(spec.shape.reduce((p, d) => p * d, 1)).fill(0.01); // [shape]
+      weights.set(spec.name, { dtype: 'f32', shape: spec.shape, data });
+    }
+    writeFileSync(file, writeModel({ ...base.header, architecture, outsideLexicon }, weights));
+    return file;
+  }
+
+  it('prints every input channel the model has: charLm hidden/dim, outsideLex words and where its list is kept', async () => {
+    const own = channelModel(join(dir, 'own.cner'), { words: ['腹痛', '恶心', '阑尾炎'] }, 3);
+    const r = await runCli(['info', own]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^channels\s+char 29×8, word 29×4, charLm hidden 8, dim 3, outsideLex 3 words×2 \(its own list\)$/m);
+    const json = JSON.parse((await runCli(['info', own, '--json'])).stdout);
+    expect(json.channels).toEqual({
+      char: { vocabulary: 29, dim: 8 },
+      word: { vocabulary: 29, dim: 4 },
+      bigram: null,
+      lexicon: null,
+      charLm: { hidden: 8, dim: 3 },
+      outsideLex: { words: 3, dim: 2, sharedWithSegmenter: false },
+    });
+    // the list marked in the segmenter's dictionary (stored once)
+    const dictWords = ['呕吐', '腹痛', '腹部', '阑尾炎'];
+    const segmenter: SegmenterSpec = { kind: 'dict', variant: 'jieba', total: 40, words: dictWords, freqs: [10, 10, 10, 10] };
+    const shared = channelModel(join(dir, 'shared.cner'), segmenterMaskOf(dictWords, ['腹痛', '阑尾炎']).spec, 2, segmenter);
+    const s = await runCli(['info', shared]);
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stdout).toMatch(/, outsideLex 2 words×2 \(marked in the segmenter's dictionary\)$/m);
+    expect(JSON.parse((await runCli(['info', shared, '--json'])).stdout).channels.outsideLex).toEqual({
+      words: 2,
+      dim: 2,
+      sharedWithSegmenter: true,
+    });
   });
 
   it('a missing or broken model file is a clear failure', async () => {

@@ -1,4 +1,5 @@
 /** `cner info MODEL`: the model card summary of a model file, read from its header (checked, digests verified). */
+import { CHANNELS, CHAR_LM, OUTSIDE_LEX, type InputChannel, channelDim } from '../../../features/channels.js';
 import { readModelAsync, type ModelHeader } from '../../../model/format.js';
 import { tagTypes } from '../../../tags/bio.js';
 import { formatFigure } from '../../../eval/report.js';
@@ -10,7 +11,9 @@ const usage = `Usage: cner info [MODEL] [--json]
 
 Prints the summary of a model file: name and version, its content id (SHA-256, the first 12 hex digits; the full
 digest with --json), the entity labels, when it was written and trained, the corpus and terms it was trained
-under, its recorded metrics, its size and its input channels (char, word, bigram, lexicon) and network.
+under, its recorded metrics, its size, every input channel it has (char, word, bigram, lexicon: rows×dimension;
+charLm: the LMs' hidden size and input dimension; outsideLex: the list's words×dimension, and whether the list is its
+own or marked in the segmenter's dictionary) and its network.
 The file is checked as the tagger checks it (format and digests) before anything is printed.
 
 Options:
@@ -36,13 +39,39 @@ export interface ModelSummary {
   labels: string[];
   /** per split (dev, test …): precision, recall, F1 as fractions, null when not recorded */
   metrics: Record<string, { precision: number | null; recall: number | null; f1: number | null }>;
-  channels: Record<string, { vocabulary: number; dim: number } | null>;
+  /** per input channel (CHANNELS, by name): its sizes, null when the model does not have it */
+  channels: Record<string, ChannelSummary | null>;
   network: { lstm: number[]; crf: boolean; quantization: string; consistency: boolean; segmenter: string };
 }
+
+/**
+ * One input channel of a model: a table's rows (`vocabulary`; the lexicon's entity types) × dimension; for the charLm
+ * channel each LM's hidden size and input dimension; for outsideLex the list's words, the dimension, and whether the
+ * list is marked in the segmenter's dictionary (stored once) rather than stored as its own.
+ */
+export type ChannelSummary =
+  | { vocabulary: number; dim: number }
+  | { hidden: number; dim: number }
+  | { words: number; dim: number; sharedWithSegmenter: boolean };
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The sizes of channel `ch` in the header (null when the model does not have it). */
+function channelSummary(ch: InputChannel, header: ModelHeader): ChannelSummary | null {
+  const a = header.architecture;
+  const dim = channelDim(ch, a);
+  const size = a[ch.sizeField] ?? 0;
+  if (!(dim > 0 && size > 0)) return null;
+  // the two channels whose fields are not a table's rows × dimension
+  if (ch === CHAR_LM) return { hidden: dim, dim: size }; // dimField charLmHidden, sizeField charLmDim (the LMs' input)
+  if (ch === OUTSIDE_LEX) {
+    const list = header.outsideLexicon;
+    return { words: size, dim, sharedWithSegmenter: isObject(list) && 'segmenterMask' in list };
+  }
+  return { vocabulary: size, dim };
+}
 
 /** The summary of a model from its header, digest and size. */
 export function summarizeModel(file: string, header: ModelHeader, sha256: string, bytes: number): ModelSummary {
@@ -54,7 +83,6 @@ export function summarizeModel(file: string, header: ModelHeader, sha256: string
     }
   }
   const a = header.architecture;
-  const channel = (vocabulary: number | undefined, dim: number | undefined) => (vocabulary && dim ? { vocabulary, dim } : null);
   const segmenter = header.segmenter as { kind?: unknown; variant?: unknown };
   return {
     file,
@@ -71,12 +99,7 @@ export function summarizeModel(file: string, header: ModelHeader, sha256: string
     types: tagTypes(header.tags.labels),
     labels: header.tags.labels,
     metrics,
-    channels: {
-      char: channel(a.charVocab, a.charDim),
-      word: channel(a.wordVocab, a.wordDim),
-      bigram: channel(a.bigramVocab, a.bigramDim),
-      lexicon: channel(a.lexTypes, a.lexDim),
-    },
+    channels: Object.fromEntries(CHANNELS.map((ch) => [ch.name, channelSummary(ch, header)])),
     network: {
       lstm: a.lstm,
       crf: a.crf,
@@ -88,6 +111,16 @@ export function summarizeModel(file: string, header: ModelHeader, sha256: string
 }
 
 const figure = (x: number | null): string => formatFigure(x ?? NaN, x !== null);
+
+/** A channel as `cner info` prints it: "char 127×12", "charLm hidden 64, dim 32", "outsideLex 3,803 words×16 (…)". */
+function channelText(name: string, c: ChannelSummary): string {
+  if ('hidden' in c) return `${name} hidden ${c.hidden}, dim ${c.dim}`;
+  if ('words' in c) {
+    const list = c.sharedWithSegmenter ? "marked in the segmenter's dictionary" : 'its own list';
+    return `${name} ${c.words.toLocaleString('en-US')} words×${c.dim} (${list})`;
+  }
+  return `${name} ${c.vocabulary}×${c.dim}`;
+}
 
 /** The summary as aligned `field  value` lines. */
 export function formatModelSummary(s: ModelSummary): string {
@@ -109,7 +142,7 @@ export function formatModelSummary(s: ModelSummary): string {
     const m = s.metrics[split];
     rows.push([i === 0 ? 'metrics' : '', `${split}: P ${figure(m.precision)}  R ${figure(m.recall)}  F1 ${figure(m.f1)}`]);
   }
-  const channels = Object.entries(s.channels).map(([k, c]) => (c ? `${k} ${c.vocabulary}×${c.dim}` : null)).filter((x) => x !== null);
+  const channels = Object.entries(s.channels).flatMap(([name, c]) => (c ? [channelText(name, c)] : []));
   rows.push(['channels', channels.join(', ') || 'none']);
   const n = s.network;
   rows.push([
