@@ -9,15 +9,18 @@
  * `workerd serve` on a config of its own (no R2 binding: the bundled model serves; --v8-flags are handed to V8):
  *   worker  src/hosts/cloudflare.ts, the real Worker
  *   probe   the same tagger without the HTTP app (bench/workerd-probe.ts): /tag?chars=C&n=N tags document(C) N times,
- *           /kernels?chars=C&n=N runs the network alone on its sentences N times, /floor reads the request and answers
+ *           /kernels?chars=C&n=N runs the network alone on its sentences N times, /app?chars=C&n=N answers N synthetic
+ *           POST /v1/tag through the Worker's own handler (createCloudflareHandler) in the same isolate, /request
+ *           builds and reads those N requests only, /floor reads the request and answers
  * CPU is read per thread of the workerd process from /proc (Linux): "all" sums the threads (V8 compiles hot code on
  * background threads), "own thread" is the busiest thread, the one that ran the request.
  * 1. fresh isolate (M runs, each a new workerd process): once its start-up CPU has settled (the port is only
  *    connected to, no request is made), five POST /v1/tag of 64 characters; each request's CPU counts 250 ms after
  *    its answer (compilation finishing in the background).
- * 2. warm requests, 64 / 500 / 2,000 characters, N interleaved rounds, medians: the Worker's POST /v1/tag, the probe
- *    tagging the same text once, the probe's floor. Worker − floor is what a deployed Worker is charged; Worker −
- *    probe is the HTTP app (route, body, validation, JSON, response).
+ * 2. warm requests, 1 / 64 / 500 / 2,000 characters, N interleaved rounds, medians: the Worker's POST /v1/tag and the
+ *    probe's floor (Worker − floor is what a deployed Worker is charged); and in one isolate, per request of 20 in a
+ *    row (own thread), the handler answering it, tagging its text alone, and building and reading the request: the
+ *    HTTP app (route, body, validation, JSON, response) is handler − tagging − request.
  * 3. per call, 64 and 500 characters: tag() and the kernels alone in workerd (n calls in one request, own thread)
  *    and in this Node process (process.cpuUsage), interleaved rounds, medians; the ratio workerd / Node.
  * Only 127.0.0.1; the texts are synthetic (bench/http-shared.ts), never patient records.
@@ -184,7 +187,9 @@ async function main(): Promise<void> {
       `import model from '${rel('models/default.cner')}';\n` +
       `import { document } from '${rel('bench/http-shared.ts')}';\n` +
       `import { createProbe } from '${rel('bench/workerd-probe.ts')}';\n` +
+      `import { createCloudflareHandler } from '${rel('src/hosts/http/cloudflare-handler.ts')}';\n` +
       'const probe = createProbe(new Uint8Array(model), kernels);\n' +
+      'const handler = createCloudflareHandler({ kernels, defaultModel: model });\n' +
       'export default {\n' +
       '  async fetch(request: Request): Promise<Response> {\n' +
       '    const p = await probe;\n' +
@@ -192,6 +197,15 @@ async function main(): Promise<void> {
       "    if (url.pathname === '/floor') return Response.json({ entities: [], length: (await request.text()).length });\n" +
       "    const text = document(Number(url.searchParams.get('chars')));\n" +
       "    const n = Number(url.searchParams.get('n'));\n" +
+      "    if (url.pathname === '/app' || url.pathname === '/request') {\n" +
+      '      const body = JSON.stringify({ text });\n' +
+      '      let length = 0;\n' +
+      '      for (let i = 0; i < n; i++) {\n' +
+      "        const r = new Request('http://probe.invalid/v1/tag', { method: 'POST', headers: { 'content-type': 'application/json' }, body });\n" +
+      "        length += url.pathname === '/app' ? (await (await handler.fetch(r, {})).text()).length : (await r.text()).length;\n" +
+      '      }\n' +
+      '      return Response.json({ length });\n' +
+      '    }\n' +
       "    const run = url.pathname === '/kernels' ? p.kernels : p.tag;\n" +
       '    let out = 0;\n' +
       '    for (let i = 0; i < n; i++) out += run(text);\n' +
@@ -230,7 +244,15 @@ async function main(): Promise<void> {
     await worker.stop();
     throw e;
   });
-  const warm: { chars: number; worker: number[][]; tag: number[][]; floor: number[][] }[] = [];
+  const inIsolate = 20; // requests in a row through the handler in one isolate (section 2)
+  const warm: {
+    chars: number;
+    worker: number[][];
+    floor: number[][];
+    app: number[];
+    tag: number[];
+    request: number[];
+  }[] = [];
   const perCall: {
     chars: number;
     n: number;
@@ -240,20 +262,32 @@ async function main(): Promise<void> {
     nodeKernels: number[];
   }[] = [];
   try {
-    for (const chars of [64, 500, 2000]) {
-      const row = { chars, worker: [] as number[][], tag: [] as number[][], floor: [] as number[][] };
+    for (const chars of [1, 64, 500, 2000]) {
+      const row = {
+        chars,
+        worker: [] as number[][],
+        floor: [] as number[][],
+        app: [] as number[],
+        tag: [] as number[],
+        request: [] as number[],
+      };
+      const n = chars > 500 ? inIsolate / 4 : inIsolate;
       for (let r = -5; r < runs; r++) {
         const a = await measured(worker, tagRequest(worker, document(chars)));
-        const b = await measured(probe, probeRequest(probe, '/tag', chars, 1));
-        const c = await measured(probe, probeRequest(probe, '/floor', chars, 1));
+        const b = await measured(probe, probeRequest(probe, '/floor', chars, 1));
+        const c = await measured(probe, probeRequest(probe, '/app', chars, n));
+        const d = await measured(probe, probeRequest(probe, '/tag', chars, n));
+        const e = await measured(probe, probeRequest(probe, '/request', chars, n));
         if (r < 0) continue; // warm-up rounds
         row.worker.push([a.all, a.own]);
-        row.tag.push([b.all, b.own]);
-        row.floor.push([c.all, c.own]);
+        row.floor.push([b.all, b.own]);
+        row.app.push(c.own / n);
+        row.tag.push(d.own / n);
+        row.request.push(e.own / n);
       }
       warm.push(row);
       log(
-        `  warm ${chars} characters: Worker ${ms(median(row.worker.map((x) => x[0])))} ms, probe tag ${ms(median(row.tag.map((x) => x[0])))} ms, floor ${ms(median(row.floor.map((x) => x[0])))} ms`,
+        `  warm ${chars} characters: Worker ${ms(median(row.worker.map((x) => x[0])))} ms, floor ${ms(median(row.floor.map((x) => x[0])))} ms; in one isolate: handler ${ms(median(row.app))}, tagging ${ms(median(row.tag))}, request ${ms(median(row.request))} ms`,
       );
     }
     if (!args.includes('--skip-node')) {
@@ -316,14 +350,14 @@ async function main(): Promise<void> {
   );
   out();
   out(
-    "| warm request | the Worker (POST /v1/tag) | tagging alone (probe) | floor (probe answers at once) | the Worker's own (Worker − floor) | HTTP app (Worker − probe) |",
+    "| warm request | the Worker (POST /v1/tag) | floor (a Worker answering at once) | the Worker's own (Worker − floor) | in one isolate: the handler | tagging alone | the request alone | HTTP app (handler − tagging − request) |",
   );
-  out('|---:|---:|---:|---:|---:|---:|');
+  out('|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of warm) {
-    const [w, t, f] = [med2(r.worker, 0), med2(r.tag, 0), med2(r.floor, 0)];
-    const [wo, to] = [med2(r.worker, 1), med2(r.tag, 1)];
+    const [w, wo, f] = [med2(r.worker, 0), med2(r.worker, 1), med2(r.floor, 0)];
+    const [a, t, q] = [median(r.app), median(r.tag), median(r.request)];
     out(
-      `| ${r.chars.toLocaleString('en')} characters | ${ms(w)} / ${ms(wo)} | ${ms(t)} / ${ms(to)} | ${ms(f)} | ${ms(w - f)} | ${ms(w - t)} |`,
+      `| ${r.chars.toLocaleString('en')} characters | ${ms(w)} / ${ms(wo)} | ${ms(f)} | ${ms(w - f)} | ${ms(a)} | ${ms(t)} | ${ms(q)} | ${ms(a - t - q)} |`,
     );
   }
   if (perCall.length > 0) {
