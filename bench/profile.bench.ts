@@ -298,6 +298,8 @@ console.log(
 console.log(`end to end (tagger.tagMany): ${fmt(e2eCps)} chars/s`);
 console.log(`kernels (emissions + Viterbi, same sentences): ${fmt(kernCps)} chars/s`);
 console.log(`ratio end to end / kernels: ${fmt((100 * e2eCps) / kernCps, 1)} %`);
+const perRound = e2e.map((t, r) => kern[r] / t);
+console.log(`per round: ${perRound.map((x) => fmt(100 * x, 1)).join(', ')} % (median ${fmt(100 * median(perRound), 1)} %)`);
 if (previous) {
   const prevCps = chars / (median(prev) / 1e6);
   console.log(`previous tagger (${values.previous}): ${fmt(prevCps)} chars/s, ${fmt((100 * prevCps) / kernCps, 1)} % of the kernels`);
