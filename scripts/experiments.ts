@@ -14,7 +14,7 @@
  * column: strict F1 on the test entities whose string never occurs as an entity of its type in the train part.
  *
  * Issue 16's opt-in variants (OPT_IN_VARIANTS: default+thuocl-seg, default+augment, default+augment-dt,
- * default+thuocl-seg+augment; the recipes of configs/experiments/) run only when --only names them, e.g. `--split
+ * default+thuocl-seg+augment, default+charlm-64, default+thuocl-lex, default+thuocl-lex-only; the recipes of configs/experiments/) run only when --only names them, e.g. `--split
  * blocked --only default,default+thuocl-seg --no-docs`; the full list of rows stays the paper's plus the shipped recipe.
  *
  * --estimate prints the plan and a time estimate and stops. docs/experiments.md and README.md are written only for the
@@ -110,6 +110,24 @@ export const OPT_IN_VARIANTS: readonly VariantSpec[] = [
     kind: 'neural',
     ...recipeOf('experiments', 'thuocl-seg-augment.json'),
     what: 'THUOCL segmenter words + DISEASE and TREATMENT augmentation with THUOCL words (typed by their last character) among the replacements (configs/experiments/thuocl-seg-augment.json)',
+  },
+  {
+    name: 'default+charlm-64',
+    kind: 'neural',
+    ...recipeOf('experiments', 'charlm-64.json'),
+    what: 'the shipped recipe + the charLm channel: frozen forward and backward char LSTM language models (hidden 64) pre-trained on the unlabeled and training texts (configs/experiments/charlm-64.json)',
+  },
+  {
+    name: 'default+thuocl-lex',
+    kind: 'neural',
+    ...recipeOf('experiments', 'thuocl-lex.json'),
+    what: "THUOCL segmenter words + the outsideLex channel over the same words (16-dim; configs/experiments/thuocl-lex.json)",
+  },
+  {
+    name: 'default+thuocl-lex-only',
+    kind: 'neural',
+    ...recipeOf('experiments', 'thuocl-lex-only.json'),
+    what: "the shipped recipe + the outsideLex channel over THUOCL's medical words, its own stored list (configs/experiments/thuocl-lex-only.json)",
   },
 ];
 
