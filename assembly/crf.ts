@@ -4,7 +4,8 @@
 //   score(y) = start[y0] + Σ_t em[t, y_t] + Σ_{t>0} trans[y_{t−1}, y_t] + end[y_{T−1}]
 // Ties are broken towards the lower tag index (strict '>' comparisons) everywhere.
 // T == 0: viterbi/kbest give the empty path with score 0.
-// (Probabilities — forward–backward, entity scores — are computed on the host: src/model/crf.ts.)
+// lattice: the scaled forward–backward lattice behind the entity scores (the host's reference and the scores
+// themselves: src/model/crf.ts).
 
 // @ts-ignore: decorator
 @inline
@@ -199,4 +200,161 @@ export function softmax(em: usize, T: i32, K: i32, out: usize): void {
     for (let y = 0; y < K; y++) s += Math.exp(ldf(em, e + y) - m);
     for (let y = 0; y < K; y++) store<f32>(out + (<usize>(e + y) << 2), <f32>(Math.exp(ldf(em, e + y) - m) / s));
   }
+}
+
+/**
+ * exp(x) in f64: AssemblyScript's Math.exp (NativeMath, ported from musl / ARM optimized-routines: x = k·ln2/128 + r
+ * with |r| ≤ ln2/256, 2^(k/128) from a 128-entry table, e^r − 1 by a degree-5 polynomial; error ≤ 0.52 ulp, i.e.
+ * relative ≤ 1.2e-16). Compiled into the module, no import. Exported for its accuracy test.
+ */
+export function exp_f64(x: f64): f64 {
+  return Math.exp(x);
+}
+
+export function lattice_work_bytes(T: i32, K: i32): usize {
+  const K4 = (K + 3) & ~3;
+  return a16(<usize>T * <usize>K4 << 3) + a16(<usize>T * <usize>K << 3) + a16(<usize>T << 3) + a16(<usize>K4 << 4);
+}
+
+/**
+ * The scaled forward–backward lattice of one sentence (Rabiner), in f64; the same arithmetic, in the same order,
+ * as forwardBackward in src/model/crf.ts (its reference; the shapes and meaning of the rows are documented there).
+ *   em     f32 [T × K]     emissions (T ≥ 1)
+ *   et     f64 [K4 × K4]   exp(trans − transMax), zero-padded (K4 = K rounded up to a multiple of 4);  ett its transpose
+ *   start, end  f64 [K]
+ *   logSoftmax  ≠ 0: the potentials are log-softmax(em) per row (crf=false models, zero transitions)
+ *   alphaTo ≥ betaFrom: the forward rows 0..alphaTo and the backward rows betaFrom..T−1 are computed (the rest are 0)
+ *   out    f64 aHat [T × K] | bHat [T × K] | aLog [T] | bLog [T] (| the log-softmax potentials [T × K] with logSoftmax)
+ *   work   lattice_work_bytes(T, K):  psi f64 [T × K4] = exp(pot − rowMax) | pot f64 [T × K] (without logSoftmax)
+ *          | rowMax f64 [T] | v f64 [K4] | row f64 [K4]
+ * Returns log Z. Two tags per f64x2 lane pair, four tags per step: each tag's sum runs over x in order, as on the host.
+ */
+export function lattice(
+  em: usize, T: i32, K: i32, et: usize, ett: usize, transMax: f64, start: usize, end: usize, logSoftmax: i32,
+  alphaTo: i32, betaFrom: i32, out: usize, work: usize,
+): f64 {
+  const K4 = (K + 3) & ~3;
+  const TK = T * K;
+  const aHat = out;
+  const bHat = out + (<usize>TK << 3);
+  const aLog = out + (<usize>(2 * TK) << 3);
+  const bLog = aLog + (<usize>T << 3);
+  const psi = work;
+  const pot = logSoftmax ? bLog + (<usize>T << 3) : psi + a16(<usize>T * <usize>K4 << 3);
+  const rowMax = psi + a16(<usize>T * <usize>K4 << 3) + a16(<usize>TK << 3);
+  const v = rowMax + a16(<usize>T << 3);
+  const row = v + (<usize>K4 << 3);
+  memory.fill(out, 0, <usize>(2 * TK + 2 * T) << 3);
+  // potentials, row maxima, psi (row 0's psi is never read)
+  for (let t = 0; t < T; t++) {
+    const o = t * K;
+    let m = -Infinity;
+    for (let y = 0; y < K; y++) m = max(m, ldf(em, o + y));
+    if (logSoftmax) {
+      let z: f64 = 0;
+      for (let y = 0; y < K; y++) z += Math.exp(ldf(em, o + y) - m);
+      const lse = m + Math.log(z);
+      for (let y = 0; y < K; y++) std(pot, o + y, ldf(em, o + y) - lse);
+      m -= lse;
+    } else {
+      for (let y = 0; y < K; y++) std(pot, o + y, ldf(em, o + y));
+    }
+    std(rowMax, t, m);
+    if (t > 0) {
+      const ps = psi + (<usize>(t * K4) << 3);
+      for (let y = 0; y < K; y++) {
+        const e = ldd(pot, o + y);
+        std(ps, y, e == m ? 1 : Math.exp(e - m));
+      }
+      for (let y = K; y < K4; y++) std(ps, y, 0);
+    }
+  }
+  for (let y = K; y < K4; y++) std(v, y, 0);
+  // forward: aHat[t] ∝ psi[t] ⊙ (aHat[t−1] · et)
+  {
+    let m = -Infinity;
+    for (let y = 0; y < K; y++) m = max(m, ldd(start, y) + ldd(pot, y));
+    let c: f64 = 0;
+    for (let y = 0; y < K; y++) {
+      const a = Math.exp(ldd(start, y) + ldd(pot, y) - m);
+      std(aHat, y, a);
+      c += a;
+    }
+    for (let y = 0; y < K; y++) std(aHat, y, ldd(aHat, y) / c);
+    std(aLog, 0, m + Math.log(c));
+  }
+  for (let t = 1; t <= alphaTo; t++) {
+    const prev = aHat + (<usize>((t - 1) * K) << 3);
+    const cur = aHat + (<usize>(t * K) << 3);
+    const ps = psi + (<usize>(t * K4) << 3);
+    for (let y = 0; y < K4; y += 4) {
+      let s0 = f64x2.splat(0); // tags y, y+1
+      let s1 = f64x2.splat(0); // tags y+2, y+3
+      let w = et + (<usize>y << 3);
+      for (let x = 0; x < K; x++) {
+        const a = f64x2.splat(ldd(prev, x));
+        s0 = f64x2.add(s0, f64x2.mul(a, v128.load(w)));
+        s1 = f64x2.add(s1, f64x2.mul(a, v128.load(w, 16)));
+        w += <usize>K4 << 3;
+      }
+      const ry = row + (<usize>y << 3);
+      const py = ps + (<usize>y << 3);
+      v128.store(ry, f64x2.mul(s0, v128.load(py)));
+      v128.store(ry, f64x2.mul(s1, v128.load(py, 16)), 16);
+    }
+    let c: f64 = 0;
+    for (let y = 0; y < K; y++) c += ldd(row, y);
+    const inv = 1 / c;
+    for (let y = 0; y < K; y++) std(cur, y, ldd(row, y) * inv);
+    std(aLog, t, ldd(aLog, t - 1) + transMax + ldd(rowMax, t) + Math.log(c));
+  }
+  // backward: bHat[t] ∝ et · (psi[t+1] ⊙ bHat[t+1])
+  {
+    let m = -Infinity;
+    for (let y = 0; y < K; y++) m = max(m, ldd(end, y));
+    const last = bHat + (<usize>((T - 1) * K) << 3);
+    let c: f64 = 0;
+    for (let y = 0; y < K; y++) {
+      const b = Math.exp(ldd(end, y) - m);
+      std(last, y, b);
+      c += b;
+    }
+    for (let y = 0; y < K; y++) std(last, y, ldd(last, y) / c);
+    std(bLog, T - 1, m + Math.log(c));
+  }
+  for (let t = T - 2; t >= betaFrom; t--) {
+    const next = bHat + (<usize>((t + 1) * K) << 3);
+    const cur = bHat + (<usize>(t * K) << 3);
+    const ps = psi + (<usize>((t + 1) * K4) << 3);
+    for (let x = 0; x < K; x++) std(v, x, ldd(ps, x) * ldd(next, x));
+    for (let y = 0; y < K4; y += 4) {
+      let s0 = f64x2.splat(0);
+      let s1 = f64x2.splat(0);
+      let w = ett + (<usize>y << 3);
+      for (let x = 0; x < K; x++) {
+        const a = f64x2.splat(ldd(v, x));
+        s0 = f64x2.add(s0, f64x2.mul(v128.load(w), a));
+        s1 = f64x2.add(s1, f64x2.mul(v128.load(w, 16), a));
+        w += <usize>K4 << 3;
+      }
+      const ry = row + (<usize>y << 3);
+      v128.store(ry, s0);
+      v128.store(ry, s1, 16);
+    }
+    let c: f64 = 0;
+    for (let y = 0; y < K; y++) c += ldd(row, y);
+    const inv = 1 / c;
+    for (let y = 0; y < K; y++) std(cur, y, ldd(row, y) * inv);
+    std(bLog, t, ldd(bLog, t + 1) + transMax + ldd(rowMax, t + 1) + Math.log(c));
+  }
+  // log Z: at the end, Σ_y alpha[T−1, y] + end[y]; where the passes meet earlier, Σ_y alpha[t, y] + beta[t, y]
+  let z: f64 = 0;
+  if (alphaTo == T - 1) {
+    let endMax = -Infinity;
+    for (let y = 0; y < K; y++) endMax = max(endMax, ldd(end, y));
+    for (let y = 0; y < K; y++) z += ldd(aHat, (T - 1) * K + y) * Math.exp(ldd(end, y) - endMax);
+    return ldd(aLog, T - 1) + endMax + Math.log(z);
+  }
+  for (let y = 0; y < K; y++) z += ldd(aHat, alphaTo * K + y) * ldd(bHat, alphaTo * K + y);
+  return ldd(aLog, alphaTo) + ldd(bLog, alphaTo) + Math.log(z);
 }

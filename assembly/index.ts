@@ -43,6 +43,12 @@
  *   kbest_work_bytes(T, K, k);  kbest(em, T, K, trans, start, end, k, work, outPaths i32 [k × T],
  *                                     outScores f64 [k]) → n found (best first, distinct)
  *   log_softmax(em, T, K, out), softmax(em, T, K, out)       per-step, f32 [T × K]
+ *   lattice_work_bytes(T, K);  lattice(em, T, K, et, ett, transMax, start, end, logSoftmax, alphaTo, betaFrom,
+ *                                       out, work) → log Z (f64)
+ *       the scaled forward–backward lattice for the entity scores (host reference: src/model/crf.ts);
+ *       et / ett f64 [K4 × K4] exp(trans − transMax) zero-padded (K4 = ⌈K/4⌉·4) and its transpose, start/end f64 [K];
+ *       out f64 aHat [T × K] | bHat [T × K] | aLog [T] | bLog [T] (| log-softmax potentials [T × K] if logSoftmax)
+ *   exp_f64(x) → the f64 exp of these kernels (AssemblyScript's Math.exp, ≤ 0.52 ulp), exported for its test
  *
  * No kernel validates its arguments: the TS wrapper checks shapes and ids before every call.
  */
@@ -51,10 +57,10 @@ export { embed_f32, embed_i8, zero_cols } from './gather';
 export { matmul_f32, matmul_q8, quantize_rows, q_max } from './matmul';
 export { lstm_dir, lstm_work_bytes } from './lstm';
 export {
-  viterbi, viterbi_work_bytes, kbest, kbest_work_bytes, log_softmax, softmax,
+  viterbi, viterbi_work_bytes, kbest, kbest_work_bytes, log_softmax, softmax, lattice, lattice_work_bytes, exp_f64,
 } from './crf';
 
-/** ABI version of this module; bumped whenever a signature above changes (3: marginals dropped). */
+/** ABI version of this module; bumped whenever a signature above changes (3: marginals dropped; 4: lattice, exp_f64). */
 export function abi_version(): i32 {
-  return 3;
+  return 4;
 }

@@ -14,19 +14,24 @@
  * functions the tagger uses: sentences (splitSentences), normalise (normalise + trim + offsets, the rest of
  * taggableSentences), segment (segmenter.cut), features (vocab look-ups, lexicon matches), kernels
  * (emissions), CRF decode (Viterbi), scores (forward–backward + entity probabilities, for the returned entities
- * only), spans (BIO → spans → entities with offsets and text), consistency (the compiled check, per document).
+ * only; the lattices on the kernels, as the tagger), spans (BIO → spans → entities with offsets and text), consistency
+ * (the compiled check, per document). Beside the stages, the scores with the host's reference lattice
+ * (forwardBackward in src/model/crf.ts, JS) instead of the kernels' one, for comparison.
  * µs per document and share of the summed stages. (Here a sentence longer than the tagger's 256-token windows runs
  * whole; the CCKS texts have at most one such.)
  *
  * With --previous FILE (the src/tagger.ts of an earlier version, e.g. unpacked by `git archive REV src package.json |
  * tar -x -C DIR`), that tagger's tagMany is measured in the same rounds (a third measurement, the order rotating),
  * with its own ratio to the same kernels, and its entities are compared with the current tagger's (types and
- * offsets must match; the largest score difference is printed).
+ * offsets must match; the largest score difference is printed). That tagger loads the kernels of --previous-kernels
+ * FILE (default: this build's build/kernels.wasm; an earlier version with another kernel ABI needs its own build, e.g.
+ * `git archive REV assembly scripts package.json | tar -x -C DIR`, node_modules linked, `node DIR/scripts/build-kernels.mjs`).
  *
  * Times are process CPU time (process.cpuUsage), medians over the rounds: the machine is shared, the median of
  * interleaved rounds is the fairest figure it gives.
  *
  *   npx tsx bench/profile.bench.ts [--model FILE] [--data DIR] [--all] [--rounds 7] [--previous DIR/src/tagger.ts]
+ *                                  [--previous-kernels DIR/build/kernels.wasm]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -41,7 +46,7 @@ import { loadInferenceKernels } from '../src/model/kernels.js';
 import { createNetwork } from '../src/model/network.js';
 import { lexiconSize } from '../src/model/layout.js';
 import { type Tagger, createTagger } from '../src/tagger.js';
-import { entityLogProb, forwardBackward, type CrfParams } from '../src/model/crf.js';
+import { entityLogProb, forwardBackward, forwardBackwardKernels, type CrfParams, type Lattice } from '../src/model/crf.js';
 import { createSegmenter } from '../src/segment/index.js';
 import { Lexicon, createLookup, featurize } from '../src/features/index.js';
 import { normalize } from '../src/text/normalize.js';
@@ -57,6 +62,7 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     all: { type: 'boolean' },
     previous: { type: 'string' },
+    'previous-kernels': { type: 'string' },
   },
 });
 const rounds = Number(values.rounds ?? 7);
@@ -84,9 +90,13 @@ const wasm = readFileSync(join(root, 'build', 'kernels.wasm'));
 const tagger = await createTagger({ model: file, kernels: await WebAssembly.compile(wasm) });
 // an earlier version's tagger, from its own sources (its createTagger takes the model's bytes)
 const previous: Tagger | null = values.previous
-  ? await (await import(pathToFileURL(resolve(values.previous)).href)).createTagger({ model: bytes, kernels: wasm })
+  ? await (await import(pathToFileURL(resolve(values.previous)).href)).createTagger({
+      model: bytes,
+      kernels: values['previous-kernels'] ? readFileSync(resolve(values['previous-kernels'])) : wasm,
+    })
   : null;
-const network = createNetwork(await loadInferenceKernels(new Uint8Array(wasm)), h.architecture, file.weights);
+const kernels = await loadInferenceKernels(new Uint8Array(wasm));
+const network = createNetwork(kernels, h.architecture, file.weights);
 const segmenter = createSegmenter(h.segmenter);
 const lookup = createLookup(h.vocab);
 const labels = h.tags.labels;
@@ -129,6 +139,8 @@ const CHUNK_TOKENS = 16384; // as src/tagger.ts
 type Stage = 'sentences' | 'normalise' | 'segment' | 'features' | 'kernels' | 'CRF decode' | 'scores' | 'spans' | 'consistency';
 const STAGES: Stage[] = ['sentences', 'normalise', 'segment', 'features', 'kernels', 'CRF decode', 'scores', 'spans', 'consistency'];
 
+/** per round: the scores stage with the host's reference lattice (forwardBackward, JS) */
+const jsRounds: number[] = [];
 function stageRound(): Record<Stage, number> {
   const t = {} as Record<Stage, number>;
   let spans: { start: number; end: number }[][] = [];
@@ -169,16 +181,26 @@ function stageRound(): Record<Stage, number> {
     for (const s of sents) s.path = network.viterbi(s.em as Float32Array, s.tokens.length).path;
   });
   const found = sents.map((s) => tagIdsToSpans(s.path as Int32Array, labels));
-  t.scores = timed(() => {
+  const scores = (lattice: (em: Float32Array, T: number, spans: { start: number; end: number }[]) => Lattice) => () => {
     sents.forEach((s, i) => {
       if (found[i].length === 0) return;
-      const lat = forwardBackward(s.em as Float32Array, s.tokens.length, crf, found[i]); // as the tagger: their rows only
+      const lat = lattice(s.em as Float32Array, s.tokens.length, found[i]); // as the tagger: their rows only
       for (const e of found[i]) {
         const ids = bio.get(e.type) as { b: number; i: number };
         Math.exp(entityLogProb(lat, e.start, e.end, ids.b, ids.i));
       }
     });
-  });
+  };
+  // the kernels' lattice (as the tagger) and the host's reference, in turns
+  const onKernels = scores((em, T, spans) => forwardBackwardKernels(kernels, em, T, crf, spans));
+  const inJs = scores((em, T, spans) => forwardBackward(em, T, crf, spans));
+  if (jsRounds.length % 2 === 0) {
+    t.scores = timed(onKernels);
+    jsRounds.push(timed(inJs));
+  } else {
+    jsRounds.push(timed(inJs));
+    t.scores = timed(onKernels);
+  }
   const perDoc: { type: string; start: number; end: number; text: string }[][] = texts.map(() => []);
   t.spans = timed(() => {
     for (const s of sents) {
@@ -259,6 +281,7 @@ endToEnd();
 previousEndToEnd();
 kernelsOnly();
 stageRound();
+jsRounds.length = 0;
 const e2e: number[] = [];
 const prev: number[] = [];
 const kern: number[] = [];
@@ -306,5 +329,12 @@ if (previous) {
   console.log(`per round, end to end / previous: ${e2e.map((t, r) => fmt(prev[r] / t, 3)).join(', ')}`);
   console.log(`same entities; largest score difference ${maxScoreDiff.toExponential(1)}`);
 }
+const scoresKernels = median(stageTimes.scores);
+const scoresJs = median(jsRounds);
+console.log(
+  `scores with the lattice on the kernels: ${fmt(scoresKernels / docs.length, 1)} µs per document; with the JS ` +
+    `reference lattice ${fmt(scoresJs / docs.length, 1)} (per round kernels / JS: ` +
+    `${stageTimes.scores.map((x, r) => fmt(x / jsRounds[r], 2)).join(', ')}; median ${fmt(median(stageTimes.scores.map((x, r) => x / jsRounds[r])), 2)})`,
+);
 console.log('');
 console.log(lines.join('\n'));

@@ -27,7 +27,7 @@
  */
 
 import { type ModelFile, type ModelHeader, checkHeader, checkVocab, readModelAsync } from './model/format.js';
-import { loadInferenceKernels } from './model/kernels.js';
+import { type Kernels, loadInferenceKernels } from './model/kernels.js';
 import { type Network, type SentenceBatch, createNetwork } from './model/network.js';
 import { createSegmenter, type Segmenter } from './segment/index.js';
 import {
@@ -39,7 +39,7 @@ import { type Span, splitWindows, taggableSentences, windowOwners } from './text
 import { tagIdsToSpans, tagTypes, type TagSpan } from './tags/bio.js';
 import { type ConsistencyCheck, compileConsistency } from './consistency/index.js';
 import { type Architecture, lexiconSize } from './model/layout.js';
-import { type CrfParams, type Lattice, combineKBest, entityLogProb, forwardBackward, logMarginal } from './model/crf.js';
+import { type CrfParams, type Lattice, combineKBest, entityLogProb, forwardBackwardKernels, logMarginal } from './model/crf.js';
 
 export interface TaggerSource {
   /** the model file's bytes, or a ModelFile from readModel() */
@@ -146,7 +146,7 @@ export async function createTagger(source: TaggerSource): Promise<Tagger> {
   const file = await filePending;
   const kernels = await kernelsPending;
   const network = createNetwork(kernels, file.header.architecture, file.weights);
-  return new TaggerImpl(file, network);
+  return new TaggerImpl(file, network, kernels);
 }
 
 async function toModelFile(model: unknown, sha256: unknown): Promise<ModelFile> {
@@ -204,6 +204,8 @@ class TaggerImpl implements Tagger {
   readonly info: TaggerInfo;
   readonly header: ModelHeader;
   private readonly network: Network;
+  /** the network's kernels: the entity scores' lattices run there too */
+  private readonly kernels: Kernels;
   private readonly segmenter: Segmenter;
   private readonly lookup: VocabLookup;
   private readonly labels: string[];
@@ -220,10 +222,11 @@ class TaggerImpl implements Tagger {
   /** tag ids of B-X and I-X by type */
   private readonly bio: Map<string, { b: number; i: number }>;
 
-  constructor(file: ModelFile, network: Network) {
+  constructor(file: ModelFile, network: Network, kernels: Kernels) {
     const h = file.header;
     this.header = h;
     this.network = network;
+    this.kernels = kernels;
     this.segmenter = createSegmenter(h.segmenter);
     this.lookup = createLookup(h.vocab);
     this.labels = [...h.tags.labels];
@@ -340,7 +343,7 @@ class TaggerImpl implements Tagger {
     const lattices: (Lattice | null)[] = windows.map(() => null);
     let only: TagSpan[] | undefined;
     const lattice = (wi: number): Lattice =>
-      (lattices[wi] ??= forwardBackward(ems[wi], windows[wi].end - windows[wi].start, this.crf, only));
+      (lattices[wi] ??= forwardBackwardKernels(this.kernels, ems[wi], windows[wi].end - windows[wi].start, this.crf, only));
     const bests: Int32Array[] = [];
     const kbests: { logProb: number; path: Int32Array }[][] = [];
     windows.forEach((w, wi) => {

@@ -9,7 +9,12 @@
  * per-step softmax (zero transitions).
  *
  * Shapes: T tokens, K tags; emissions [T × K] row-major, trans [K × K] (from × to), start/end [K].
+ *
+ * The tagger builds its lattices on the kernels (forwardBackwardKernels, assembly/crf.ts `lattice`); forwardBackward
+ * here is the reference the kernel is tested against.
  */
+
+import type { Kernels } from './kernels.js';
 
 /** CRF parameters of a model (crf=false: zero transitions over log-softmax emissions). */
 export interface CrfParams {
@@ -100,24 +105,7 @@ export function forwardBackward(
   spans?: readonly { start: number; end: number }[],
 ): Lattice {
   const K = p.K;
-  if (!Number.isInteger(T) || T < 1 || em32.length !== T * K) {
-    throw new RangeError(`forwardBackward: expected T ≥ 1 and T × K = ${T} × ${K} emissions, got ${em32.length}`);
-  }
-  // the rows to compute: forward 0..alphaTo, backward betaFrom..T-1, alphaTo ≥ betaFrom
-  let alphaTo = T - 1;
-  let betaFrom = 0;
-  if (spans !== undefined) {
-    let lastStart = 0;
-    betaFrom = T - 1;
-    for (const s of spans) {
-      if (!(Number.isInteger(s.start) && Number.isInteger(s.end) && 0 <= s.start && s.start < s.end && s.end <= T)) {
-        throw new RangeError(`forwardBackward: expected spans with 0 ≤ start < end ≤ ${T}, got [${s.start}, ${s.end})`);
-      }
-      lastStart = Math.max(lastStart, s.start);
-      betaFrom = Math.min(betaFrom, s.end);
-    }
-    alphaTo = Math.max(lastStart, betaFrom);
-  }
+  const { alphaTo, betaFrom } = latticeRows('forwardBackward', em32, T, K, spans);
   const TK = T * K;
   // the lattice: one allocation (plus the log-softmax of the emissions for crf=false)
   const buf = new Float64Array(2 * TK + 2 * T + (p.crf ? 0 : TK));
@@ -234,6 +222,109 @@ export function forwardBackward(
     logZ = aLog[alphaTo] + bLog[alphaTo] + Math.log(z);
   }
   return { T, K, p, em, expTrans, transMax, aHat, aLog, bHat, bLog, logZ, alphaTo, betaFrom };
+}
+
+/**
+ * Checks forwardBackward's arguments and gives the rows to compute: forward 0..alphaTo, backward betaFrom..T−1,
+ * alphaTo ≥ betaFrom (see forwardBackward).
+ */
+function latticeRows(
+  who: string,
+  em32: Float32Array,
+  T: number,
+  K: number,
+  spans: readonly { start: number; end: number }[] | undefined,
+): { alphaTo: number; betaFrom: number } {
+  if (!Number.isInteger(T) || T < 1 || em32.length !== T * K) {
+    throw new RangeError(`${who}: expected T ≥ 1 and T × K = ${T} × ${K} emissions, got ${em32.length}`);
+  }
+  if (spans === undefined) return { alphaTo: T - 1, betaFrom: 0 };
+  let lastStart = 0;
+  let betaFrom = T - 1;
+  for (const s of spans) {
+    if (!(Number.isInteger(s.start) && Number.isInteger(s.end) && 0 <= s.start && s.start < s.end && s.end <= T)) {
+      throw new RangeError(`${who}: expected spans with 0 ≤ start < end ≤ ${T}, got [${s.start}, ${s.end})`);
+    }
+    lastStart = Math.max(lastStart, s.start);
+    betaFrom = Math.min(betaFrom, s.end);
+  }
+  return { alphaTo: Math.max(lastStart, betaFrom), betaFrom };
+}
+
+/** A CrfParams in a kernels' memory, for `lattice`: pointers to et, ett f64 [K4 × K4], start, end f64 [K]. */
+interface KernelCrf {
+  et: number;
+  ett: number;
+  start: number;
+  end: number;
+}
+const kernelCrfCache = new WeakMap<Kernels, WeakMap<CrfParams, KernelCrf>>();
+
+/**
+ * The CRF parameters copied into the kernels' memory once per (kernels, params). They stay for the kernels' life:
+ * the first call must not come between a mark() and its reset() (the tagger calls it only between network calls).
+ */
+function kernelCrfOf(k: Kernels, p: CrfParams): KernelCrf {
+  let byParams = kernelCrfCache.get(k);
+  if (byParams === undefined) kernelCrfCache.set(k, (byParams = new WeakMap()));
+  let c = byParams.get(p);
+  if (c === undefined) {
+    const { K4, padded } = expTransOf(p);
+    const transposed = new Float64Array(K4 * K4); // [K4 × K4]
+    for (let x = 0; x < K4; x++) for (let y = 0; y < K4; y++) transposed[y * K4 + x] = padded[x * K4 + y];
+    c = { et: k.allocCopy(padded), ett: k.allocCopy(transposed), start: k.allocCopy(p.start), end: k.allocCopy(p.end) };
+    byParams.set(p, c);
+  }
+  return c;
+}
+
+/**
+ * forwardBackward on the wasm kernels (assembly/crf.ts `lattice`): the same lattice, the same arithmetic in the same
+ * order (f64, four tags at a time), so it differs from forwardBackward only where the kernels' exp and log round
+ * differently from Math.exp and Math.log (≤ 1 ulp each). Same arguments and contract (`spans`: only the rows their
+ * scores need); the lattice is copied out of wasm memory.
+ */
+export function forwardBackwardKernels(
+  k: Kernels,
+  em32: Float32Array,
+  T: number,
+  p: CrfParams,
+  spans?: readonly { start: number; end: number }[],
+): Lattice {
+  const K = p.K;
+  const { alphaTo, betaFrom } = latticeRows('forwardBackwardKernels', em32, T, K, spans);
+  const { expTrans, transMax } = expTransOf(p);
+  const c = kernelCrfOf(k, p);
+  const TK = T * K;
+  const n = 2 * TK + 2 * T + (p.crf ? 0 : TK); // aHat | bHat | aLog | bLog (| log-softmax potentials)
+  const mark = k.mark();
+  let buf: Float64Array;
+  let logZ: number;
+  try {
+    const em = k.allocCopy(em32);
+    const work = k.alloc(k.exports.lattice_work_bytes(T, K) >>> 0);
+    const out = k.alloc(8 * n);
+    const crf = p.crf ? 0 : 1;
+    logZ = k.exports.lattice(em, T, K, c.et, c.ett, transMax, c.start, c.end, crf, alphaTo, betaFrom, out, work);
+    buf = k.f64(out, n).slice();
+  } finally {
+    k.reset(mark);
+  }
+  return {
+    T,
+    K,
+    p,
+    em: p.crf ? em32 : buf.subarray(2 * TK + 2 * T),
+    expTrans,
+    transMax,
+    aHat: buf.subarray(0, TK),
+    bHat: buf.subarray(TK, 2 * TK),
+    aLog: buf.subarray(2 * TK, 2 * TK + T),
+    bLog: buf.subarray(2 * TK + T, 2 * TK + 2 * T),
+    logZ,
+    alphaTo,
+    betaFrom,
+  };
 }
 
 /**

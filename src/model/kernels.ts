@@ -49,14 +49,22 @@ export interface KernelExports {
   ): number;
   log_softmax(em: number, T: number, K: number, out: number): void;
   softmax(em: number, T: number, K: number, out: number): void;
+  lattice_work_bytes(T: number, K: number): number;
+  /** the scaled forward–backward lattice (assembly/crf.ts; host reference forwardBackward in src/model/crf.ts) → log Z */
+  lattice(
+    em: number, T: number, K: number, et: number, ett: number, transMax: number, start: number, end: number,
+    logSoftmax: number, alphaTo: number, betaFrom: number, out: number, work: number,
+  ): number;
+  /** the kernels' f64 exp (AssemblyScript's Math.exp) */
+  exp_f64(x: number): number;
 }
 
-export const KERNEL_ABI_VERSION = 3;
+export const KERNEL_ABI_VERSION = 4;
 
 const REQUIRED_EXPORTS: (keyof KernelExports)[] = [
   'memory', 'abi_version', 'alloc', 'mark', 'reset', 'zero', 'embed_f32', 'embed_i8', 'zero_cols',
   'matmul_f32', 'matmul_q8', 'quantize_rows', 'q_max', 'lstm_work_bytes', 'lstm_dir', 'viterbi_work_bytes',
-  'viterbi', 'kbest_work_bytes', 'kbest', 'log_softmax', 'softmax',
+  'viterbi', 'kbest_work_bytes', 'kbest', 'log_softmax', 'softmax', 'lattice_work_bytes', 'lattice', 'exp_f64',
 ];
 
 /** The two builds of the inference kernels: build/kernels.wasm and build/kernels-relaxed.wasm. */

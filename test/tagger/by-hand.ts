@@ -8,7 +8,7 @@ import type { ModelFile } from '../../src/model/format.js';
 import { loadInferenceKernels } from '../../src/model/kernels.js';
 import { type Network, type SentenceBatch, createNetwork } from '../../src/model/network.js';
 import type { Entity } from '../../src/tagger.js';
-import { type CrfParams, entityLogProb, forwardBackward } from '../../src/model/crf.js';
+import { type CrfParams, entityLogProb, forwardBackwardKernels } from '../../src/model/crf.js';
 import { tagIdsToSpans } from '../../src/tags/bio.js';
 import { type Span, splitWindows, taggableSentences } from '../../src/text/sentences.js';
 
@@ -22,7 +22,8 @@ export type WindowIds = (tokens: string[], windows: Span[]) => SentenceBatch;
  */
 export async function taggedByHand(file: ModelFile, wasm: Uint8Array, text: string, maxSentence: number, idsOf: WindowIds): Promise<{ entities: Entity[]; logProb: number }> {
   const h = file.header;
-  const net: Network = createNetwork(await loadInferenceKernels(wasm), h.architecture, file.weights);
+  const kernels = await loadInferenceKernels(wasm);
+  const net: Network = createNetwork(kernels, h.architecture, file.weights);
   const f64 = (name: string) => Float64Array.from(file.weights.get(name)!.data as Float32Array);
   const crf: CrfParams = { crf: true, K: h.architecture.tags, trans: f64('crf.trans'), start: f64('crf.start'), end: f64('crf.end') };
   const labels = h.tags.labels;
@@ -34,7 +35,7 @@ export async function taggedByHand(file: ModelFile, wasm: Uint8Array, text: stri
     expect(ems).toHaveLength(windows.length);
     windows.forEach((w, wi) => {
       const T = w.end - w.start;
-      const lat = forwardBackward(ems[wi], T, crf);
+      const lat = forwardBackwardKernels(kernels, ems[wi], T, crf); // as the tagger (the JS reference: test/kernels/lattice.test.ts)
       const [best] = net.kbest(ems[wi], T, 1);
       logProb += Math.min(0, best.score - lat.logZ);
       if (windows.length > 1) return; // entities of one window only (the merge is the tagger's own business)
