@@ -12,7 +12,7 @@
  *
  * crf=false models (per-step softmax): viterbi/kbest decode log-softmax(emissions) with zero transitions
  * (so viterbi = per-step argmax, score = the path's log-probability). Probabilities (forward–backward, entity
- * scores) are computed on the host, in f64: src/model/crf.ts.
+ * scores) are computed in f64 by src/model/crf.ts (the forward–backward lattice on the kernels' `lattice`).
  *
  * Memory: the weights stay in the Kernels instance's wasm memory for its lifetime (wasm memory never
  * shrinks); every call frees its scratch (mark/reset) before returning. Several networks may share one
