@@ -185,6 +185,27 @@ An entity is unseen when its string never occurs as an entity of its type in the
 ${rows.join('\n')}`;
 }
 
+/** The card's record lists: the parts of the split, or, for a refit on every record, what the split was for. */
+function recordLines(info: ModelCardInfo): string {
+  const { split } = info;
+  if (info.config.trainOn === 'all') {
+    return `- every record (${split.train.length + split.dev.length + split.test.length}) trained the network; the split's dev records (${idRanges(split.dev)}) and test records (${idRanges(split.test)}) served the selection runs only`;
+  }
+  return `- dev records (${split.dev.length}): ${idRanges(split.dev)}
+- test records (${split.test.length}): ${idRanges(split.test)}
+- train records: the other ${split.train.length}`;
+}
+
+/** The card's row on extra training documents (config.extraTrain: e.g. text labelled by a teacher vote), if any. */
+function extraTrainRow(info: ModelCardInfo): string {
+  if (info.config.extraTrain.length === 0) return '';
+  const extra = (info.data.train as { extra?: { docs?: number; chars?: number; entities?: number } }).extra;
+  const files = info.config.extraTrain.map((f) => `\`${f.split(/[\\/]/).pop()}\``).join(', ');
+  const size = extra ? `: ${extra.docs ?? '?'} documents, ${extra.chars ?? '?'} characters, ${extra.entities ?? '?'} entities` : '';
+  return `| extra training documents | ${files}${size} (config extraTrain: training sentences only — e.g. unlabeled text labelled by a vote of trained models, scripts/pseudo-label.ts; vocabularies, segmenter and consistency table come from the corpus) |
+`;
+}
+
 /** The card's Split paragraph: what trained the network and what its figures are measured on. */
 function splitText(info: ModelCardInfo): string {
   const { config } = info;
@@ -310,9 +331,7 @@ ${dataRow('train', info.data.train)}
 ${dataRow('dev', info.data.dev)}
 ${dataRow('test', info.data.test)}
 
-- dev records (${info.split.dev.length}): ${idRanges(info.split.dev)}
-- test records (${info.split.test.length}): ${idRanges(info.split.test)}
-- train records: the other ${info.split.train.length}
+${recordLines(info)}
 
 ## Training configuration
 
@@ -327,7 +346,7 @@ ${config.bigramDim ? `| bigram channel | ${config.bigramDim}-dim embeddings of e
 ` : ''}${config.lexDim ? `| lexicon channel | per entity type, the character's place (B/I/E/S) in a match of a training entity string, ${config.lexDim}-dim embeddings; ${config.lexiconFolds}-fold jackknife for training documents |
 ` : ''}${config.segmenterLexicon ? `| outside words | the segmenter also keeps the words of \`${config.segmenterLexicon.split(/[\\/]/).pop()}\` whole (segmenterLexicon) |
 ` : ''}${config.charLm.hidden ? `| char language models | forward and backward LSTM, hidden ${config.charLm.hidden}, input ${config.charLm.dim}, ${config.charLm.steps} Adam steps per direction (lr ${config.charLm.lr}, ${config.charLm.batch} pieces of ${config.charLm.seqLen} characters a step) on the pre-training text, then frozen |
-` : ''}| batches | ${config.batchSize} sentences, bucketed by length; training sentences cut at ${config.maxSentenceLength} characters |
+` : ''}${extraTrainRow(info)}| batches | ${config.batchSize} sentences, bucketed by length; training sentences cut at ${config.maxSentenceLength} characters |
 | stopping | ${config.trainOn !== 'train' ? `${info.epochsRun} epochs on ${config.trainOn === 'all' ? 'every record' : 'train + dev'}, the last kept (no dev set to select on)` : `at most ${config.epochs} epochs, patience ${config.patience} on dev entity F1; best epoch ${info.best.epoch} (dev F1 ${devF1Text(info, true)}), ${info.epochsRun} epochs run, stopped by ${info.stoppedBy}`} |
 | seed | ${config.seed} (training), ${info.split.seed} (split) |
 | workers | ${config.workers} data-parallel threads |

@@ -115,7 +115,9 @@ describe('train-default', () => {
 
   it("a refit on every record (trainOn all): needs the selection runs' figures, trains on every record, and the card states those figures", async () => {
     const config = join(ws.dir, 'refit.json');
-    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(ws.tinyConfig, 'utf8')), trainOn: 'all', epochs: 2, patience: 1 }));
+    const pseudo = join(ws.dir, 'pseudo.jsonl');
+    writeJsonl(pseudo, ccksLikeDocs(4, 11));
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(ws.tinyConfig, 'utf8')), trainOn: 'all', epochs: 2, patience: 1, extraTrain: [pseudo] }));
     const base = { data: ws.corpus, unlabeled: ws.unlabeled, config, modelsDir: join(ws.dir, 'models-all'), log: () => {}, progress: false as const };
     await expect(trainDefault({ ...base, out: join(ws.dir, 'refit-none') })).rejects.toThrow(/trainOn 'all'.*--selection FILE/);
     // the selection figures: two recipes on the blocked split (made-up numbers: only their rendering is checked)
@@ -141,6 +143,9 @@ describe('train-default', () => {
     expect(r.card).toMatch(/^\| \*\*better\*\* \| blocked \| 1, 2 \| 9, 9 \| 90\.20 ± 0\.14 \| 90\.10 ± 0\.14 \| \+0\.75 \|/m);
     expect(r.card).toMatch(/^\| default \| blocked \|/m);
     expect(r.card).toContain('2 epochs on every record, the last kept');
+    expect(r.card).toMatch(/^- every record \(\d+\) trained the network; the split's dev records \(.+\) and test records \(.+\) served the selection runs only$/m);
+    expect(r.card).not.toContain('- train records: the other');
+    expect(r.card).toMatch(/^\| extra training documents \| `pseudo\.jsonl`: 4 documents, \d+ characters, \d+ entities \(config extraTrain/m);
     expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))).toMatchObject({ heldOut: null, recipe: 'better' });
   });
 
