@@ -103,7 +103,9 @@ export interface AppOptions {
 export { ApiError, type ApiStatus } from './errors.js';
 
 /** A tagger that runs in this thread (the Worker; tests): one tagMany() call, after a last look at the deadline. */
-export function inThisThread(tagger: { tagMany(texts: string[], options: TagCallOptions): TagResultLike[] }): TaggerLike {
+export function inThisThread(tagger: {
+  tagMany(texts: string[], options: TagCallOptions): TagResultLike[];
+}): TaggerLike {
   return {
     async tagMany(texts, options, job) {
       if (job.deadline !== undefined && Date.now() > job.deadline) throw deadlineExceeded();
@@ -113,7 +115,11 @@ export function inThisThread(tagger: { tagMany(texts: string[], options: TagCall
 }
 
 export function deadlineExceeded(): ApiError {
-  return new ApiError(504, 'deadline_exceeded', 'the request waited past its deadline_ms for a tagging thread and was not tagged');
+  return new ApiError(
+    504,
+    'deadline_exceeded',
+    'the request waited past its deadline_ms for a tagging thread and was not tagged',
+  );
 }
 
 interface TagRequest {
@@ -133,14 +139,26 @@ export function createApp(opts: AppOptions): Hono {
   // regular expressions on the first request, about 1 ms of CPU in a fresh workerd isolate (docs/edge.md).
   const app = new Hono({ router: new LinearRouter() });
   app.onError(errorAnswer);
-  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  app.notFound((c) =>
+    c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
+  );
   if (opts.corsOrigins) app.use('*', corsFor(opts.corsOrigins));
   if (opts.authToken) app.use('/v1/*', bearerFor(opts.authToken));
 
   app.get('/healthz', async (c) => {
     try {
       const m = opts.current?.() ?? (await opts.model());
-      return c.json({ status: 'ok', model: { name: m.name, version: m.version, id: modelId(m.sha256), sha256: m.sha256, trained: m.trained, source: m.source } });
+      return c.json({
+        status: 'ok',
+        model: {
+          name: m.name,
+          version: m.version,
+          id: modelId(m.sha256),
+          sha256: m.sha256,
+          trained: m.trained,
+          source: m.source,
+        },
+      });
     } catch {
       return c.json({ status: 'unavailable', model: null }, 503);
     }
@@ -168,7 +186,11 @@ export function createApp(opts: AppOptions): Hono {
     const cost = checkBudget(docs, req.options?.kbest, limits);
     const m = await loadModel(opts);
     const options: TagCallOptions = { offsets: 'utf16', scores: true, consistency: true, ...req.options };
-    const job: TagJob = { cost, signal: c.req.raw.signal, ...(req.deadline_ms !== undefined ? { deadline: arrived + req.deadline_ms } : {}) };
+    const job: TagJob = {
+      cost,
+      signal: c.req.raw.signal,
+      ...(req.deadline_ms !== undefined ? { deadline: arrived + req.deadline_ms } : {}),
+    };
     const tagged = await m.tagger.tagMany(
       docs.map((d) => d.text),
       options,
@@ -176,7 +198,11 @@ export function createApp(opts: AppOptions): Hono {
     );
     const results = docs.map((d, i) => {
       const r = tagged[i];
-      return { ...(d.id !== undefined ? { id: d.id } : {}), entities: r.entities, ...(r.paths ? { paths: r.paths } : {}) };
+      return {
+        ...(d.id !== undefined ? { id: d.id } : {}),
+        entities: r.entities,
+        ...(r.paths ? { paths: r.paths } : {}),
+      };
     });
     const model = { name: m.name, version: m.version, id: modelId(m.sha256), sha256: m.sha256 };
     return boundedJson(c, req.documents ? { model, documents: results } : { model, ...results[0] }, limits);
@@ -206,7 +232,11 @@ function errorAnswer(err: Error, c: Context): Response {
 async function readTagRequest(c: Context, limits: Limits): Promise<TagRequest> {
   const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json') {
-    throw new ApiError(415, 'unsupported_media_type', `content-type must be application/json, got ${type ? JSON.stringify(type) : 'none'}`);
+    throw new ApiError(
+      415,
+      'unsupported_media_type',
+      `content-type must be application/json, got ${type ? JSON.stringify(type) : 'none'}`,
+    );
   }
   const raw = await readBodyLimited(c.req.raw, limits.maxBodyBytes);
   let body: unknown;
@@ -227,12 +257,20 @@ async function readTagRequest(c: Context, limits: Limits): Promise<TagRequest> {
 /** The request's cost, characters × max(1, kbest), after the per-request bounds (413 above any of them). */
 function checkBudget(docs: { text: string }[], kbest: number | undefined, limits: Limits): number {
   if (docs.length > limits.maxDocuments) {
-    throw new ApiError(413, 'too_many_documents', `${docs.length} documents; the limit (maxDocuments) is ${limits.maxDocuments}`);
+    throw new ApiError(
+      413,
+      'too_many_documents',
+      `${docs.length} documents; the limit (maxDocuments) is ${limits.maxDocuments}`,
+    );
   }
   let chars = 0;
   docs.forEach((d, i) => {
     if (d.text.length > limits.maxCharsPerDocument) {
-      throw new ApiError(413, 'document_too_long', `document ${i} has ${d.text.length} characters; the limit (maxCharsPerDocument) is ${limits.maxCharsPerDocument}`);
+      throw new ApiError(
+        413,
+        'document_too_long',
+        `document ${i} has ${d.text.length} characters; the limit (maxCharsPerDocument) is ${limits.maxCharsPerDocument}`,
+      );
     }
     chars += d.text.length;
   });

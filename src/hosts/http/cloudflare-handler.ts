@@ -27,7 +27,13 @@ import { R2Store, type ObjectStore, type R2BucketLike } from '../../store/index.
 import { createTagger, type Tagger } from '../../tagger.js';
 import { createApp, DEFAULT_LIMITS, type Limits } from './app.js';
 import { bearerTokenProblem } from './middleware.js';
-import { ModelSource, DEFAULT_CHECK_INTERVAL_MS, servedHere, type KernelSource, type ModelBytes } from './model-source.js';
+import {
+  ModelSource,
+  DEFAULT_CHECK_INTERVAL_MS,
+  servedHere,
+  type KernelSource,
+  type ModelBytes,
+} from './model-source.js';
 
 export interface CloudflareEnv {
   MODELS?: R2BucketLike;
@@ -73,7 +79,9 @@ function positiveInteger(env: CloudflareEnv, name: keyof CloudflareEnv, fallback
   const s = String(raw).trim();
   const n = Number(s);
   if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || (n === 0 && !allowZero)) {
-    throw new CloudflareConfigError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(raw)}`);
+    throw new CloudflareConfigError(
+      `${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(raw)}`,
+    );
   }
   return n;
 }
@@ -92,13 +100,20 @@ export function readSettings(env: CloudflareEnv): CloudflareSettings {
   if (cors === '') corsOrigins = undefined;
   else if (cors === '*') corsOrigins = '*';
   else {
-    corsOrigins = cors.split(',').map((o) => o.trim()).filter((o) => o !== '');
+    corsOrigins = cors
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== '');
     for (const o of corsOrigins) {
-      if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new CloudflareConfigError(`CORS_ORIGINS: expected '*' or origins like https://example.org, got ${JSON.stringify(o)}`);
+      if (!/^https?:\/\/[^/\s]+$/.test(o))
+        throw new CloudflareConfigError(
+          `CORS_ORIGINS: expected '*' or origins like https://example.org, got ${JSON.stringify(o)}`,
+        );
     }
   }
   const token = env.AUTH_TOKEN;
-  if (token !== undefined && typeof token !== 'string') throw new CloudflareConfigError('AUTH_TOKEN must be a string secret');
+  if (token !== undefined && typeof token !== 'string')
+    throw new CloudflareConfigError('AUTH_TOKEN must be a string secret');
   const tokenProblem = token ? bearerTokenProblem(token) : null;
   if (tokenProblem) throw new CloudflareConfigError(`AUTH_TOKEN: ${tokenProblem}`);
   const checkSeconds = positiveInteger(env, 'MODEL_CHECK_SECONDS', DEFAULT_CHECK_INTERVAL_MS / 1000, true);
