@@ -37,6 +37,8 @@ export interface ModelSummary {
   backend: string | null;
   types: string[];
   labels: string[];
+  /** what the network was fitted on (training.config.trainOn: train, train+dev or all), null when not recorded */
+  trainOn: string | null;
   /** per split (dev, test …): precision, recall, F1 as fractions, null when not recorded */
   metrics: Record<string, { precision: number | null; recall: number | null; f1: number | null }>;
   /** per input channel (CHANNELS, by name): its sizes, null when the model does not have it */
@@ -96,6 +98,7 @@ export function summarizeModel(file: string, header: ModelHeader, sha256: string
     license: str(training.license),
     epochs: num(training.epochs),
     backend: isObject(training.backend) ? str(training.backend.name) : null,
+    trainOn: isObject(training.config) ? str(training.config.trainOn) : null,
     types: tagTypes(header.tags.labels),
     labels: header.tags.labels,
     metrics,
@@ -136,8 +139,11 @@ export function formatModelSummary(s: ModelSummary): string {
   if (s.epochs !== null) rows.push(['epochs', String(s.epochs)]);
   if (s.backend !== null) rows.push(['backend', s.backend]);
   rows.push(['labels', `${s.types.join(' ')} (${s.labels.length} BIO tags)`]);
+  if (s.trainOn && s.trainOn !== 'train') rows.push(['trained on', s.trainOn === 'all' ? 'every record (trainOn all)' : 'the train and dev parts (trainOn train+dev)']);
   const splits = Object.keys(s.metrics);
-  if (splits.length === 0) rows.push(['metrics', 'not recorded']);
+  if (splits.length === 0) {
+    rows.push(['metrics', s.trainOn === 'all' ? "none of its own: trained on every record (trainOn all); its model card states the selection runs' figures" : 'not recorded']);
+  }
   for (const [i, split] of splits.entries()) {
     const m = s.metrics[split];
     rows.push([i === 0 ? 'metrics' : '', `${split}: P ${figure(m.precision)}  R ${figure(m.recall)}  F1 ${figure(m.f1)}`]);
