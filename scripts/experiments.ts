@@ -41,6 +41,7 @@ import { type SegdictVariant, readLexiconWords } from '../src/train/segdict.js';
 import { createSegmenter } from '../src/segment/index.js';
 import { metricsJson } from '../src/train/report.js';
 import { loadRunConfig } from '../src/train/run-config.js';
+import { meanStd } from './stats.js';
 import { ROOT, bigramSequences, buildRunSegmenter, pretrainSequences, pretrainVectors, provenance } from './train-default.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -222,14 +223,7 @@ export interface ExperimentResults {
 // ---------------------------------------------------------------------------------------------------------
 // statistics and tables
 
-/** Mean and sample standard deviation (n − 1; 0 for a single value). */
-export function meanStd(xs: readonly number[]): { mean: number; std: number } {
-  if (xs.length === 0) return { mean: NaN, std: NaN };
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  if (xs.length === 1) return { mean, std: 0 };
-  const v = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1);
-  return { mean, std: Math.sqrt(v) };
-}
+export { meanStd } from './stats.js';
 
 export function scoresOf(report: Pick<EntityEvalReport, 'strict' | 'relaxed' | 'novelty'>): RunScores {
   const perType: RunScores['perType'] = {};

@@ -11,7 +11,7 @@
  * the means from the baseline (the first NAME unless --baseline names another). The recipe to ship is the one with
  * the best mean dev F1 (dev is the part selection may look at; test is reported, never chosen on).
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ import { readModel } from '../src/model/format.js';
 import type { SplitMode } from '../src/corpus/split.js';
 import { evaluateModel } from '../src/train/evaluate.js';
 import { readSplit } from '../src/train/run.js';
+import { meanStd } from './stats.js';
 
 /** The figures of one run (percentages, int8, consistency on, the split's test part). */
 export interface RunFigures {
@@ -62,12 +63,6 @@ export interface Selection {
 
 const pct = (x: number) => 100 * x;
 
-function meanSd(xs: readonly number[]): { mean: number; sd: number } {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
-  return { mean, sd };
-}
-
 /** Scores one finished run directory on its own split's test part. */
 export async function runFigures(
   dir: string,
@@ -108,7 +103,7 @@ export async function runFigures(
     unseenPrecision: pct(n.unseen.micro.precision),
     unseenRecall: pct(n.unseen.micro.recall),
     perType,
-    int8Bytes: statSync(path).size,
+    int8Bytes: bytes.length,
   };
 }
 
@@ -119,11 +114,11 @@ export function recipeFigures(name: string, runs: RunFigures[]): RecipeFigures {
     throw new Error(`${name}: its runs come from different splits (${[...splitsSeen].join(', ')})`);
   const mean = { perType: {} } as RecipeFigures['mean'];
   const sd = { perType: {} } as RecipeFigures['sd'];
-  for (const f of FIELDS) ({ mean: mean[f], sd: sd[f] } = meanSd(runs.map((r) => r[f])));
+  for (const f of FIELDS) ({ mean: mean[f], std: sd[f] } = meanStd(runs.map((r) => r[f])));
   for (const t of Object.keys(runs[0].perType)) {
-    const m = meanSd(runs.map((r) => r.perType[t] ?? 0));
+    const m = meanStd(runs.map((r) => r.perType[t] ?? 0));
     mean.perType[t] = m.mean;
-    sd.perType[t] = m.sd;
+    sd.perType[t] = m.std;
   }
   return { name, split: runs[0].split, runs, mean, sd };
 }
@@ -165,7 +160,7 @@ export function selectionTable(sel: Selection): string {
     const b = base && base.split === r.split ? base : undefined;
     const chosen = sel.chosen[r.split] === r.name;
     lines.push(
-      `| ${chosen ? `**${r.name}**` : r.name} | ${r.split} | ${r.runs.map((x) => x.seed).join(', ')} | ${r.runs.map((x) => x.bestEpoch).join(', ')} | ${pm(r.mean.devF1, r.sd.devF1, n)} | ${pm(r.mean.strict, r.sd.strict, n)} | ${b ? signed(r.mean.strict - b.mean.strict) : '–'} | ${pm(r.mean.relaxed, r.sd.relaxed, n)} | ${pm(r.mean.seen, r.sd.seen, n)} | ${pm(r.mean.unseen, r.sd.unseen, n)} (${f2(r.mean.unseenPrecision)} / ${f2(r.mean.unseenRecall)}) | ${b ? signed(r.mean.unseen - b.mean.unseen) : '–'} | ${types.map((t) => `${f2(r.mean.perType[t] ?? 0)}${b ? ` (${signed((r.mean.perType[t] ?? 0) - (b.mean.perType[t] ?? 0))})` : ''}`).join(' | ')} | ${Math.round(meanSd(r.runs.map((x) => x.int8Bytes)).mean / 1024)} |`,
+      `| ${chosen ? `**${r.name}**` : r.name} | ${r.split} | ${r.runs.map((x) => x.seed).join(', ')} | ${r.runs.map((x) => x.bestEpoch).join(', ')} | ${pm(r.mean.devF1, r.sd.devF1, n)} | ${pm(r.mean.strict, r.sd.strict, n)} | ${b ? signed(r.mean.strict - b.mean.strict) : '–'} | ${pm(r.mean.relaxed, r.sd.relaxed, n)} | ${pm(r.mean.seen, r.sd.seen, n)} | ${pm(r.mean.unseen, r.sd.unseen, n)} (${f2(r.mean.unseenPrecision)} / ${f2(r.mean.unseenRecall)}) | ${b ? signed(r.mean.unseen - b.mean.unseen) : '–'} | ${types.map((t) => `${f2(r.mean.perType[t] ?? 0)}${b ? ` (${signed((r.mean.perType[t] ?? 0) - (b.mean.perType[t] ?? 0))})` : ''}`).join(' | ')} | ${Math.round(meanStd(r.runs.map((x) => x.int8Bytes)).mean / 1024)} |`,
     );
   }
   return lines.join('\n');

@@ -23,7 +23,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { CorpusFormat } from '../src/corpus/index.js';
@@ -200,7 +200,7 @@ function recordLines(info: ModelCardInfo): string {
 function extraTrainRow(info: ModelCardInfo): string {
   if (info.config.extraTrain.length === 0) return '';
   const extra = (info.data.train as { extra?: { docs?: number; chars?: number; entities?: number } }).extra;
-  const files = info.config.extraTrain.map((f) => `\`${f.split(/[\\/]/).pop()}\``).join(', ');
+  const files = info.config.extraTrain.map((f) => `\`${basename(f)}\``).join(', ');
   const size = extra ? `: ${extra.docs ?? '?'} documents, ${extra.chars ?? '?'} characters, ${extra.entities ?? '?'} entities` : '';
   return `| extra training documents | ${files}${size} (config extraTrain: training sentences only — e.g. unlabeled text labelled by a vote of trained models, scripts/pseudo-label.ts; vocabularies, segmenter and consistency table come from the corpus) |
 `;
@@ -237,8 +237,7 @@ ${metrics.int8.novelty ? `\n${noveltySection(metrics.int8.novelty, types)}\n` : 
 /** A refit's figures: the selection runs (scripts/selection.ts) of its recipe and of the baseline, per split. */
 function selectionSection(selection: { figures: Selection; recipe: string }): string {
   const { figures, recipe } = selection;
-  const mine = figures.recipes.filter((r) => r.name === recipe);
-  if (mine.length === 0) throw new Error(`modelCard: the selection figures have no recipe named ${JSON.stringify(recipe)}`);
+  if (!figures.recipes.some((r) => r.name === recipe)) throw new Error(`modelCard: the selection figures have no recipe named ${JSON.stringify(recipe)}`);
   const kept = figures.recipes.filter((r) => r.name === recipe || r.name === figures.baseline);
   return `## Figures (selection runs)
 
@@ -344,7 +343,7 @@ ${recordLines(info)}
 | weight average | ${config.ema > 0 ? `exponential moving average of the weights after every step, decay min(${config.ema}, (1 + t) / (10 + t)) at step t (a warm-up); each epoch keeps the better on dev of the averaged and the raw weights (best epoch: ${info.kept ?? 'unknown'})` : 'none'} |
 ${config.bigramDim ? `| bigram channel | ${config.bigramDim}-dim embeddings of each character and the next (bigrams seen ≥ ${config.bigramMinCount}× in the train split; word2vec-pre-trained) |
 ` : ''}${config.lexDim ? `| lexicon channel | per entity type, the character's place (B/I/E/S) in a match of a training entity string, ${config.lexDim}-dim embeddings; ${config.lexiconFolds}-fold jackknife for training documents |
-` : ''}${config.segmenterLexicon ? `| outside words | the segmenter also keeps the words of \`${config.segmenterLexicon.split(/[\\/]/).pop()}\` whole (segmenterLexicon) |
+` : ''}${config.segmenterLexicon ? `| outside words | the segmenter also keeps the words of \`${basename(config.segmenterLexicon)}\` whole (segmenterLexicon) |
 ` : ''}${config.charLm.hidden ? `| char language models | forward and backward LSTM, hidden ${config.charLm.hidden}, input ${config.charLm.dim}, ${config.charLm.steps} Adam steps per direction (lr ${config.charLm.lr}, ${config.charLm.batch} pieces of ${config.charLm.seqLen} characters a step) on the pre-training text, then frozen |
 ` : ''}${extraTrainRow(info)}| batches | ${config.batchSize} sentences, bucketed by length; training sentences cut at ${config.maxSentenceLength} characters |
 | stopping | ${config.trainOn !== 'train' ? `${info.epochsRun} epochs on ${config.trainOn === 'all' ? 'every record' : 'train + dev'}, the last kept (no dev set to select on)` : `at most ${config.epochs} epochs, patience ${config.patience} on dev entity F1; best epoch ${info.best.epoch} (dev F1 ${devF1Text(info, true)}), ${info.epochsRun} epochs run, stopped by ${info.stoppedBy}`} |
