@@ -22,7 +22,6 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Doc, EntitySpan } from '../src/corpus/document.js';
 import { looksLikeCcksIds, recordIdOf } from '../src/corpus/index.js';
@@ -30,6 +29,7 @@ import { type EntityEvalReport, type Predictions, evaluateEntities, relaxedError
 import { createTagger } from '../src/tagger.js';
 import { readSplit } from '../src/train/run.js';
 import { ROOT } from './train-default.js';
+import { runIfMain } from './run-main.js';
 
 /**
  * How often the documents annotate each entity string where it occurs: annotated = entities with that string,
@@ -248,12 +248,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e) => {
-      process.stderr.write(`agreement: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'agreement', main);

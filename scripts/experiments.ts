@@ -29,7 +29,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { CorpusFormat, SplitMode } from '../src/corpus/index.js';
 import { SPLIT_MODES, isCorpusFormat, isSplitMode } from '../src/corpus/index.js';
@@ -43,6 +42,7 @@ import { metricsJson } from '../src/train/report.js';
 import { loadRunConfig } from '../src/train/run-config.js';
 import { meanStd } from './stats.js';
 import { ROOT, bigramSequences, buildRunSegmenter, pretrainSequences, pretrainVectors, provenance } from './train-default.js';
+import { runIfMain } from './run-main.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // the variants
@@ -683,12 +683,4 @@ variants: ${VARIANTS.map((v) => v.name).join(', ')}
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e) => {
-      process.stderr.write(`experiments: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'experiments', main);

@@ -39,13 +39,13 @@ import {
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isCorpusFormat } from '../src/corpus/index.js';
 import { embedKernelsPath, defaultKernelsPath, packageRoot, trainKernelsPath } from '../src/io/artefacts.js';
 import { TRAINING_BACKENDS, type TrainingBackendKind } from '../src/train/config.js';
 import { loadRunConfig } from '../src/train/run-config.js';
 import type { PackManifest } from './gpu-run.js';
+import { runIfMain } from './run-main.js';
 
 export const NODE_VERSION = '20.20.2';
 /** What the pack may weigh: the device machine takes 64 MiB of carried files. */
@@ -356,12 +356,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e) => {
-      process.stderr.write(`gpu-pack: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'gpu-pack', main);

@@ -15,11 +15,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { CorpusFormat } from '../src/corpus/index.js';
 import type { RunSummary } from '../src/train/run.js';
 import { CCKS2017, type CorpusInfo, trainDefault } from './train-default.js';
+import { runIfMain } from './run-main.js';
 
 /** What scripts/gpu-pack.ts writes as pack.json: paths relative to the pack (config) or to the unpacked data (data, unlabeled). */
 export interface PackManifest {
@@ -189,12 +189,4 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e) => {
-      process.stderr.write(`gpu-run: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'gpu-run', main);

@@ -14,14 +14,13 @@
  * - Teachers must share one label set. Nothing of the texts is printed: counts only.
  */
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Doc } from '../src/corpus/document.js';
 import { type Predictions, dropOverlaps, voteSpans } from '../src/eval/index.js';
 import { Rng } from '../src/train/rng.js';
 import { readUnlabeled } from '../src/train/run.js';
 import { predict } from './agreement.js';
+import { runIfMain } from './run-main.js';
 
 /** Up to `chars` characters of distinct texts, in an order shuffled by `seed` (whole texts; at least one). */
 export function sampleTexts(lines: readonly string[], chars: number, seed: number): string[] {
@@ -89,12 +88,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e) => {
-      process.stderr.write(`pseudo-label: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'pseudo-label', main);

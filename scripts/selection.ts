@@ -12,8 +12,7 @@
  * the best mean dev F1 (dev is the part selection may look at; test is reported, never chosen on).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Doc } from '../src/corpus/document.js';
 import { readModel } from '../src/model/format.js';
@@ -21,6 +20,7 @@ import type { SplitMode } from '../src/corpus/split.js';
 import { evaluateModel } from '../src/train/evaluate.js';
 import { readSplit } from '../src/train/run.js';
 import { meanStd } from './stats.js';
+import { runIfMain } from './run-main.js';
 
 /** The figures of one run (percentages, int8, consistency on, the split's test part). */
 export interface RunFigures {
@@ -225,12 +225,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e) => {
-      process.stderr.write(`selection: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'selection', main);

@@ -39,6 +39,7 @@ import { buildRunSegmenter, makeVectors } from '../src/train/vectors.js';
 import { type ModelFileInfo, devF1Text, formatEvaluation, metricsJson, modelFileInfo } from '../src/train/report.js';
 import { loadRunConfig } from '../src/train/run-config.js';
 import { type Selection, selectionTable } from './selection.js';
+import { runIfMain } from './run-main.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -677,12 +678,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e) => {
-      process.stderr.write(`train-default: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'train-default', main);
