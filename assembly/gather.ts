@@ -36,3 +36,22 @@ export function zero_cols(out: usize, ldo: i32, R: i32, c0: i32, c1: i32): void 
   const n = <usize>(c1 - c0) << 2;
   for (let r = 0; r < R; r++) memory.fill(out + ((<usize>r * <usize>ldo + <usize>c0) << 2), 0, n);
 }
+
+/**
+ * Rows picked by address, summed into out (the folded layer-0 input projection, src/model/network.ts):
+ *   out[r, 0 .. n) = (init ? init[0 .. n) : out[r, 0 .. n)) + src_r[0 .. n),  src_r = f32 at ptrs[r] + off
+ * out f32 [R × ldo]; ptrs i32 [R] byte addresses; init (a bias) f32 [n] or 0. n % 4 == 0, rows 16-byte aligned.
+ */
+export function add_rows(out: usize, ldo: i32, R: i32, ptrs: usize, off: i32, n: i32, init: usize): void {
+  const bytes = <usize>n << 2;
+  const so = <usize>ldo << 2;
+  for (let r = 0; r < R; r++) {
+    const o = out + <usize>r * so;
+    const s = <usize>load<i32>(ptrs + (<usize>r << 2)) + <usize>off;
+    if (init != 0) {
+      for (let j: usize = 0; j < bytes; j += 16) v128.store(o + j, f32x4.add(v128.load(init + j), v128.load(s + j)));
+    } else {
+      for (let j: usize = 0; j < bytes; j += 16) v128.store(o + j, f32x4.add(v128.load(o + j), v128.load(s + j)));
+    }
+  }
+}

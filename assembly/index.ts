@@ -22,6 +22,9 @@
  *   embed_f32(out, ldo, col, ids, R, table, dim)           out[r, col+d] = table[ids[r], d]   table f32 [V × dim]
  *   embed_i8(out, ldo, col, ids, R, table, scales, dim)    … = table[id, d] · scales[id]       table i8  [V × dim]
  *   zero_cols(out, ldo, R, c0, c1)                         out[r, c0..c1) = 0
+ *   add_rows(out, ldo, R, ptrs, off, n, init)              out[r, 0..n) = (init ? init[0..n) : out[r, 0..n))
+ *                                                            + f32 row at byte address ptrs[r] + off
+ *                                                          (ptrs i32 [R]; n % 4 == 0; the folded layer-0 input)
  *
  * Matrix products (matmul.ts)  Y[M × N] = X[M × K] · W[N × K]ᵀ + bias[N] (bias 0 = none), K % 8 == 0
  *   W is PACKED in panels of 4 rows (layout in matmul.ts; packPanelsF32 / packPanelsI8 in src/model/kernels.ts);
@@ -53,14 +56,14 @@
  * No kernel validates its arguments: the TS wrapper checks shapes and ids before every call.
  */
 export { alloc, mark, reset, zero } from './memory';
-export { embed_f32, embed_i8, zero_cols } from './gather';
+export { embed_f32, embed_i8, zero_cols, add_rows } from './gather';
 export { matmul_f32, matmul_q8, quantize_rows, q_max } from './matmul';
 export { lstm_dir, lstm_work_bytes } from './lstm';
 export {
   viterbi, viterbi_work_bytes, kbest, kbest_work_bytes, log_softmax, softmax, lattice, lattice_work_bytes, exp_f64,
 } from './crf';
 
-/** ABI version of this module; bumped whenever a signature above changes (3: marginals dropped; 4: lattice, exp_f64). */
+/** ABI version of this module; bumped whenever a signature above changes (3: marginals dropped; 4: lattice, exp_f64; 5: add_rows). */
 export function abi_version(): i32 {
-  return 4;
+  return 5;
 }

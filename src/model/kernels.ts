@@ -24,6 +24,8 @@ export interface KernelExports {
     out: number, ldo: number, col: number, ids: number, R: number, table: number, scales: number, dim: number,
   ): void;
   zero_cols(out: number, ldo: number, R: number, c0: number, c1: number): void;
+  /** out[r, 0..n) = (init ? init : out[r]) + f32 row at ptrs[r] + off (assembly/gather.ts) */
+  add_rows(out: number, ldo: number, R: number, ptrs: number, off: number, n: number, init: number): void;
   /** W packed with packPanelsF32; bias (or 0) has ⌈N/4⌉·4 floats */
   matmul_f32(Y: number, ldy: number, X: number, ldx: number, P: number, bias: number, M: number, N: number, K: number): void;
   /** Wq packed with packPanelsI8, ws (row scales) and bias (or 0) have ⌈N/4⌉·4 floats */
@@ -59,10 +61,10 @@ export interface KernelExports {
   exp_f64(x: number): number;
 }
 
-export const KERNEL_ABI_VERSION = 4;
+export const KERNEL_ABI_VERSION = 5;
 
 const REQUIRED_EXPORTS: (keyof KernelExports)[] = [
-  'memory', 'abi_version', 'alloc', 'mark', 'reset', 'zero', 'embed_f32', 'embed_i8', 'zero_cols',
+  'memory', 'abi_version', 'alloc', 'mark', 'reset', 'zero', 'embed_f32', 'embed_i8', 'zero_cols', 'add_rows',
   'matmul_f32', 'matmul_q8', 'quantize_rows', 'q_max', 'lstm_work_bytes', 'lstm_dir', 'viterbi_work_bytes',
   'viterbi', 'kbest_work_bytes', 'kbest', 'log_softmax', 'softmax', 'lattice_work_bytes', 'lattice', 'exp_f64',
 ];

@@ -32,7 +32,7 @@ import {
   lstmName,
   tensorSpecs,
 } from './layout.js';
-import type { Kernels } from './kernels.js';
+import { type Kernels, packPanelsF32 } from './kernels.js';
 import {
   CHANNELS,
   CHAR_LM_DIRECTIONS,
@@ -60,12 +60,24 @@ export interface NetworkOptions {
   batchSize?: number;
   /** at most this many characters in one batch (default 8192; a longer sentence runs alone) */
   maxBatchChars?: number;
+  /**
+   * Fold layer 0's input projection into per-id rows (default true; see FoldGroup). Off: every step's
+   * W_ih · x_t is a matrix product over the concatenated embeddings, as the weights are stored.
+   */
+  foldInput?: boolean;
+  /**
+   * Bytes of wasm memory the folded rows may take (default 48 MiB: every id of the bundled model). Ids past it
+   * are computed per batch instead of kept; 0 turns folding off.
+   */
+  foldCacheBytes?: number;
 }
 
 export interface Network {
   readonly arch: Architecture;
   /** true when any weight matrix is int8 */
   readonly quantized: boolean;
+  /** true when layer 0's input projection is folded into cached per-id rows (NetworkOptions.foldInput) */
+  readonly folded: boolean;
   /** Per sentence, the emission matrix [T × K] row-major (the dense layer output; logits for crf=false). */
   emissions(batch: SentenceBatch): Float32Array[];
   /** Best tag path of one sentence and its score (crf=false: per-step argmax, score = Σ log-softmax). */
@@ -123,6 +135,41 @@ interface CharLmPlan {
   /** 0 fw, 1 bw (lstm_dir's reverse) */
   reverse: number;
 }
+
+/**
+ * The folded layer-0 input projection. Layer 0's input x_t is a concatenation of embedding rows (one per channel
+ * slot: layout.ts inputColumns), so its projection splits into one term per slot:
+ *
+ *   W_ih · x_t + b  =  b + Σ_groups W_ih[:, col_g .. col_g + dim_g) · table_g[id_g(t)]
+ *
+ * and each term depends on the id alone. A group keeps, per id, that term for both directions — one f32 row
+ * [fw 4Hp | bw 4Hp] — computed the first time the id is seen (matmul_f32 over the gathered embeddings with the
+ * f32 (dequantized) weight columns: exact f32 products, where the unfolded int8 path rounds x to i16 first) and
+ * kept in a slot of `cache` [capacity × 8Hp]. A step's projection is then b + one row per group (add_rows)
+ * instead of an [In0p × 4Hp] product: for the bundled model (char 50 + word 50) the layer-0 product was about a
+ * quarter of the kernels' multiply-adds. Ids beyond the capacity (NetworkOptions.foldCacheBytes) are computed
+ * per batch into scratch rows and not kept. Models with a charLm channel (dense columns) are not folded.
+ */
+interface FoldGroup {
+  /** the channel's ids field, its ids per token and this group's slot among them */
+  field: InputColumns['channel']['field'];
+  slots: number;
+  slot: number;
+  table: Placed;
+  dim: number;
+  /** dim padded to 8 (K of w) */
+  dimP: number;
+  /** packed f32 panels [4Hp × dimP] of W_ih's columns of this group, per direction */
+  w: number[];
+  /** slot of each id in cache, −1 while the id has none */
+  slotOf: Int32Array;
+  used: number;
+  capacity: number;
+  /** f32 [capacity × 8Hp] */
+  cache: number;
+}
+
+const FOLD_CACHE_BYTES = 48 * 1024 * 1024;
 
 // ---------------------------------------------------------------- validation
 
@@ -189,12 +236,20 @@ export function createNetwork(kernels: Kernels, arch: Architecture, weights: Wei
   if (!Number.isInteger(maxBatchChars) || maxBatchChars < 1) {
     throw new Error(`createNetwork: maxBatchChars must be an integer ≥ 1, got ${maxBatchChars}`);
   }
-  return new WasmNetwork(kernels, arch, weights, batchSize, maxBatchChars);
+  const foldCacheBytes = options.foldCacheBytes ?? FOLD_CACHE_BYTES;
+  if (!Number.isInteger(foldCacheBytes) || foldCacheBytes < 0) {
+    throw new Error(`createNetwork: foldCacheBytes must be an integer ≥ 0, got ${foldCacheBytes}`);
+  }
+  if (options.foldInput !== undefined && typeof options.foldInput !== 'boolean') {
+    throw new TypeError(`createNetwork: foldInput must be a boolean, got ${typeof options.foldInput}`);
+  }
+  return new WasmNetwork(kernels, arch, weights, batchSize, maxBatchChars, { ...options, foldCacheBytes });
 }
 
 class WasmNetwork implements Network {
   readonly arch: Architecture;
   readonly quantized: boolean;
+  readonly folded: boolean;
   private readonly k: Kernels;
   private readonly K: number;
   private readonly in0: number;
@@ -204,6 +259,10 @@ class WasmNetwork implements Network {
   /** the char LMs of a charLm channel, [fw, bw] (none without one) */
   private readonly charLms: CharLmPlan[];
   private readonly layers: LayerPlan[];
+  /** the folded layer-0 input projection (empty when not folded) */
+  private readonly fold: FoldGroup[];
+  /** scratch: one group's ids in row order */
+  private rowIds = new Int32Array(0);
   private readonly dense: Placed;
   private readonly denseBias: number;
   /** CRF tensors (zeros for crf=false) */
@@ -213,7 +272,7 @@ class WasmNetwork implements Network {
 
   constructor(
     kernels: Kernels, arch: Architecture, weights: Weights,
-    private readonly batchSize: number, private readonly maxBatchChars: number,
+    private readonly batchSize: number, private readonly maxBatchChars: number, options: NetworkOptions,
   ) {
     this.k = kernels;
     this.arch = { ...arch, lstm: [...arch.lstm] };
@@ -263,6 +322,9 @@ class WasmNetwork implements Network {
       inP = 2 * Hp;
       colMap = (c: number) => (c < H ? c : Hp + (c - H));
     });
+    const foldOn = options.foldInput !== false && (options.foldCacheBytes ?? 0) > 0;
+    this.fold = foldOn && this.layers.length > 0 && this.charLms.length === 0 ? this.planFold(weights, options.foldCacheBytes!) : [];
+    this.folded = this.fold.length > 0;
     this.dense = this.placeMatrix(weights, 'dense.w', this.K, id, inP, colMap);
     const db = new Float32Array(roundUp(this.K, 4)); // f32 [K] + zeros up to a whole panel
     db.set(get('dense.b').data as Float32Array);
@@ -276,6 +338,95 @@ class WasmNetwork implements Network {
       this.start = kernels.allocCopy(new Float32Array(this.K));
       this.end = kernels.allocCopy(new Float32Array(this.K));
     }
+  }
+
+  /** The fold groups of layer 0 (FoldGroup): weight columns packed per direction, caches sized to the budget. */
+  private planFold(weights: Weights, budget: number): FoldGroup[] {
+    const L = this.layers[0];
+    const H = L.H;
+    const Hp = L.Hp;
+    const rowBytes = 4 * 8 * Hp;
+    // W_ih of each direction as f32 [4H × in0] (int8: q · row scale)
+    const wih = DIRECTIONS.map((dir) => {
+      const t = weights.get(lstmName(0, dir, 'w_ih')) as Tensor;
+      if (t.dtype !== 'i8') return t.data as Float32Array;
+      const q = t.data as Int8Array;
+      const sc = (weights.get(`${lstmName(0, dir, 'w_ih')}.scale`) as Tensor).data as Float32Array;
+      const cols = t.shape[1];
+      const f = new Float32Array(q.length);
+      for (let r = 0; r < t.shape[0]; r++) for (let c = 0; c < cols; c++) f[r * cols + c] = q[r * cols + c] * sc[r];
+      return f;
+    });
+    const groups = this.tables.flatMap(({ channel, col, dim, slots, table }) =>
+      Array.from({ length: slots }, (_, slot) => ({ field: channel.field, slots, slot, table, dim, c0: col + slot * dim })),
+    );
+    let need = 0;
+    for (const g of groups) need += g.table.rows * rowBytes;
+    const share = Math.min(1, budget / need);
+    return groups.map(({ c0, ...g }) => {
+      const dimP = roundUp(g.dim, PAD);
+      const w = wih.map((full) => {
+        const sub = new Float32Array(4 * Hp * dimP); // [4Hp × dimP], padded units and columns 0
+        for (let r = 0; r < 4 * H; r++) {
+          const n = Math.floor(r / H) * Hp + (r % H);
+          for (let c = 0; c < g.dim; c++) sub[n * dimP + c] = full[r * this.in0 + c0 + c];
+        }
+        return this.k.allocCopy(packPanelsF32(sub, 4 * Hp, dimP));
+      });
+      const capacity = Math.floor(g.table.rows * share);
+      const cache = capacity > 0 ? this.k.alloc(capacity * rowBytes) : 0;
+      return { ...g, dimP, w, slotOf: new Int32Array(g.table.rows).fill(-1), used: 0, capacity, cache };
+    });
+  }
+
+  /**
+   * Per fold group, a pointer array i32 [R] (in this batch's scratch) to each row's cached [fw | bw] gate terms;
+   * ids seen for the first time get theirs computed now (kept in a slot while there is room, else in scratch).
+   */
+  private foldRows(members: number[], batch: SentenceBatch, lens: number[], rowStart: Int32Array, R: number): number[] {
+    const k = this.k;
+    const ex = k.exports;
+    const Hp = this.layers[0].Hp;
+    const rowBytes = 4 * 8 * Hp;
+    if (this.rowIds.length < R) this.rowIds = new Int32Array(Math.max(R, 2 * this.rowIds.length));
+    const ids = this.rowIds;
+    return this.fold.map((g) => {
+      const pPtr = k.alloc(4 * R);
+      for (let b = 0; b < members.length; b++) {
+        const src = batch[g.field]![members[b]];
+        for (let t = 0; t < lens[b]; t++) ids[rowStart[t] + b] = src[t * g.slots + g.slot];
+      }
+      // ids without a row yet: a slot while there is room, else a scratch row (−2 − i in slotOf for this batch)
+      const fresh: number[] = [];
+      for (let r = 0; r < R; r++) {
+        const id = ids[r];
+        if (g.slotOf[id] !== -1) continue;
+        g.slotOf[id] = g.used < g.capacity ? g.used++ : -2 - fresh.length;
+        fresh.push(id);
+      }
+      let scratch = 0;
+      if (fresh.length > 0) {
+        const m = fresh.length;
+        const pIds = k.allocCopy(Int32Array.from(fresh));
+        const X = k.alloc(4 * m * g.dimP); //  f32 [m × dimP]
+        scratch = k.alloc(m * rowBytes); //    f32 [m × 8Hp]
+        this.gather(X, g.dimP, 0, pIds, m, g.table, g.dim);
+        ex.zero_cols(X, g.dimP, m, g.dim, g.dimP);
+        for (let d = 0; d < 2; d++) ex.matmul_f32(scratch + d * 16 * Hp, 8 * Hp, X, g.dimP, g.w[d], 0, m, 4 * Hp, g.dimP);
+        const bytes = new Uint8Array(k.memory.buffer);
+        fresh.forEach((id, i) => {
+          const slot = g.slotOf[id];
+          if (slot >= 0) bytes.copyWithin(g.cache + slot * rowBytes, scratch + i * rowBytes, scratch + (i + 1) * rowBytes);
+        });
+      }
+      const ptr = k.i32(pPtr, R);
+      for (let r = 0; r < R; r++) {
+        const slot = g.slotOf[ids[r]];
+        ptr[r] = slot >= 0 ? g.cache + slot * rowBytes : scratch + (-2 - slot) * rowBytes;
+      }
+      for (const id of fresh) if (g.slotOf[id] < -1) g.slotOf[id] = -1; // scratch rows end with the batch
+      return pPtr;
+    });
   }
 
   /** Embedding table as is: f32 [V × dim] or i8 [V × dim] + scales [V]. */
@@ -411,45 +562,11 @@ class WasmNetwork implements Network {
       // ---- allocations that the inputs need (views are taken after them)
       const pRowStart = k.alloc(4 * (T + 1));
       const pLens = k.alloc(4 * B);
-      const pIds = k.alloc(4 * R); //              i32 [R] one channel's ids in row order, reused channel by channel
-      const ldx0 = this.in0P;
-      const X0 = k.alloc(4 * R * ldx0); //         f32 [R × In0p]
       k.i32(pRowStart, T + 1).set(rowStart);
       k.i32(pLens, B).set(lens);
-      // ---- embeddings → X0 [R × In0p], channel by channel (layout.ts: char | word | bigram | lex per type)
-      // per[b][t·stride + slot] → row rowStart[t] + b, then the channel's table rows into columns [col, col + dim)
-      const gatherSlot = (per: Int32Array[], stride: number, slot: number, col: number, table: Placed, dim: number) => {
-        const ids = k.i32(pIds, R);
-        for (let b = 0; b < B; b++) {
-          const src = per[b];
-          for (let t = 0; t < lens[b]; t++) ids[rowStart[t] + b] = src[t * stride + slot];
-        }
-        this.gather(X0, ldx0, col, pIds, R, table, dim);
-      };
-      for (const { channel, col, dim, slots, table } of this.tables) {
-        // slot j of a channel with several ids per token (the lexicon: one per type) → columns [col + j·dim, … + dim)
-        const per = members.map((s) => batch[channel.field]![s]);
-        for (let j = 0; j < slots; j++) gatherSlot(per, slots, j, col + j * dim, table, dim);
-      }
-      // the charLm channel: each char LM over the char ids, its h into X0's columns (fw, then bw reversed)
-      for (const lm of this.charLms) {
-        const ids = k.i32(pIds, R);
-        for (let b = 0; b < B; b++) {
-          const src = batch.charIds[members[b]];
-          for (let t = 0; t < lens[b]; t++) ids[rowStart[t] + b] = src[t];
-        }
-        const mark2 = k.mark();
-        const X = k.alloc(4 * R * lm.Ep); //      f32 [R × Ep]
-        const G = k.alloc(4 * R * 4 * lm.H); //   f32 [R × 4H]
-        const work = k.alloc(ex.lstm_work_bytes(B, lm.H) >>> 0);
-        this.gather(X, lm.Ep, 0, pIds, R, lm.embed, lm.E);
-        ex.zero_cols(X, lm.Ep, R, lm.E, lm.Ep);
-        const xq = lm.wih.scale !== 0 ? this.quantize(X, lm.Ep, R) : null;
-        this.project(G, 4 * lm.H, X, lm.Ep, xq, lm.wih, lm.bias, R); // G = x · W_ihᵀ + b
-        ex.lstm_dir(G, X0, ldx0, lm.col, lm.H, lm.whh.ptr, lm.whh.scale, pRowStart, pLens, B, T, lm.reverse, work);
-        k.reset(mark2);
-      }
-      ex.zero_cols(X0, ldx0, R, this.in0, ldx0);
+      const folded = this.fold.length > 0 ? this.foldRows(members, batch, lens, rowStart, R) : null;
+      const ldx0 = this.in0P;
+      const X0 = folded ? 0 : this.embedInputs(members, batch, lens, rowStart, R, B, T, pRowStart, pLens);
 
       // ---- BiLSTM layers (one G buffer, sized for the widest layer, serves every layer and direction)
       let x = X0;
@@ -458,16 +575,22 @@ class WasmNetwork implements Network {
       for (const L of this.layers) maxHp = Math.max(maxHp, L.Hp);
       const work = this.layers.length > 0 ? k.alloc(ex.lstm_work_bytes(B, maxHp) >>> 0) : 0;
       const G = this.layers.length > 0 ? k.alloc(4 * R * 4 * maxHp) : 0; // f32 [R × 4Hp]
-      for (const L of this.layers) {
+      this.layers.forEach((L, l) => {
         const Y = k.alloc(4 * R * 2 * L.Hp); //    f32 [R × 2Hp]  [h_fw | h_bw]
-        const xq = this.needsQuant(L.wih) ? this.quantize(x, ldx, R) : null;
+        const fold = l === 0 ? folded : null;
+        const xq = !fold && this.needsQuant(L.wih) ? this.quantize(x, ldx, R) : null;
         for (let d = 0; d < 2; d++) {
-          this.project(G, 4 * L.Hp, x, ldx, xq, L.wih[d], L.bias[d], R); // G = x · W_ihᵀ + b
+          if (fold) {
+            // G = b + Σ_groups its cached row (FoldGroup)
+            fold.forEach((ptrs, i) => ex.add_rows(G, 4 * L.Hp, R, ptrs, d * 16 * L.Hp, 4 * L.Hp, i === 0 ? L.bias[d] : 0));
+          } else {
+            this.project(G, 4 * L.Hp, x, ldx, xq, L.wih[d], L.bias[d], R); // G = x · W_ihᵀ + b
+          }
           ex.lstm_dir(G, Y, 2 * L.Hp, d * L.Hp, L.Hp, L.whh[d].ptr, L.whh[d].scale, pRowStart, pLens, B, T, d, work);
         }
         x = Y;
         ldx = 2 * L.Hp;
-      }
+      });
       // ---- dense → Em [R × K]
       const K = this.K;
       const Em = k.alloc(4 * R * K);
@@ -486,6 +609,53 @@ class WasmNetwork implements Network {
     } finally {
       k.reset(mark);
     }
+  }
+
+  /** The layer-0 input X0 f32 [R × In0p]: every channel's embedding rows (and the char LMs' h) in its columns. */
+  private embedInputs(
+    members: number[], batch: SentenceBatch, lens: number[], rowStart: Int32Array, R: number, B: number, T: number,
+    pRowStart: number, pLens: number,
+  ): number {
+    const k = this.k;
+    const ex = k.exports;
+    const pIds = k.alloc(4 * R); //              i32 [R] one channel's ids in row order, reused channel by channel
+    const ldx0 = this.in0P;
+    const X0 = k.alloc(4 * R * ldx0); //         f32 [R × In0p]
+    // ---- embeddings → X0 [R × In0p], channel by channel (layout.ts: char | word | bigram | lex per type)
+    // per[b][t·stride + slot] → row rowStart[t] + b, then the channel's table rows into columns [col, col + dim)
+    const gatherSlot = (per: Int32Array[], stride: number, slot: number, col: number, table: Placed, dim: number) => {
+      const ids = k.i32(pIds, R);
+      for (let b = 0; b < B; b++) {
+        const src = per[b];
+        for (let t = 0; t < lens[b]; t++) ids[rowStart[t] + b] = src[t * stride + slot];
+      }
+      this.gather(X0, ldx0, col, pIds, R, table, dim);
+    };
+    for (const { channel, col, dim, slots, table } of this.tables) {
+      // slot j of a channel with several ids per token (the lexicon: one per type) → columns [col + j·dim, … + dim)
+      const per = members.map((s) => batch[channel.field]![s]);
+      for (let j = 0; j < slots; j++) gatherSlot(per, slots, j, col + j * dim, table, dim);
+    }
+    // the charLm channel: each char LM over the char ids, its h into X0's columns (fw, then bw reversed)
+    for (const lm of this.charLms) {
+      const ids = k.i32(pIds, R);
+      for (let b = 0; b < B; b++) {
+        const src = batch.charIds[members[b]];
+        for (let t = 0; t < lens[b]; t++) ids[rowStart[t] + b] = src[t];
+      }
+      const mark2 = k.mark();
+      const X = k.alloc(4 * R * lm.Ep); //    f32 [R × Ep]
+      const G = k.alloc(4 * R * 4 * lm.H); //   f32 [R × 4H]
+      const work = k.alloc(ex.lstm_work_bytes(B, lm.H) >>> 0);
+      this.gather(X, lm.Ep, 0, pIds, R, lm.embed, lm.E);
+      ex.zero_cols(X, lm.Ep, R, lm.E, lm.Ep);
+      const xq = lm.wih.scale !== 0 ? this.quantize(X, lm.Ep, R) : null;
+      this.project(G, 4 * lm.H, X, lm.Ep, xq, lm.wih, lm.bias, R); // G = x · W_ihᵀ + b
+      ex.lstm_dir(G, X0, ldx0, lm.col, lm.H, lm.whh.ptr, lm.whh.scale, pRowStart, pLens, B, T, lm.reverse, work);
+      k.reset(mark2);
+    }
+    ex.zero_cols(X0, ldx0, R, this.in0, ldx0);
+    return X0;
   }
 
   private gather(X: number, ldx: number, col: number, ids: number, R: number, table: Placed, dim: number): void {

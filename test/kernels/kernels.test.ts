@@ -25,7 +25,7 @@ describeBuilds((build) => {
       const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
       for (const src of [new WebAssembly.Module(bytes), ab, new Uint8Array(bytes)]) {
         const kk = await loadInferenceKernels(src);
-        expect(kk.exports.abi_version()).toBe(4);
+        expect(kk.exports.abi_version()).toBe(5);
       }
       await expect(loadInferenceKernels('kernels.wasm' as unknown as Uint8Array)).rejects.toThrow(/expected a WebAssembly.Module, ArrayBuffer or Uint8Array, got string/);
       await expect(loadInferenceKernels(new Uint8Array(0))).rejects.toThrow(/bytes are empty/);

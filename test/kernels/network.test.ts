@@ -189,6 +189,80 @@ describeBuilds((build) => {
     });
   });
 
+  describe('folded layer-0 input projection (per-id rows, NetworkOptions.foldInput)', () => {
+    const lexArch: Architecture = { charVocab: 37, charDim: 7, wordVocab: 29, wordDim: 6, bigramVocab: 50, bigramDim: 4, lexTypes: 2, lexDim: 3, lstm: [13, 5], tags: 5, crf: true };
+    function fullBatch(arch: Architecture, n: number, maxLen: number, seed: number) {
+      const b = randomBatch(arch, n, maxLen, seed);
+      if (!arch.lexTypes) return b;
+      const rnd = mulberry32(seed + 1);
+      const lexIds = b.charIds.map((c) => Int32Array.from({ length: c.length * arch.lexTypes! }, (_, i) => 5 * (i % arch.lexTypes!) + Math.floor(rnd() * 5)));
+      const bigramIds = b.charIds.map((c) => Int32Array.from({ length: c.length }, () => Math.floor(rnd() * arch.bigramVocab!)));
+      return { ...b, lexIds, bigramIds };
+    }
+    const cases: [string, Architecture][] = [['paper sizes', ARCHS[0][1]], ['odd sizes', ARCHS[1][1]], ['char | word | bigram | lex', lexArch]];
+    for (const [label, arch] of cases) {
+      for (const quant of [false, true]) {
+        it(`gives what the unfolded product gives: ${label} (${quant ? 'int8' : 'f32'})`, () => {
+          const w0 = randomWeights(arch, 41);
+          const w = quant ? quantizeWeights(arch, w0) : w0;
+          const batch = fullBatch(arch, 14, 45, 6);
+          const folded = createNetwork(kernels, arch, w);
+          const plain = createNetwork(kernels, arch, w, { foldInput: false });
+          expect(folded.folded).toBe(true);
+          expect(plain.folded).toBe(false);
+          const a = folded.emissions(batch);
+          const b = plain.emissions(batch);
+          let worst = 0;
+          a.forEach((em, s) => (worst = Math.max(worst, maxAbsDiff(em, b[s]))));
+          // f32: the same products summed in another order; int8: the unfolded path rounds x to i16 first
+          expect(worst).toBeLessThan(quant ? 2e-4 : 1e-5);
+          expect(worst).toBeGreaterThan(0); // the two paths really differ (this is not the same code twice)
+        });
+      }
+    }
+
+    it('a cache too small for every id gives bit for bit what a full one gives, call after call', () => {
+      const arch = ARCHS[0][1];
+      const w = quantizeWeights(arch, randomWeights(arch, 43));
+      const full = createNetwork(kernels, arch, w);
+      // room for 20 rows of [fw 4Hp | bw 4Hp] (Hp = 128: 4 KiB each) over 800 ids: most ids get scratch rows
+      const small = createNetwork(kernels, arch, w, { foldCacheBytes: 20 * 4096 });
+      expect(small.folded).toBe(true);
+      const first = randomBatch(arch, 10, 40, 8);
+      const second = randomBatch(arch, 12, 30, 9);
+      const want = [full.emissions(first), full.emissions(second)];
+      for (let round = 0; round < 2; round++) {
+        const got = [small.emissions(first), small.emissions(second)];
+        got.forEach((ems, i) => ems.forEach((em, s) => expect(maxAbsDiff(em, want[i][s])).toBe(0)));
+      }
+      // and the full cache gives on its second pass (every row cached) what it gave on its first
+      full.emissions(second).forEach((em, s) => expect(maxAbsDiff(em, want[1][s])).toBe(0));
+    });
+
+    it('runs without leaking scratch, and a sentence alone gives what it gives in a batch', () => {
+      const arch = ARCHS[1][1];
+      const net = createNetwork(kernels, arch, randomWeights(arch, 44), { foldCacheBytes: 8 * 4 * 8 * 16 });
+      const batch = randomBatch(arch, 9, 30, 4);
+      const together = net.emissions(batch);
+      const before = kernels.mark();
+      batch.charIds.forEach((c, s) => {
+        const [alone] = net.emissions({ charIds: [c], wordIds: [batch.wordIds[s]] });
+        expect(maxAbsDiff(together[s], alone)).toBeLessThan(1e-6);
+      });
+      expect(kernels.mark()).toBe(before);
+    });
+
+    it('foldCacheBytes 0 or foldInput false turn it off; bad values are refused with the value', () => {
+      const arch = ARCHS[1][1];
+      const w = randomWeights(arch, 45);
+      expect(createNetwork(kernels, arch, w, { foldCacheBytes: 0 }).folded).toBe(false);
+      expect(createNetwork(kernels, { ...arch, lstm: [] }, randomWeights({ ...arch, lstm: [] }, 45)).folded).toBe(false);
+      expect(() => createNetwork(kernels, arch, w, { foldCacheBytes: -1 })).toThrow('createNetwork: foldCacheBytes must be an integer ≥ 0, got -1');
+      expect(() => createNetwork(kernels, arch, w, { foldCacheBytes: 1.5 })).toThrow('createNetwork: foldCacheBytes must be an integer ≥ 0, got 1.5');
+      expect(() => createNetwork(kernels, arch, w, { foldInput: 'yes' as unknown as boolean })).toThrow('createNetwork: foldInput must be a boolean, got string');
+    });
+  });
+
   describe('bad inputs raise clear errors', () => {
     const arch: Architecture = { charVocab: 10, charDim: 4, wordVocab: 8, wordDim: 4, lstm: [4], tags: 3, crf: true };
     const w = randomWeights(arch, 1);
