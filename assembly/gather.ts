@@ -38,20 +38,35 @@ export function zero_cols(out: usize, ldo: i32, R: i32, c0: i32, c1: i32): void 
 }
 
 /**
- * Rows picked by address, summed into out (the folded layer-0 input projection, src/model/network.ts):
- *   out[r, 0 .. n) = (init ? init[0 .. n) : out[r, 0 .. n)) + src_r[0 .. n),  src_r = f32 at ptrs[r] + off
- * out f32 [R × ldo]; ptrs i32 [R] byte addresses; init (a bias) f32 [n] or 0. n % 4 == 0, rows 16-byte aligned.
+ * Rows picked by address, summed (the folded layer-0 input projection, src/model/network.ts FoldGroup):
+ *   out[r, 0 .. n) = init[0 .. n) + Σ_{g < groups} src_{g,r}[0 .. n),  src_{g,r} = f32 at ptrs[g·R + r] + off
+ * out f32 [R × ldo]; ptrs i32 [groups × R] byte addresses; init (a bias) f32 [n] or 0 (none). One pass over
+ * out (each row written once, while it is in L1). n % 4 == 0, rows 16-byte aligned, groups ≥ 1.
  */
-export function add_rows(out: usize, ldo: i32, R: i32, ptrs: usize, off: i32, n: i32, init: usize): void {
+export function add_rows(out: usize, ldo: i32, R: i32, ptrs: usize, groups: i32, off: i32, n: i32, init: usize): void {
   const bytes = <usize>n << 2;
   const so = <usize>ldo << 2;
+  const sg = <usize>R << 2; // bytes between two groups' pointer rows
   for (let r = 0; r < R; r++) {
     const o = out + <usize>r * so;
-    const s = <usize>load<i32>(ptrs + (<usize>r << 2)) + <usize>off;
+    const p = ptrs + (<usize>r << 2);
+    const s0 = <usize>load<i32>(p) + <usize>off;
     if (init != 0) {
-      for (let j: usize = 0; j < bytes; j += 16) v128.store(o + j, f32x4.add(v128.load(init + j), v128.load(s + j)));
+      for (let j: usize = 0; j < bytes; j += 16) v128.store(o + j, f32x4.add(v128.load(init + j), v128.load(s0 + j)));
     } else {
-      for (let j: usize = 0; j < bytes; j += 16) v128.store(o + j, f32x4.add(v128.load(o + j), v128.load(s + j)));
+      memory.copy(o, s0, bytes);
+    }
+    let g = 1;
+    for (; g + 2 <= groups; g += 2) {
+      const s1 = <usize>load<i32>(p + <usize>g * sg) + <usize>off;
+      const s2 = <usize>load<i32>(p + <usize>(g + 1) * sg) + <usize>off;
+      for (let j: usize = 0; j < bytes; j += 16) {
+        v128.store(o + j, f32x4.add(v128.load(o + j), f32x4.add(v128.load(s1 + j), v128.load(s2 + j))));
+      }
+    }
+    if (g < groups) {
+      const s1 = <usize>load<i32>(p + <usize>g * sg) + <usize>off;
+      for (let j: usize = 0; j < bytes; j += 16) v128.store(o + j, f32x4.add(v128.load(o + j), v128.load(s1 + j)));
     }
   }
 }

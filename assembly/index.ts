@@ -22,9 +22,9 @@
  *   embed_f32(out, ldo, col, ids, R, table, dim)           out[r, col+d] = table[ids[r], d]   table f32 [V × dim]
  *   embed_i8(out, ldo, col, ids, R, table, scales, dim)    … = table[id, d] · scales[id]       table i8  [V × dim]
  *   zero_cols(out, ldo, R, c0, c1)                         out[r, c0..c1) = 0
- *   add_rows(out, ldo, R, ptrs, off, n, init)              out[r, 0..n) = (init ? init[0..n) : out[r, 0..n))
- *                                                            + f32 row at byte address ptrs[r] + off
- *                                                          (ptrs i32 [R]; n % 4 == 0; the folded layer-0 input)
+ *   add_rows(out, ldo, R, ptrs, groups, off, n, init)      out[r, 0..n) = init[0..n) (or 0) + Σ_g the f32 row at byte
+ *                                                            address ptrs[g·R + r] + off (ptrs i32 [groups × R];
+ *                                                            n % 4 == 0; the folded layer-0 input, one pass over out)
  *
  * Matrix products (matmul.ts)  Y[M × N] = X[M × K] · W[N × K]ᵀ + bias[N] (bias 0 = none), K % 8 == 0
  *   W is PACKED in panels of 4 rows (layout in matmul.ts; packPanelsF32 / packPanelsI8 in src/model/kernels.ts);

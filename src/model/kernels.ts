@@ -24,8 +24,8 @@ export interface KernelExports {
     out: number, ldo: number, col: number, ids: number, R: number, table: number, scales: number, dim: number,
   ): void;
   zero_cols(out: number, ldo: number, R: number, c0: number, c1: number): void;
-  /** out[r, 0..n) = (init ? init : out[r]) + f32 row at ptrs[r] + off (assembly/gather.ts) */
-  add_rows(out: number, ldo: number, R: number, ptrs: number, off: number, n: number, init: number): void;
+  /** out[r, 0..n) = init (or 0) + Σ_g f32 row at ptrs[g·R + r] + off, ptrs i32 [groups × R] (assembly/gather.ts) */
+  add_rows(out: number, ldo: number, R: number, ptrs: number, groups: number, off: number, n: number, init: number): void;
   /** W packed with packPanelsF32; bias (or 0) has ⌈N/4⌉·4 floats */
   matmul_f32(Y: number, ldy: number, X: number, ldx: number, P: number, bias: number, M: number, N: number, K: number): void;
   /** Wq packed with packPanelsI8, ws (row scales) and bias (or 0) have ⌈N/4⌉·4 floats */

@@ -380,18 +380,18 @@ class WasmNetwork implements Network {
   }
 
   /**
-   * Per fold group, a pointer array i32 [R] (in this batch's scratch) to each row's cached [fw | bw] gate terms;
+   * A pointer matrix i32 [groups × R] (in this batch's scratch): per fold group, each row's [fw | bw] gate terms;
    * ids seen for the first time get theirs computed now (kept in a slot while there is room, else in scratch).
    */
-  private foldRows(members: number[], batch: SentenceBatch, lens: number[], rowStart: Int32Array, R: number): number[] {
+  private foldRows(members: number[], batch: SentenceBatch, lens: number[], rowStart: Int32Array, R: number): number {
     const k = this.k;
     const ex = k.exports;
     const Hp = this.layers[0].Hp;
     const rowBytes = 4 * 8 * Hp;
     if (this.rowIds.length < R) this.rowIds = new Int32Array(Math.max(R, 2 * this.rowIds.length));
     const ids = this.rowIds;
-    return this.fold.map((g) => {
-      const pPtr = k.alloc(4 * R);
+    const pPtrs = k.alloc(4 * R * this.fold.length); // i32 [groups × R]
+    this.fold.forEach((g, gi) => {
       for (let b = 0; b < members.length; b++) {
         const src = batch[g.field]![members[b]];
         for (let t = 0; t < lens[b]; t++) ids[rowStart[t] + b] = src[t * g.slots + g.slot];
@@ -419,14 +419,14 @@ class WasmNetwork implements Network {
           if (slot >= 0) bytes.copyWithin(g.cache + slot * rowBytes, scratch + i * rowBytes, scratch + (i + 1) * rowBytes);
         });
       }
-      const ptr = k.i32(pPtr, R);
+      const ptr = k.i32(pPtrs + 4 * R * gi, R);
       for (let r = 0; r < R; r++) {
         const slot = g.slotOf[ids[r]];
         ptr[r] = slot >= 0 ? g.cache + slot * rowBytes : scratch + (-2 - slot) * rowBytes;
       }
       for (const id of fresh) if (g.slotOf[id] < -1) g.slotOf[id] = -1; // scratch rows end with the batch
-      return pPtr;
     });
+    return pPtrs;
   }
 
   /** Embedding table as is: f32 [V × dim] or i8 [V × dim] + scales [V]. */
@@ -566,7 +566,7 @@ class WasmNetwork implements Network {
       k.i32(pLens, B).set(lens);
       const folded = this.fold.length > 0 ? this.foldRows(members, batch, lens, rowStart, R) : null;
       const ldx0 = this.in0P;
-      const X0 = folded ? 0 : this.embedInputs(members, batch, lens, rowStart, R, B, T, pRowStart, pLens);
+      const X0 = folded !== null ? 0 : this.embedInputs(members, batch, lens, rowStart, R, B, T, pRowStart, pLens);
 
       // ---- BiLSTM layers (one G buffer, sized for the widest layer, serves every layer and direction)
       let x = X0;
@@ -578,11 +578,11 @@ class WasmNetwork implements Network {
       this.layers.forEach((L, l) => {
         const Y = k.alloc(4 * R * 2 * L.Hp); //    f32 [R × 2Hp]  [h_fw | h_bw]
         const fold = l === 0 ? folded : null;
-        const xq = !fold && this.needsQuant(L.wih) ? this.quantize(x, ldx, R) : null;
+        const xq = fold === null && this.needsQuant(L.wih) ? this.quantize(x, ldx, R) : null;
         for (let d = 0; d < 2; d++) {
-          if (fold) {
+          if (fold !== null) {
             // G = b + Σ_groups its cached row (FoldGroup)
-            fold.forEach((ptrs, i) => ex.add_rows(G, 4 * L.Hp, R, ptrs, d * 16 * L.Hp, 4 * L.Hp, i === 0 ? L.bias[d] : 0));
+            ex.add_rows(G, 4 * L.Hp, R, fold, this.fold.length, d * 16 * L.Hp, 4 * L.Hp, L.bias[d]);
           } else {
             this.project(G, 4 * L.Hp, x, ldx, xq, L.wih[d], L.bias[d], R); // G = x · W_ihᵀ + b
           }
