@@ -32,7 +32,7 @@ import {
   lstmName,
   tensorSpecs,
 } from './layout.js';
-import { type Kernels, packPanelsF32 } from './kernels.js';
+import type { Kernels } from './kernels.js';
 import {
   CHANNELS,
   CHAR_LM_DIRECTIONS,
@@ -143,9 +143,10 @@ interface CharLmPlan {
  *   W_ih · x_t + b  =  b + Σ_groups W_ih[:, col_g .. col_g + dim_g) · table_g[id_g(t)]
  *
  * and each term depends on the id alone. A group keeps, per id, that term for both directions — one f32 row
- * [fw 4Hp | bw 4Hp] — computed the first time the id is seen (matmul_f32 over the gathered embeddings with the
- * f32 (dequantized) weight columns: exact f32 products, where the unfolded int8 path rounds x to i16 first) and
- * kept in a slot of `cache` [capacity × 8Hp]. A step's projection is then b + one row per group (add_rows)
+ * [fw 4Hp | bw 4Hp] — computed the first time the id is seen (the same matrix kernel as the unfolded product, over
+ * the group's embedding columns only: int8 weights with the embedding rounded to i16 per group instead of per
+ * whole x_t) and kept in a slot of the group's cache (allocated in chunks as it fills, up to `capacity` slots).
+ * W_ih of layer 0 is placed only per group. A step's projection is then b + one row per group (add_rows)
  * instead of an [In0p × 4Hp] product: for the bundled model (char 50 + word 50) the layer-0 product was about a
  * quarter of the kernels' multiply-adds. Ids beyond the capacity (NetworkOptions.foldCacheBytes) are computed
  * per batch into scratch rows and not kept. Models with a charLm channel (dense columns) are not folded.
@@ -159,15 +160,22 @@ interface FoldGroup {
   dim: number;
   /** dim padded to 8 (K of w) */
   dimP: number;
-  /** packed f32 panels [4Hp × dimP] of W_ih's columns of this group, per direction */
-  w: number[];
-  /** slot of each id in cache, −1 while the id has none */
+  /** W_ih's columns of this group [4Hp × dimP], packed as stored (f32, or int8 + row scales), per direction */
+  w: Placed[];
+  /** per id: its slot + 1; 0 while it has none (during a batch, −1 − i for scratch row i) */
   slotOf: Int32Array;
   used: number;
   capacity: number;
-  /** f32 [capacity × 8Hp] */
-  cache: number;
+  /** the cache, allocated as it fills: chunk c holds slots [c·chunkSlots, (c + 1)·chunkSlots), f32 [chunkSlots × 8Hp] */
+  chunks: number[];
+  chunkSlots: number;
+  /** this batch: the group's ids in row order [R], and the ids that had no row, in first-seen order */
+  ids: Int32Array;
+  fresh: number[];
 }
+
+/** slots per allocation of a fold cache (at most; 1 MiB for Hp = 128) */
+const FOLD_CHUNK = 256;
 
 const FOLD_CACHE_BYTES = 48 * 1024 * 1024;
 
@@ -261,8 +269,6 @@ class WasmNetwork implements Network {
   private readonly layers: LayerPlan[];
   /** the folded layer-0 input projection (empty when not folded) */
   private readonly fold: FoldGroup[];
-  /** scratch: one group's ids in row order */
-  private rowIds = new Int32Array(0);
   private readonly dense: Placed;
   private readonly denseBias: number;
   /** CRF tensors (zeros for crf=false) */
@@ -306,12 +312,14 @@ class WasmNetwork implements Network {
     let inP = this.in0P;
     let colMap: (c: number) => number = id;
     this.layers = [];
+    const fold = options.foldInput !== false && (options.foldCacheBytes ?? 0) > 0 && arch.lstm.length > 0 && this.charLms.length === 0;
     arch.lstm.forEach((H, l) => {
       const Hp = roundUp(H, PAD);
       const gateRow = (r: number): number => Math.floor(r / H) * Hp + (r % H);
       const plan: LayerPlan = { H, Hp, inP, wih: [], whh: [], bias: [] };
       for (const dir of DIRECTIONS) {
-        plan.wih.push(this.placeMatrix(weights, lstmName(l, dir, 'w_ih'), 4 * Hp, gateRow, inP, colMap));
+        // folded, layer 0's W_ih is placed per fold group instead (planFold)
+        if (!(fold && l === 0)) plan.wih.push(this.placeMatrix(weights, lstmName(l, dir, 'w_ih'), 4 * Hp, gateRow, inP, colMap));
         plan.whh.push(this.placeMatrix(weights, lstmName(l, dir, 'w_hh'), 4 * Hp, gateRow, Hp, id));
         const b = get(lstmName(l, dir, 'bias')).data as Float32Array;
         const bp = new Float32Array(4 * Hp); // f32 [4Hp], padded units 0
@@ -322,8 +330,7 @@ class WasmNetwork implements Network {
       inP = 2 * Hp;
       colMap = (c: number) => (c < H ? c : Hp + (c - H));
     });
-    const foldOn = options.foldInput !== false && (options.foldCacheBytes ?? 0) > 0;
-    this.fold = foldOn && this.layers.length > 0 && this.charLms.length === 0 ? this.planFold(weights, options.foldCacheBytes!) : [];
+    this.fold = fold ? this.planFold(weights, options.foldCacheBytes!) : [];
     this.folded = this.fold.length > 0;
     this.dense = this.placeMatrix(weights, 'dense.w', this.K, id, inP, colMap);
     const db = new Float32Array(roundUp(this.K, 4)); // f32 [K] + zeros up to a whole panel
@@ -342,21 +349,9 @@ class WasmNetwork implements Network {
 
   /** The fold groups of layer 0 (FoldGroup): weight columns packed per direction, caches sized to the budget. */
   private planFold(weights: Weights, budget: number): FoldGroup[] {
-    const L = this.layers[0];
-    const H = L.H;
-    const Hp = L.Hp;
+    const { H, Hp } = this.layers[0];
     const rowBytes = 4 * 8 * Hp;
-    // W_ih of each direction as f32 [4H × in0] (int8: q · row scale)
-    const wih = DIRECTIONS.map((dir) => {
-      const t = weights.get(lstmName(0, dir, 'w_ih')) as Tensor;
-      if (t.dtype !== 'i8') return t.data as Float32Array;
-      const q = t.data as Int8Array;
-      const sc = (weights.get(`${lstmName(0, dir, 'w_ih')}.scale`) as Tensor).data as Float32Array;
-      const cols = t.shape[1];
-      const f = new Float32Array(q.length);
-      for (let r = 0; r < t.shape[0]; r++) for (let c = 0; c < cols; c++) f[r * cols + c] = q[r * cols + c] * sc[r];
-      return f;
-    });
+    const gateRow = (r: number): number => Math.floor(r / H) * Hp + (r % H);
     const groups = this.tables.flatMap(({ channel, col, dim, slots, table }) =>
       Array.from({ length: slots }, (_, slot) => ({ field: channel.field, slots, slot, table, dim, c0: col + slot * dim })),
     );
@@ -365,45 +360,57 @@ class WasmNetwork implements Network {
     const share = Math.min(1, budget / need);
     return groups.map(({ c0, ...g }) => {
       const dimP = roundUp(g.dim, PAD);
-      const w = wih.map((full) => {
-        const sub = new Float32Array(4 * Hp * dimP); // [4Hp × dimP], padded units and columns 0
-        for (let r = 0; r < 4 * H; r++) {
-          const n = Math.floor(r / H) * Hp + (r % H);
-          for (let c = 0; c < g.dim; c++) sub[n * dimP + c] = full[r * this.in0 + c0 + c];
-        }
-        return this.k.allocCopy(packPanelsF32(sub, 4 * Hp, dimP));
-      });
+      // W_ih's columns [c0, c0 + dim) of each direction, as stored (f32 or int8 + row scales): [4Hp × dimP]
+      const w = DIRECTIONS.map((dir) => this.placeMatrix(weights, lstmName(0, dir, 'w_ih'), 4 * Hp, gateRow, dimP, (c) => c - c0, [c0, c0 + g.dim]));
       const capacity = Math.floor(g.table.rows * share);
-      const cache = capacity > 0 ? this.k.alloc(capacity * rowBytes) : 0;
-      return { ...g, dimP, w, slotOf: new Int32Array(g.table.rows).fill(-1), used: 0, capacity, cache };
+      const chunkSlots = Math.max(1, Math.min(FOLD_CHUNK, capacity));
+      return { ...g, dimP, w, slotOf: new Int32Array(g.table.rows), used: 0, capacity, chunks: [], chunkSlots, ids: new Int32Array(0), fresh: [] };
     });
   }
 
   /**
-   * A pointer matrix i32 [groups × R] (in this batch's scratch): per fold group, each row's [fw | bw] gate terms;
-   * ids seen for the first time get theirs computed now (kept in a slot while there is room, else in scratch).
+   * Before a batch's scratch is marked: per fold group, its ids in row order and those without a row yet, which get
+   * a slot while the budget has room (allocating the cache chunk by chunk, so it must happen outside mark/reset:
+   * the cache outlives the batch) or else a scratch row of this batch.
    */
-  private foldRows(members: number[], batch: SentenceBatch, lens: number[], rowStart: Int32Array, R: number): number {
-    const k = this.k;
-    const ex = k.exports;
-    const Hp = this.layers[0].Hp;
-    const rowBytes = 4 * 8 * Hp;
-    if (this.rowIds.length < R) this.rowIds = new Int32Array(Math.max(R, 2 * this.rowIds.length));
-    const ids = this.rowIds;
-    const pPtrs = k.alloc(4 * R * this.fold.length); // i32 [groups × R]
-    this.fold.forEach((g, gi) => {
+  private foldSlots(members: number[], batch: SentenceBatch, lens: number[], rowStart: Int32Array, R: number): void {
+    const rowBytes = 4 * 8 * this.layers[0].Hp;
+    for (const g of this.fold) {
+      if (g.ids.length < R) g.ids = new Int32Array(Math.max(R, 2 * g.ids.length));
+      const ids = g.ids;
       for (let b = 0; b < members.length; b++) {
         const src = batch[g.field]![members[b]];
         for (let t = 0; t < lens[b]; t++) ids[rowStart[t] + b] = src[t * g.slots + g.slot];
       }
-      // ids without a row yet: a slot while there is room, else a scratch row (−2 − i in slotOf for this batch)
-      const fresh: number[] = [];
+      g.fresh = [];
       for (let r = 0; r < R; r++) {
         const id = ids[r];
-        if (g.slotOf[id] !== -1) continue;
-        g.slotOf[id] = g.used < g.capacity ? g.used++ : -2 - fresh.length;
-        fresh.push(id);
+        if (g.slotOf[id] !== 0) continue;
+        if (g.used < g.capacity) {
+          if (g.used === g.chunks.length * g.chunkSlots) g.chunks.push(this.k.alloc(g.chunkSlots * rowBytes));
+          g.slotOf[id] = ++g.used; // slot + 1
+        } else {
+          g.slotOf[id] = -1 - g.fresh.length; // scratch row
+        }
+        g.fresh.push(id);
       }
+    }
+  }
+
+  /**
+   * Inside the batch's mark: the rows of the ids foldSlots found new (the same matrix kernel as the unfolded product,
+   * over the group's columns), copied into their slots; returns the pointer matrix i32 [groups × R] of every row's
+   * [fw 4Hp | bw 4Hp] gate terms for add_rows.
+   */
+  private foldRows(R: number): number {
+    const k = this.k;
+    const ex = k.exports;
+    const Hp = this.layers[0].Hp;
+    const rowBytes = 4 * 8 * Hp;
+    const slotAt = (g: FoldGroup, slot: number): number => g.chunks[Math.floor(slot / g.chunkSlots)] + (slot % g.chunkSlots) * rowBytes;
+    const pPtrs = k.alloc(4 * R * this.fold.length);
+    this.fold.forEach((g, gi) => {
+      const { ids, fresh } = g;
       let scratch = 0;
       if (fresh.length > 0) {
         const m = fresh.length;
@@ -412,19 +419,21 @@ class WasmNetwork implements Network {
         scratch = k.alloc(m * rowBytes); //    f32 [m × 8Hp]
         this.gather(X, g.dimP, 0, pIds, m, g.table, g.dim);
         ex.zero_cols(X, g.dimP, m, g.dim, g.dimP);
-        for (let d = 0; d < 2; d++) ex.matmul_f32(scratch + d * 16 * Hp, 8 * Hp, X, g.dimP, g.w[d], 0, m, 4 * Hp, g.dimP);
+        const xq = this.needsQuant(g.w) ? this.quantize(X, g.dimP, m) : null;
+        for (let d = 0; d < 2; d++) this.project(scratch + d * 16 * Hp, 8 * Hp, X, g.dimP, xq, g.w[d], 0, m);
         const bytes = new Uint8Array(k.memory.buffer);
         fresh.forEach((id, i) => {
-          const slot = g.slotOf[id];
-          if (slot >= 0) bytes.copyWithin(g.cache + slot * rowBytes, scratch + i * rowBytes, scratch + (i + 1) * rowBytes);
+          const v = g.slotOf[id];
+          if (v > 0) bytes.copyWithin(slotAt(g, v - 1), scratch + i * rowBytes, scratch + (i + 1) * rowBytes);
         });
       }
       const ptr = k.i32(pPtrs + 4 * R * gi, R);
       for (let r = 0; r < R; r++) {
-        const slot = g.slotOf[ids[r]];
-        ptr[r] = slot >= 0 ? g.cache + slot * rowBytes : scratch + (-2 - slot) * rowBytes;
+        const v = g.slotOf[ids[r]];
+        ptr[r] = v > 0 ? slotAt(g, v - 1) : scratch + (-1 - v) * rowBytes;
       }
-      for (const id of fresh) if (g.slotOf[id] < -1) g.slotOf[id] = -1; // scratch rows end with the batch
+      for (const id of fresh) if (g.slotOf[id] < 0) g.slotOf[id] = 0; // scratch rows end with the batch
+      g.fresh = [];
     });
     return pPtrs;
   }
@@ -440,15 +449,21 @@ class WasmNetwork implements Network {
     return { ptr: this.k.allocCopy(t.data as Float32Array), scale: 0, rows, ld: cols };
   }
 
-  /** A 2-D weight re-laid into [rowsOut × colsOut] (zero padding) at rowMap(r), colMap(c). */
+  /**
+   * A 2-D weight re-laid into [rowsOut × colsOut] (zero padding) at rowMap(r), colMap(c); only the columns
+   * [from, to) of the weight when `range` is given (default: all).
+   */
   private placeMatrix(
     weights: Weights, name: string, rowsOut: number, rowMap: (r: number) => number,
-    colsOut: number, colMap: (c: number) => number,
+    colsOut: number, colMap: (c: number) => number, range?: [number, number],
   ): Placed {
     const t = weights.get(name) as Tensor;
-    const [rows, cols] = t.shape;
-    const cmap = new Int32Array(cols);
-    for (let c = 0; c < cols; c++) cmap[c] = colMap(c);
+    const rows = t.shape[0];
+    const [from0, to] = range ?? [0, t.shape[1]];
+    const stride = t.shape[1];
+    const cols = to - from0;
+    const cmap = new Int32Array(cols); // column c of the range = weight column from0 + c
+    for (let c = 0; c < cols; c++) cmap[c] = colMap(from0 + c);
     if (t.dtype === 'i8') {
       const src = t.data as Int8Array;
       const srcScale = (weights.get(`${name}.scale`) as Tensor).data as Float32Array;
@@ -466,7 +481,7 @@ class WasmNetwork implements Network {
       for (let r = 0; r < rows; r++) {
         const n = rowMap(r);
         const base = (n >> 2) * 4 * colsOut + (n & 3) * 8;
-        const from = r * cols;
+        const from = r * stride + from0;
         for (let c = 0; c < cols; c++) out[base + coff[c]] = src[from + c];
       }
       return { ptr, scale, rows: rowsOut, ld: colsOut };
@@ -482,7 +497,7 @@ class WasmNetwork implements Network {
     for (let r = 0; r < rows; r++) {
       const n = rowMap(r);
       const base = (n >> 2) * 4 * colsOut + (n & 3) * 4;
-      const from = r * cols;
+      const from = r * stride + from0;
       for (let c = 0; c < cols; c++) out[base + coff[c]] = src[from + c];
     }
     return { ptr, scale: 0, rows: rowsOut, ld: colsOut };
@@ -557,6 +572,7 @@ class WasmNetwork implements Network {
       rowStart[t + 1] = rowStart[t] + b;
     }
     const R = rowStart[T];
+    if (this.fold.length > 0) this.foldSlots(members, batch, lens, rowStart, R);
     const mark = k.mark();
     try {
       // ---- allocations that the inputs need (views are taken after them)
@@ -564,7 +580,7 @@ class WasmNetwork implements Network {
       const pLens = k.alloc(4 * B);
       k.i32(pRowStart, T + 1).set(rowStart);
       k.i32(pLens, B).set(lens);
-      const folded = this.fold.length > 0 ? this.foldRows(members, batch, lens, rowStart, R) : null;
+      const folded = this.fold.length > 0 ? this.foldRows(R) : null;
       const ldx0 = this.in0P;
       const X0 = folded !== null ? 0 : this.embedInputs(members, batch, lens, rowStart, R, B, T, pRowStart, pLens);
 
@@ -606,6 +622,10 @@ class WasmNetwork implements Network {
         }
         return o;
       });
+    } catch (e) {
+      // rows promised to slots by foldSlots were not all written: forget those ids (they are computed again)
+      for (const g of this.fold) for (const id of g.fresh) g.slotOf[id] = 0;
+      throw e;
     } finally {
       k.reset(mark);
     }

@@ -239,6 +239,20 @@ describeBuilds((build) => {
       full.emissions(second).forEach((em, s) => expect(maxAbsDiff(em, want[1][s])).toBe(0));
     });
 
+    it('a cache filled over many chunks (every id of 300 chars and 500 words) matches the product, then the same again', () => {
+      const arch = ARCHS[0][1];
+      const w = quantizeWeights(arch, randomWeights(arch, 46));
+      const folded = createNetwork(kernels, arch, w);
+      const plain = createNetwork(kernels, arch, w, { foldInput: false });
+      const batch = randomBatch(arch, 120, 60, 10, 30); // ~5,400 rows: nearly every id of both tables
+      const a = folded.emissions(batch);
+      const b = plain.emissions(batch);
+      let worst = 0;
+      a.forEach((em, s) => (worst = Math.max(worst, maxAbsDiff(em, b[s]))));
+      expect(worst).toBeLessThan(2e-4);
+      folded.emissions(batch).forEach((em, s) => expect(maxAbsDiff(em, a[s])).toBe(0));
+    });
+
     it('runs without leaking scratch, and a sentence alone gives what it gives in a batch', () => {
       const arch = ARCHS[1][1];
       const net = createNetwork(kernels, arch, randomWeights(arch, 44), { foldCacheBytes: 8 * 4 * 8 * 16 });
