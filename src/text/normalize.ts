@@ -102,25 +102,86 @@ export function normalize(text: string, options?: NormalizeOptions): NormalizedT
   const n = text.length;
   const tokens: string[] = [];
   const starts = new Int32Array(n + 1); // at most one token per UTF-16 unit; trimmed below
-  let i = 0;
-  while (i < n) {
+  const changed = normalizeRange(text, 0, n, opts, tokens, starts);
+  return {
+    text: changed ? tokens.join('') : text,
+    tokens,
+    starts: tokens.length === n ? starts : starts.slice(0, tokens.length + 1),
+  };
+}
+
+/** normalize(text, options).text, with options from resolveNormalizeOptions: `text` itself when nothing folds. */
+export function normalizeText(text: string, options: Required<NormalizeOptions>): string {
+  const table = foldTable(options);
+  for (let i = 0; i < text.length; i++) {
+    if (table[text.charCodeAt(i)] !== text.charCodeAt(i)) return normalize(text, options).text; // a surrogate is never its own fold
+  }
+  return text;
+}
+
+/**
+ * The loop of normalize over text[from, to) (options resolved): pushes each code point's normalised token onto
+ * `tokens` and its UTF-16 offset in `text` into starts[tokens.length], then `to` after the last one (`starts` has
+ * room for to − from + 1 entries past the tokens already there). Returns whether any token differs from its
+ * code point in `text`.
+ */
+export function normalizeRange(
+  text: string,
+  from: number,
+  to: number,
+  options: Required<NormalizeOptions>,
+  tokens: string[],
+  starts: Int32Array,
+): boolean {
+  const table = foldTable(options);
+  let changed = false;
+  let i = from;
+  while (i < to) {
     starts[tokens.length] = i;
     const unit = text.charCodeAt(i);
-    let cp = unit;
-    let width = 1;
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < n) {
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < to) {
       const next = text.charCodeAt(i + 1);
       if (next >= 0xdc00 && next <= 0xdfff) {
-        cp = (unit - 0xd800) * 0x400 + (next - 0xdc00) + 0x10000;
-        width = 2;
+        // a surrogate pair: one code point beyond the BMP
+        const cp = (unit - 0xd800) * 0x400 + (next - 0xdc00) + 0x10000;
+        const folded = foldCodePoint(cp, options);
+        if (folded !== cp) changed = true;
+        tokens.push(folded === cp ? text.slice(i, i + 2) : String.fromCodePoint(folded));
+        i += 2;
+        continue;
       }
     }
-    const folded = foldCodePoint(cp, opts);
-    tokens.push(folded === cp && width === 2 ? text.slice(i, i + 2) : String.fromCodePoint(folded));
-    i += width;
+    const folded = table[unit]; // a lone surrogate folds to U+FFFD
+    if (folded !== unit) changed = true;
+    tokens.push(folded <= 0xffff ? unitString(folded) : String.fromCodePoint(folded));
+    i++;
   }
-  starts[tokens.length] = n;
-  return { text: tokens.join(''), tokens, starts: starts.slice(0, tokens.length + 1) };
+  starts[tokens.length] = to;
+  return changed;
+}
+
+/**
+ * foldCodePoint of every BMP code unit under one set of options, computed on first use (a lone surrogate → U+FFFD):
+ * [0x10000], indexed by (foldWidth ? 1 : 0) + (lowercase ? 2 : 0).
+ */
+const foldTables: (Int32Array | undefined)[] = [undefined, undefined, undefined, undefined];
+
+function foldTable(options: Required<NormalizeOptions>): Int32Array {
+  const key = (options.foldWidth ? 1 : 0) + (options.lowercase ? 2 : 0);
+  let table = foldTables[key];
+  if (table === undefined) {
+    table = new Int32Array(0x10000); // [0x10000]
+    for (let u = 0; u < 0x10000; u++) table[u] = foldCodePoint(u, options);
+    foldTables[key] = table;
+  }
+  return table;
+}
+
+/** The one-unit string of each BMP code point, made on first use and shared by the tokens of every text. */
+const unitStrings: (string | undefined)[] = new Array<string | undefined>(0x10000);
+
+function unitString(unit: number): string {
+  return (unitStrings[unit] ??= String.fromCharCode(unit));
 }
 
 /** The code points of `text` as strings (a lone surrogate is one element), like [...text]. */

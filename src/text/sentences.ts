@@ -11,7 +11,7 @@
  * prediction to keep: the one in which the position is farthest from an edge.
  */
 
-import { type NormalizeOptions, normalize } from './normalize.js';
+import { type NormalizeOptions, normalizeRange, resolveNormalizeOptions } from './normalize.js';
 
 export interface Span {
   start: number;
@@ -19,10 +19,18 @@ export interface Span {
   end: number;
 }
 
-const TERMINATORS = new Set(['。', '！', '？', '；', '!', '?', ';', '｡']);
-const LINE_BREAKS = new Set(['\n', '\r', '\u2028', '\u2029', '\u0085']);
+const TERMINATORS = '。！？；!?;｡';
+const LINE_BREAKS = '\n\r\u2028\u2029\u0085';
 /** closing quotes/brackets that stay with the sentence they close */
-const CLOSERS = new Set(['"', "'", '”', '’', '」', '』', '）', ')', '】', ']', '》', '〉', '〕', '］', '｝', '}', '＂', '＇']);
+const CLOSERS = `"'”’」』）)】]》〉〕］｝}＂＇`;
+const TERMINATOR = 1;
+const LINE_BREAK = 2;
+const CLOSER = 3;
+/** each UTF-16 code unit's part in splitting: TERMINATOR, LINE_BREAK, CLOSER or 0  [0x10000] */
+const UNIT_CLASS = new Uint8Array(0x10000);
+for (const ch of TERMINATORS) UNIT_CLASS[ch.charCodeAt(0)] = TERMINATOR;
+for (const ch of LINE_BREAKS) UNIT_CLASS[ch.charCodeAt(0)] = LINE_BREAK;
+for (const ch of CLOSERS) UNIT_CLASS[ch.charCodeAt(0)] = CLOSER;
 
 /**
  * Split into sentence spans covering the whole input. A string gives UTF-16 offsets; an array of tokens
@@ -33,21 +41,28 @@ export function splitSentences(input: string | readonly string[]): Span[] {
   if (typeof input !== 'string' && !Array.isArray(input)) {
     throw new TypeError(`splitSentences: expected a string or an array of tokens, got ${input === null ? 'null' : typeof input}`);
   }
-  const at: (i: number) => string = typeof input === 'string' ? (i) => input[i] : (i) => (input as readonly string[])[i];
+  // the code unit of element i; a token that is not one unit reads as 0 (NUL, which plays no part in splitting)
+  const unitAt: (i: number) => number =
+    typeof input === 'string'
+      ? (i) => input.charCodeAt(i)
+      : (i) => {
+          const token = (input as readonly string[])[i];
+          return typeof token === 'string' && token.length === 1 ? token.charCodeAt(0) : 0;
+        };
   const n = input.length;
   const spans: Span[] = [];
   let start = 0;
   let i = 0;
   while (i < n) {
-    const c = at(i);
-    if (TERMINATORS.has(c)) {
+    const c = UNIT_CLASS[unitAt(i)];
+    if (c === TERMINATOR) {
       i++;
-      while (i < n && (TERMINATORS.has(at(i)) || CLOSERS.has(at(i)))) i++;
-      i = skipLineBreak(at, i, n);
+      while (i < n && (UNIT_CLASS[unitAt(i)] === TERMINATOR || UNIT_CLASS[unitAt(i)] === CLOSER)) i++;
+      i = skipLineBreak(unitAt, i, n);
       spans.push({ start, end: i });
       start = i;
-    } else if (LINE_BREAKS.has(c)) {
-      i = skipLineBreak(at, i, n);
+    } else if (c === LINE_BREAK) {
+      i = skipLineBreak(unitAt, i, n);
       spans.push({ start, end: i });
       start = i;
     } else {
@@ -73,18 +88,17 @@ export function trimSpans(tokens: readonly string[], spans: readonly Span[]): Sp
   return out;
 }
 
-const SPACE = /^\s$/u;
 /** True for a whitespace token (\s: ASCII and Unicode spaces, line breaks, U+3000, U+FEFF). */
 export function isSpace(token: string): boolean {
-  return token.length <= 2 && SPACE.test(token);
+  return token.length === 1 && isSpaceUnit(token.charCodeAt(0));
 }
 
 /** If a line break starts at i, return the index after it (\r\n counts as one); else i. */
-function skipLineBreak(at: (i: number) => string, i: number, n: number): number {
+function skipLineBreak(unitAt: (i: number) => number, i: number, n: number): number {
   if (i >= n) return i;
-  const c = at(i);
-  if (c === '\r') return i + 1 < n && at(i + 1) === '\n' ? i + 2 : i + 1;
-  return LINE_BREAKS.has(c) ? i + 1 : i;
+  const c = unitAt(i);
+  if (c === 0x0d) return i + 1 < n && unitAt(i + 1) === 0x0a ? i + 2 : i + 1; // \r, \r\n
+  return UNIT_CLASS[c] === LINE_BREAK ? i + 1 : i;
 }
 
 /**
@@ -159,17 +173,45 @@ export interface TaggableSentence {
  */
 export function* taggableSentences(text: string, options?: NormalizeOptions): Generator<TaggableSentence> {
   if (typeof text !== 'string') throw new TypeError(`taggableSentences: expected a string, got ${text === null ? 'null' : typeof text}`);
-  let cp = 0;
-  for (const sentence of splitSentences(text)) {
-    const norm = normalize(text.slice(sentence.start, sentence.end), options);
-    const [span] = trimSpans(norm.tokens, [{ start: 0, end: norm.tokens.length }]);
-    if (span !== undefined) {
-      const offsets = new Int32Array(span.end - span.start + 1); // [n + 1]
-      for (let i = 0; i < offsets.length; i++) offsets[i] = sentence.start + norm.starts[span.start + i];
-      yield { tokens: norm.tokens.slice(span.start, span.end), offsets, cpStart: cp + span.start };
+  const opts = resolveNormalizeOptions(options);
+  let cp = 0; // code points of the text before the sentence
+  for (const { start, end } of splitSentences(text)) {
+    // trimmed on the original's code units: a whitespace code point is one unit, and normalising keeps a code
+    // point whitespace or not (test/text/normalize.test.ts), so this is the trim of the normalised tokens
+    let from = start;
+    while (from < end && isSpaceUnit(text.charCodeAt(from))) from++;
+    let to = end;
+    while (to > from && isSpaceUnit(text.charCodeAt(to - 1))) to--;
+    if (to > from) {
+      const tokens: string[] = [];
+      const offsets = new Int32Array(to - from + 1); // [n + 1] when every code point is one unit; trimmed below
+      normalizeRange(text, from, to, opts, tokens, offsets);
+      yield {
+        tokens,
+        offsets: tokens.length === to - from ? offsets : offsets.slice(0, tokens.length + 1),
+        cpStart: cp + from - start,
+      };
+      cp += tokens.length;
     }
-    cp += norm.tokens.length;
+    cp += from - start + end - to;
   }
+}
+
+/** Whether a code unit is whitespace: \s of a JavaScript regular expression (every \s is one unit). */
+function isSpaceUnit(unit: number): boolean {
+  if (unit <= 0x20) return unit === 0x20 || (unit >= 0x09 && unit <= 0x0d);
+  if (unit < 0xa0) return false;
+  return (
+    unit === 0xa0 ||
+    unit === 0x1680 ||
+    (unit >= 0x2000 && unit <= 0x200a) ||
+    unit === 0x2028 ||
+    unit === 0x2029 ||
+    unit === 0x202f ||
+    unit === 0x205f ||
+    unit === 0x3000 ||
+    unit === 0xfeff
+  );
 }
 
 /** Index i with offsets[i] === utf16Offset (offsets ascending, e.g. TaggableSentence.offsets), or -1. */

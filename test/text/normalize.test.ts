@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type NormalizeOptions,
   codePointToUtf16,
   codePoints,
+  foldCodePoint,
   normalize,
+  normalizeText,
+  resolveNormalizeOptions,
   utf16ToCodePoint,
   utf16ToCodePointMap,
 } from '../../src/text/normalize.js';
+import { mixedText } from '../helpers/mixed-text.js';
 
 describe('normalize', () => {
   it('folds full-width ASCII and the ideographic space, one token per code point', () => {
@@ -82,5 +87,72 @@ describe('UTF-16 ↔ code point offsets', () => {
     expect(() => utf16ToCodePoint(s, s.length + 1)).toThrow(RangeError);
     expect(() => codePointToUtf16(s, 99)).toThrow(/past the end/);
     expect(() => codePointToUtf16(s, -1)).toThrow(RangeError);
+  });
+});
+
+/** normalize as it was written first: one String.fromCodePoint per code point (the reference of the fast paths). */
+function referenceNormalize(
+  text: string,
+  options: NormalizeOptions,
+): { text: string; tokens: string[]; starts: number[] } {
+  const opts = resolveNormalizeOptions(options);
+  const tokens: string[] = [];
+  const starts: number[] = [];
+  let u = 0;
+  for (const ch of Array.from(text)) {
+    starts.push(u);
+    const cp = ch.codePointAt(0) as number;
+    const folded = foldCodePoint(cp, opts);
+    tokens.push(folded === cp && ch.length === 2 ? ch : String.fromCodePoint(folded));
+    u += ch.length;
+  }
+  starts.push(u);
+  return { text: tokens.join(''), tokens, starts };
+}
+
+describe('normalize fast paths', () => {
+  const optionSets: NormalizeOptions[] = [
+    {},
+    { foldWidth: false },
+    { lowercase: true },
+    { foldWidth: false, lowercase: true },
+  ];
+
+  it('gives the tokens, offsets and text of the one-code-point-at-a-time reference, under every option set', () => {
+    for (const options of optionSets) {
+      for (let seed = 1; seed <= 200; seed++) {
+        const text = mixedText(seed, 1 + (seed % 40));
+        const want = referenceNormalize(text, options);
+        const got = normalize(text, options);
+        expect(got.tokens, `seed ${seed} ${JSON.stringify(options)}`).toEqual(want.tokens);
+        expect([...got.starts]).toEqual(want.starts);
+        expect(got.text).toBe(want.text);
+        expect(normalizeText(text, resolveNormalizeOptions(options))).toBe(want.text);
+      }
+    }
+  });
+
+  it('returns the same text for text that does not change, and folds text that does', () => {
+    const kept = '患者右肺结节3.5cm。CT示:';
+    expect(normalize(kept).text).toBe(kept);
+    expect(normalize(kept).starts).toHaveLength(kept.length + 1);
+    expect(normalizeText(kept, resolveNormalizeOptions({}))).toBe(kept);
+    expect(normalizeText('ＣＴ示', resolveNormalizeOptions({}))).toBe('CT示');
+    expect(normalizeText('a\ud800', resolveNormalizeOptions({}))).toBe('a\ufffd');
+    expect(normalizeText('😀', resolveNormalizeOptions({}))).toBe('😀');
+    expect(normalizeText('𐐀', resolveNormalizeOptions({ lowercase: true }))).toBe('𐐨');
+  });
+
+  it('folds every BMP code point as foldCodePoint does, a lone surrogate to U+FFFD', () => {
+    for (const options of optionSets) {
+      const opts = resolveNormalizeOptions(options);
+      let text = '';
+      for (let u = 0; u < 0x10000; u++) text += String.fromCharCode(u, 0x20); // a space after each: no pairs
+      const got = normalize(text, options).tokens;
+      for (let u = 0; u < 0x10000; u++) {
+        const want = u >= 0xd800 && u <= 0xdfff ? '\ufffd' : String.fromCodePoint(foldCodePoint(u, opts));
+        if (got[2 * u] !== want) expect(got[2 * u], `U+${u.toString(16)}`).toBe(want);
+      }
+    }
   });
 });

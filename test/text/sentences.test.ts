@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { type Span, splitSentences, splitWindows, windowOwners } from '../../src/text/sentences.js';
-import { normalize } from '../../src/text/normalize.js';
+import {
+  type Span,
+  isSpace,
+  splitSentences,
+  splitWindows,
+  taggableSentences,
+  trimSpans,
+  windowOwners,
+} from '../../src/text/sentences.js';
+import { foldCodePoint, normalize, resolveNormalizeOptions } from '../../src/text/normalize.js';
+import { mixedText } from '../helpers/mixed-text.js';
 
 const pieces = (text: string, spans: Span[]) => spans.map((s) => text.slice(s.start, s.end));
 
@@ -98,5 +107,78 @@ describe('taggableSentences', () => {
     expect(got[1].cpStart).toBe(cps.indexOf('\uD800'));
     expect(tokenAt(got[0].offsets, 6)).toBe(-1); // inside the surrogate pair of 😀
     expect([...taggableSentences(' \n\u3000')]).toEqual([]);
+  });
+});
+
+describe('splitting and trimming on code units', () => {
+  // the sets as first written (strings), against which the unit table is checked
+  const TERMINATORS = new Set(['。', '！', '？', '；', '!', '?', ';', '｡']);
+  const LINE_BREAKS = new Set(['\n', '\r', '\u2028', '\u2029', '\u0085']);
+  const CLOSERS = new Set(['"', "'", '”', '’', '」', '』', '）', ')', '】', ']', '》', '〉', '〕', '］', '｝', '}', '＂', '＇']);
+
+  it('ends a sentence after exactly the terminators and line breaks, and keeps exactly the closers', () => {
+    for (let u = 0; u < 0x10000; u++) {
+      if (u >= 0xd800 && u <= 0xdfff) continue;
+      const ch = String.fromCharCode(u);
+      const ends = TERMINATORS.has(ch) || LINE_BREAKS.has(ch);
+      const got = splitSentences(`a${ch}b`).map((s) => s.end);
+      const want = ends ? [2, 3] : [3];
+      if (got.join() !== want.join()) expect(got, `U+${u.toString(16)}`).toEqual(want);
+      const kept = splitSentences(`a。${ch}b`).map((s) => s.end);
+      const wantKept = TERMINATORS.has(ch) || CLOSERS.has(ch) || LINE_BREAKS.has(ch) ? [3, 4] : [2, 4];
+      if (kept.join() !== wantKept.join()) expect(kept, `after 。 U+${u.toString(16)}`).toEqual(wantKept);
+      const onTokens = splitSentences(['a', '。', ch, 'b']).map((s) => s.end); // the same on tokens
+      if (onTokens.join() !== wantKept.join()) expect(onTokens, `tokens, U+${u.toString(16)}`).toEqual(wantKept);
+    }
+  });
+
+  it('reads a token of more than one unit as no terminator, and takes sparse token arrays', () => {
+    expect(splitSentences(['a', '。x', 'b'])).toEqual([{ start: 0, end: 3 }]);
+    expect(splitSentences(['a', '😀', '。'])).toEqual([{ start: 0, end: 3 }]);
+    expect(splitSentences(new Array<string>(3))).toEqual([{ start: 0, end: 3 }]);
+  });
+
+  it('calls exactly the tokens that \\s matches whitespace', () => {
+    for (let u = 0; u < 0x10000; u++) {
+      const ch = String.fromCharCode(u);
+      if (isSpace(ch) !== /^\s$/u.test(ch)) expect(isSpace(ch), `U+${u.toString(16)}`).toBe(/^\s$/u.test(ch));
+    }
+    expect(isSpace('😀')).toBe(false);
+    expect(isSpace('')).toBe(false);
+    expect(isSpace('  ')).toBe(false);
+  });
+
+  it('normalising keeps every code point whitespace or not (so trimming the original trims the tokens)', () => {
+    for (const options of [{}, { foldWidth: false }, { lowercase: true }, { foldWidth: false, lowercase: true }]) {
+      const opts = resolveNormalizeOptions(options);
+      for (let u = 0; u < 0x10000; u++) {
+        if (u >= 0xd800 && u <= 0xdfff) continue;
+        const ch = String.fromCharCode(u);
+        const folded = String.fromCodePoint(foldCodePoint(u, opts));
+        if (isSpace(folded) !== isSpace(ch)) expect(isSpace(folded), `U+${u.toString(16)}`).toBe(isSpace(ch));
+      }
+    }
+  });
+
+  it('gives the sentences of the split → normalise → trim reference for any text', () => {
+    for (const options of [{}, { lowercase: true }]) {
+      for (let seed = 1; seed <= 300; seed++) {
+        const text = mixedText(seed, seed % 60);
+        // the reference: normalise each sentence's slice, trim its tokens, offsets into the original
+        const want: { tokens: string[]; offsets: number[]; cpStart: number }[] = [];
+        let cp = 0;
+        for (const s of splitSentences(text)) {
+          const norm = normalize(text.slice(s.start, s.end), options);
+          const [span] = trimSpans(norm.tokens, [{ start: 0, end: norm.tokens.length }]);
+          if (span !== undefined) {
+            const offsets = [...norm.starts.slice(span.start, span.end + 1)].map((o) => s.start + o);
+            want.push({ tokens: norm.tokens.slice(span.start, span.end), offsets, cpStart: cp + span.start });
+          }
+          cp += norm.tokens.length;
+        }
+        const got = [...taggableSentences(text, options)].map((s) => ({ tokens: s.tokens, offsets: [...s.offsets], cpStart: s.cpStart }));
+        expect(got, `seed ${seed}`).toEqual(want);
+      }
+    }
   });
 });
