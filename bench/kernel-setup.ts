@@ -36,6 +36,16 @@ export function macsPerChar(a: Architecture): number {
   return macs + a.tags * inSize;
 }
 
+/** multiply-accumulates per character of the folded network (src/model/network.ts FoldGroup): all but layer 0's input projection */
+export function macsPerCharFolded(a: Architecture): number {
+  return macsPerChar(a) - (a.lstm.length > 0 ? 2 * 4 * a.lstm[0] * (a.charDim + a.wordDim) : 0);
+}
+
+/** foldCacheBytes that keeps a row for every char and word id: one f32 row of [fw | bw] 4·Hp gates each (Hp = H padded to 8) */
+export function foldAllIdsBytes(a: Architecture): number {
+  return (a.charVocab + a.wordVocab) * 4 * 8 * Math.ceil(a.lstm[0] / 8) * 8;
+}
+
 /** process CPU time in ms (all threads) */
 export function cpuMs(): number {
   const u = process.cpuUsage();

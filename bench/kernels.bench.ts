@@ -36,7 +36,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { ceilingKernels, matmulAlone } from './ceiling.js';
-import { BENCH_ARCH, benchSentences, cpuMs, type Latency, latency, macsPerChar, median, WEIGHT_SEED } from './kernel-setup.js';
+import {
+  BENCH_ARCH, benchSentences, cpuMs, foldAllIdsBytes, type Latency, latency, macsPerChar, macsPerCharFolded, median, WEIGHT_SEED,
+} from './kernel-setup.js';
 import { enableRelaxedSimd } from '../src/io/artefacts.js';
 import { type KernelBuild, loadInferenceKernels } from '../src/model/kernels.js';
 import { createNetwork } from '../src/model/network.js';
@@ -92,10 +94,8 @@ const log = (s: string) => process.stderr.write(s + '\n');
 
 const fmt = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const MACS = macsPerChar(arch);
-/** what the folded network multiplies: all but layer 0's input projection (both directions) */
-const MACS_FOLDED = MACS - 2 * 4 * arch.lstm[0] * (arch.charDim + arch.wordDim);
-/** fold cache bytes for every char and word id of the bench vocabulary: one [fw | bw] f32 row of 8·Hp gates each */
-const FOLD_ALL_IDS = (arch.charVocab + arch.wordVocab) * 4 * 8 * Math.ceil(arch.lstm[0] / 8) * 8;
+const MACS_FOLDED = macsPerCharFolded(arch);
+const FOLD_ALL_IDS = foldAllIdsBytes(arch);
 
 // ---- our kernels (and the --against build), with the ceiling, in interleaved rounds
 const wasm = readFileSync(process.env.KERNELS_WASM ?? join(root, 'build', 'kernels.wasm'));
