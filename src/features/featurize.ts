@@ -46,7 +46,14 @@ export function featurize(
   const T = tokens.length;
   const charIds = new Int32Array(T); // [T]
   const wordIds = new Int32Array(T); // [T]
-  for (let t = 0; t < T; t++) charIds[t] = lookup.chars.get(tokens[t]) ?? UNK_ID;
+  const unitChars = lookup.unitChars;
+  for (let t = 0; t < T; t++) {
+    const token = tokens[t];
+    charIds[t] =
+      unitChars !== undefined && token.length === 1
+        ? unitChars[token.charCodeAt(0)]
+        : (lookup.chars.get(token) ?? UNK_ID);
+  }
   let pos = 0;
   for (let w = 0; w < words.length; w++) {
     const word = words[w];
@@ -57,7 +64,9 @@ export function featurize(
     let u = 0;
     while (u < word.length) {
       const tok = tokens[pos];
-      if (tok === undefined || !word.startsWith(tok, u)) {
+      const same =
+        tok !== undefined && (tok.length === 1 ? tok.charCodeAt(0) === word.charCodeAt(u) : word.startsWith(tok, u));
+      if (!same) {
         throw new RangeError(`featurize: the words do not concatenate to the tokens (word ${w}, token ${pos} of ${T})`);
       }
       wordIds[pos++] = id;

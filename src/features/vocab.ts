@@ -76,6 +76,11 @@ export function buildVocab(tokens: Iterable<string>, options: VocabOptions = {})
 /** A vocabulary ready for lookups. */
 export interface VocabLookup {
   chars: ReadonlyMap<string, number>;
+  /**
+   * `chars` for tokens of one UTF-16 unit, by code unit: the id, or UNK_ID where `chars` has none  [0x10000]. Made
+   * by createLookup; featurize reads it when present (it must then agree with `chars`).
+   */
+  unitChars?: Int32Array;
   words: ReadonlyMap<string, number>;
   /** present when the vocabulary has bigrams */
   bigrams?: ReadonlyMap<string, number>;
@@ -84,7 +89,10 @@ export interface VocabLookup {
 /** Index a vocabulary (checks its shape: <pad>, <unk> first, then distinct non-empty strings). */
 export function createLookup(vocab: Vocabulary): VocabLookup {
   if (!vocab || typeof vocab !== 'object') throw new TypeError(`createLookup: expected { chars, words }, got ${typeof vocab}`);
-  const lookup: VocabLookup = { chars: indexVocab('chars', vocab.chars), words: indexVocab('words', vocab.words) };
+  const chars = indexVocab('chars', vocab.chars);
+  const unitChars = new Int32Array(0x10000).fill(UNK_ID); // [0x10000]
+  for (const [token, id] of chars) if (token.length === 1) unitChars[token.charCodeAt(0)] = id;
+  const lookup: VocabLookup = { chars, unitChars, words: indexVocab('words', vocab.words) };
   if (vocab.bigrams !== undefined) lookup.bigrams = indexVocab('bigrams', vocab.bigrams);
   return lookup;
 }

@@ -51,6 +51,24 @@ describe('featurize', () => {
     expect(() => featurize(['右', '下'], ['下右'], lookup)).toThrow(/do not concatenate/);
   });
 
+  it('gives the same ids from the one-unit table as from the chars map alone (one unit, pairs, longer tokens, unknown)', () => {
+    const chars = ['<pad>', '<unk>', '右', '下', 'a', '😀', '𠀀', 'ab', '\ufffd', ' '];
+    const full = createLookup({ chars, words: ['<pad>', '<unk>', '右下', 'ab'] });
+    expect(full.unitChars).toHaveLength(0x10000);
+    const mapOnly = { chars: full.chars, words: full.words }; // no table: every token through the map
+    const tokens = ['右', '下', '左', 'a', 'b', '😀', '𠀀', '🀄', 'ab', '\ufffd', ' ', '\u0000', '\uffff'];
+    const words = ['右下', '左', 'a', 'b', '😀𠀀', '🀄', 'ab', '\ufffd', ' ', '\u0000', '\uffff'];
+    const a = featurize(tokens, words, full);
+    const b = featurize(tokens, words, mapOnly);
+    expect([...a.charIds]).toEqual([...b.charIds]);
+    expect([...a.charIds]).toEqual([2, 3, UNK_ID, 4, UNK_ID, 5, 6, UNK_ID, 7, 8, 9, UNK_ID, UNK_ID]);
+    expect([...a.wordIds]).toEqual([...b.wordIds]);
+    expect([...a.wordIds]).toEqual([2, 2, UNK_ID, UNK_ID, UNK_ID, UNK_ID, UNK_ID, UNK_ID, 3, UNK_ID, UNK_ID, UNK_ID, UNK_ID]);
+    // the walk of the words over the tokens still catches a word that differs in one unit or in a pair's half
+    expect(() => featurize(['右', '下'], ['右上'], full)).toThrow(/do not concatenate/);
+    expect(() => featurize(['😀'], ['\ud83d\ude01'], full)).toThrow(/do not concatenate/);
+  });
+
   it('refuses a malformed vocabulary', () => {
     expect(() => createLookup({ chars: ['<unk>', '<pad>'], words: ['<pad>', '<unk>'] })).toThrow(/entries 0 and 1/);
     expect(() => createLookup({ chars: ['<pad>', '<unk>', 'a', 'a'], words: ['<pad>', '<unk>'] })).toThrow(/duplicates/);
