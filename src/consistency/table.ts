@@ -9,7 +9,7 @@
  */
 
 import type { Doc, EntitySpan } from '../corpus/document.js';
-import { normalize, resolveNormalizeOptions, type NormalizeOptions } from '../text/normalize.js';
+import { normalize, normalizeText, resolveNormalizeOptions, type NormalizeOptions } from '../text/normalize.js';
 
 export interface ConsistencyTable {
   version: 1;
@@ -131,7 +131,7 @@ export function compileConsistency(
       if (!e || typeof e.text !== 'string' || typeof e.type !== 'string') {
         throw new TypeError(`applyConsistency: entity ${k} needs string 'text' and 'type'`);
       }
-      const major = majority.get(normalize(e.text, normalization).text);
+      const major = majority.get(normalizeText(e.text, normalization));
       if (major === undefined || major === e.type) return { ...e };
       return { ...e, type: major, corrected: true as const, originalType: e.type };
     });
