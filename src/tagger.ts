@@ -39,7 +39,9 @@ import { type Span, splitWindows, taggableSentences, windowOwners } from './text
 import { tagIdsToSpans, tagTypes, type TagSpan } from './tags/bio.js';
 import { type ConsistencyCheck, compileConsistency } from './consistency/index.js';
 import { type Architecture, lexiconSize } from './model/layout.js';
-import { type CrfParams, type Lattice, combineKBest, entityLogProb, forwardBackwardKernels, logMarginal } from './model/crf.js';
+import {
+  type CrfParams, type Lattice, combineKBest, entityLogProb, forwardBackwardKernels, latticeNumbers, logMarginal,
+} from './model/crf.js';
 
 export interface TaggerSource {
   /** the model file's bytes, or a ModelFile from readModel() */
@@ -221,6 +223,8 @@ class TaggerImpl implements Tagger {
   private readonly normalization: NormalizeOptions;
   /** tag ids of B-X and I-X by type */
   private readonly bio: Map<string, { b: number; i: number }>;
+  /** the lattice of one sentence's entity scores (decodeOneWindow), reused from sentence to sentence */
+  private latticeScratch = new Float64Array(0);
 
   constructor(file: ModelFile, network: Network, kernels: Kernels) {
     const h = file.header;
@@ -328,22 +332,38 @@ class TaggerImpl implements Tagger {
     const ems = this.network.emissions(batch as SentenceBatch);
     let at = 0;
     return jobs.map((job) => {
-      const mine = ems.slice(at, at + job.windows.length);
-      at += job.windows.length;
-      return this.decodeSentence(job, mine, texts[job.text], opts);
+      const windows = job.windows.length;
+      at += windows;
+      if (windows === 1 && opts.kbest === 0) return { entities: this.decodeOneWindow(job, ems[at - 1], texts[job.text], opts), candidates: [] };
+      return this.decodeSentence(job, ems.slice(at - windows, at), texts[job.text], opts);
     });
   }
 
+  /**
+   * A sentence in one window, without k-best: its best path's entities, scored from a lattice that holds only the rows
+   * their scores read, built in the tagger's scratch (the scores are taken before the next sentence reuses it).
+   */
+  private decodeOneWindow(job: SentenceJob, em: Float32Array, original: string, opts: ResolvedOptions): Entity[] {
+    const T = job.ids.charIds.length;
+    const spans = tagIdsToSpans(this.network.viterbi(em, T).path, this.labels);
+    if (spans.length === 0 || !opts.scores) return spans.map((s) => this.entity(job, s, original, opts, null));
+    const n = latticeNumbers(T, this.crf);
+    if (this.latticeScratch.length < n) this.latticeScratch = new Float64Array(Math.max(n, 2 * this.latticeScratch.length));
+    const lattice = forwardBackwardKernels(this.kernels, em, T, this.crf, spans, this.latticeScratch);
+    return spans.map((s) => {
+      const ids = this.bio.get(s.type) as { b: number; i: number };
+      return this.entity(job, s, original, opts, entityLogProb(lattice, s.start, s.end, ids.b, ids.i));
+    });
+  }
+
+  /** A sentence in several windows, or with k-best (else decodeOneWindow). */
   private decodeSentence(job: SentenceJob, ems: Float32Array[], original: string, opts: ResolvedOptions): SentenceResult {
     const L = job.ids.charIds.length;
     const windows = job.windows;
-    // a window's forward–backward lattice is built when first needed: for k-best, or to score an entity in it; a
-    // sentence in one window without k-best scores only its best path's entities, and its lattice holds only the
-    // rows their scores read (`only`, set below)
+    // a window's forward–backward lattice is built when first needed: for k-best, or to score an entity in it
     const lattices: (Lattice | null)[] = windows.map(() => null);
-    let only: TagSpan[] | undefined;
     const lattice = (wi: number): Lattice =>
-      (lattices[wi] ??= forwardBackwardKernels(this.kernels, ems[wi], windows[wi].end - windows[wi].start, this.crf, only));
+      (lattices[wi] ??= forwardBackwardKernels(this.kernels, ems[wi], windows[wi].end - windows[wi].start, this.crf));
     const bests: Int32Array[] = [];
     const kbests: { logProb: number; path: Int32Array }[][] = [];
     windows.forEach((w, wi) => {
@@ -365,13 +385,13 @@ class TaggerImpl implements Tagger {
       for (let p = 0; p < L; p++) tags[p] = paths[owners[p]][p - windows[owners[p]].start];
       return tags;
     };
-    const toEntities = (tags: Int32Array, spans = tagIdsToSpans(tags, this.labels)): Entity[] =>
-      spans.map((s) => this.entity(job, s, tags, lattice, owners, original, opts));
+    const toEntities = (tags: Int32Array): Entity[] =>
+      tagIdsToSpans(tags, this.labels).map((s) =>
+        this.entity(job, s, original, opts, opts.scores ? this.scoreSpan(s, tags, lattice, windows, owners) : null),
+      );
 
     const best = merge(bests);
-    const bestSpans = tagIdsToSpans(best, this.labels);
-    if (windows.length === 1 && opts.kbest === 0) only = bestSpans;
-    const entities = toEntities(best, bestSpans);
+    const entities = toEntities(best);
     const candidates: SentenceResult['candidates'] = [];
     if (opts.kbest > 0) {
       // combine the windows' k-best lists: best sums first (keeping 2k, as different window paths can merge
@@ -396,16 +416,8 @@ class TaggerImpl implements Tagger {
     return { entities, candidates };
   }
 
-  /** One entity: score from the lattice, offsets into the original text. */
-  private entity(
-    job: SentenceJob,
-    s: TagSpan,
-    tags: Int32Array,
-    lattice: (window: number) => Lattice,
-    owners: Int32Array | null,
-    original: string,
-    opts: ResolvedOptions,
-  ): Entity {
+  /** One entity: offsets into the original text, and its score from `logProb` (none when null). */
+  private entity(job: SentenceJob, s: TagSpan, original: string, opts: ResolvedOptions, logProb: number | null): Entity {
     const u16Start = job.offsets[s.start];
     const u16End = job.offsets[s.end];
     const e: Entity = {
@@ -414,7 +426,7 @@ class TaggerImpl implements Tagger {
       end: opts.codepoints ? job.cpStart + s.end : u16End,
       text: original.slice(u16Start, u16End),
     };
-    if (opts.scores) e.score = Math.exp(this.scoreSpan(s, tags, lattice, job.windows, owners));
+    if (logProb !== null) e.score = Math.exp(logProb);
     return e;
   }
 
@@ -446,9 +458,12 @@ class TaggerImpl implements Tagger {
 
   /** Consistency check and k-best combination across the sentences of one text. */
   private finish(sentences: SentenceResult[], opts: ResolvedOptions): TagResult {
-    const check = (list: Entity[]): Entity[] => (opts.consistency && this.check !== null ? this.check(list) : list);
-    const result: TagResult = { entities: check(sentences.flatMap((s) => s.entities)) };
+    const entities: Entity[] = [];
+    for (const s of sentences) for (const e of s.entities) entities.push(e);
+    // the entities are this call's own: retyped in place (a path's entities below are checked into copies)
+    const result: TagResult = { entities: opts.consistency && this.check !== null ? this.check(entities, { inPlace: true }) : entities };
     if (opts.kbest > 0) {
+      const check = (list: Entity[]): Entity[] => (opts.consistency && this.check !== null ? this.check(list) : list);
       // top-k sums over independent sentences (exact: the top k of a sum only use top-k prefixes)
       const combos = combineKBest(
         sentences.map((s) => s.candidates.map((c) => c.logProb)),

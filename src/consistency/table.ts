@@ -100,8 +100,12 @@ function majorityOf(counts: Record<string, number>, minCount: number, minShare: 
   return best;
 }
 
-/** A consistency check compiled from one table: entities in, retyped copies out (see applyConsistency). */
-export type ConsistencyCheck = <E extends TypedEntity>(entities: readonly E[]) => Corrected<E>[];
+/**
+ * A consistency check compiled from one table: entities in, retyped copies out (see applyConsistency). With
+ * { inPlace: true } the entities themselves are retyped and the same array is returned: for a caller that owns them
+ * (the tagger's fresh entities).
+ */
+export type ConsistencyCheck = <E extends TypedEntity>(entities: readonly E[], how?: { inPlace?: boolean }) => Corrected<E>[];
 
 /**
  * The check compiled once per table (the tagger does this at load): the table's shape is checked and every
@@ -125,16 +129,29 @@ export function compileConsistency(
     const type = majorityOf(counts, minCount, minShare, true);
     if (type !== null) majority.set(key, type);
   }
-  return <E extends TypedEntity>(entities: readonly E[]): Corrected<E>[] => {
+  return <E extends TypedEntity>(entities: readonly E[], how?: { inPlace?: boolean }): Corrected<E>[] => {
     if (!Array.isArray(entities)) throw new TypeError(`applyConsistency: expected an array of entities, got ${typeof entities}`);
-    return entities.map((e, k) => {
+    for (let k = 0; k < entities.length; k++) {
+      const e = entities[k];
       if (!e || typeof e.text !== 'string' || typeof e.type !== 'string') {
         throw new TypeError(`applyConsistency: entity ${k} needs string 'text' and 'type'`);
       }
+    }
+    // every entity checked first: a bad one changes nothing
+    const inPlace = how?.inPlace === true;
+    const out: Corrected<E>[] = inPlace ? (entities as Corrected<E>[]) : [];
+    for (const e of entities) {
+      const c: Corrected<E> = inPlace ? e : { ...e };
       const major = majority.get(normalizeText(e.text, normalization));
-      if (major === undefined || major === e.type) return { ...e };
-      return { ...e, type: major, corrected: true as const, originalType: e.type };
-    });
+      if (major !== undefined && major !== e.type) {
+        const originalType = e.type; // read before c (which may be e) changes
+        (c as TypedEntity).type = major;
+        c.corrected = true;
+        c.originalType = originalType;
+      }
+      if (!inPlace) out.push(c);
+    }
+    return out;
   };
 }
 

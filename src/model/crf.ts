@@ -282,7 +282,9 @@ function kernelCrfOf(k: Kernels, p: CrfParams): KernelCrf {
  * forwardBackward on the wasm kernels (assembly/crf.ts `lattice`): the same lattice, the same arithmetic in the same
  * order (f64, four tags at a time), so it differs from forwardBackward only where the kernels' exp and log round
  * differently from Math.exp and Math.log (≤ 1 ulp each). Same arguments and contract (`spans`: only the rows their
- * scores need); the lattice is copied out of wasm memory.
+ * scores need). The lattice is copied out of wasm memory: into a new buffer, or with `into` (at least
+ * latticeNumbers(T, p) numbers) into that one, whose views it then holds (valid while the caller leaves `into` alone:
+ * a scratch reused from sentence to sentence).
  */
 export function forwardBackwardKernels(
   k: Kernels,
@@ -290,13 +292,17 @@ export function forwardBackwardKernels(
   T: number,
   p: CrfParams,
   spans?: readonly { start: number; end: number }[],
+  into?: Float64Array,
 ): Lattice {
   const K = p.K;
   const { alphaTo, betaFrom } = latticeRows('forwardBackwardKernels', em32, T, K, spans);
   const { expTrans, transMax } = expTransOf(p);
   const c = kernelCrfOf(k, p);
   const TK = T * K;
-  const n = 2 * TK + 2 * T + (p.crf ? 0 : TK); // aHat | bHat | aLog | bLog (| log-softmax potentials)
+  const n = latticeNumbers(T, p); // aHat | bHat | aLog | bLog (| log-softmax potentials)
+  if (into !== undefined && into.length < n) {
+    throw new RangeError(`forwardBackwardKernels: into holds ${into.length} numbers, the lattice needs ${n}`);
+  }
   const mark = k.mark();
   let buf: Float64Array;
   let logZ: number;
@@ -306,7 +312,11 @@ export function forwardBackwardKernels(
     const out = k.alloc(8 * n);
     const crf = p.crf ? 0 : 1;
     logZ = k.exports.lattice(em, T, K, c.et, c.ett, transMax, c.start, c.end, crf, alphaTo, betaFrom, out, work);
-    buf = k.f64(out, n).slice();
+    if (into === undefined) buf = k.f64(out, n).slice();
+    else {
+      into.set(k.f64(out, n));
+      buf = into;
+    }
   } finally {
     k.reset(mark);
   }
@@ -314,7 +324,7 @@ export function forwardBackwardKernels(
     T,
     K,
     p,
-    em: p.crf ? em32 : buf.subarray(2 * TK + 2 * T),
+    em: p.crf ? em32 : buf.subarray(2 * TK + 2 * T, 3 * TK + 2 * T),
     expTrans,
     transMax,
     aHat: buf.subarray(0, TK),
@@ -327,6 +337,11 @@ export function forwardBackwardKernels(
   };
 }
 
+/** How many f64 numbers a lattice of T tokens holds (forwardBackwardKernels' `into`): 2TK + 2T, plus TK for crf=false. */
+export function latticeNumbers(T: number, p: CrfParams): number {
+  return 2 * T * p.K + 2 * T + (p.crf ? 0 : T * p.K);
+}
+
 /**
  * log P(the conlleval decoding contains exactly the entity [s, e) with tags B = bId, I = iId), see the
  * file comment. 0 ≤ s < e ≤ T.
@@ -337,7 +352,7 @@ export function entityLogProb(lat: Lattice, s: number, e: number, bId: number, i
       `entityLogProb: the lattice holds rows ..${lat.alphaTo} forward and ${lat.betaFrom}.. backward, not the span [${s}, ${e})`,
     );
   }
-  const { K, em, expTrans, transMax, aHat, aLog, bHat, bLog, p } = lat;
+  const { K, em, expTrans, transMax, aHat, aLog, p } = lat;
   const trans = p.trans;
   // at s: B-X, or I-X whose previous tag is not of type X
   let vB = Math.log(aHat[s * K + bId]) + aLog[s];
@@ -354,18 +369,24 @@ export function entityLogProb(lat: Lattice, s: number, e: number, bId: number, i
     vB = -Infinity;
   }
   // after: anything but I-X, or the end of the sentence
-  const close = (last: number): number => {
-    if (e === lat.T) return p.end[last];
-    let m = -Infinity;
-    for (let y = 0; y < K; y++) m = Math.max(m, em[e * K + y]);
-    let sum = 0;
-    for (let y = 0; y < K; y++) {
-      if (y !== iId) sum += expTrans[last * K + y] * Math.exp(em[e * K + y] - m) * bHat[e * K + y];
-    }
-    return Math.log(sum) + transMax + m + bLog[e];
-  };
-  const total = logAdd(vB === -Infinity ? -Infinity : vB + close(bId), vI + close(iId));
+  const total = logAdd(vB === -Infinity ? -Infinity : vB + logClose(lat, e, bId, iId), vI + logClose(lat, e, iId, iId));
   return Math.min(0, total - lat.logZ);
+}
+
+/**
+ * entityLogProb's end of an entity [s, e) whose last tag is `last`: log Σ over what follows — the end of the sentence
+ * (e = T), or a tag at e other than I-X (iId) with its transition, potential and backward value.
+ */
+function logClose(lat: Lattice, e: number, last: number, iId: number): number {
+  const { K, em, expTrans, transMax, bHat, bLog, p } = lat;
+  if (e === lat.T) return p.end[last];
+  let m = -Infinity;
+  for (let y = 0; y < K; y++) m = Math.max(m, em[e * K + y]);
+  let sum = 0;
+  for (let y = 0; y < K; y++) {
+    if (y !== iId) sum += expTrans[last * K + y] * Math.exp(em[e * K + y] - m) * bHat[e * K + y];
+  }
+  return Math.log(sum) + transMax + m + bLog[e];
 }
 
 /** log P(y_t = y) from a lattice. */

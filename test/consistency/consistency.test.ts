@@ -74,6 +74,29 @@ describe('applyConsistency', () => {
   it('is not fooled by strings that are Object.prototype keys', () => {
     expect(applyConsistency([{ type: 'A', text: 'constructor' }, { type: 'A', text: '__proto__' }], table).map((e) => e.type)).toEqual(['A', 'A']);
   });
+  it('retypes in place when asked: the same objects and array, the same fields as the copies, in the same order', () => {
+    const check = compileConsistency(table);
+    const make = () => [
+      { start: 0, end: 2, type: 'SIGNS', text: '腹部', score: 0.7 },
+      { start: 3, end: 5, type: 'SIGNS', text: '压痛', score: 0.9 },
+      { start: 6, end: 8, type: 'BODY', text: 'ＣＴ', score: 0.5 },
+    ];
+    const input = make();
+    const objects = [...input];
+    const copies = check(make());
+    const out = check(input, { inPlace: true });
+    expect(out).toBe(input);
+    out.forEach((e, k) => expect(e).toBe(objects[k]));
+    expect(out).toEqual(copies);
+    expect(out.map((e) => Object.keys(e))).toEqual(copies.map((e) => Object.keys(e)));
+    expect(out[0]).toEqual({ start: 0, end: 2, type: 'BODY', text: '腹部', score: 0.7, corrected: true, originalType: 'SIGNS' });
+    // checked again (as the tagger's k-best paths are): nothing more changes
+    expect(check(out)).toEqual(copies);
+    // a bad entity anywhere: an error, and nothing retyped
+    const bad = [{ type: 'SIGNS', text: '腹部' }, { type: 'A' } as unknown as { type: string; text: string }];
+    expect(() => check(bad, { inPlace: true })).toThrow(/entity 1/);
+    expect(bad[0]).toEqual({ type: 'SIGNS', text: '腹部' });
+  });
   it('refuses malformed input', () => {
     expect(() => applyConsistency([{ type: 'A' } as any], table)).toThrow(/entity 0/);
     expect(() => applyConsistency([], {} as any)).toThrow(/consistency table/);
