@@ -4,26 +4,17 @@
  * at once gives what tagging each alone gives, bit for bit (nothing of one sentence's lattice reaches the next), and
  * the scores equal the by-hand ones (full lattice) to 1e-12 relative.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
 import { createTagger, type Entity } from '../../src/tagger.js';
 import { readModel } from '../../src/model/format.js';
 import { createLookup, featurizeSentence } from '../../src/features/index.js';
 import { createSegmenter } from '../../src/segment/index.js';
 import { randomModel } from '../helpers/random-model.js';
 import { mixedText } from '../helpers/mixed-text.js';
+import { kernelBytes } from '../kernels/load.js';
 import { taggedByHand } from './by-hand.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const wasmPath = resolve(root, 'build/kernels.wasm');
-let wasm: Uint8Array<ArrayBuffer>;
-
-beforeAll(() => {
-  if (!existsSync(wasmPath)) throw new Error(`build/kernels.wasm is missing: run npm run build:kernels first`);
-  wasm = new Uint8Array(readFileSync(wasmPath));
-});
+const wasm = kernelBytes();
 
 const CLINICAL = [
   '患者右下腹痛三天，伴恶心呕吐。',
