@@ -80,6 +80,11 @@ export interface Network {
   readonly folded: boolean;
   /** Per sentence, the emission matrix [T × K] row-major (the dense layer output; logits for crf=false). */
   emissions(batch: SentenceBatch): Float32Array[];
+  /**
+   * Folded networks: computes now the cached rows of each channel's first `count` ids (vocabularies list the most
+   * frequent first), within the cache budget, so later sentences find them; returns the rows computed (0 unfolded).
+   */
+  prefill(count: number): number;
   /** Best tag path of one sentence and its score (crf=false: per-step argmax, score = Σ log-softmax). */
   viterbi(em: Float32Array, T: number): ScoredPath;
   /** viterbi() over many sentences; T of each = em.length / K. */
@@ -404,29 +409,12 @@ class WasmNetwork implements Network {
    */
   private foldRows(R: number): number {
     const k = this.k;
-    const ex = k.exports;
-    const Hp = this.layers[0].Hp;
-    const rowBytes = 4 * 8 * Hp;
-    const slotAt = (g: FoldGroup, slot: number): number => g.chunks[Math.floor(slot / g.chunkSlots)] + (slot % g.chunkSlots) * rowBytes;
+    const rowBytes = 4 * 8 * this.layers[0].Hp;
+    const slotAt = (g: FoldGroup, slot: number): number => this.slotAddress(g, slot);
     const pPtrs = k.alloc(4 * R * this.fold.length);
     this.fold.forEach((g, gi) => {
       const { ids, fresh } = g;
-      let scratch = 0;
-      if (fresh.length > 0) {
-        const m = fresh.length;
-        const pIds = k.allocCopy(Int32Array.from(fresh));
-        const X = k.alloc(4 * m * g.dimP); //  f32 [m × dimP]
-        scratch = k.alloc(m * rowBytes); //    f32 [m × 8Hp]
-        this.gather(X, g.dimP, 0, pIds, m, g.table, g.dim);
-        ex.zero_cols(X, g.dimP, m, g.dim, g.dimP);
-        const xq = this.needsQuant(g.w) ? this.quantize(X, g.dimP, m) : null;
-        for (let d = 0; d < 2; d++) this.project(scratch + d * 16 * Hp, 8 * Hp, X, g.dimP, xq, g.w[d], 0, m);
-        const bytes = new Uint8Array(k.memory.buffer);
-        fresh.forEach((id, i) => {
-          const v = g.slotOf[id];
-          if (v > 0) bytes.copyWithin(slotAt(g, v - 1), scratch + i * rowBytes, scratch + (i + 1) * rowBytes);
-        });
-      }
+      const scratch = fresh.length > 0 ? this.computeRows(g, fresh) : 0;
       const ptr = k.i32(pPtrs + 4 * R * gi, R);
       for (let r = 0; r < R; r++) {
         const v = g.slotOf[ids[r]];
@@ -436,6 +424,63 @@ class WasmNetwork implements Network {
       g.fresh = [];
     });
     return pPtrs;
+  }
+
+  private slotAddress(g: FoldGroup, slot: number): number {
+    return g.chunks[Math.floor(slot / g.chunkSlots)] + (slot % g.chunkSlots) * 4 * 8 * this.layers[0].Hp;
+  }
+
+  /**
+   * The rows of `ids` (none of them cached yet) in scratch f32 [ids × 8Hp] — inside the caller's mark — and copied
+   * into the slots slotOf gives them (> 0); returns the scratch's address.
+   */
+  private computeRows(g: FoldGroup, ids: number[]): number {
+    const k = this.k;
+    const Hp = this.layers[0].Hp;
+    const rowBytes = 4 * 8 * Hp;
+    const m = ids.length;
+    const pIds = k.allocCopy(Int32Array.from(ids));
+    const X = k.alloc(4 * m * g.dimP); //          f32 [m × dimP]
+    const scratch = k.alloc(m * rowBytes); //      f32 [m × 8Hp]
+    this.gather(X, g.dimP, 0, pIds, m, g.table, g.dim);
+    k.exports.zero_cols(X, g.dimP, m, g.dim, g.dimP);
+    const xq = this.needsQuant(g.w) ? this.quantize(X, g.dimP, m) : null;
+    for (let d = 0; d < 2; d++) this.project(scratch + d * 16 * Hp, 8 * Hp, X, g.dimP, xq, g.w[d], 0, m);
+    const bytes = new Uint8Array(k.memory.buffer);
+    ids.forEach((id, i) => {
+      const v = g.slotOf[id];
+      if (v > 0) bytes.copyWithin(this.slotAddress(g, v - 1), scratch + i * rowBytes, scratch + (i + 1) * rowBytes);
+    });
+    return scratch;
+  }
+
+  prefill(count: number): number {
+    if (!Number.isInteger(count) || count < 0) throw new RangeError(`prefill: count must be an integer ≥ 0, got ${count}`);
+    const rowBytes = 4 * 8 * (this.layers[0]?.Hp ?? 0);
+    let done = 0;
+    for (const g of this.fold) {
+      const ids: number[] = [];
+      for (let id = 0; id < Math.min(count, g.table.rows) && g.used < g.capacity; id++) {
+        if (g.slotOf[id] !== 0) continue;
+        if (g.used === g.chunks.length * g.chunkSlots) g.chunks.push(this.k.alloc(g.chunkSlots * rowBytes));
+        g.slotOf[id] = ++g.used;
+        ids.push(id);
+      }
+      for (let i = 0; i < ids.length; i += FOLD_CHUNK) {
+        const piece = ids.slice(i, i + FOLD_CHUNK);
+        const mark = this.k.mark();
+        try {
+          this.computeRows(g, piece);
+        } catch (e) {
+          for (const id of ids.slice(i)) g.slotOf[id] = 0; // promised rows not written: computed again when seen
+          throw e;
+        } finally {
+          this.k.reset(mark);
+        }
+        done += piece.length;
+      }
+    }
+    return done;
   }
 
   /** Embedding table as is: f32 [V × dim] or i8 [V × dim] + scales [V]. */
