@@ -205,8 +205,10 @@ interface SentenceJob {
 interface SentenceResult {
   entities: Entity[];
   /** entities() builds (and scores) a candidate's entities on first use: only for the paths returned */
-  candidates: { logProb: number; entities: () => Entity[] }[];
+  candidates: readonly { logProb: number; entities: () => Entity[] }[];
 }
+/** the candidates of a sentence decoded without k-best (never read) */
+const NO_CANDIDATES: SentenceResult['candidates'] = Object.freeze([]);
 
 class TaggerImpl implements Tagger {
   readonly info: TaggerInfo;
@@ -344,7 +346,7 @@ class TaggerImpl implements Tagger {
     return jobs.map((job) => {
       const windows = job.windows.length;
       at += windows;
-      if (windows === 1 && opts.kbest === 0) return { entities: this.decodeOneWindow(job, ems[at - 1], texts[job.text], opts), candidates: [] };
+      if (windows === 1 && opts.kbest === 0) return { entities: this.decodeOneWindow(job, ems[at - 1], texts[job.text], opts), candidates: NO_CANDIDATES };
       return this.decodeSentence(job, ems.slice(at - windows, at), texts[job.text], opts);
     });
   }
@@ -402,7 +404,7 @@ class TaggerImpl implements Tagger {
 
     const best = merge(bests);
     const entities = toEntities(best);
-    const candidates: SentenceResult['candidates'] = [];
+    const candidates: { logProb: number; entities: () => Entity[] }[] = [];
     if (opts.kbest > 0) {
       // combine the windows' k-best lists: best sums first (keeping 2k, as different window paths can merge
       // into the same tagging), then deduplicate by the merged tagging
@@ -430,14 +432,11 @@ class TaggerImpl implements Tagger {
   private entity(job: SentenceJob, s: TagSpan, original: string, opts: ResolvedOptions, logProb: number | null): Entity {
     const u16Start = job.offsets[s.start];
     const u16End = job.offsets[s.end];
-    const e: Entity = {
-      type: s.type,
-      start: opts.codepoints ? job.cpStart + s.start : u16Start,
-      end: opts.codepoints ? job.cpStart + s.end : u16End,
-      text: original.slice(u16Start, u16End),
-    };
-    if (logProb !== null) e.score = Math.exp(logProb);
-    return e;
+    const start = opts.codepoints ? job.cpStart + s.start : u16Start;
+    const end = opts.codepoints ? job.cpStart + s.end : u16End;
+    const text = original.slice(u16Start, u16End);
+    // one literal each way: the score is then an in-object field, not one added later
+    return logProb === null ? { type: s.type, start, end, text } : { type: s.type, start, end, text, score: Math.exp(logProb) };
   }
 
   private scoreSpan(s: TagSpan, tags: Int32Array, lattice: (window: number) => Lattice, windows: Span[], owners: Int32Array | null): number {
