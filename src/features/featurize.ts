@@ -47,6 +47,7 @@ export function featurize(
   const charIds = new Int32Array(T); // [T]
   const wordIds = new Int32Array(T); // [T]
   const unitChars = lookup.unitChars;
+  const wordIndex = lookup.wordIndex;
   for (let t = 0; t < T; t++) {
     const token = tokens[t];
     charIds[t] =
@@ -58,7 +59,7 @@ export function featurize(
   for (let w = 0; w < words.length; w++) {
     const word = words[w];
     if (typeof word !== 'string') throw new TypeError(`featurize: word ${w} is ${typeof word}, expected a string`);
-    const id = lookup.words.get(word) ?? UNK_ID;
+    const id = (wordIndex !== undefined ? wordIndex.get(word) : lookup.words.get(word)) ?? UNK_ID;
     // walk the word's code points against the tokens, so a segmenter that splits differently is caught
     const first = pos;
     let u = 0;

@@ -82,6 +82,8 @@ export interface VocabLookup {
    */
   unitChars?: Int32Array;
   words: ReadonlyMap<string, number>;
+  /** `words` as a StringIndex (made by createLookup; featurize reads it when present: it must agree with `words`) */
+  wordIndex?: StringIndex;
   /** present when the vocabulary has bigrams */
   bigrams?: ReadonlyMap<string, number>;
 }
@@ -92,7 +94,8 @@ export function createLookup(vocab: Vocabulary): VocabLookup {
   const chars = indexVocab('chars', vocab.chars);
   const unitChars = new Int32Array(0x10000).fill(UNK_ID); // [0x10000]
   for (const [token, id] of chars) if (token.length === 1) unitChars[token.charCodeAt(0)] = id;
-  const lookup: VocabLookup = { chars, unitChars, words: indexVocab('words', vocab.words) };
+  const words = indexVocab('words', vocab.words);
+  const lookup: VocabLookup = { chars, unitChars, words, wordIndex: new StringIndex(words) };
   if (vocab.bigrams !== undefined) lookup.bigrams = indexVocab('bigrams', vocab.bigrams);
   return lookup;
 }
@@ -112,4 +115,63 @@ function indexVocab(what: string, list: unknown): Map<string, number> {
     map.set(t, i);
   }
   return map;
+}
+
+/**
+ * A vocabulary's string → id map for look-ups of strings made fresh for each look-up (the segmenter's words): open
+ * addressing over a hash of the key's UTF-16 units, the keys packed into one array. A Map must hash each fresh
+ * string in the engine's runtime; this hashes it in a short loop and touches a few compact arrays.
+ */
+export class StringIndex {
+  /** per slot: entry number + 1, 0 = empty  [capacity, a power of two ≥ 2 × entries] */
+  private readonly slots: Int32Array;
+  /** entry e's key is units[starts[e] .. starts[e + 1])  [entries + 1] */
+  private readonly starts: Int32Array;
+  private readonly units: Uint16Array;
+  /** entry e's id  [entries] */
+  private readonly ids: Int32Array;
+
+  constructor(map: ReadonlyMap<string, number>) {
+    let total = 0;
+    for (const key of map.keys()) total += key.length;
+    let capacity = 16;
+    while (capacity < 2 * map.size) capacity *= 2;
+    this.slots = new Int32Array(capacity);
+    this.starts = new Int32Array(map.size + 1);
+    this.units = new Uint16Array(total);
+    this.ids = new Int32Array(map.size);
+    let e = 0;
+    let at = 0;
+    for (const [key, id] of map) {
+      for (let u = 0; u < key.length; u++) this.units[at + u] = key.charCodeAt(u);
+      at += key.length;
+      this.starts[e + 1] = at;
+      this.ids[e] = id;
+      let slot = hashUnits(key) & (capacity - 1);
+      while (this.slots[slot] !== 0) slot = (slot + 1) & (capacity - 1);
+      this.slots[slot] = e + 1;
+      e++;
+    }
+  }
+
+  /** The id of `key`, or undefined. */
+  get(key: string): number | undefined {
+    const mask = this.slots.length - 1;
+    for (let slot = hashUnits(key) & mask; ; slot = (slot + 1) & mask) {
+      const e = this.slots[slot] - 1;
+      if (e < 0) return undefined;
+      const from = this.starts[e];
+      if (this.starts[e + 1] - from !== key.length) continue;
+      let u = 0;
+      while (u < key.length && this.units[from + u] === key.charCodeAt(u)) u++;
+      if (u === key.length) return this.ids[e];
+    }
+  }
+}
+
+/** FNV-1a over the UTF-16 units of `s` (32 bits). */
+function hashUnits(s: string): number {
+  let h = 0x811c9dc5;
+  for (let u = 0; u < s.length; u++) h = Math.imul(h ^ s.charCodeAt(u), 0x01000193);
+  return h >>> 0;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildVocab, createLookup, featurize, UNK_ID } from '../../src/features/index.js';
+import { StringIndex, buildVocab, createLookup, featurize, UNK_ID } from '../../src/features/index.js';
 
 describe('buildVocab', () => {
   it('puts <pad>, <unk> first, then tokens by count and code units', () => {
@@ -67,6 +67,22 @@ describe('featurize', () => {
     // the walk of the words over the tokens still catches a word that differs in one unit or in a pair's half
     expect(() => featurize(['右', '下'], ['右上'], full)).toThrow(/do not concatenate/);
     expect(() => featurize(['😀'], ['\ud83d\ude01'], full)).toThrow(/do not concatenate/);
+  });
+
+  it('finds words through the packed index exactly as through the map (members, non-members, prefixes, pairs)', () => {
+    const words = ['<pad>', '<unk>', '右下腹', '右下', '右', '痛', 'ab', 'a', '😀', '😀痛', '\ud800', 'x'.repeat(40)];
+    for (let i = 0; i < 500; i++) words.push(`w${i}`, String.fromCharCode(0x4e00 + i, 0x4e00 + ((i * 7) % 500)));
+    const full = createLookup({ chars: ['<pad>', '<unk>'], words });
+    const index = full.wordIndex as StringIndex;
+    const probes = [...words.slice(2), '', '右下腹痛', '下', 'b', 'abc', '😁', '\udc00', 'x'.repeat(39), 'w500', '<pad>', '<unk>'];
+    for (const p of probes) if (index.get(p) !== full.words.get(p)) expect(index.get(p), JSON.stringify(p)).toBe(full.words.get(p));
+    expect(index.get('右下')).toBe(3);
+    expect(index.get('下')).toBeUndefined();
+    const mapOnly = { chars: full.chars, words: full.words };
+    const tokens = Array.from('右下腹痛ab😀痛w1');
+    const cut = ['右下腹', '痛', 'ab', '😀痛', 'w1'];
+    expect([...featurize(tokens, cut, full).wordIds]).toEqual([...featurize(tokens, cut, mapOnly).wordIds]);
+    expect(new StringIndex(new Map()).get('a')).toBeUndefined();
   });
 
   it('refuses a malformed vocabulary', () => {
