@@ -15,13 +15,27 @@
  * filled by the warm-up; its share of the ceiling counts the MACs it still does) and with layer 0 as a matrix
  * product (foldInput false), the same arithmetic as the peers.
  *
+ * PyTorch (issue 17: cner ≥ PyTorch f32 in chars/s on one thread) is a row of the same run when a python3 here
+ * imports torch and numpy (`apt-get install -y --no-install-recommends python3-torch python3-numpy
+ * libopenblas0-pthread`; without OpenBLAS Debian's torch runs on the reference BLAS, several times slower, and the
+ * bench says so; without torch the row is skipped with a line saying how to install it). bench/peers/torch_peer.py
+ * builds the same network from nn.Embedding, nn.LSTM and nn.Linear with the weights and sentences written here to
+ * a temporary folder (raw little-endian f32 / i32 files and a manifest.json): f32, torch.set_num_threads(1),
+ * inference_mode, the sentences grouped by exact length as for the ONNX peers, Viterbi in numpy (f64, one length
+ * group at a time; its share of the time is in the row's note). It is started once and driven round by round over
+ * stdin/stdout (one command a line in, one JSON line out), in the same interleaved order as the others; its times
+ * are its own process's CPU time (time.process_time), its 64-character latency the median of its own timed runs.
+ * Before timing, its emissions are checked against cner's f32 on a few sentences and its Viterbi paths against the
+ * reference's on those emissions; the run stops if an emission differs by more than 1e-3 or a path differs.
+ *
  *   npx tsx bench/peers/peers.bench.ts [--quick] [--rounds 5]
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, loadavg } from 'node:os';
+import { cpus, endianness, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ceilingKernels, matmulAlone } from '../ceiling.js';
 import {
@@ -36,9 +50,10 @@ import {
   WEIGHT_SEED,
 } from '../kernel-setup.js';
 import { loadInferenceKernels } from '../../src/model/kernels.js';
+import { tensorSpecs } from '../../src/model/layout.js';
 import { createNetwork } from '../../src/model/network.js';
 import { refCrf, refModel, refViterbi } from '../../test/reference/reference.js';
-import { quantizeWeights, randomWeights } from '../../test/reference/weights.js';
+import { quantizeWeights, randomWeights, values } from '../../test/reference/weights.js';
 import { exportOnnx } from './onnx.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -128,10 +143,12 @@ for (const s of sentences) byLength.set(s.c.length, [...(byLength.get(s.c.length
 interface Runner {
   name: string;
   note: string;
-  /** all sentences: emissions + Viterbi */
-  all(): Promise<void>;
+  /** all sentences: emissions + Viterbi; a runner in a process of its own answers the CPU ms it took there */
+  all(): Promise<number | void>;
   /** the 64-character sentence */
   one(): Promise<void>;
+  /** a runner in a process of its own: the median CPU ms of `runs` timed one() there, after `warm` untimed */
+  latency?(warm: number, runs: number): Promise<number>;
   /** multiply-accumulate ceiling of its arithmetic, for cner's rows */
   int8?: boolean;
 }
@@ -163,6 +180,123 @@ async function ortRunner(name: string, ort: Ort, options: Record<string, unknown
     },
   };
 }
+
+// ---- PyTorch in a python3 process of its own (bench/peers/torch_peer.py), when a python3 here imports torch
+const TORCH_INSTALL = 'apt-get install -y --no-install-recommends python3-torch python3-numpy libopenblas0-pthread';
+/** the first python3 that imports torch and numpy (Debian's python3-torch is /usr/bin/python3's, not a pyenv one's) */
+function pythonWithTorch(): string | undefined {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    try {
+      execFileSync(python, ['-c', 'import torch, numpy'], { stdio: 'ignore' });
+      return python;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
+/** what torch_peer.py reads from dir: each tensor f32 and each sentence set i32 (lengths, chars, words), manifest.json */
+function writeTorchInputs(dir: string, sets: Record<string, BenchSentence[]>): void {
+  if (endianness() !== 'LE') throw new Error('the PyTorch peer reads little-endian files: this machine is big-endian');
+  const raw = (a: Float32Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const tensors: Record<string, { file: string; shape: number[] }> = {};
+  for (const { name, shape } of tensorSpecs(arch)) {
+    tensors[name] = { file: `${name}.f32`, shape };
+    writeFileSync(join(dir, tensors[name].file), raw(Float32Array.from(values(weights, name))));
+  }
+  const files: Record<string, { lengths: string; chars: string; words: string }> = {};
+  for (const [set, list] of Object.entries(sets)) {
+    files[set] = { lengths: `${set}.lengths.i32`, chars: `${set}.chars.i32`, words: `${set}.words.i32` };
+    const ids = (part: 'c' | 'w') => Int32Array.from(list.flatMap((s) => Array.from(s[part])));
+    writeFileSync(join(dir, files[set].lengths), raw(Int32Array.from(list, (s) => s.c.length)));
+    writeFileSync(join(dir, files[set].chars), raw(ids('c')));
+    writeFileSync(join(dir, files[set].words), raw(ids('w')));
+  }
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ arch, tensors, sets: files }));
+}
+
+interface TorchPeer {
+  /** the first line it answered: torch's version and its thread count */
+  ready: { torch: string; threads: number; blas: string };
+  /** one command line in, its JSON line out */
+  ask(command: string): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+/** torch_peer.py started once on dir, single-threaded (torch.set_num_threads(1), and OpenMP / BLAS told so too) */
+async function startTorchPeer(python: string, dir: string): Promise<TorchPeer> {
+  const one = '1';
+  const child = spawn(python, [join(here, 'torch_peer.py'), dir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, OMP_NUM_THREADS: one, OPENBLAS_NUM_THREADS: one, MKL_NUM_THREADS: one },
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const read = async () => {
+    const next = await lines.next();
+    if (next.done) throw new Error('the PyTorch peer (bench/peers/torch_peer.py) exited early: its error is above');
+    return JSON.parse(next.value as string) as Record<string, unknown>;
+  };
+  const ready = await read();
+  if (ready.threads !== 1) throw new Error(`the PyTorch peer runs ${String(ready.threads)} threads, expected 1`);
+  return {
+    ready: { torch: String(ready.torch), threads: 1, blas: String(ready.blas) },
+    ask: async (command) => {
+      child.stdin.write(`${command}\n`);
+      return read();
+    },
+    close: async () => {
+      child.stdin.end('quit\n');
+      await exited;
+    },
+  };
+}
+
+/** a number field of the peer's answer */
+function answered(answer: Record<string, unknown>, field: string): number {
+  const v = answer[field];
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new Error(`the PyTorch peer answered no ${field}: ${JSON.stringify(answer)}`);
+  return v;
+}
+
+// the sentences both export checks run: up to 3 of each of the first 5 lengths
+const checkGroups = [...byLength.values()].slice(0, 5).map((g) => g.slice(0, 3));
+const torchPython = pythonWithTorch();
+const torchDir = torchPython ? mkdtempSync(join(tmpdir(), 'cner-torch-peer-')) : undefined;
+if (torchDir) process.on('exit', () => rmSync(torchDir, { recursive: true, force: true }));
+let torch: TorchPeer | undefined;
+if (torchPython && torchDir) {
+  writeTorchInputs(torchDir, { all: sentences, s64: [s64], check: checkGroups.flat() });
+  torch = await startTorchPeer(torchPython, torchDir);
+  if (torch.ready.blas !== 'OpenBLAS')
+    log(
+      `PyTorch runs on ${torch.ready.blas}, not OpenBLAS (Debian's python3-torch without it gets the reference BLAS, several times slower): ${TORCH_INSTALL}`,
+    );
+} else {
+  log(`PyTorch row skipped: no python3 here imports torch and numpy (to add it: ${TORCH_INSTALL})`);
+}
+const torchRunner = (peer: TorchPeer): Runner => {
+  const viterbiShare: number[] = []; // of each round's CPU time
+  return {
+    name: `PyTorch ${peer.ready.torch} f32 (CPU, 1 thread, ${peer.ready.blas})`,
+    get note() {
+      const share = viterbiShare.length > 0 ? `${(100 * median(viterbiShare)).toFixed(0)} %` : '?';
+      return `f32, batches of equal length, numpy Viterbi (${share} of its time); CPU time of its own process`;
+    },
+    all: async () => {
+      const answer = await peer.ask('round');
+      const ms = answered(answer, 'cpu_ms');
+      viterbiShare.push(answered(answer, 'viterbi_ms') / ms);
+      return ms;
+    },
+    one: async () => {
+      await peer.ask('latency 0 1');
+    },
+    latency: async (warm, runs) => answered(await peer.ask(`latency ${warm} ${runs}`), 'p50_ms'),
+  };
+};
+
 const single = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
 const runners: Runner[] = [
   cnerRunner('cner kernels int8', int8Net, true),
@@ -181,11 +315,12 @@ const runners: Runner[] = [
     { ...single, executionProviders: ['wasm'] },
     'f32, batches of equal length, 1 thread',
   ),
+  ...(torch ? [torchRunner(torch)] : []),
 ];
 
 // ---- the export is the same network: ONNX emissions against cner's f32 on a few sentences
 {
-  const sample = [...byLength.values()].slice(0, 5).map((g) => g.slice(0, 3));
+  const sample = checkGroups;
   let worst = 0;
   for (const ort of [ortNode, ortWeb]) {
     const session = await ort.InferenceSession.create(onnx, {
@@ -201,6 +336,36 @@ const runners: Runner[] = [
   }
   if (!(worst < 1e-3)) throw new Error(`the ONNX export differs from cner's network: max |Δ emission| ${worst}`);
   log(`ONNX export checked: max |Δ emission| against cner f32 ${worst.toExponential(1)}`);
+}
+
+// ---- and PyTorch's network: its emissions against cner's f32, its numpy Viterbi against the reference's on them
+if (torch && torchDir) {
+  const check = checkGroups.flat();
+  const written = answered(await torch.ask('check'), 'written');
+  if (written !== check.length)
+    throw new Error(`the PyTorch peer wrote ${written} sentences, expected ${check.length}`);
+  const floats = (file: string) => new Float32Array(Uint8Array.from(readFileSync(join(torchDir, file))).buffer);
+  const ints = (file: string) => new Int32Array(Uint8Array.from(readFileSync(join(torchDir, file))).buffer);
+  const ems = floats('check.emissions.f32');
+  const paths = ints('check.paths.i32');
+  const ours = f32Net.emissions({ charIds: check.map((s) => s.c), wordIds: check.map((s) => s.w) });
+  let worst = 0;
+  let pathsDiffer = 0;
+  let at = 0;
+  check.forEach((s, i) => {
+    const T = s.c.length;
+    const em = ems.subarray(at * K, (at + T) * K);
+    for (let j = 0; j < em.length; j++) worst = Math.max(worst, Math.abs(em[j] - ours[i][j]));
+    const ref = refViterbi(em, T, crf).path;
+    for (let t = 0; t < T; t++) if (paths[at + t] !== ref[t]) pathsDiffer++;
+    at += T;
+  });
+  if (at * K !== ems.length || at !== paths.length) throw new Error('the PyTorch peer wrote files of the wrong size');
+  if (!(worst < 1e-3)) throw new Error(`PyTorch's network differs from cner's: max |Δ emission| ${worst}`);
+  if (pathsDiffer > 0) throw new Error(`PyTorch's numpy Viterbi differs from the reference's at ${pathsDiffer} tags`);
+  log(
+    `PyTorch checked: max |Δ emission| against cner f32 ${worst.toExponential(1)}; its Viterbi paths are the reference's`,
+  );
 }
 
 // ---- interleaved rounds
@@ -222,12 +387,16 @@ for (let round = 0; round < ROUNDS; round++) {
   if (round % 2 === 1) order.reverse();
   for (const i of order) {
     const c0 = cpuMs();
-    await runners[i].all();
-    cpu[i].push(cpuMs() - c0);
+    const own = await runners[i].all();
+    cpu[i].push(own ?? cpuMs() - c0);
   }
 }
 const latencies: number[] = [];
 for (const r of runners) {
+  if (r.latency) {
+    latencies.push(await r.latency(20, LAT_RUNS));
+    continue;
+  }
   const times: number[] = [];
   for (let i = 0; i < 20; i++) await r.one(); // warm-up
   for (let i = 0; i < LAT_RUNS; i++) {
@@ -237,6 +406,8 @@ for (const r of runners) {
   }
   latencies.push(median(times));
 }
+
+await torch?.close();
 
 // ---- table: ratios from CPU time
 const fmt = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
