@@ -11,6 +11,7 @@ import {
   entityLogProb,
   forwardBackward,
   forwardBackwardKernels,
+  latticeNumbers,
 } from '../../src/model/crf.js';
 import type { Kernels } from '../../src/model/kernels.js';
 import { mulberry32 } from '../reference/weights.js';
@@ -187,5 +188,30 @@ describeBuilds((build) => {
       new RangeError('forwardBackwardKernels: expected spans with 0 ≤ start < end ≤ 6, got [4, 7)'),
     );
     expect(k.mark()).toBe(before);
+  });
+
+  it('copies the lattice into a caller scratch (into) with the same numbers, and refuses one too small', () => {
+    for (const crf of [true, false]) {
+      const p = randomParams(7, 11, crf);
+      const T = 9;
+      const em = randomEmissions(T, 7, 12);
+      const spans = [{ start: 2, end: 4 }];
+      const own = forwardBackwardKernels(k, em, T, p, spans);
+      const into = new Float64Array(latticeNumbers(T, p) + 50).fill(Number.NaN); // larger than needed, dirty
+      const lat = forwardBackwardKernels(k, em, T, p, spans, into);
+      for (const key of ['aHat', 'bHat', 'aLog', 'bLog', 'em'] as const) {
+        expect([...lat[key]], `${key}, crf ${crf}`).toEqual([...own[key]]);
+        if (key !== 'em' || !crf) expect(lat[key].buffer, key).toBe(into.buffer);
+      }
+      expect(lat.logZ).toBe(own.logZ);
+      expect(entityLogProb(lat, 2, 4, 1, 2)).toBe(entityLogProb(own, 2, 4, 1, 2));
+      const before = k.mark();
+      expect(() => forwardBackwardKernels(k, em, T, p, spans, new Float64Array(latticeNumbers(T, p) - 1))).toThrow(
+        new RangeError(
+          `forwardBackwardKernels: into holds ${latticeNumbers(T, p) - 1} numbers, the lattice needs ${latticeNumbers(T, p)}`,
+        ),
+      );
+      expect(k.mark()).toBe(before);
+    }
   });
 });
