@@ -124,12 +124,6 @@ export interface Tagger {
   tag(text: string, options?: TagOptions): TagResult;
   /** tag() for many texts; their sentences run through the network together */
   tagMany(texts: readonly string[], options?: TagOptions): TagResult[];
-  /**
-   * For a long-running host, at start-up: computes now the folded layer-0 rows of each input channel's `count` most
-   * frequent ids (src/model/network.ts FoldGroup), which tagging otherwise computes the first time it meets an id.
-   * Returns the rows computed. Results do not change, only when the work is done.
-   */
-  prefill(count: number): number;
 }
 
 export const DEFAULT_MAX_SENTENCE = 256;
@@ -285,10 +279,6 @@ class TaggerImpl implements Tagger {
       consistency: this.check !== null,
       metrics: metrics as Record<string, unknown> | null,
     });
-  }
-
-  prefill(count: number): number {
-    return this.network.prefill(count);
   }
 
   tag(text: string, options?: TagOptions): TagResult {

@@ -80,11 +80,6 @@ export interface Network {
   readonly folded: boolean;
   /** Per sentence, the emission matrix [T × K] row-major (the dense layer output; logits for crf=false). */
   emissions(batch: SentenceBatch): Float32Array[];
-  /**
-   * Folded networks: computes now the cached rows of each channel's first `count` ids (vocabularies list the most
-   * frequent first), within the cache budget, so later sentences find them; returns the rows computed (0 unfolded).
-   */
-  prefill(count: number): number;
   /** Best tag path of one sentence and its score (crf=false: per-step argmax, score = Σ log-softmax). */
   viterbi(em: Float32Array, T: number): ScoredPath;
   /** viterbi() over many sentences; T of each = em.length / K. */
@@ -452,35 +447,6 @@ class WasmNetwork implements Network {
       if (v > 0) bytes.copyWithin(this.slotAddress(g, v - 1), scratch + i * rowBytes, scratch + (i + 1) * rowBytes);
     });
     return scratch;
-  }
-
-  prefill(count: number): number {
-    if (!Number.isInteger(count) || count < 0) throw new RangeError(`prefill: count must be an integer ≥ 0, got ${count}`);
-    const rowBytes = 4 * 8 * (this.layers[0]?.Hp ?? 0);
-    let done = 0;
-    for (const g of this.fold) {
-      const ids: number[] = [];
-      for (let id = 0; id < Math.min(count, g.table.rows) && g.used < g.capacity; id++) {
-        if (g.slotOf[id] !== 0) continue;
-        if (g.used === g.chunks.length * g.chunkSlots) g.chunks.push(this.k.alloc(g.chunkSlots * rowBytes));
-        g.slotOf[id] = ++g.used;
-        ids.push(id);
-      }
-      for (let i = 0; i < ids.length; i += FOLD_CHUNK) {
-        const piece = ids.slice(i, i + FOLD_CHUNK);
-        const mark = this.k.mark();
-        try {
-          this.computeRows(g, piece);
-        } catch (e) {
-          for (const id of ids.slice(i)) g.slotOf[id] = 0; // promised rows not written: computed again when seen
-          throw e;
-        } finally {
-          this.k.reset(mark);
-        }
-        done += piece.length;
-      }
-    }
-    return done;
   }
 
   /** Embedding table as is: f32 [V × dim] or i8 [V × dim] + scales [V]. */

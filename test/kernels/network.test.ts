@@ -253,25 +253,6 @@ describeBuilds((build) => {
       folded.emissions(batch).forEach((em, s) => expect(maxAbsDiff(em, a[s])).toBe(0));
     });
 
-    for (const quant of [false, true]) {
-      it(`prefill computes the first ids' rows now; sentences then give bit for bit what they give without it (${quant ? 'int8' : 'f32'})`, () => {
-        const arch = ARCHS[0][1];
-        const w0 = randomWeights(arch, 47);
-        const w = quant ? quantizeWeights(arch, w0) : w0;
-        const batch = randomBatch(arch, 15, 40, 12);
-        const want = createNetwork(kernels, arch, w).emissions(batch);
-        const net = createNetwork(kernels, arch, w);
-        expect(net.prefill(100)).toBe(200); // 100 char ids + 100 word ids
-        expect(net.prefill(100)).toBe(0); // already there
-        expect(net.prefill(1_000_000)).toBe(arch.charVocab + arch.wordVocab - 200); // the rest, not past the tables
-        net.emissions(batch).forEach((em, s) => expect(maxAbsDiff(em, want[s])).toBe(0));
-        expect(createNetwork(kernels, arch, w, { foldInput: false }).prefill(10)).toBe(0);
-        // within the budget: room for 20 rows over 800 ids (7 chars, 12 words)
-        expect(createNetwork(kernels, arch, w, { foldCacheBytes: 20 * 4096 }).prefill(50)).toBe(19);
-        expect(() => net.prefill(-1)).toThrow('prefill: count must be an integer ≥ 0, got -1');
-      });
-    }
-
     it('runs without leaking scratch, and a sentence alone gives what it gives in a batch', () => {
       const arch = ARCHS[1][1];
       const net = createNetwork(kernels, arch, randomWeights(arch, 44), { foldCacheBytes: 8 * 4 * 8 * 16 });

@@ -134,18 +134,14 @@ const WARM_UP_TEXT = '患者3天前出现右下腹痛，伴恶心。查血常规
  * start-up; 60 was no better than 20.
  */
 const WARM_UP_ROUNDS = 20;
+// Tried and not kept: computing at start-up the folded layer-0 rows (src/model/network.ts FoldGroup) of the 2,048
+// most frequent ids of each channel. In workerd (docs/edge.md, 7 fresh isolates each) start-up took 233 against
+// 188 ms of CPU and the first 64-character answer was no cheaper (9.8 against 8.6 ms): a request's new ids cost
+// little next to its compiled-code warm-up.
 
 /**
- * Start-up also computes the folded layer-0 rows (Tagger.prefill) of each channel's PREFILL_IDS most frequent ids —
- * for the bundled model every char and the 2,048 most frequent words, about 16 MB of the isolate's 128 — so that
- * requests rarely meet an id whose row they must compute (and grow wasm memory for). Measured in docs/edge.md.
- */
-const PREFILL_IDS = 2048;
-
-/**
- * The bundled model's tagger, started now, its most frequent ids' folded rows computed (PREFILL_IDS), and warmed
- * up by tagging WARM_UP_TEXT WARM_UP_ROUNDS times with the default options (as a request does), so the first
- * request finds the tagging code compiled; then one log line
+ * The bundled model's tagger, started now, and warmed up by tagging WARM_UP_TEXT WARM_UP_ROUNDS times with the
+ * default options (as a request does), so the first request finds the tagging code compiled; then one log line
  * naming the model by SHA-256 (an isolate's first console.log costs about 2.5 ms of CPU in workerd: paid here,
  * not by the first request). (Answering a synthetic request through the app as well does not work: its body
  * cannot be read in the global scope; docs/edge.md.) Never rejects unobserved: a broken bundled model is
@@ -155,7 +151,6 @@ const PREFILL_IDS = 2048;
 function startBundledTagger(assets: CloudflareAssets): Promise<Tagger> {
   const bytes = assets.defaultModel instanceof Uint8Array ? assets.defaultModel : new Uint8Array(assets.defaultModel);
   const tagger = createTagger({ model: bytes, kernels: assets.kernels }).then((t) => {
-    t.prefill(PREFILL_IDS);
     for (let round = 0; round < WARM_UP_ROUNDS; round++) t.tag(WARM_UP_TEXT);
     console.log(`cner worker: bundled model ${t.info.sha256} ready`);
     return t;
