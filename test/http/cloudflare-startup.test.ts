@@ -84,6 +84,29 @@ describe('the Worker at start-up', () => {
     expect(app.router).toBeInstanceOf(LinearRouter);
   });
 
+  it('start-up makes the app for the default settings and warms it without asking the model source: the first request with R2 checks the store', async () => {
+    const get = vi.spyOn(ModelSource.prototype, 'get');
+    const bytes = knownModelBytes();
+    const handler = createCloudflareHandler({ kernels, defaultModel: bytes.slice().buffer });
+    await handler.ready;
+    await new Promise((r) => setTimeout(r, 20)); // the warm-up request through the app, after ready
+    expect(get).not.toHaveBeenCalled();
+    // an R2 binding with no manifest: the first request must look (and then serve the bundled model)
+    const heads: string[] = [];
+    const bucket = {
+      head: async (key: string) => void heads.push(key) ?? null,
+      get: async () => null,
+      put: async () => null,
+      list: async () => ({ objects: [], truncated: false }),
+      delete: async () => {},
+    };
+    const res = await handler.fetch(post(TEXT), { MODELS: bucket as never });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { model: { source: string } }).model).toBeDefined();
+    expect(heads).toEqual(['manifest.json']);
+    expect(get).toHaveBeenCalledTimes(1);
+  });
+
   it('a broken bundled model: ready settles, requests answer 503 model_unavailable, no unhandled rejection', async () => {
     const broken = knownModelBytes().slice(0, 500);
     const handler = createCloudflareHandler({ kernels, defaultModel: broken.buffer });

@@ -176,6 +176,44 @@ export function createCloudflareHandler(assets: CloudflareAssets) {
     return store;
   };
 
+  /** The app for env's settings: the ModelSource and the Hono app are kept while the settings stay the same. */
+  const appFor = (env: CloudflareEnv): Hono => {
+    const settings = readSettings(env);
+    storeOf(env);
+    if (!source || sourceInterval !== settings.checkIntervalMs) {
+      source = new ModelSource({
+        kernels: assets.kernels,
+        store: () => store,
+        fallback: { bytes: assets.defaultModel, source: 'bundled', tagger: bundled },
+        storeSource: 'r2',
+        checkIntervalMs: settings.checkIntervalMs,
+      });
+      sourceInterval = settings.checkIntervalMs;
+    }
+    const key = JSON.stringify([settings.limits, settings.corsOrigins ?? null, settings.authToken ?? null]);
+    if (!state || state.key !== key) {
+      const s = source;
+      state = {
+        key,
+        app: createApp({
+          model: async () => servedHere(await (source ?? s).get()),
+          authToken: settings.authToken,
+          limits: settings.limits,
+          corsOrigins: settings.corsOrigins,
+        }),
+      };
+    }
+    return state.app;
+  };
+  // Built now, at start-up, for the default settings (no binding, no vars): a first request whose env has the
+  // same settings finds the app and the model source made (an R2 binding is picked up by storeOf then). Once the
+  // bundled tagger is warm, one GET of an unknown path through the app compiles its dispatch and JSON answer. Not
+  // /healthz: that would ask the model source, whose check would then count as done (a first request with an R2
+  // binding would serve the bundled model until MODEL_CHECK_SECONDS passed); not POST /v1/tag: a request body
+  // cannot be read outside a request.
+  const startApp = appFor({});
+  bundled.then(() => startApp.fetch(new Request('http://localhost/.warm-up'))).catch(() => {});
+
   return {
     /** settles when the bundled model's tagger (started at creation) is built and warmed up, or has failed */
     ready: bundled.then(
@@ -183,39 +221,15 @@ export function createCloudflareHandler(assets: CloudflareAssets) {
       () => {},
     ),
     async fetch(request: Request, env: CloudflareEnv, _ctx?: ExecutionContextLike): Promise<Response> {
-      let settings: CloudflareSettings;
+      let app: Hono;
       try {
-        settings = readSettings(env);
+        app = appFor(env);
       } catch (e) {
         const message = e instanceof CloudflareConfigError ? e.message : 'invalid settings';
         console.error(`cner worker: ${message}`);
         return Response.json({ error: { code: 'misconfigured', message } }, { status: 500 });
       }
-      storeOf(env);
-      if (!source || sourceInterval !== settings.checkIntervalMs) {
-        source = new ModelSource({
-          kernels: assets.kernels,
-          store: () => store,
-          fallback: { bytes: assets.defaultModel, source: 'bundled', tagger: bundled },
-          storeSource: 'r2',
-          checkIntervalMs: settings.checkIntervalMs,
-        });
-        sourceInterval = settings.checkIntervalMs;
-      }
-      const key = JSON.stringify([settings.limits, settings.corsOrigins ?? null, settings.authToken ?? null]);
-      if (!state || state.key !== key) {
-        const s = source;
-        state = {
-          key,
-          app: createApp({
-            model: async () => servedHere(await (source ?? s).get()),
-            authToken: settings.authToken,
-            limits: settings.limits,
-            corsOrigins: settings.corsOrigins,
-          }),
-        };
-      }
-      return state.app.fetch(request);
+      return app.fetch(request);
     },
   };
 }
