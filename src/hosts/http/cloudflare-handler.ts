@@ -10,7 +10,8 @@
  * there and tags a synthetic sentence with it WARM_UP_ROUNDS times (so the code a request runs is compiled and
  * warm), then logs one line (so workerd's console code is loaded then, not by the first request's log line), and
  * the ModelSource serves that tagger when it falls back to the bundled model: a fresh isolate's first request does
- * not build it. A model from R2 is still built by the request that finds it.
+ * not build it. It also makes the app for the default settings and sends one GET through it (appFor, below). A model
+ * from R2 is still built by the request that finds it.
  *
  * Settings from env (wrangler.toml [vars] and secrets; docs/edge.md):
  *   MODELS                  R2 bucket binding with manifest.json + models/<sha256>.cner (optional)
