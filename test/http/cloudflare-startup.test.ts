@@ -94,7 +94,10 @@ describe('the Worker at start-up', () => {
     // an R2 binding with no manifest: the first request must look (and then serve the bundled model)
     const heads: string[] = [];
     const bucket = {
-      head: async (key: string) => void heads.push(key) ?? null,
+      head: async (key: string) => {
+        heads.push(key);
+        return null;
+      },
       get: async () => null,
       put: async () => null,
       list: async () => ({ objects: [], truncated: false }),
