@@ -28,7 +28,7 @@
 
 import { type ModelFile, type ModelHeader, checkHeader, checkVocab, readModelAsync } from './model/format.js';
 import { type Kernels, loadInferenceKernels } from './model/kernels.js';
-import { type Network, type SentenceBatch, createNetwork } from './model/network.js';
+import { type Network, type NetworkOptions, type SentenceBatch, createNetwork } from './model/network.js';
 import { createSegmenter, type Segmenter } from './segment/index.js';
 import {
   CHANNELS, type ChannelField, Lexicon, type MoreFeatureSources, type OutsideLexicon, type SentenceFeatures, type VocabLookup,
@@ -53,6 +53,11 @@ export interface TaggerSource {
    * these bytes; it becomes info.sha256 without another pass. The file's own digests are checked regardless.
    */
   sha256?: string;
+  /**
+   * How the network runs (src/model/network.ts NetworkOptions): batchSize, maxBatchChars, and the layer-0 fold's
+   * foldInput / foldCacheBytes (default: folded, its cache up to 48 MiB of wasm memory).
+   */
+  network?: NetworkOptions;
 }
 
 export interface TagOptions {
@@ -147,8 +152,16 @@ export async function createTagger(source: TaggerSource): Promise<Tagger> {
   kernelsPending.catch(() => {}); // observed below, after the model
   const file = await filePending;
   const kernels = await kernelsPending;
-  const network = createNetwork(kernels, file.header.architecture, file.weights);
+  const network = createNetwork(kernels, file.header.architecture, file.weights, networkOptions(source.network));
   return new TaggerImpl(file, network, kernels);
+}
+
+function networkOptions(v: unknown): NetworkOptions {
+  if (v === undefined) return {};
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new TypeError(`createTagger: network must be an object of network options, got ${describe(v)}`);
+  }
+  return v as NetworkOptions;
 }
 
 async function toModelFile(model: unknown, sha256: unknown): Promise<ModelFile> {
