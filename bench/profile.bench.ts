@@ -11,8 +11,8 @@
  *   kernels      network.emissions + Viterbi on exactly the sentences tagMany runs (same features, same chunks of
  *                about 16,384 tokens, same batching), i.e. what the kernels alone would take
  * and the ratio end to end / kernels in chars/s. Then every stage on its own over the same documents, using the
- * functions the tagger uses: sentences (splitSentences), normalise (normalise + trim + offsets, the rest of
- * taggableSentences), segment (segmenter.cut), features (vocab look-ups, lexicon matches), kernels
+ * functions the tagger uses: sentences (splitSentences), normalise (taggableSentences: the split again, normalise
+ * in place, trim), segment (segmenter.cut), features (vocab look-ups, lexicon matches), kernels
  * (emissions), CRF decode (Viterbi), scores (forward–backward + entity probabilities, for the returned entities
  * only; the lattices on the kernels, as the tagger), spans (BIO → spans → entities with offsets and text), consistency
  * (the compiled check, per document). Beside the stages, the scores with the host's reference lattice
@@ -49,8 +49,7 @@ import { type Tagger, createTagger } from '../src/tagger.js';
 import { entityLogProb, forwardBackward, forwardBackwardKernels, type CrfParams, type Lattice } from '../src/model/crf.js';
 import { createSegmenter } from '../src/segment/index.js';
 import { Lexicon, createLookup, featurize } from '../src/features/index.js';
-import { normalize } from '../src/text/normalize.js';
-import { splitSentences, trimSpans } from '../src/text/sentences.js';
+import { splitSentences, taggableSentences } from '../src/text/sentences.js';
 import { tagIdsToSpans, tagTypes } from '../src/tags/bio.js';
 import { compileConsistency } from '../src/consistency/index.js';
 
@@ -149,15 +148,10 @@ function stageRound(): Record<Stage, number> {
   });
   const sents: Sent[] = [];
   t.normalise = timed(() => {
+    // the tagger's own taggableSentences (split again, normalise in place, trim): the split is counted twice, a
+    // few µs a document (the sentences stage)
     texts.forEach((text, d) => {
-      for (const s of spans[d]) {
-        const norm = normalize(text.slice(s.start, s.end), h.normalization);
-        const [span] = trimSpans(norm.tokens, [{ start: 0, end: norm.tokens.length }]);
-        if (span === undefined) continue;
-        const offsets = new Int32Array(span.end - span.start + 1);
-        for (let i = 0; i < offsets.length; i++) offsets[i] = s.start + norm.starts[span.start + i];
-        sents.push({ doc: d, tokens: norm.tokens.slice(span.start, span.end), offsets });
-      }
+      for (const { tokens, offsets } of taggableSentences(text, h.normalization)) sents.push({ doc: d, tokens, offsets });
     });
   });
   t.segment = timed(() => {
@@ -235,12 +229,8 @@ function* chunks(sents: Sent[]): Generator<Sent[]> {
 // the kernels' inputs: the features of the sentences tagMany runs, prepared once
 const prepared: Sent[] = [];
 texts.forEach((text, d) => {
-  for (const s of splitSentences(text)) {
-    const norm = normalize(text.slice(s.start, s.end), h.normalization);
-    const [span] = trimSpans(norm.tokens, [{ start: 0, end: norm.tokens.length }]);
-    if (span === undefined) continue;
-    const tokens = norm.tokens.slice(span.start, span.end);
-    prepared.push({ doc: d, tokens, offsets: new Int32Array(0), ...featurize(tokens, segmenter.cut(tokens.join('')), lookup, h.features, lexicon) });
+  for (const { tokens, offsets } of taggableSentences(text, h.normalization)) {
+    prepared.push({ doc: d, tokens, offsets, ...featurize(tokens, segmenter.cut(tokens.join('')), lookup, h.features, lexicon) });
   }
 });
 const longest = Math.max(...prepared.map((s) => s.tokens.length));
