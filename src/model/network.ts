@@ -174,6 +174,19 @@ interface FoldGroup {
   fresh: number[];
 }
 
+/**
+ * One slot of a channel's ids in a lockstep batch's row order (assembly/lstm.ts): out[rowStart[t] + b] =
+ * per[b][t·stride + slot] for t < lens[b] — per[b] the ids [T × stride] of the batch's sentence b.
+ */
+function idsInRowOrder(
+  out: Int32Array, per: readonly Int32Array[], lens: readonly number[], rowStart: Int32Array, stride: number, slot: number,
+): void {
+  for (let b = 0; b < per.length; b++) {
+    const src = per[b];
+    for (let t = 0; t < lens[b]; t++) out[rowStart[t] + b] = src[t * stride + slot];
+  }
+}
+
 /** slots per allocation of a fold cache (at most; 1 MiB for Hp = 128) */
 const FOLD_CHUNK = 256;
 
@@ -378,10 +391,7 @@ class WasmNetwork implements Network {
     for (const g of this.fold) {
       if (g.ids.length < R) g.ids = new Int32Array(Math.max(R, 2 * g.ids.length));
       const ids = g.ids;
-      for (let b = 0; b < members.length; b++) {
-        const src = batch[g.field]![members[b]];
-        for (let t = 0; t < lens[b]; t++) ids[rowStart[t] + b] = src[t * g.slots + g.slot];
-      }
+      idsInRowOrder(ids, members.map((s) => batch[g.field]![s]), lens, rowStart, g.slots, g.slot);
       g.fresh = [];
       for (let r = 0; r < R; r++) {
         const id = ids[r];
@@ -405,7 +415,6 @@ class WasmNetwork implements Network {
   private foldRows(R: number): number {
     const k = this.k;
     const rowBytes = 4 * 8 * this.layers[0].Hp;
-    const slotAt = (g: FoldGroup, slot: number): number => this.slotAddress(g, slot);
     const pPtrs = k.alloc(4 * R * this.fold.length);
     this.fold.forEach((g, gi) => {
       const { ids, fresh } = g;
@@ -413,7 +422,7 @@ class WasmNetwork implements Network {
       const ptr = k.i32(pPtrs + 4 * R * gi, R);
       for (let r = 0; r < R; r++) {
         const v = g.slotOf[ids[r]];
-        ptr[r] = v > 0 ? slotAt(g, v - 1) : scratch + (-1 - v) * rowBytes;
+        ptr[r] = v > 0 ? this.slotAddress(g, v - 1) : scratch + (-1 - v) * rowBytes;
       }
       for (const id of fresh) if (g.slotOf[id] < 0) g.slotOf[id] = 0; // scratch rows end with the batch
       g.fresh = [];
@@ -654,26 +663,18 @@ class WasmNetwork implements Network {
     const X0 = k.alloc(4 * R * ldx0); //         f32 [R × In0p]
     // ---- embeddings → X0 [R × In0p], channel by channel (layout.ts: char | word | bigram | lex per type)
     // per[b][t·stride + slot] → row rowStart[t] + b, then the channel's table rows into columns [col, col + dim)
-    const gatherSlot = (per: Int32Array[], stride: number, slot: number, col: number, table: Placed, dim: number) => {
-      const ids = k.i32(pIds, R);
-      for (let b = 0; b < B; b++) {
-        const src = per[b];
-        for (let t = 0; t < lens[b]; t++) ids[rowStart[t] + b] = src[t * stride + slot];
-      }
-      this.gather(X0, ldx0, col, pIds, R, table, dim);
-    };
     for (const { channel, col, dim, slots, table } of this.tables) {
       // slot j of a channel with several ids per token (the lexicon: one per type) → columns [col + j·dim, … + dim)
       const per = members.map((s) => batch[channel.field]![s]);
-      for (let j = 0; j < slots; j++) gatherSlot(per, slots, j, col + j * dim, table, dim);
+      for (let j = 0; j < slots; j++) {
+        idsInRowOrder(k.i32(pIds, R), per, lens, rowStart, slots, j);
+        this.gather(X0, ldx0, col + j * dim, pIds, R, table, dim);
+      }
     }
     // the charLm channel: each char LM over the char ids, its h into X0's columns (fw, then bw reversed)
+    const charIds = members.map((s) => batch.charIds[s]);
     for (const lm of this.charLms) {
-      const ids = k.i32(pIds, R);
-      for (let b = 0; b < B; b++) {
-        const src = batch.charIds[members[b]];
-        for (let t = 0; t < lens[b]; t++) ids[rowStart[t] + b] = src[t];
-      }
+      idsInRowOrder(k.i32(pIds, R), charIds, lens, rowStart, 1, 0);
       const mark2 = k.mark();
       const X = k.alloc(4 * R * lm.Ep); //    f32 [R × Ep]
       const G = k.alloc(4 * R * 4 * lm.H); //   f32 [R × 4H]
