@@ -108,12 +108,7 @@ export function forwardBackward(
   const { alphaTo, betaFrom } = latticeRows('forwardBackward', em32, T, K, spans);
   const TK = T * K;
   // the lattice: one allocation (plus the log-softmax of the emissions for crf=false)
-  const buf = new Float64Array(2 * TK + 2 * T + (p.crf ? 0 : TK));
-  const aHat = buf.subarray(0, TK); // [T × K]
-  const bHat = buf.subarray(TK, 2 * TK); // [T × K]
-  const aLog = buf.subarray(2 * TK, 2 * TK + T); // [T]
-  const bLog = buf.subarray(2 * TK + T, 2 * TK + 2 * T); // [T]
-  const em = p.crf ? em32 : buf.subarray(2 * TK + 2 * T); // [T × K]
+  const { aHat, bHat, aLog, bLog, em } = latticeViews(new Float64Array(latticeNumbers(T, p)), T, p, em32);
   // the scratch: psi = exp(em − rowMax) [T × K], rowMax [T], v [K]
   const need = TK + T + K;
   if (scratch.length < need && need <= SCRATCH_KEEP) scratch = new Float64Array(SCRATCH_KEEP);
@@ -298,7 +293,6 @@ export function forwardBackwardKernels(
   const { alphaTo, betaFrom } = latticeRows('forwardBackwardKernels', em32, T, K, spans);
   const { expTrans, transMax } = expTransOf(p);
   const c = kernelCrfOf(k, p);
-  const TK = T * K;
   const n = latticeNumbers(T, p); // aHat | bHat | aLog | bLog (| log-softmax potentials)
   if (into !== undefined && into.length < n) {
     throw new RangeError(`forwardBackwardKernels: into holds ${into.length} numbers, the lattice needs ${n}`);
@@ -320,20 +314,26 @@ export function forwardBackwardKernels(
   } finally {
     k.reset(mark);
   }
+  return { T, K, p, expTrans, transMax, logZ, alphaTo, betaFrom, ...latticeViews(buf, T, p, em32) };
+}
+
+/**
+ * A lattice's numbers laid out in `buf` (latticeNumbers(T, p) of them): aHat [T × K] | bHat [T × K] | aLog [T] |
+ * bLog [T] (| the log-softmax potentials [T × K] for crf=false, else em is the emissions themselves).
+ */
+function latticeViews(
+  buf: Float64Array,
+  T: number,
+  p: CrfParams,
+  em32: Float32Array,
+): Pick<Lattice, 'aHat' | 'bHat' | 'aLog' | 'bLog' | 'em'> {
+  const TK = T * p.K;
   return {
-    T,
-    K,
-    p,
-    em: p.crf ? em32 : buf.subarray(2 * TK + 2 * T, 3 * TK + 2 * T),
-    expTrans,
-    transMax,
     aHat: buf.subarray(0, TK),
     bHat: buf.subarray(TK, 2 * TK),
     aLog: buf.subarray(2 * TK, 2 * TK + T),
     bLog: buf.subarray(2 * TK + T, 2 * TK + 2 * T),
-    logZ,
-    alphaTo,
-    betaFrom,
+    em: p.crf ? em32 : buf.subarray(2 * TK + 2 * T, 3 * TK + 2 * T),
   };
 }
 
