@@ -472,17 +472,18 @@ class TaggerImpl implements Tagger {
   private finish(sentences: SentenceResult[], opts: ResolvedOptions): TagResult {
     const entities: Entity[] = [];
     for (const s of sentences) for (const e of s.entities) entities.push(e);
+    const check = opts.consistency ? this.check : null;
     // the entities are this call's own: retyped in place (a path's entities below are checked into copies)
-    const result: TagResult = { entities: opts.consistency && this.check !== null ? this.check(entities, { inPlace: true }) : entities };
+    const result: TagResult = { entities: check !== null ? check(entities, { inPlace: true }) : entities };
     if (opts.kbest > 0) {
-      const check = (list: Entity[]): Entity[] => (opts.consistency && this.check !== null ? this.check(list) : list);
       // top-k sums over independent sentences (exact: the top k of a sum only use top-k prefixes)
       const combos = combineKBest(
         sentences.map((s) => s.candidates.map((c) => c.logProb)),
         opts.kbest,
       );
       result.paths = combos.map(({ logProb, picks }) => {
-        const entities = check(sentences.flatMap((s, si) => s.candidates[picks[si]].entities()));
+        const mine = sentences.flatMap((s, si) => s.candidates[picks[si]].entities());
+        const entities = check !== null ? check(mine) : mine;
         return { score: Math.exp(logProb), logProb, entities };
       });
     }
