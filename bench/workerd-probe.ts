@@ -19,8 +19,7 @@ import { createNetwork, type SentenceBatch } from '../src/model/network.js';
 import { createSegmenter } from '../src/segment/index.js';
 import { createTagger } from '../src/tagger.js';
 import { tagTypes } from '../src/tags/bio.js';
-import { normalize } from '../src/text/normalize.js';
-import { splitSentences, trimSpans } from '../src/text/sentences.js';
+import { taggableSentences } from '../src/text/sentences.js';
 
 export interface Probe {
   /** tags `text` as a request does */
@@ -44,11 +43,7 @@ export async function createProbe(bytes: Uint8Array, kernels: WebAssembly.Module
     let sentences = prepared.get(text);
     if (!sentences) {
       sentences = [];
-      for (const s of splitSentences(text)) {
-        const norm = normalize(text.slice(s.start, s.end), h.normalization);
-        const [span] = trimSpans(norm.tokens, [{ start: 0, end: norm.tokens.length }]);
-        if (span === undefined) continue;
-        const tokens = norm.tokens.slice(span.start, span.end);
+      for (const { tokens } of taggableSentences(text, h.normalization)) {
         sentences.push(featurize(tokens, segmenter.cut(tokens.join('')), lookup, h.features, lexicon));
       }
       prepared.set(text, sentences);
